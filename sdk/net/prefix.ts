@@ -1,0 +1,181 @@
+/**
+ * Family-aware address and prefix helpers. Every computation goes through ip-num; this file
+ * only adapts its API to the plan's string representation.
+ */
+import { collapseIPv6Number, IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Pool, Validator } from "ip-num";
+import { Family } from "../plan/types";
+
+/** A parsed prefix of either family. */
+export type CidrRange = IPv4CidrRange | IPv6CidrRange;
+
+/** Family of an address or prefix string, or undefined if it is neither. */
+export function familyOf(text: string): Family | undefined {
+  const addr = text.split("/")[0];
+  if (Validator.isValidIPv4String(addr)[0]) return "ipv4";
+  if (Validator.isValidIPv6String(addr)[0]) return "ipv6";
+  return undefined;
+}
+
+/** Why `text` is not a canonical prefix (host bits zero), or undefined if it is one. */
+export function prefixProblem(text: string): string | undefined {
+  if (typeof text !== "string" || !text.includes("/")) return "is not a prefix in address/length notation";
+  const family = familyOf(text);
+  if (!family) return "is not a valid IPv4 or IPv6 prefix";
+  const [ok, messages] =
+    family === "ipv4" ? Validator.isValidIPv4CidrRange(text) : Validator.isValidIPv6CidrRange(text);
+  if (!ok) return messages.join("; ").includes("start of the range") ? "has host bits set" : "is not a valid prefix";
+  return undefined;
+}
+
+/** Why `text` is not a plain address, or undefined if it is one. */
+export function addressProblem(text: string): string | undefined {
+  if (typeof text !== "string" || text.includes("/")) return "is not a plain address";
+  return familyOf(text) ? undefined : "is not a valid IPv4 or IPv6 address";
+}
+
+/** Parse a canonical prefix (throws on invalid input; validate first). */
+export function parsePrefix(text: string): CidrRange {
+  return familyOf(text) === "ipv6" ? IPv6CidrRange.fromCidr(text) : IPv4CidrRange.fromCidr(text);
+}
+
+/** Prefix length of a prefix string. */
+export function prefixLength(text: string): number {
+  return Number(parsePrefix(text).cidrPrefix.getValue());
+}
+
+/** Number of addresses in a prefix. */
+export function sizeOf(text: string): bigint {
+  return parsePrefix(text).getSize();
+}
+
+/** Canonical string of a parsed range. */
+export function toCidr(range: CidrRange): string {
+  return range.toCidrString();
+}
+
+/** An address object whose toString() is canonical (IPv6 compressed). */
+function addressFromValue(family: Family, value: bigint): { toString(): string } {
+  if (family === "ipv4") return IPv4.fromNumber(value);
+  const v6 = IPv6.fromBigInt(value);
+  return { toString: () => collapseIPv6Number(v6.toString()) };
+}
+
+/** The `index`-th subnet of length `length` inside `parent` (0-based), or undefined past the end. */
+export function nthSubnet(parent: string, length: number, index: number): string | undefined {
+  const range = parsePrefix(parent);
+  const family = familyOf(parent)!;
+  const bits = family === "ipv4" ? 32 : 128;
+  const parentLen = Number(range.cidrPrefix.getValue());
+  if (length < parentLen || length > bits || index < 0) return undefined;
+  const count = 1n << BigInt(length - parentLen);
+  if (BigInt(index) >= count) return undefined;
+  const step = 1n << BigInt(bits - length);
+  const first = addressFromValue(family, range.getFirst().getValue() + BigInt(index) * step);
+  return `${first.toString()}/${length}`;
+}
+
+/** How many subnets of `length` fit in `parent`. */
+export function subnetCapacity(parent: string, length: number): bigint {
+  const parentLen = prefixLength(parent);
+  if (length < parentLen) return 0n;
+  return 1n << BigInt(length - parentLen);
+}
+
+/** The `index`-th address of `parent` (0 = network address), or undefined past the end. */
+export function nthAddress(parent: string, index: number): string | undefined {
+  const range = parsePrefix(parent);
+  if (index < 0 || BigInt(index) >= range.getSize()) return undefined;
+  return addressFromValue(familyOf(parent)!, range.getFirst().getValue() + BigInt(index)).toString();
+}
+
+/** Offset of `address` inside `parent`, or undefined if outside. */
+export function offsetIn(parent: string, address: string): number | undefined {
+  if (!containsAddress(parent, address)) return undefined;
+  const range = parsePrefix(parent);
+  const value = familyOf(address) === "ipv4" ? IPv4.fromString(address).getValue() : IPv6.fromString(address).getValue();
+  return Number(value - range.getFirst().getValue());
+}
+
+/** True when `address` lies in `prefix` (same family). */
+export function containsAddress(prefix: string, address: string): boolean {
+  if (familyOf(prefix) !== familyOf(address)) return false;
+  const host = familyOf(address) === "ipv4" ? `${address}/32` : `${address}/128`;
+  return parsePrefix(host).inside(parsePrefix(prefix) as never);
+}
+
+/** True when `inner` lies inside (or equals) `outer`. */
+export function prefixInside(inner: string, outer: string): boolean {
+  if (familyOf(inner) !== familyOf(outer)) return false;
+  return parsePrefix(inner).inside(parsePrefix(outer) as never);
+}
+
+/** True when two prefixes share at least one address. */
+export function prefixesOverlap(a: string, b: string): boolean {
+  if (familyOf(a) !== familyOf(b)) return false;
+  return parsePrefix(a).isOverlapping(parsePrefix(b) as never);
+}
+
+/** Every address of a prefix as host prefixes (/32 or /128). Callers bound the size. */
+export function hostPrefixes(prefix: string): string[] {
+  const family = familyOf(prefix)!;
+  const hostLen = family === "ipv4" ? 32 : 128;
+  const out: string[] = [];
+  const size = Number(sizeOf(prefix));
+  for (let i = 0; i < size; i++) out.push(`${nthAddress(prefix, i)}/${hostLen}`);
+  return out;
+}
+
+/** Host prefix length of a family. */
+export function hostLength(family: Family): number {
+  return family === "ipv4" ? 32 : 128;
+}
+
+/** Aggregate prefixes into the fewest covering CIDRs (exact cover, no extra space). */
+export function aggregate(prefixes: string[]): string[] {
+  const v4 = prefixes.filter((p) => familyOf(p) === "ipv4").map((p) => IPv4CidrRange.fromCidr(p));
+  const v6 = prefixes.filter((p) => familyOf(p) === "ipv6").map((p) => IPv6CidrRange.fromCidr(p));
+  const out: string[] = [];
+  for (const list of [v4, v6] as CidrRange[][]) {
+    if (list.length === 0) continue;
+    const pool = Pool.fromCidrRanges(list as never);
+    for (const r of pool.aggregate().getRanges()) {
+      // a merged range may not be a single CIDR: split it into CIDRs
+      out.push(...rangeToCidrs(r.getFirst().getValue(), r.getLast().getValue(), familyOf(r.getFirst().toString())!));
+    }
+  }
+  return out;
+}
+
+function rangeToCidrs(first: bigint, last: bigint, family: Family): string[] {
+  const bits = family === "ipv4" ? 32 : 128;
+  const out: string[] = [];
+  let cur = first;
+  while (cur <= last) {
+    let len = bits;
+    // grow the block while aligned and inside the range
+    while (len > 0) {
+      const size = 1n << BigInt(bits - len + 1);
+      if (cur % size !== 0n || cur + size - 1n > last) break;
+      len--;
+    }
+    out.push(`${addressFromValue(family, cur).toString()}/${len}`);
+    cur += 1n << BigInt(bits - len);
+  }
+  return out;
+}
+
+/** The smallest single prefix covering every given prefix (same family). */
+export function coveringPrefix(prefixes: string[]): string | undefined {
+  if (prefixes.length === 0) return undefined;
+  const family = familyOf(prefixes[0])!;
+  let candidate = prefixes[0];
+  let len = prefixLength(candidate);
+  const first = parsePrefix(candidate).getFirst().toString();
+  while (len >= 0) {
+    const widened = parsePrefix(`${first}/${len}`);
+    const text = `${widened.getFirst().toString()}/${len}`;
+    if (prefixes.every((p) => familyOf(p) === family && prefixInside(p, text))) return text;
+    len--;
+  }
+  return candidate;
+}

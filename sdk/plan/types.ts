@@ -1,0 +1,199 @@
+/**
+ * The resolved plan: a JSON-serializable description of the whole network, enough for an
+ * outside tool to rebuild it (devices, interfaces, segments, sessions with both ends,
+ * expected announcements and received routes). Every address carries its family.
+ */
+
+/** Address family. */
+export type Family = "ipv4" | "ipv6";
+
+/** Kind of device. */
+export type DeviceKind = "node" | "switch";
+
+/** An address on an interface, with its prefix length (e.g. `198.18.1.11/24`). */
+export interface PlanAddress {
+  family: Family;
+  /** The address without prefix length. */
+  address: string;
+  /** `address/len`. */
+  cidr: string;
+}
+
+/** A prefix (network) with its family. */
+export interface PlanPrefix {
+  family: Family;
+  /** Canonical `network/len`. */
+  prefix: string;
+}
+
+/** An interface of a device. */
+export interface PlanInterface {
+  /** Interface name on the device (≤ 15 chars), e.g. `eth0`, `swp1`, `lo`. */
+  name: string;
+  /** Segment this interface attaches to (absent for loopbacks). */
+  segment?: string;
+  /** Addresses on this interface. */
+  addresses: PlanAddress[];
+}
+
+/** A route a device installs statically (default routes of nodes). */
+export interface PlanStaticRoute {
+  family: Family;
+  prefix: string;
+  /** Next hops (several = ECMP). */
+  nextHops: string[];
+}
+
+/** A device (node or switch) with everything needed to configure it. */
+export interface PlanDevice {
+  name: string;
+  kind: DeviceKind;
+  /** node: worker|l4lb; switch: core|spine|leaf. */
+  role: string;
+  /** Rack name (nodes, leaves). */
+  rack?: string;
+  /** Cluster name (nodes in a cluster). */
+  cluster?: string;
+  /** Switch dialect (`frr`). */
+  dialect?: string;
+  asn: number;
+  routerId: string;
+  interfaces: PlanInterface[];
+  /** Static routes (a node's default route toward its peers). */
+  staticRoutes: PlanStaticRoute[];
+  /** ECMP path limit (switches). */
+  maxPaths?: number;
+}
+
+/** An L2 segment (a rack network, shared by several devices) or a point-to-point link. */
+export interface PlanSegment {
+  name: string;
+  kind: "rack" | "p2p";
+  family: Family;
+  /** The segment's subnet. */
+  prefix: string;
+  /** Members: device and interface names. */
+  members: { device: string; interface: string; address: string }[];
+}
+
+/** One end of a BGP session. */
+export interface PlanSessionEnd {
+  device: string;
+  address: string;
+  asn: number;
+  /** Interface the session runs over. */
+  interface: string;
+}
+
+/** Kind of BGP session. */
+export type SessionKind = "node-uplink" | "leaf-spine" | "core-mesh";
+
+/** A BGP session with both ends. For node-uplink, `a` is the node and `b` the switch. For leaf-spine, `a` is the leaf. */
+export interface PlanSession {
+  /** Stable id, e.g. `r1n1--leaf1a`. */
+  id: string;
+  kind: SessionKind;
+  family: Family;
+  /** "ibgp" when both ends share an ASN. */
+  type: "ibgp" | "ebgp";
+  a: PlanSessionEnd;
+  b: PlanSessionEnd;
+  /** Name of the BGP protocol on a node (e.g. `uplink0`) when `a` is a node. */
+  nodeProtocol?: string;
+  timers: { keepalive: number; hold: number };
+  bfd: { enabled: boolean; intervalMs: number; multiplier: number };
+  gracefulRestart: { enabled: boolean; restartTime: number };
+  /** Name of the secret holding the MD5 password (never the value). */
+  passwordRef?: string;
+  /** Maximum prefixes `b` accepts from `a` (node-uplink). */
+  maxPrefix?: number;
+  /** `b` accepts routes carrying its own ASN this many times (shared node ASN scheme). */
+  allowasIn?: number;
+}
+
+/** What a node may announce, and what it is expected to. */
+export interface PlanAnnouncement {
+  family: Family;
+  prefix: string;
+  kind: "podCIDR" | "vip";
+  /** VIP pool name (kind vip). */
+  pool?: string;
+}
+
+/** A route a switch is expected to hold, with its expected next hops (ECMP when several). */
+export interface PlanExpectedRoute {
+  family: Family;
+  prefix: string;
+  /** Next-hop addresses (node or leaf addresses). */
+  nextHops: string[];
+  /** Devices behind the next hops. */
+  via: string[];
+}
+
+/** An inbound filter entry on a switch toward one node: exactly what it may send. */
+export interface PlanPrefixFilterEntry {
+  family: Family;
+  prefix: string;
+  /** Minimum and maximum accepted prefix length (ge/le). */
+  ge: number;
+  le: number;
+}
+
+/** Resolved VIP pool. */
+export interface PlanVipPool {
+  name: string;
+  family: Family;
+  cidr: string;
+  cluster?: string;
+  announcers: string[];
+  serviceSelector?: { [key: string]: string };
+  /** Every /32 announced. */
+  addresses: string[];
+}
+
+/** Resolved cluster. */
+export interface PlanCluster {
+  name: string;
+  id: number;
+  nodes: string[];
+  /** PodCIDRs of the member nodes. */
+  podCIDRs: PlanPrefix[];
+  /** Smallest covering supernets of the member PodCIDRs (for `ipv4NativeRoutingCIDR`). */
+  supernets: PlanPrefix[];
+  /** The smallest single prefix covering every member PodCIDR. */
+  coveringPrefix?: PlanPrefix;
+}
+
+/** A node's planned BGP state. */
+export interface PlanNode {
+  name: string;
+  podCIDR: PlanPrefix;
+  /** Everything the node may announce (PodCIDR, VIP /32s). */
+  announcements: PlanAnnouncement[];
+}
+
+/** A switch's planned BGP state. */
+export interface PlanSwitch {
+  name: string;
+  /** Per-neighbor inbound filters: neighbor address → allowed prefixes. Empty list = deny all. */
+  inboundFilters: { neighbor: string; device: string; entries: PlanPrefixFilterEntry[] }[];
+  /** Routes the switch must hold when the network is up. */
+  expectedRoutes: PlanExpectedRoute[];
+}
+
+/** The whole plan. */
+export interface Plan {
+  /** Plan format version. */
+  version: 1;
+  name: string;
+  topology: "threeTier" | "spineLeaf";
+  devices: PlanDevice[];
+  segments: PlanSegment[];
+  sessions: PlanSession[];
+  nodes: PlanNode[];
+  switches: PlanSwitch[];
+  vipPools: PlanVipPool[];
+  clusters: PlanCluster[];
+  /** Pools as resolved. */
+  pools: { podCidr: PlanPrefix; podPrefixLength: number; loopbacks: PlanPrefix; fabricLinks: PlanPrefix };
+}

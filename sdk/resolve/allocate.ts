@@ -1,0 +1,104 @@
+/**
+ * Allocation rules: pure functions of one object's own keys (rack id, node id, switch id).
+ * Because no allocation depends on any other object, adding, removing or reordering objects
+ * never moves an existing allocation. Pins are applied by the caller before these.
+ */
+import { DataCenterSpec, NodeAsnScheme, NodeSpec, RackSpec, SwitchSpec } from "../spec/types";
+import { hostLength, nthAddress, nthSubnet, prefixLength } from "../net/prefix";
+
+/** Default PodCIDRs reserved per rack. */
+export const DEFAULT_PER_RACK = 16;
+
+/** PodCIDRs reserved per rack. */
+export function perRack(spec: DataCenterSpec): number {
+  return spec.pools.podCidr.perRack ?? DEFAULT_PER_RACK;
+}
+
+/** Global 0-based slot of a node: `(rack.id - 1) * perRack + (node.id - 1)`. */
+export function nodeSlot(spec: DataCenterSpec, rack: RackSpec, node: NodeSpec): number {
+  return (rack.id - 1) * perRack(spec) + (node.id - 1);
+}
+
+/** The PodCIDR allocated to a node (ignores pins), or undefined when the pool is exhausted. */
+export function allocatedPodCidr(spec: DataCenterSpec, rack: RackSpec, node: NodeSpec): string | undefined {
+  return nthSubnet(spec.pools.podCidr.cidr, spec.pools.podCidr.prefixLength, nodeSlot(spec, rack, node));
+}
+
+/** The ASN of a rack's leaf pair. */
+export function leafAsn(spec: DataCenterSpec, rack: RackSpec): number | undefined {
+  if (rack.leafAsn !== undefined) return rack.leafAsn;
+  return spec.asn.leaves ? spec.asn.leaves.from + rack.id - 1 : undefined;
+}
+
+/** The node ASN scheme in force. */
+export function nodeScheme(spec: DataCenterSpec): NodeAsnScheme {
+  return spec.asn.nodeScheme ?? NodeAsnScheme.perRack;
+}
+
+/** The ASN a node gets from the scheme (ignores the node's own pin). */
+export function schemeNodeAsn(spec: DataCenterSpec, rack: RackSpec, node: NodeSpec): number | undefined {
+  if (spec.topology === "threeTier") return spec.asn.fabric;
+  const range = spec.asn.nodes;
+  if (!range) return undefined;
+  switch (nodeScheme(spec)) {
+    case NodeAsnScheme.perRack:
+      return range.from + rack.id - 1;
+    case NodeAsnScheme.perNode:
+      return range.from + nodeSlot(spec, rack, node);
+    case NodeAsnScheme.shared:
+      return range.from;
+  }
+}
+
+/** A node's ASN: its pin or the scheme's. */
+export function nodeAsn(spec: DataCenterSpec, rack: RackSpec, node: NodeSpec): number | undefined {
+  return node.asn ?? schemeNodeAsn(spec, rack, node);
+}
+
+/** A switch's ASN: its pin, else by role and topology. */
+export function switchAsn(spec: DataCenterSpec, sw: SwitchSpec): number | undefined {
+  if (sw.asn !== undefined) return sw.asn;
+  if (spec.topology === "threeTier") return spec.asn.fabric;
+  if (sw.role === "spine") return spec.asn.spine;
+  const rack = spec.racks.find((r) => r.name === sw.rack);
+  return rack ? leafAsn(spec, rack) : undefined;
+}
+
+/** A switch's loopback: its pin or host `id` of the loopback pool. */
+export function switchLoopback(spec: DataCenterSpec, sw: SwitchSpec): string | undefined {
+  return sw.loopback ?? nthAddress(spec.pools.loopbacks, sw.id);
+}
+
+/**
+ * Index of the point-to-point link between two switches, by their ids (triangular numbering of
+ * the unordered pair), so every pair of switch ids has its own /31 forever.
+ */
+export function linkIndex(idA: number, idB: number): number {
+  const lo = Math.min(idA, idB);
+  const hi = Math.max(idA, idB);
+  return ((hi - 1) * (hi - 2)) / 2 + (lo - 1);
+}
+
+/** The /31 (or /127) of the link between two switches, or undefined when the pool is exhausted. */
+export function linkPrefix(spec: DataCenterSpec, idA: number, idB: number): string | undefined {
+  const family = spec.pools.fabricLinks.includes(":") ? "ipv6" : "ipv4";
+  return nthSubnet(spec.pools.fabricLinks, hostLength(family) - 1, linkIndex(idA, idB));
+}
+
+/** Switch-side addresses on a rack network: host 1 and 2, in the order of the rack's peers. */
+export function rackPeerAddress(rack: RackSpec, peerIndex: number): string | undefined {
+  return nthAddress(rack.nodeNetwork, peerIndex + 1);
+}
+
+/** Prefix length of a prefix string (re-export for callers that only allocate). */
+export { prefixLength };
+
+/** Names of the two switches a rack's nodes peer with: the rack's pin, else its leaves or the cores (by id). */
+export function rackPeers(spec: DataCenterSpec, rack: RackSpec): string[] {
+  if (rack.peers) return [...rack.peers];
+  const candidates =
+    spec.topology === "spineLeaf"
+      ? spec.switches.filter((s) => s.role === "leaf" && s.rack === rack.name)
+      : spec.switches.filter((s) => s.role === "core");
+  return [...candidates].sort((a, b) => a.id - b.id).map((s) => s.name);
+}

@@ -1,0 +1,30 @@
+/** BGP defaults that suit a data center (fast timers, BFD, graceful restart). */
+import { BgpOptionsSpec } from "../spec/types";
+
+/** BGP options with every default filled in. */
+export interface ResolvedBgpOptions {
+  keepalive: number;
+  hold: number;
+  bfd: { enabled: boolean; intervalMs: number; multiplier: number };
+  gracefulRestart: boolean;
+  restartTime: number;
+  passwordRef?: string;
+  maxPrefixSlack: number;
+}
+
+/** Keepalive 3 s, hold 9 s, BFD 100 ms × 3, graceful restart 120 s, max-prefix slack 8. */
+export function withDefaults(bgp: BgpOptionsSpec | undefined): ResolvedBgpOptions {
+  return {
+    keepalive: bgp?.keepalive ?? 3,
+    hold: bgp?.hold ?? 9,
+    bfd: {
+      enabled: bgp?.bfd?.enabled ?? true,
+      intervalMs: bgp?.bfd?.intervalMs ?? 100,
+      multiplier: bgp?.bfd?.multiplier ?? 3,
+    },
+    gracefulRestart: bgp?.gracefulRestart ?? true,
+    restartTime: bgp?.restartTime ?? 120,
+    ...(bgp?.passwordRef ? { passwordRef: bgp.passwordRef } : {}),
+    maxPrefixSlack: bgp?.maxPrefixSlack ?? 8,
+  };
+}

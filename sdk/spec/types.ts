@@ -1,0 +1,218 @@
+/**
+ * The data center spec: what users write, in TypeScript or YAML (same shape).
+ *
+ * Allocation keys are explicit small integers (`rack.id`, `node.id`, `switch.id`) so that every
+ * allocation is a pure function of the object itself: adding, removing or reordering other
+ * objects never moves it. Pins (`podCIDR`, `asn`, `loopback`, ...) win over allocation.
+ *
+ * These types are the single source of truth for `schema/datacenter.schema.json`.
+ */
+
+/** How the data center network is built. */
+export enum Topology {
+  /** Access–aggregation–core: every node peers iBGP with two core switches; one ASN for the fabric. */
+  threeTier = "threeTier",
+  /** Spine–leaf (RFC 7938): every node peers eBGP with the two leaf switches of its rack. */
+  spineLeaf = "spineLeaf",
+}
+
+/** How nodes get their ASN in a spine–leaf data center. */
+export enum NodeAsnScheme {
+  /** One ASN per rack, shared by the rack's nodes. */
+  perRack = "perRack",
+  /** One ASN per node. */
+  perNode = "perNode",
+  /** One ASN shared by every node of the data center; switches use `allowas-in` toward nodes. */
+  shared = "shared",
+}
+
+/** Role of a switch. */
+export enum SwitchRole {
+  core = "core",
+  spine = "spine",
+  leaf = "leaf",
+}
+
+/** Role of a Kubernetes node. */
+export enum NodeRole {
+  /** An ordinary node: announces its PodCIDR. */
+  worker = "worker",
+  /** A layer-4 load balancer node: announces its PodCIDR and the VIP /32s of its pools. */
+  l4lb = "l4lb",
+}
+
+/** Configuration language of a switch. */
+export enum SwitchDialect {
+  /** FRRouting (`frr.conf`), also used by SONiC, Cumulus Linux and VyOS-style stacks. */
+  frr = "frr",
+}
+
+/** An inclusive ASN range. */
+export interface AsnRange {
+  /** First ASN of the range. */
+  from: number;
+  /** Last ASN of the range (inclusive). */
+  to: number;
+}
+
+/** ASN plan of the data center. */
+export interface AsnSpec {
+  /** threeTier: the single ASN of the fabric (cores and nodes, iBGP). */
+  fabric?: number;
+  /** spineLeaf: the ASN shared by every spine. */
+  spine?: number;
+  /** spineLeaf: leaf pair ASNs, allocated as `leaves.from + rack.id - 1` unless the rack pins `leafAsn`. */
+  leaves?: AsnRange;
+  /** spineLeaf: how nodes get their ASN (default `perRack`). */
+  nodeScheme?: NodeAsnScheme;
+  /** spineLeaf: node ASNs (`perRack`: `from + rack.id - 1`; `perNode`: `from + slot`; `shared`: `from`). */
+  nodes?: AsnRange;
+  /** Allow public (non RFC 6996) ASNs. Default false. */
+  allowPublic?: boolean;
+}
+
+/** The PodCIDR pool. */
+export interface PodCidrPoolSpec {
+  /** The pool every node's PodCIDR is carved from, e.g. `198.19.0.0/16`. */
+  cidr: string;
+  /** PodCIDR prefix length: 24 or 25. */
+  prefixLength: number;
+  /** PodCIDRs reserved per rack (the highest node id a rack may hold). Default 16. */
+  perRack?: number;
+}
+
+/** A pool of load-balancer VIPs announced by l4lb nodes and spread by ECMP. */
+export interface VipPoolSpec {
+  /** Pool name (also the `CiliumLoadBalancerIPPool` name). */
+  name: string;
+  /** The VIP range, at most a /24; every address in it is announced as a /32. */
+  cidr: string;
+  /** Names of the l4lb nodes announcing this pool. Default: every l4lb node of the pool's cluster (or of the data center). */
+  announcers?: string[];
+  /** Cluster owning the pool (for LB-IPAM). Optional. */
+  cluster?: string;
+  /** Service label selector for LB-IPAM (`matchLabels`). */
+  serviceSelector?: { [key: string]: string };
+}
+
+/** Address pools of the data center. */
+export interface PoolsSpec {
+  /** PodCIDRs of the nodes. */
+  podCidr: PodCidrPoolSpec;
+  /** Switch loopbacks (router ids), allocated as host `switch.id` of the pool. */
+  loopbacks: string;
+  /** Point-to-point /31 links between switches (leaf–spine, core–core). */
+  fabricLinks: string;
+  /** VIP pools for L4 load balancing. */
+  vips?: VipPoolSpec[];
+}
+
+/** BFD settings. */
+export interface BfdSpec {
+  /** Enable BFD on node sessions (default true). */
+  enabled?: boolean;
+  /** Minimum transmit/receive interval in ms (default 100). */
+  intervalMs?: number;
+  /** Detect multiplier (default 3). */
+  multiplier?: number;
+}
+
+/** BGP options shared by every session; sane data center defaults. */
+export interface BgpOptionsSpec {
+  /** Keepalive in seconds (default 3). */
+  keepalive?: number;
+  /** Hold time in seconds (default 9). */
+  hold?: number;
+  /** BFD (default on, 100 ms × 3). */
+  bfd?: BfdSpec;
+  /** Graceful restart (default on). */
+  gracefulRestart?: boolean;
+  /** Graceful restart time in seconds (default 120). */
+  restartTime?: number;
+  /** Name of the secret holding the MD5 password of node sessions; the value never enters the plan. */
+  passwordRef?: string;
+  /** Maximum prefixes a switch accepts from one node before tearing the session down. Default: the node's planned prefixes + 8. */
+  maxPrefixSlack?: number;
+}
+
+/** A switch. */
+export interface SwitchSpec {
+  /** Unique switch name. */
+  name: string;
+  /** core | spine | leaf. */
+  role: SwitchRole;
+  /** Small positive integer, unique per data center: loopback = loopbacks pool host `id`. */
+  id: number;
+  /** Rack of a leaf switch. */
+  rack?: string;
+  /** Configuration dialect (default frr). */
+  dialect?: SwitchDialect;
+  /** Pinned loopback address. */
+  loopback?: string;
+  /** Pinned ASN (must match the scheme). */
+  asn?: number;
+  /** ECMP path limit (`maximum-paths`), default 16. */
+  maxPaths?: number;
+}
+
+/** A Kubernetes node. */
+export interface NodeSpec {
+  /** Unique node name (the Kubernetes Node name). */
+  name: string;
+  /** Position of the node in its rack, 1..pools.podCidr.perRack: its allocation key. */
+  id: number;
+  /** Address on the rack's node network. */
+  address: string;
+  /** worker (default) or l4lb. */
+  role?: NodeRole;
+  /** Pinned PodCIDR (must lie in the PodCIDR pool). */
+  podCIDR?: string;
+  /** Pinned ASN. */
+  asn?: number;
+}
+
+/** A rack. */
+export interface RackSpec {
+  /** Unique rack name. */
+  name: string;
+  /** Rack number, unique, ≥ 1: its allocation key. */
+  id: number;
+  /** The rack's node network (an L2 segment shared by the rack's nodes and their two BGP peers). */
+  nodeNetwork: string;
+  /** Pinned ASN of the rack's leaf pair (spineLeaf). */
+  leafAsn?: number;
+  /** Names of the two switches the rack's nodes peer with. Default: the rack's leaves (spineLeaf) or the core switches (threeTier). */
+  peers?: string[];
+  /** The rack's nodes. */
+  nodes: NodeSpec[];
+}
+
+/** A Kubernetes cluster sharing the data center. */
+export interface ClusterSpec {
+  /** Cluster name (≤ 32 characters, Cilium `cluster.name`). */
+  name: string;
+  /** Cluster id 1–255 (Cilium `cluster.id`), unique. */
+  id: number;
+  /** Member node names. */
+  nodes: string[];
+}
+
+/** A whole data center: the root of the spec. */
+export interface DataCenterSpec {
+  /** Data center name. */
+  name: string;
+  /** threeTier or spineLeaf. */
+  topology: Topology;
+  /** ASN plan. */
+  asn: AsnSpec;
+  /** Address pools. */
+  pools: PoolsSpec;
+  /** BGP options (defaults suit a data center). */
+  bgp?: BgpOptionsSpec;
+  /** Switches (cores, spines, leaves). */
+  switches: SwitchSpec[];
+  /** Racks and their nodes. */
+  racks: RackSpec[];
+  /** Kubernetes clusters. */
+  clusters?: ClusterSpec[];
+}

@@ -1,0 +1,430 @@
+/**
+ * Spec validation: the JSON Schema check (shape), then every semantic rule. All problems are
+ * collected and returned together; nothing is rendered from an invalid spec.
+ */
+import Ajv from "ajv";
+import { DataCenterSpec, NodeAsnScheme, NodeRole, RackSpec, SwitchRole } from "../spec/types";
+import {
+  addressProblem,
+  offsetIn,
+  prefixesOverlap,
+  prefixInside,
+  prefixLength,
+  prefixProblem,
+  sizeOf,
+  subnetCapacity,
+} from "../net/prefix";
+import {
+  allocatedPodCidr,
+  leafAsn,
+  linkPrefix,
+  nodeAsn,
+  nodeScheme,
+  perRack,
+  rackPeers,
+  switchLoopback,
+} from "../resolve/allocate";
+import { asnProblem } from "./asn-rules";
+import { ProblemList, SpecProblem } from "./errors";
+import schema from "../../schema/datacenter.schema.json";
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const schemaValidator = ajv.compile(schema);
+
+/** Validate the spec's shape against the generated JSON Schema. */
+export function validateShape(spec: unknown): SpecProblem[] {
+  if (schemaValidator(spec)) return [];
+  return (schemaValidator.errors ?? []).map((e) => {
+    const path = e.instancePath
+      .split("/")
+      .slice(1)
+      .map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg}`))
+      .join("")
+      .replace(/^\./, "");
+    const extra =
+      e.keyword === "additionalProperties"
+        ? ` (${(e.params as { additionalProperty: string }).additionalProperty})`
+        : e.keyword === "enum"
+          ? ` (${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(", ")})`
+          : "";
+    return { path: path || "(root)", rule: `schema-${e.keyword}`, message: `${e.message}${extra}` };
+  });
+}
+
+/** Validate a spec: shape first, then (if the shape is right) every semantic rule. */
+export function validate(spec: unknown): SpecProblem[] {
+  const shape = validateShape(spec);
+  if (shape.length > 0) return shape;
+  const problems = new ProblemList();
+  const dc = spec as DataCenterSpec;
+  checkNamesAndIds(dc, problems);
+  const poolsOk = checkPools(dc, problems);
+  checkAsns(dc, problems);
+  checkSwitches(dc, problems);
+  if (poolsOk) {
+    checkRacksAndNodes(dc, problems);
+    checkVips(dc, problems);
+  }
+  checkClusters(dc, problems);
+  return problems.items;
+}
+
+function duplicates<T>(items: T[], key: (t: T) => string | number | undefined, path: (i: number) => string, what: string, problems: ProblemList): void {
+  const seen = new Map<string | number, number>();
+  items.forEach((item, i) => {
+    const k = key(item);
+    if (k === undefined) return;
+    const prev = seen.get(k);
+    if (prev !== undefined) problems.add(path(i), "duplicate", `${what} ${k} is already used by ${path(prev)}`);
+    else seen.set(k, i);
+  });
+}
+
+interface NodeRef {
+  rack: RackSpec;
+  rackIndex: number;
+  nodeIndex: number;
+  path: string;
+}
+
+function allNodes(dc: DataCenterSpec): NodeRef[] {
+  return dc.racks.flatMap((rack, rackIndex) =>
+    rack.nodes.map((_, nodeIndex) => ({ rack, rackIndex, nodeIndex, path: `racks[${rackIndex}].nodes[${nodeIndex}]` })),
+  );
+}
+
+function checkNamesAndIds(dc: DataCenterSpec, problems: ProblemList): void {
+  const names: { name: string; path: string }[] = [
+    ...dc.switches.map((s, i) => ({ name: s.name, path: `switches[${i}].name` })),
+    ...allNodes(dc).map((n) => ({ name: n.rack.nodes[n.nodeIndex].name, path: `${n.path}.name` })),
+  ];
+  duplicates(names, (n) => n.name, (i) => names[i].path, "device name", problems);
+  duplicates(dc.racks, (r) => r.name, (i) => `racks[${i}].name`, "rack name", problems);
+  duplicates(dc.racks, (r) => r.id, (i) => `racks[${i}].id`, "rack id", problems);
+  duplicates(dc.switches, (s) => s.id, (i) => `switches[${i}].id`, "switch id", problems);
+  dc.racks.forEach((rack, ri) => {
+    duplicates(rack.nodes, (n) => n.id, (i) => `racks[${ri}].nodes[${i}].id`, "node id", problems);
+  });
+  for (const [i, r] of dc.racks.entries()) {
+    if (!Number.isInteger(r.id) || r.id < 1) problems.add(`racks[${i}].id`, "id-range", `rack id ${r.id} must be an integer ≥ 1`);
+    r.nodes.forEach((n, j) => {
+      if (!Number.isInteger(n.id) || n.id < 1 || n.id > perRack(dc))
+        problems.add(`racks[${i}].nodes[${j}].id`, "id-range", `node id ${n.id} must be an integer in 1–${perRack(dc)} (pools.podCidr.perRack)`);
+    });
+  }
+  dc.switches.forEach((s, i) => {
+    if (!Number.isInteger(s.id) || s.id < 1) problems.add(`switches[${i}].id`, "id-range", `switch id ${s.id} must be an integer ≥ 1`);
+  });
+}
+
+/** Pools: valid prefixes, no overlaps, PodCIDR length 24/25, capacity. Returns false when later rules cannot run. */
+function checkPools(dc: DataCenterSpec, problems: ProblemList): boolean {
+  const named: { path: string; prefix: string }[] = [
+    { path: "pools.podCidr.cidr", prefix: dc.pools.podCidr.cidr },
+    { path: "pools.loopbacks", prefix: dc.pools.loopbacks },
+    { path: "pools.fabricLinks", prefix: dc.pools.fabricLinks },
+    ...(dc.pools.vips ?? []).map((v, i) => ({ path: `pools.vips[${i}].cidr`, prefix: v.cidr })),
+    ...dc.racks.map((r, i) => ({ path: `racks[${i}].nodeNetwork`, prefix: r.nodeNetwork })),
+  ];
+  let ok = true;
+  const valid: typeof named = [];
+  for (const n of named) {
+    const why = prefixProblem(n.prefix);
+    if (why) {
+      problems.add(n.path, "prefix-invalid", `${n.prefix} ${why}`);
+      ok = false;
+    } else valid.push(n);
+  }
+  for (let i = 0; i < valid.length; i++) {
+    for (let j = i + 1; j < valid.length; j++) {
+      if (prefixesOverlap(valid[i].prefix, valid[j].prefix)) {
+        problems.add(valid[j].path, "overlap", `${valid[j].prefix} overlaps ${valid[i].path} ${valid[i].prefix}`);
+      }
+    }
+  }
+  const pod = dc.pools.podCidr;
+  if (pod.prefixLength !== 24 && pod.prefixLength !== 25) {
+    problems.add("pools.podCidr.prefixLength", "podcidr-length", `PodCIDR prefix length ${pod.prefixLength} must be 24 or 25`);
+    ok = false;
+  }
+  if (ok) {
+    const capacity = subnetCapacity(pod.cidr, pod.prefixLength);
+    if (capacity === 0n) {
+      problems.add("pools.podCidr.cidr", "pool-too-small", `${pod.cidr} is smaller than one /${pod.prefixLength}`);
+      ok = false;
+    } else {
+      const racksFit = capacity / BigInt(perRack(dc));
+      dc.racks.forEach((rack, i) => {
+        if (BigInt(rack.id) > racksFit) {
+          problems.add(
+            `racks[${i}].id`,
+            "pool-exhausted",
+            `PodCIDR pool ${pod.cidr} is exhausted: it holds ${capacity} /${pod.prefixLength} PodCIDRs = ${racksFit} racks of ${perRack(dc)} nodes (${racksFit * BigInt(perRack(dc))} nodes); rack id ${rack.id} needs a larger pool or a smaller pools.podCidr.perRack`,
+          );
+        }
+      });
+    }
+  }
+  for (const [i, v] of (dc.pools.vips ?? []).entries()) {
+    if (!prefixProblem(v.cidr) && sizeOf(v.cidr) > 256n)
+      problems.add(`pools.vips[${i}].cidr`, "vip-pool-size", `VIP pool ${v.cidr} holds ${sizeOf(v.cidr)} addresses; at most 256 (a /24) are announced as host routes`);
+  }
+  return ok;
+}
+
+function checkAsns(dc: DataCenterSpec, problems: ProblemList): void {
+  const allowPublic = dc.asn.allowPublic ?? false;
+  const check = (path: string, asn: number | undefined) => {
+    if (asn === undefined) return;
+    const p = asnProblem(asn, allowPublic);
+    if (p) problems.add(path, p.rule, p.message);
+  };
+  if (dc.topology === "threeTier") {
+    if (dc.asn.fabric === undefined) problems.add("asn.fabric", "required", "threeTier needs asn.fabric (the single iBGP ASN)");
+    check("asn.fabric", dc.asn.fabric);
+    dc.switches.forEach((s, i) => {
+      if (s.asn !== undefined && s.asn !== dc.asn.fabric)
+        problems.add(`switches[${i}].asn`, "asn-scheme", `switch ASN ${s.asn} breaks the threeTier scheme: every device uses asn.fabric ${dc.asn.fabric}`);
+    });
+    allNodes(dc).forEach((n) => {
+      const node = n.rack.nodes[n.nodeIndex];
+      if (node.asn !== undefined && node.asn !== dc.asn.fabric)
+        problems.add(`${n.path}.asn`, "asn-scheme", `node ASN ${node.asn} breaks the threeTier scheme: nodes peer iBGP in asn.fabric ${dc.asn.fabric}`);
+    });
+    return;
+  }
+  // spineLeaf
+  if (dc.asn.spine === undefined) problems.add("asn.spine", "required", "spineLeaf needs asn.spine (shared by every spine)");
+  if (!dc.asn.leaves) problems.add("asn.leaves", "required", "spineLeaf needs asn.leaves (one ASN per rack's leaf pair)");
+  if (!dc.asn.nodes) problems.add("asn.nodes", "required", "spineLeaf needs asn.nodes (node ASNs)");
+  check("asn.spine", dc.asn.spine);
+  for (const key of ["leaves", "nodes"] as const) {
+    const r = dc.asn[key];
+    if (!r) continue;
+    check(`asn.${key}.from`, r.from);
+    check(`asn.${key}.to`, r.to);
+    if (r.to < r.from) problems.add(`asn.${key}`, "asn-range", `range ${r.from}–${r.to} is empty`);
+  }
+  // who uses which ASN
+  const owners = new Map<number, { path: string; group: string }[]>();
+  const use = (asn: number | undefined, path: string, group: string) => {
+    if (asn === undefined) return;
+    check(path, asn);
+    owners.set(asn, [...(owners.get(asn) ?? []), { path, group }]);
+  };
+  if (dc.asn.spine !== undefined) owners.set(dc.asn.spine, [{ path: "asn.spine", group: "spine" }]);
+  dc.racks.forEach((rack, i) => {
+    const asn = leafAsn(dc, rack);
+    if (asn !== undefined && dc.asn.leaves && rack.leafAsn === undefined && asn > dc.asn.leaves.to)
+      problems.add(`racks[${i}].id`, "asn-exhausted", `leaf ASN range ${dc.asn.leaves.from}–${dc.asn.leaves.to} has no ASN for rack id ${rack.id}`);
+    use(asn, rack.leafAsn !== undefined ? `racks[${i}].leafAsn` : `racks[${i}] (leaf ASN)`, `leaf:${rack.name}`);
+  });
+  const scheme = nodeScheme(dc);
+  allNodes(dc).forEach((n) => {
+    const node = n.rack.nodes[n.nodeIndex];
+    const asn = nodeAsn(dc, n.rack, node);
+    if (asn !== undefined && dc.asn.nodes && node.asn === undefined && asn > dc.asn.nodes.to)
+      problems.add(`${n.path}.id`, "asn-exhausted", `node ASN range ${dc.asn.nodes.from}–${dc.asn.nodes.to} has no ASN for ${node.name}`);
+    const group = scheme === NodeAsnScheme.perNode ? `node:${node.name}` : scheme === NodeAsnScheme.perRack ? `noderack:${n.rack.name}` : "nodes";
+    use(asn, node.asn !== undefined ? `${n.path}.asn` : `${n.path} (node ASN)`, group);
+  });
+  dc.switches.forEach((s, i) => {
+    if (s.asn === undefined) return;
+    const expected = s.role === SwitchRole.spine ? dc.asn.spine : leafAsn(dc, dc.racks.find((r) => r.name === s.rack) ?? ({} as RackSpec));
+    if (s.asn !== expected)
+      problems.add(`switches[${i}].asn`, "asn-scheme", `switch ASN ${s.asn} breaks the spineLeaf scheme: ${s.role} ${s.name} must use ${expected}`);
+  });
+  for (const [asn, list] of owners) {
+    const groups = [...new Set(list.map((o) => o.group))];
+    if (groups.length > 1) {
+      const first = list[0];
+      for (const o of list.slice(1)) {
+        if (o.group !== first.group)
+          problems.add(o.path, "asn-reuse", `ASN ${asn} is also used by ${first.path}; the ${scheme} scheme needs distinct ASNs for spines, each rack's leaves and ${scheme === NodeAsnScheme.perNode ? "each node" : scheme === NodeAsnScheme.perRack ? "each rack's nodes" : "the shared node ASN"}`);
+      }
+    }
+  }
+}
+
+function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
+  const rackNames = new Set(dc.racks.map((r) => r.name));
+  dc.switches.forEach((s, i) => {
+    if (dc.topology === "threeTier" && s.role !== SwitchRole.core)
+      problems.add(`switches[${i}].role`, "role-topology", `role ${s.role} does not exist in a threeTier data center (use core)`);
+    if (dc.topology === "spineLeaf" && s.role === SwitchRole.core)
+      problems.add(`switches[${i}].role`, "role-topology", `role core does not exist in a spineLeaf data center (use spine or leaf)`);
+    if (s.role === SwitchRole.leaf && s.rack === undefined) problems.add(`switches[${i}].rack`, "required", `leaf ${s.name} needs a rack`);
+    if (s.rack !== undefined && !rackNames.has(s.rack)) problems.add(`switches[${i}].rack`, "unknown-reference", `unknown rack ${s.rack}`);
+    if (s.maxPaths !== undefined && (!Number.isInteger(s.maxPaths) || s.maxPaths < 1 || s.maxPaths > 256))
+      problems.add(`switches[${i}].maxPaths`, "max-paths", `maxPaths ${s.maxPaths} must be 1–256`);
+    if (s.loopback !== undefined) {
+      const why = addressProblem(s.loopback);
+      if (why) problems.add(`switches[${i}].loopback`, "address-invalid", `${s.loopback} ${why}`);
+    } else if (!prefixProblem(dc.pools.loopbacks) && switchLoopback(dc, s) === undefined) {
+      problems.add(`switches[${i}].id`, "pool-exhausted", `loopback pool ${dc.pools.loopbacks} has no host ${s.id} for ${s.name}`);
+    }
+  });
+  const loopbacks = dc.switches.map((s) => (prefixProblem(dc.pools.loopbacks) && !s.loopback ? undefined : switchLoopback(dc, s)));
+  const seen = new Map<string, number>();
+  loopbacks.forEach((lb, i) => {
+    if (!lb) return;
+    if (seen.has(lb)) problems.add(`switches[${i}].loopback`, "duplicate", `loopback ${lb} is already used by switches[${seen.get(lb)}]`);
+    else seen.set(lb, i);
+  });
+  if (dc.topology === "spineLeaf") {
+    const spines = dc.switches.filter((s) => s.role === SwitchRole.spine);
+    if (spines.length === 0) problems.add("switches", "spine-missing", "a spineLeaf data center needs at least one spine");
+    if (!prefixProblem(dc.pools.fabricLinks)) {
+      for (const [i, leaf] of dc.switches.entries()) {
+        if (leaf.role !== SwitchRole.leaf) continue;
+        for (const spine of spines) {
+          if (linkPrefix(dc, leaf.id, spine.id) === undefined) {
+            problems.add(`switches[${i}].id`, "pool-exhausted", `fabric link pool ${dc.pools.fabricLinks} has no /31 for ${leaf.name}–${spine.name}`);
+          }
+        }
+      }
+    }
+  }
+}
+
+function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
+  const byName = new Map(dc.switches.map((s) => [s.name, s]));
+  const podCidrs: { path: string; prefix: string }[] = [];
+  const addresses = new Map<string, string>();
+  dc.racks.forEach((rack, ri) => {
+    const peers = rackPeers(dc, rack);
+    const path = rack.peers ? `racks[${ri}].peers` : `racks[${ri}]`;
+    for (const p of peers) {
+      const sw = byName.get(p);
+      if (!sw) problems.add(path, "unknown-reference", `unknown switch ${p}`);
+      else if (dc.topology === "spineLeaf" && (sw.role !== SwitchRole.leaf || sw.rack !== rack.name))
+        problems.add(path, "peer-role", `${p} is not a leaf of rack ${rack.name}; spineLeaf nodes peer with their own rack's leaves`);
+      else if (dc.topology === "threeTier" && sw.role !== SwitchRole.core)
+        problems.add(path, "peer-role", `${p} is not a core switch; threeTier nodes peer with cores`);
+    }
+    if (new Set(peers).size !== 2 && rack.nodes.length > 0) {
+      problems.add(
+        path,
+        "two-peers",
+        `the nodes of rack ${rack.name} have ${new Set(peers).size} BGP peer(s) (${peers.join(", ") || "none"}); every node needs exactly two`,
+      );
+    }
+    const netProblem = prefixProblem(rack.nodeNetwork);
+    rack.nodes.forEach((node, ni) => {
+      const npath = `racks[${ri}].nodes[${ni}]`;
+      const why = addressProblem(node.address);
+      if (why) problems.add(`${npath}.address`, "address-invalid", `${node.address} ${why}`);
+      else if (!netProblem) {
+        const offset = offsetIn(rack.nodeNetwork, node.address);
+        const size = Number(sizeOf(rack.nodeNetwork));
+        if (offset === undefined) problems.add(`${npath}.address`, "address-outside", `${node.address} is outside racks[${ri}].nodeNetwork ${rack.nodeNetwork}`);
+        else if (offset === 0 || (offset === size - 1 && size > 2)) problems.add(`${npath}.address`, "address-reserved", `${node.address} is the network or broadcast address of ${rack.nodeNetwork}`);
+        else if (offset <= 2) problems.add(`${npath}.address`, "address-reserved", `${node.address} is reserved for the rack's BGP peer ${peers[offset - 1] ?? "switch"} (hosts 1 and 2 of ${rack.nodeNetwork})`);
+        const prev = addresses.get(node.address);
+        if (prev) problems.add(`${npath}.address`, "duplicate", `address ${node.address} is already used by ${prev}`);
+        else addresses.set(node.address, `${npath}.address`);
+      }
+      if (node.asn !== undefined) {
+        const p = asnProblem(node.asn, dc.asn.allowPublic ?? false);
+        if (p) problems.add(`${npath}.asn`, p.rule, p.message);
+      }
+      if (node.podCIDR !== undefined) {
+        const bad = prefixProblem(node.podCIDR);
+        if (bad) problems.add(`${npath}.podCIDR`, "prefix-invalid", `${node.podCIDR} ${bad}`);
+        else if (!prefixInside(node.podCIDR, dc.pools.podCidr.cidr)) problems.add(`${npath}.podCIDR`, "podcidr-outside-pool", `${node.podCIDR} is outside the PodCIDR pool ${dc.pools.podCidr.cidr}`);
+        else if (prefixLength(node.podCIDR) !== dc.pools.podCidr.prefixLength)
+          problems.add(`${npath}.podCIDR`, "podcidr-length", `${node.podCIDR} is not a /${dc.pools.podCidr.prefixLength} (pools.podCidr.prefixLength)`);
+        else podCidrs.push({ path: `${npath}.podCIDR`, prefix: node.podCIDR });
+      } else {
+        const allocated = allocatedPodCidr(dc, rack, node);
+        if (allocated) podCidrs.push({ path: `${npath}.podCIDR`, prefix: allocated });
+      }
+    });
+  });
+  for (let i = 0; i < podCidrs.length; i++) {
+    for (let j = i + 1; j < podCidrs.length; j++) {
+      if (prefixesOverlap(podCidrs[i].prefix, podCidrs[j].prefix))
+        problems.add(podCidrs[j].path, "overlap", `${podCidrs[j].path} ${podCidrs[j].prefix} overlaps ${podCidrs[i].path} ${podCidrs[i].prefix}`);
+    }
+  }
+  // switch addresses on rack networks must not collide with loopbacks
+  const swAddrs = new Map<string, string>();
+  dc.switches.forEach((s, i) => {
+    const lb = switchLoopback(dc, s);
+    if (lb) swAddrs.set(lb, `switches[${i}].loopback`);
+  });
+  for (const [addr, path] of addresses) {
+    if (swAddrs.has(addr)) problems.add(path, "duplicate", `address ${addr} is also ${swAddrs.get(addr)}`);
+  }
+}
+
+/** Routers that receive a VIP from its announcers, with their ECMP limit, per VIP pool. */
+function checkVips(dc: DataCenterSpec, problems: ProblemList): void {
+  const nodes = new Map(allNodes(dc).map((n) => [n.rack.nodes[n.nodeIndex].name, n]));
+  const clusterNames = new Set((dc.clusters ?? []).map((c) => c.name));
+  const byName = new Map(dc.switches.map((s) => [s.name, s]));
+  duplicates(dc.pools.vips ?? [], (v) => v.name, (i) => `pools.vips[${i}].name`, "VIP pool name", problems);
+  (dc.pools.vips ?? []).forEach((pool, pi) => {
+    const path = `pools.vips[${pi}]`;
+    if (pool.cluster !== undefined && !clusterNames.has(pool.cluster)) problems.add(`${path}.cluster`, "unknown-reference", `unknown cluster ${pool.cluster}`);
+    const announcers = vipAnnouncers(dc, pool.name);
+    (pool.announcers ?? []).forEach((name, ai) => {
+      const ref = nodes.get(name);
+      if (!ref) problems.add(`${path}.announcers[${ai}]`, "unknown-reference", `unknown node ${name}`);
+      else if ((ref.rack.nodes[ref.nodeIndex].role ?? NodeRole.worker) !== NodeRole.l4lb)
+        problems.add(`${path}.announcers[${ai}]`, "vip-announcer-role", `node ${name} is not an l4lb node`);
+    });
+    if (announcers.length === 0) problems.add(path, "vip-no-announcer", `VIP pool ${pool.name} has no l4lb node to announce it`);
+    // each receiving switch sees one path per announcing neighbor
+    const perSwitch = new Map<string, Set<string>>();
+    const perSpineRacks = new Set<string>();
+    for (const name of announcers) {
+      const ref = nodes.get(name);
+      if (!ref) continue;
+      for (const peer of rackPeers(dc, ref.rack)) perSwitch.set(peer, new Set([...(perSwitch.get(peer) ?? []), name]));
+      perSpineRacks.add(ref.rack.name);
+    }
+    for (const [swName, set] of [...perSwitch].sort()) {
+      const sw = byName.get(swName);
+      if (!sw) continue;
+      const limit = sw.maxPaths ?? 16;
+      if (set.size > limit)
+        problems.add(path, "ecmp-limit", `VIP pool ${pool.name} is announced by ${set.size} nodes (${[...set].join(", ")}) to ${swName}, whose ECMP limit (maxPaths) is ${limit}`);
+    }
+    if (dc.topology === "spineLeaf") {
+      const leafPaths = [...perSpineRacks].reduce((n, rackName) => n + dc.switches.filter((s) => s.role === SwitchRole.leaf && s.rack === rackName).length, 0);
+      for (const spine of dc.switches.filter((s) => s.role === SwitchRole.spine)) {
+        const limit = spine.maxPaths ?? 16;
+        if (leafPaths > limit)
+          problems.add(path, "ecmp-limit", `VIP pool ${pool.name} reaches ${spine.name} over ${leafPaths} leaves, more than its ECMP limit (maxPaths) ${limit}`);
+      }
+    }
+  });
+}
+
+/** The l4lb nodes announcing a VIP pool: its explicit list, else the l4lb nodes of its cluster (or the whole DC). */
+export function vipAnnouncers(dc: DataCenterSpec, poolName: string): string[] {
+  const pool = (dc.pools.vips ?? []).find((v) => v.name === poolName);
+  if (!pool) return [];
+  if (pool.announcers) return [...pool.announcers];
+  const members = pool.cluster ? new Set((dc.clusters ?? []).find((c) => c.name === pool.cluster)?.nodes ?? []) : undefined;
+  return dc.racks.flatMap((r) => r.nodes).filter((n) => (n.role ?? NodeRole.worker) === NodeRole.l4lb && (!members || members.has(n.name))).map((n) => n.name);
+}
+
+function checkClusters(dc: DataCenterSpec, problems: ProblemList): void {
+  const clusters = dc.clusters ?? [];
+  const nodeNames = new Set(dc.racks.flatMap((r) => r.nodes.map((n) => n.name)));
+  duplicates(clusters, (c) => c.name, (i) => `clusters[${i}].name`, "cluster name", problems);
+  duplicates(clusters, (c) => c.id, (i) => `clusters[${i}].id`, "cluster id", problems);
+  const member = new Map<string, string>();
+  clusters.forEach((c, i) => {
+    if (c.name.length > 32) problems.add(`clusters[${i}].name`, "cluster-name-length", `cluster name ${c.name} has ${c.name.length} characters; Cilium allows at most 32`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(c.name)) problems.add(`clusters[${i}].name`, "cluster-name-format", `cluster name ${c.name} must be lower-case alphanumerics and '-'`);
+    if (!Number.isInteger(c.id) || c.id < 1 || c.id > 255) problems.add(`clusters[${i}].id`, "cluster-id-range", `cluster id ${c.id} must be 1–255`);
+    c.nodes.forEach((n, j) => {
+      if (!nodeNames.has(n)) problems.add(`clusters[${i}].nodes[${j}]`, "unknown-reference", `unknown node ${n}`);
+      else if (member.has(n)) problems.add(`clusters[${i}].nodes[${j}]`, "duplicate", `node ${n} is already a member of ${member.get(n)}`);
+      else member.set(n, `clusters[${i}]`);
+    });
+  });
+}
