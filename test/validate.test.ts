@@ -1,0 +1,246 @@
+/** One test per validation rule, asserting the path, the rule and the message. */
+import { strict as assert } from "assert";
+import * as path from "path";
+import { validate } from "../sdk/validate/validate";
+import { resolve } from "../sdk/resolve/resolve";
+import { SpecError, SpecProblem } from "../sdk/validate/errors";
+import { loadSpecFile, parseSpecText } from "../sdk/spec/load";
+import { DataCenterSpec, NodeAsnScheme, NodeRole } from "../sdk/spec/types";
+
+const examples = path.join(__dirname, "..", "examples");
+const spineLeaf = () => loadSpecFile(path.join(examples, "spine-leaf", "datacenter.yaml"));
+const threeTier = () => loadSpecFile(path.join(examples, "three-tier", "datacenter.yaml"));
+
+/** Run validate() and return the problems of one rule. */
+function problemsOf(spec: unknown, rule: string): SpecProblem[] {
+  return validate(spec).filter((p) => p.rule === rule);
+}
+
+/** Assert exactly one problem of `rule` at `path` whose message contains every fragment. */
+function expectProblem(spec: unknown, rule: string, at: string, ...fragments: string[]): void {
+  const all = validate(spec);
+  const found = all.filter((p) => p.rule === rule && p.path === at);
+  assert.equal(found.length, 1, `expected one ${rule} at ${at}, got: ${JSON.stringify(all, null, 1)}`);
+  for (const f of fragments) assert.ok(found[0].message.includes(f), `message "${found[0].message}" lacks "${f}"`);
+}
+
+describe("validation rules", () => {
+  it("the bundled examples are valid", () => {
+    assert.deepEqual(validate(spineLeaf()), []);
+    assert.deepEqual(validate(threeTier()), []);
+  });
+
+  describe("shape (JSON Schema)", () => {
+    it("reports path-qualified schema errors instead of crashing", () => {
+      const spec = parseSpecText("name: x\ntopology: ring\nasn: {}\npools: 5\nswitches: []\nracks: 7\n");
+      const problems = validate(spec);
+      assert.ok(problems.some((p) => p.path === "topology" && p.rule === "schema-enum" && p.message.includes("spineLeaf")));
+      assert.ok(problems.some((p) => p.path === "pools" && p.rule === "schema-type"));
+      assert.ok(problems.some((p) => p.path === "racks" && p.rule === "schema-type"));
+    });
+    it("rejects unknown keys with their name", () => {
+      const spec = spineLeaf() as unknown as Record<string, unknown>;
+      (spec.racks as Record<string, unknown>[])[0].colour = "red";
+      expectProblem(spec, "schema-additionalProperties", "racks[0]", "colour");
+    });
+    it("reports a YAML syntax error as a spec problem", () => {
+      assert.throws(() => parseSpecText("racks: [\n  - a: 1\n", "dc.yaml"), (e: unknown) => e instanceof SpecError && e.problems[0].rule === "yaml-syntax");
+    });
+  });
+
+  it("overlap: pools and node networks must not overlap", () => {
+    const spec = spineLeaf();
+    spec.pools.vips![0].cidr = "198.19.3.0/29";
+    expectProblem(spec, "overlap", "pools.vips[0].cidr", "198.19.3.0/29 overlaps pools.podCidr.cidr 198.19.0.0/16");
+  });
+
+  it("overlap: a pinned PodCIDR must not overlap another node's", () => {
+    const spec = spineLeaf();
+    spec.racks[2].nodes[1].podCIDR = "198.19.0.0/24"; // allocated to racks[0].nodes[0]
+    expectProblem(spec, "overlap", "racks[2].nodes[1].podCIDR", "racks[2].nodes[1].podCIDR 198.19.0.0/24 overlaps racks[0].nodes[0].podCIDR 198.19.0.0/24");
+  });
+
+  it("podcidr-outside-pool: pins must lie in the pool", () => {
+    const spec = spineLeaf();
+    spec.racks[0].nodes[0].podCIDR = "198.18.99.0/24";
+    expectProblem(spec, "podcidr-outside-pool", "racks[0].nodes[0].podCIDR", "198.18.99.0/24", "198.19.0.0/16");
+  });
+
+  it("podcidr-length: prefix length must be 24 or 25", () => {
+    const spec = spineLeaf();
+    spec.pools.podCidr.prefixLength = 26;
+    expectProblem(spec, "podcidr-length", "pools.podCidr.prefixLength", "26 must be 24 or 25");
+  });
+
+  it("podcidr-length: a pinned PodCIDR must have the pool's length", () => {
+    const spec = spineLeaf();
+    spec.racks[0].nodes[0].podCIDR = "198.19.200.0/25";
+    expectProblem(spec, "podcidr-length", "racks[0].nodes[0].podCIDR", "not a /24");
+  });
+
+  it("pool-exhausted: says how many nodes fit", () => {
+    const spec = spineLeaf();
+    spec.pools.podCidr.cidr = "198.19.0.0/22"; // 4 /24s = 0 racks of 16
+    spec.pools.podCidr.perRack = 2;
+    spec.racks.forEach((r) => r.nodes.splice(2));
+    for (const c of spec.clusters!) c.nodes = c.nodes.filter((n) => /n[12]$/.test(n));
+    expectProblem(spec, "pool-exhausted", "racks[2].id", "holds 4 /24 PodCIDRs = 2 racks of 2 nodes (4 nodes)");
+  });
+
+  it("prefix-invalid: host bits and garbage are rejected", () => {
+    const spec = spineLeaf();
+    spec.pools.loopbacks = "198.18.0.1/24";
+    spec.racks[0].nodeNetwork = "banana";
+    expectProblem(spec, "prefix-invalid", "pools.loopbacks", "host bits");
+    expectProblem(spec, "prefix-invalid", "racks[0].nodeNetwork", "banana");
+  });
+
+  for (const asn of [0, 23456, 65535, 4294967295]) {
+    it(`asn-reserved: ${asn}`, () => {
+      const spec = spineLeaf();
+      spec.asn.spine = asn;
+      expectProblem(spec, "asn-reserved", "asn.spine", `ASN ${asn} is reserved`);
+    });
+  }
+
+  it("asn-invalid: out of range", () => {
+    const spec = threeTier();
+    spec.asn.fabric = 5_000_000_000;
+    expectProblem(spec, "asn-invalid", "asn.fabric", "5000000000");
+  });
+
+  it("asn-public: public ASNs only when allowed", () => {
+    const spec = threeTier();
+    spec.asn.fabric = 3320;
+    expectProblem(spec, "asn-public", "asn.fabric", "ASN 3320 is public", "64512–65534");
+    spec.asn.allowPublic = true;
+    assert.deepEqual(problemsOf(spec, "asn-public"), []);
+  });
+
+  it("asn-public: the RFC 6996 32-bit range is private", () => {
+    const spec = threeTier();
+    spec.asn.fabric = 4200000001;
+    assert.deepEqual(validate(spec), []);
+  });
+
+  it("asn-reuse: a node ASN equal to the spine ASN breaks the scheme", () => {
+    const spec = spineLeaf();
+    spec.racks[1].nodes[0].asn = 65000;
+    expectProblem(spec, "asn-reuse", "racks[1].nodes[0].asn", "ASN 65000 is also used by asn.spine");
+  });
+
+  it("asn-reuse: perNode scheme forbids two nodes sharing an ASN", () => {
+    const spec = spineLeaf();
+    spec.asn.nodeScheme = NodeAsnScheme.perNode;
+    spec.racks[0].nodes[1].asn = 65201; // = racks[0].nodes[0]'s scheme ASN
+    expectProblem(spec, "asn-reuse", "racks[0].nodes[1].asn", "ASN 65201", "each node");
+  });
+
+  it("asn-reuse: two racks' leaf pairs must not share an ASN", () => {
+    const spec = spineLeaf();
+    spec.racks[1].leafAsn = 65101;
+    expectProblem(spec, "asn-reuse", "racks[1].leafAsn", "ASN 65101 is also used by racks[0] (leaf ASN)");
+  });
+
+  it("asn-scheme: threeTier nodes must use the fabric ASN", () => {
+    const spec = threeTier();
+    spec.racks[0].nodes[2].asn = 65011;
+    expectProblem(spec, "asn-scheme", "racks[0].nodes[2].asn", "65011", "65010");
+  });
+
+  it("asn-exhausted: the leaf range must hold every rack", () => {
+    const spec = spineLeaf();
+    spec.asn.leaves = { from: 65101, to: 65102 };
+    expectProblem(spec, "asn-exhausted", "racks[2].id", "65101–65102", "rack id 3");
+  });
+
+  it("duplicate: names, ids and addresses", () => {
+    const spec = spineLeaf();
+    spec.racks[1].nodes[0].name = "r1n1";
+    spec.racks[2].nodes[0].address = "198.18.12.12";
+    spec.switches[3].id = 3;
+    expectProblem(spec, "duplicate", "racks[1].nodes[0].name", "device name r1n1 is already used by racks[0].nodes[0].name");
+    expectProblem(spec, "duplicate", "racks[2].nodes[1].address", "198.18.12.12 is already used by racks[2].nodes[0].address");
+    expectProblem(spec, "duplicate", "switches[3].id", "switch id 3");
+  });
+
+  it("two-peers: a rack whose nodes would not have two BGP peers", () => {
+    const spec = spineLeaf();
+    spec.switches = spec.switches.filter((s) => s.name !== "leaf2b");
+    expectProblem(spec, "two-peers", "racks[1]", "1 BGP peer(s) (leaf2a)", "exactly two");
+  });
+
+  it("unknown-reference: racks, switches, clusters and nodes", () => {
+    const spec = spineLeaf();
+    spec.switches[2].rack = "r9";
+    spec.racks[1].peers = ["leaf2a", "leafX"];
+    spec.clusters![0].nodes.push("ghost");
+    spec.pools.vips![0].cluster = "nowhere";
+    expectProblem(spec, "unknown-reference", "switches[2].rack", "unknown rack r9");
+    expectProblem(spec, "unknown-reference", "racks[1].peers", "unknown switch leafX");
+    expectProblem(spec, "unknown-reference", `clusters[0].nodes[${spec.clusters![0].nodes.length - 1}]`, "unknown node ghost");
+    expectProblem(spec, "unknown-reference", "pools.vips[0].cluster", "unknown cluster nowhere");
+  });
+
+  it("peer-role: spineLeaf nodes peer with their own rack's leaves", () => {
+    const spec = spineLeaf();
+    spec.racks[0].peers = ["leaf1a", "leaf2a"];
+    expectProblem(spec, "peer-role", "racks[0].peers", "leaf2a is not a leaf of rack r1");
+  });
+
+  it("cluster-id-range and duplicate cluster ids", () => {
+    const spec = spineLeaf();
+    spec.clusters![0].id = 0;
+    spec.clusters![1].id = 256;
+    expectProblem(spec, "cluster-id-range", "clusters[0].id", "cluster id 0 must be 1–255");
+    expectProblem(spec, "cluster-id-range", "clusters[1].id", "256");
+    const dup = spineLeaf();
+    dup.clusters![1].id = 1;
+    expectProblem(dup, "duplicate", "clusters[1].id", "cluster id 1 is already used by clusters[0].id");
+  });
+
+  it("cluster-name-length: at most 32 characters", () => {
+    const spec = spineLeaf();
+    spec.clusters![0].name = "a".repeat(33);
+    expectProblem(spec, "cluster-name-length", "clusters[0].name", "33 characters", "at most 32");
+  });
+
+  it("ecmp-limit: more announcing nodes for a VIP than the switch's ECMP limit", () => {
+    const spec = spineLeaf();
+    spec.switches.find((s) => s.name === "leaf1a")!.maxPaths = 1;
+    expectProblem(spec, "ecmp-limit", "pools.vips[0]", "announced by 2 nodes (r1n1, r1n2) to leaf1a", "maxPaths) is 1");
+    assert.throws(() => resolve(spec), (e: unknown) => e instanceof SpecError && e.problems.some((p) => p.rule === "ecmp-limit"));
+  });
+
+  it("vip-announcer-role: only l4lb nodes announce VIPs", () => {
+    const spec = spineLeaf();
+    spec.pools.vips![0].announcers = ["r1n1", "r3n3"];
+    expectProblem(spec, "vip-announcer-role", "pools.vips[0].announcers[1]", "r3n3 is not an l4lb node");
+  });
+
+  it("address-outside and address-reserved: node addresses on the rack network", () => {
+    const spec = spineLeaf();
+    spec.racks[0].nodes[0].address = "198.18.11.50";
+    spec.racks[0].nodes[1].address = "198.18.10.2";
+    expectProblem(spec, "address-outside", "racks[0].nodes[0].address", "outside racks[0].nodeNetwork 198.18.10.0/24");
+    expectProblem(spec, "address-reserved", "racks[0].nodes[1].address", "reserved for the rack's BGP peer leaf1b");
+  });
+
+  it("role-topology: core switches do not exist in spine–leaf", () => {
+    const spec = spineLeaf();
+    (spec.switches[0] as { role: string }).role = "core";
+    expectProblem(spec, "role-topology", "switches[0].role", "core does not exist in a spineLeaf");
+  });
+
+  it("reports every problem at once", () => {
+    const spec: DataCenterSpec = spineLeaf();
+    spec.asn.spine = 0;
+    spec.pools.podCidr.prefixLength = 23;
+    spec.clusters![0].id = 300;
+    spec.racks[0].nodes[3].role = NodeRole.l4lb;
+    spec.switches.find((s) => s.name === "leaf1a")!.maxPaths = 2;
+    const rules = new Set(validate(spec).map((p) => p.rule));
+    for (const r of ["asn-reserved", "podcidr-length", "cluster-id-range"]) assert.ok(rules.has(r), `missing ${r}`);
+    assert.throws(() => resolve(spec), (e: unknown) => e instanceof SpecError && e.message.includes("asn.spine") && e.message.includes("clusters[0].id"));
+  });
+});
