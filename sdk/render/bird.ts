@@ -1,0 +1,203 @@
+/**
+ * BIRD 2 configuration of a node (the BGP speaker beside Cilium): announce exactly the node's
+ * own prefixes (PodCIDR, VIP /32s) to its two uplinks, accept nothing, touch no kernel table.
+ * A pure function of the plan: the same plan gives the same bytes. Session passwords never
+ * appear here: each protocol includes a secret file rendered by `renderBirdSecrets`.
+ */
+import { Family, Plan, PlanSession } from "../plan/types";
+import { compareStrings, comparePrefixes } from "./order";
+import { deviceOf, planNodeOf } from "./plan-query";
+import { routerId32 } from "./router-id";
+import { checkPasswordRef, lookupPassword } from "./secrets";
+
+/** Where the node's secret files live when no `secretsDir` is given. */
+export const DEFAULT_BIRD_SECRETS_DIR = "/etc/bird/dcnet-secrets";
+
+/** Interface the node's static routes point at (Cilium's host interface; the lab creates a dummy of that name). */
+export const NODE_ROUTE_INTERFACE = "cilium_host";
+
+/** Name of the export filter admitting exactly the node's own prefixes. */
+export const BIRD_EXPORT_FILTER = "dcnet_export";
+
+/** Options of `renderBirdConfig`. */
+export interface BirdRenderOptions {
+  /** Directory holding the secret files named by `renderBirdSecrets` (default `/etc/bird/dcnet-secrets`). */
+  secretsDir?: string;
+}
+
+/** A secret file for BIRD: `file` is relative to the secrets directory. */
+export interface BirdSecretFile {
+  /** File name, `<passwordRef>.conf`. */
+  file: string;
+  /** File content: `password "...";` and a newline. */
+  text: string;
+}
+
+const FAMILIES: Family[] = ["ipv4", "ipv6"];
+const FAMILY_SUFFIX: Record<Family, string> = { ipv4: "4", ipv6: "6" };
+const NET_TYPE: Record<Family, string> = { ipv4: "NET_IP4", ipv6: "NET_IP6" };
+
+/** Comment text: one line, no control characters. */
+function commentText(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, "?");
+}
+
+/** A BIRD string literal. BIRD strings have no escapes, so `"` and newlines are impossible: fail loudly. */
+function birdString(text: string, what: string): string {
+  if (/["\n\r]/.test(text)) throw new Error(`${what} ${JSON.stringify(text)} cannot be written as a BIRD string (no '"' or newlines)`);
+  return `"${text}"`;
+}
+
+/** A BIRD symbol name (protocol names). */
+function birdSymbol(name: string, what: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`${what} ${JSON.stringify(name)} is not a valid BIRD symbol name`);
+  return name;
+}
+
+/** The secrets directory, checked: it goes into `include "..."` (no quotes, newlines or glob characters). */
+function secretsDirOf(opts: BirdRenderOptions | undefined): string {
+  const dir = (opts?.secretsDir ?? DEFAULT_BIRD_SECRETS_DIR).replace(/\/+$/, "") || "/";
+  if (dir === "" || /["\n\r?*[]/.test(dir)) throw new Error(`secretsDir ${JSON.stringify(dir)} cannot be used in a BIRD include (no '"', newlines, '?', '*' or '[')`);
+  return dir;
+}
+
+/** The node's uplink sessions (the node is end `a`), ordered by protocol name. */
+function uplinksOf(plan: Plan, nodeName: string): PlanSession[] {
+  const sessions = plan.sessions.filter((s) => s.kind === "node-uplink" && s.a.device === nodeName);
+  for (const s of sessions) if (!s.nodeProtocol) throw new Error(`session ${s.id} has no nodeProtocol name`);
+  const sorted = [...sessions].sort((x, y) => compareStrings(x.nodeProtocol!, y.nodeProtocol!));
+  for (let i = 1; i < sorted.length; i++)
+    if (sorted[i].nodeProtocol === sorted[i - 1].nodeProtocol) throw new Error(`node ${nodeName} has two sessions named ${sorted[i].nodeProtocol}`);
+  return sorted;
+}
+
+/** The node's own prefixes by family, deduplicated and numerically ordered. */
+function ownPrefixes(plan: Plan, nodeName: string): Map<Family, string[]> {
+  const out = new Map<Family, string[]>();
+  for (const a of planNodeOf(plan, nodeName).announcements) {
+    const list = out.get(a.family) ?? [];
+    if (!list.includes(a.prefix)) list.push(a.prefix);
+    out.set(a.family, list);
+  }
+  for (const list of out.values()) list.sort(comparePrefixes);
+  return out;
+}
+
+/** `protocol bfd`: one set of timers for the node (BIRD 2.0 sets them per interface pattern). */
+function bfdBlock(nodeName: string, sessions: PlanSession[]): string[] {
+  const bfd = sessions.filter((s) => s.bfd.enabled);
+  if (bfd.length === 0) return [];
+  const { intervalMs, multiplier } = bfd[0].bfd;
+  for (const s of bfd)
+    if (s.bfd.intervalMs !== intervalMs || s.bfd.multiplier !== multiplier)
+      throw new Error(`node ${nodeName}: sessions ${bfd[0].id} and ${s.id} ask for different BFD timers; one BIRD node uses one set`);
+  return [
+    "# BFD for the uplinks (interval applies to both transmit and receive)",
+    "protocol bfd {",
+    '  interface "*" {',
+    `    interval ${intervalMs} ms;`,
+    `    multiplier ${multiplier};`,
+    "  };",
+    "}",
+    "",
+  ];
+}
+
+/** One `protocol bgp` block for an uplink session. */
+function sessionBlock(s: PlanSession, secretsDir: string): string[] {
+  const name = birdSymbol(s.nodeProtocol!, `protocol name of session ${s.id}`);
+  const lines = [
+    `# ${commentText(`${s.id}: ${s.type}, ${s.a.device} AS${s.a.asn} -> ${s.b.device} AS${s.b.asn}`)}`,
+    `protocol bgp ${name} {`,
+    `  description ${birdString(s.id, "session id")};`,
+    `  local ${s.a.address} as ${s.a.asn};`,
+    `  neighbor ${s.b.address} as ${s.b.asn};`,
+    // single hop on the rack network for eBGP and iBGP alike (iBGP would default to multihop,
+    // which also makes BFD multihop and no longer match the switch)
+    "  direct;",
+    `  hold time ${s.timers.hold};`,
+    `  keepalive time ${s.timers.keepalive};`,
+  ];
+  if (s.gracefulRestart.enabled) lines.push("  graceful restart on;", `  graceful restart time ${s.gracefulRestart.restartTime};`);
+  if (s.bfd.enabled) lines.push("  bfd on;");
+  if (s.passwordRef) lines.push(`  include ${birdString(`${secretsDir}/${checkPasswordRef(s.passwordRef)}.conf`, "secret file")};`);
+  lines.push(
+    `  ${s.family} {`,
+    "    import none;",
+    `    export filter ${BIRD_EXPORT_FILTER};`,
+    "    next hop self;",
+    "  };",
+    "}",
+    "",
+  );
+  return lines;
+}
+
+/**
+ * Render the BIRD 2 configuration of node `nodeName`: router id, device/direct/kernel
+ * protocols (the kernel table is neither read nor written), the node's prefixes as static
+ * routes via `cilium_host`, an export filter admitting exactly those prefixes, BFD when any
+ * session uses it, and one `protocol bgp` per uplink (`import none`). A session with a
+ * `passwordRef` includes `<secretsDir>/<passwordRef>.conf` (see `renderBirdSecrets`).
+ */
+export function renderBirdConfig(plan: Plan, nodeName: string, opts?: BirdRenderOptions): string {
+  const device = deviceOf(plan, nodeName, "node");
+  const secretsDir = secretsDirOf(opts);
+  const sessions = uplinksOf(plan, nodeName);
+  const prefixes = ownPrefixes(plan, nodeName);
+  const families = FAMILIES.filter((f) => prefixes.has(f) || sessions.some((s) => s.family === f));
+
+  const lines: string[] = [
+    "# Generated by dcnet from the resolved plan: do not edit, changes are overwritten.",
+    `# ${commentText(`plan ${plan.name}, node ${device.name}, rack ${device.rack ?? "-"}, asn ${device.asn}`)}`,
+    "",
+    `router id ${routerId32(device.routerId)};`,
+    "",
+    "protocol device {",
+    "}",
+    "",
+    "protocol direct {",
+    "  disabled;",
+    "}",
+    "",
+    "# The kernel table is left alone: the node routes through its default route.",
+  ];
+  for (const f of families) {
+    lines.push(`protocol kernel kernel${FAMILY_SUFFIX[f]} {`, `  ${f} {`, "    import none;", "    export none;", "  };", "}", "");
+  }
+  lines.push(`# The node's own prefixes (PodCIDR, VIPs), originated toward ${NODE_ROUTE_INTERFACE}.`);
+  for (const f of families) {
+    const list = prefixes.get(f) ?? [];
+    if (list.length === 0) continue;
+    lines.push(`protocol static static${FAMILY_SUFFIX[f]} {`, `  ${f};`);
+    for (const p of list) lines.push(`  route ${p} via ${birdString(NODE_ROUTE_INTERFACE, "interface")};`);
+    lines.push("}", "");
+  }
+  lines.push("# Export exactly the node's own prefixes; everything else is rejected.", `filter ${BIRD_EXPORT_FILTER}`, "{");
+  for (const f of families) {
+    const list = prefixes.get(f) ?? [];
+    if (list.length === 0) continue;
+    lines.push(`  if net.type = ${NET_TYPE[f]} then {`, "    if net ~ [");
+    list.forEach((p, i) => lines.push(`      ${p}${i < list.length - 1 ? "," : ""}`));
+    lines.push("    ] then accept;", "  }");
+  }
+  lines.push("  reject;", "}", "");
+  lines.push(...bfdBlock(nodeName, sessions));
+  for (const s of sessions) lines.push(...sessionBlock(s, secretsDir));
+  while (lines[lines.length - 1] === "") lines.pop();
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * The secret files node `nodeName` includes: one `<passwordRef>.conf` per distinct
+ * `passwordRef` of its sessions, holding `password "...";`. Throws when a referenced password is
+ * missing or cannot be expressed (BIRD strings have no escapes: `"` is refused, `\` is literal).
+ */
+export function renderBirdSecrets(plan: Plan, nodeName: string, passwords: Record<string, string>): BirdSecretFile[] {
+  deviceOf(plan, nodeName, "node");
+  const refs = [...new Set(uplinksOf(plan, nodeName).flatMap((s) => (s.passwordRef ? [s.passwordRef] : [])))].sort(compareStrings);
+  return refs.map((ref) => ({
+    file: `${checkPasswordRef(ref)}.conf`,
+    text: `password ${birdString(lookupPassword(passwords, ref, `node ${nodeName}`), "password")};\n`,
+  }));
+}

@@ -1,0 +1,27 @@
+/**
+ * Deterministic orderings for rendered configs: plain code-unit string order (never locale
+ * dependent) and numeric prefix order (family, network address, length) computed with ip-num.
+ */
+import { familyOf, parsePrefix, prefixLength } from "../net/prefix";
+
+/** Code-unit string comparison (same result on every machine and locale). */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Orders prefixes: IPv4 before IPv6, then by network address, then by prefix length. */
+export function comparePrefixes(a: string, b: string): number {
+  const fa = familyOf(a) === "ipv6" ? 1 : 0;
+  const fb = familyOf(b) === "ipv6" ? 1 : 0;
+  if (fa !== fb) return fa - fb;
+  const va = parsePrefix(a).getFirst().getValue();
+  const vb = parsePrefix(b).getFirst().getValue();
+  if (va !== vb) return va < vb ? -1 : 1;
+  return prefixLength(a) - prefixLength(b);
+}
+
+/** Orders addresses (no prefix length): IPv4 before IPv6, then numerically. */
+export function compareAddresses(a: string, b: string): number {
+  const host = (x: string) => `${x}/${familyOf(x) === "ipv6" ? 128 : 32}`;
+  return comparePrefixes(host(a), host(b));
+}
