@@ -8,6 +8,8 @@
  * These types are the single source of truth for `schema/datacenter.schema.json`.
  */
 
+import { ClusterK8sSpec } from "./cluster-types";
+
 /** How the data center network is built. */
 export enum Topology {
   /** Access–aggregation–core: every node peers iBGP with two core switches; one ASN for the fabric. */
@@ -195,6 +197,8 @@ export interface ClusterSpec {
   id: number;
   /** Member node names. */
   nodes: string[];
+  /** Cluster side: Cilium options, Istio ingress, network policies, ClusterMesh, external endpoints. */
+  k8s?: ClusterK8sSpec;
 }
 
 /** A whole data center: the root of the spec. */
