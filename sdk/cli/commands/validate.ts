@@ -1,0 +1,19 @@
+/** `dcnet validate SPEC`: print OK, or every problem of the spec. */
+import { Command } from "commander";
+import { resolve } from "../../resolve/resolve";
+import { loadSpecForCli } from "../load";
+
+export function registerValidateCommand(program: Command): void {
+  program
+    .command("validate")
+    .description("check SPEC against the schema and every rule; print OK or all problems (exit 1)")
+    .argument("<spec>", "data center spec (.yaml, .yml, .json, or a .ts/.js module exporting the spec)")
+    .action((specFile: string) => {
+      const plan = resolve(loadSpecForCli(specFile));
+      const nodes = plan.devices.filter((d) => d.kind === "node").length;
+      const racks = plan.segments.filter((s) => s.kind === "rack").length;
+      console.log(
+        `OK: ${plan.name} (${plan.topology}): ${racks} racks, ${nodes} nodes, ${plan.devices.length - nodes} switches, ${plan.sessions.length} BGP sessions`,
+      );
+    });
+}

@@ -1,0 +1,185 @@
+/**
+ * The rendered output folder of `dcnet plan`: which files it holds, and how it is written so that
+ * a failure never leaves a half-written folder and files dcnet did not write are never touched.
+ *
+ * Layout (every path is dcnet-owned; nothing else is ever written, never a secret):
+ *   plan.json                     the resolved plan
+ *   hosts/<node>/bird.conf        BIRD config of each node (includes its secrets file, never holds it)
+ *   switches/<switch>/<fileName>  switch config (frr.conf)
+ *   summary.md                    Markdown overview
+ *   topology.svg                  diagram
+ */
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "fs";
+import { randomBytes } from "crypto";
+import * as path from "path";
+import { Plan } from "../plan/types";
+import { renderBirdConfig } from "../render/bird";
+import { renderSwitchConfig } from "../render/switch";
+import { renderSummary } from "../render/summary";
+import { renderTopologySvg } from "../render/topology-svg";
+import { UserError, isUserFsError } from "./errors";
+
+/** Top-level entries of an output folder that dcnet owns (and replaces as a whole). */
+export const OWNED_ENTRIES = ["hosts", "plan.json", "summary.md", "switches", "topology.svg"] as const;
+
+/** One file of the output folder, path relative to the folder with `/` separators. */
+export interface OutputFile {
+  path: string;
+  text: string;
+}
+
+/** A device name as one path segment: refuses anything that could leave its folder. */
+function segment(name: string, what: string): string {
+  if (name === "" || name === "." || name === ".." || /[/\\\u0000]/.test(name))
+    throw new UserError(`${what} name ${JSON.stringify(name)} cannot be used as a folder name in the output (no '/', '\\', '.' or '..')`);
+  return name;
+}
+
+/** Run a renderer for `file`, reporting its refusal (a value it cannot express) as the user's problem. */
+function rendered<T>(file: string, render: () => T): T {
+  try {
+    return render();
+  } catch (e) {
+    // TypeError & co. are bugs: let them through with their stack
+    if (e instanceof UserError || !(e instanceof Error) || e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError || e instanceof SyntaxError) throw e;
+    const err = e;
+    if (process.env.DCNET_DEBUG) console.error(err.stack);
+    throw new UserError(`cannot render ${file}: ${err.message ?? String(e)}`);
+  }
+}
+
+/** Every file of the output folder for a plan, sorted by path. Pure: the same plan gives the same bytes. */
+export function renderPlanFiles(plan: Plan): OutputFile[] {
+  const files: OutputFile[] = [{ path: "plan.json", text: JSON.stringify(plan, null, 2) + "\n" }];
+  for (const d of plan.devices) {
+    if (d.kind === "node") {
+      const file = `hosts/${segment(d.name, "node")}/bird.conf`;
+      files.push({ path: file, text: rendered(file, () => renderBirdConfig(plan, d.name)) });
+    } else {
+      const folder = `switches/${segment(d.name, "switch")}`;
+      const r = rendered(folder, () => renderSwitchConfig(plan, d.name));
+      files.push({ path: `${folder}/${segment(r.fileName, "switch config file")}`, text: r.text });
+    }
+  }
+  files.push({ path: "summary.md", text: rendered("summary.md", () => renderSummary(plan)) });
+  files.push({ path: "topology.svg", text: rendered("topology.svg", () => renderTopologySvg(plan)) });
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (seen.has(f.path)) throw new UserError(`two devices would write the same output file ${f.path}`);
+    seen.add(f.path);
+  }
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** What is in the way at `dir`. */
+interface Existing {
+  entries: string[];
+  foreign: string[];
+}
+
+function inspect(dir: string): Existing | undefined {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+  if (!st.isDirectory()) throw new UserError(`${dir} exists and is not a folder`);
+  const entries = readdirSync(dir).sort();
+  return { entries, foreign: entries.filter((e) => !(OWNED_ENTRIES as readonly string[]).includes(e)) };
+}
+
+/**
+ * Write `files` to `dir`. The files are first written to a fresh folder beside `dir`, then moved
+ * into place, so an error (full disk, permissions) never leaves a half-written `dir`.
+ *
+ * - `dir` missing: created (by a rename of the finished folder).
+ * - `dir` empty, or holding only a previous dcnet output (plan.json and other owned entries):
+ *   replaced as a whole.
+ * - `dir` holding anything else: refused unless `force`; with `force` only the owned entries
+ *   (plan.json, hosts/, switches/, summary.md, topology.svg) are replaced and the rest is kept.
+ */
+export function writeOutputDir(dir: string, files: OutputFile[], opts: { force?: boolean } = {}): void {
+  for (const f of files) {
+    const top = f.path.split("/")[0];
+    if (!(OWNED_ENTRIES as readonly string[]).includes(top) || f.path.split("/").some((s) => s === "" || s === "." || s === ".."))
+      throw new Error(`internal: output path ${f.path} is not dcnet-owned`);
+  }
+  const target = path.resolve(dir);
+  try {
+    const existing = inspect(target);
+    const previousOutput = existing !== undefined && existing.foreign.length === 0 && (existing.entries.length === 0 || existing.entries.includes("plan.json"));
+    if (existing && !previousOutput && !opts.force) {
+      const shown = existing.foreign.slice(0, 5).join(", ") + (existing.foreign.length > 5 ? `, … (${existing.foreign.length} entries)` : "");
+      throw new UserError(
+        existing.foreign.length > 0
+          ? `${dir} already holds files dcnet did not write (${shown}); choose another --out, or pass --force to replace only dcnet's entries (${OWNED_ENTRIES.join(", ")}) and keep the rest`
+          : `${dir} does not look like a dcnet output folder (no plan.json); pass --force to replace its dcnet entries (${OWNED_ENTRIES.join(", ")})`,
+      );
+    }
+    const parent = path.dirname(target);
+    mkdirSync(parent, { recursive: true });
+    const stamp = `${process.pid}-${randomBytes(4).toString("hex")}`;
+    const tmp = path.join(parent, `.${path.basename(target)}.dcnet-tmp-${stamp}`);
+    mkdirSync(tmp);
+    try {
+      for (const f of files) {
+        const abs = path.join(tmp, ...f.path.split("/"));
+        mkdirSync(path.dirname(abs), { recursive: true });
+        writeFileSync(abs, f.text);
+      }
+      if (!existing) {
+        renameSync(tmp, target);
+      } else if (existing.foreign.length === 0) {
+        // only dcnet's entries: swap the whole folder
+        const old = path.join(parent, `.${path.basename(target)}.dcnet-old-${stamp}`);
+        renameSync(target, old);
+        try {
+          renameSync(tmp, target);
+        } catch (e) {
+          renameSync(old, target);
+          throw e;
+        }
+        rmSync(old, { recursive: true, force: true });
+      } else {
+        swapOwnedEntries(target, tmp, path.join(parent, `.${path.basename(target)}.dcnet-old-${stamp}`));
+      }
+    } finally {
+      if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
+    }
+  } catch (e) {
+    if (isUserFsError(e)) throw new UserError(`cannot write ${dir}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Replace the owned entries of `target` by those of `fresh`, entry by entry, rolling back on error. */
+function swapOwnedEntries(target: string, fresh: string, trash: string): void {
+  mkdirSync(trash);
+  const done: { name: string; hadOld: boolean; hasNew: boolean }[] = [];
+  try {
+    for (const name of OWNED_ENTRIES) {
+      const cur = path.join(target, name);
+      const next = path.join(fresh, name);
+      const hadOld = existsSync(cur);
+      const hasNew = existsSync(next);
+      if (!hadOld && !hasNew) continue;
+      if (hadOld) renameSync(cur, path.join(trash, name));
+      done.push({ name, hadOld, hasNew: false });
+      if (hasNew) {
+        renameSync(next, cur);
+        done[done.length - 1].hasNew = true;
+      }
+    }
+  } catch (e) {
+    for (const d of done.reverse()) {
+      const cur = path.join(target, d.name);
+      if (d.hasNew) rmSync(cur, { recursive: true, force: true });
+      if (d.hadOld) renameSync(path.join(trash, d.name), cur);
+    }
+    rmSync(trash, { recursive: true, force: true });
+    throw e;
+  }
+  rmSync(trash, { recursive: true, force: true });
+}
