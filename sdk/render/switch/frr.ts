@@ -1,0 +1,255 @@
+/**
+ * FRR dialect (`frr.conf`, FRR ≥ 8.4) for core, spine and leaf switches. Every neighbor gets
+ * an explicit inbound prefix-list built from the plan (RFC 8212) and an explicit outbound
+ * policy: nothing toward nodes, only node prefixes (pool-bounded) toward fabric peers.
+ * Addresses are not configured here (the lab and the device's own tooling set them), and
+ * passwords only ever appear in the secrets overlay.
+ */
+import { Family, Plan, PlanDevice, PlanPrefixFilterEntry, PlanSession, PlanSessionEnd } from "../../plan/types";
+import { familyOf, hostLength, prefixLength } from "../../net/prefix";
+import { compareStrings, comparePrefixes } from "../order";
+import { deviceOf, endsOf, planSwitchOf, sessionsOf } from "../plan-query";
+import { routerId32 } from "../router-id";
+import { lookupPassword } from "../secrets";
+import { SwitchDialect } from "./dialect";
+
+/** Outbound route-map toward nodes: announce nothing. */
+export const FRR_DENY_ALL_ROUTE_MAP = "DCNET-DENY-ALL";
+
+/** FRR version the configuration is written for. */
+export const FRR_VERSION = "8.4";
+
+/** Name of the inbound prefix-list toward a neighbor device. */
+export function frrInboundListName(device: string): string {
+  return `PL-IN-${frrIdentifier(device)}`;
+}
+
+/** Name of the outbound prefix-list toward a fabric neighbor device. */
+export function frrOutboundListName(device: string): string {
+  return `PL-OUT-${frrIdentifier(device)}`;
+}
+
+/** Name of the BFD profile for a timer pair. */
+export function frrBfdProfileName(intervalMs: number, multiplier: number): string {
+  return `dcnet-${intervalMs}ms-x${multiplier}`;
+}
+
+/** A device name made safe for an FRR word (prefix-list names): other characters become `_`. */
+function frrIdentifier(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]/g, "_");
+}
+
+/** Text after `description` or `!`: one line, no control characters. */
+function lineText(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, "?");
+}
+
+const PREFIX_LIST_KEYWORD: Record<Family, string> = { ipv4: "ip", ipv6: "ipv6" };
+const FAMILIES: Family[] = ["ipv4", "ipv6"];
+
+/** One BGP neighbor of the switch, with its policy. */
+interface Neighbor {
+  session: PlanSession;
+  local: PlanSessionEnd;
+  remote: PlanSessionEnd;
+  remoteDevice: PlanDevice;
+  /** The remote end is a node (else a fabric switch). */
+  toNode: boolean;
+  inList: string;
+  inEntries: PlanPrefixFilterEntry[];
+  /** Fabric peers: what the peer accepts from us (its inbound filter for our address). */
+  outList?: string;
+  outEntries?: PlanPrefixFilterEntry[];
+}
+
+/** Entries of one family, deduplicated and ordered (prefix, then ge, then le). */
+function orderedEntries(entries: PlanPrefixFilterEntry[], family: Family): PlanPrefixFilterEntry[] {
+  const seen = new Set<string>();
+  const out: PlanPrefixFilterEntry[] = [];
+  for (const e of entries) {
+    if (e.family !== family || (familyOf(e.prefix) ?? e.family) !== family) continue;
+    const key = `${e.prefix} ${e.ge} ${e.le}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(e);
+  }
+  return out.sort((x, y) => comparePrefixes(x.prefix, y.prefix) || x.ge - y.ge || x.le - y.le);
+}
+
+/** `permit P [ge G] [le L]` for one filter entry; FRR refuses `ge` equal to the prefix length. */
+function permitClause(e: PlanPrefixFilterEntry, list: string): string {
+  const len = prefixLength(e.prefix);
+  const max = hostLength(e.family);
+  if (!(Number.isInteger(e.ge) && Number.isInteger(e.le) && len <= e.ge && e.ge <= e.le && e.le <= max))
+    throw new Error(`prefix-list ${list}: entry ${e.prefix} ge ${e.ge} le ${e.le} is not a valid range (need ${len} ≤ ge ≤ le ≤ ${max})`);
+  if (e.ge === len && e.le === len) return `permit ${e.prefix}`;
+  if (e.ge === len) return `permit ${e.prefix} le ${e.le}`;
+  return `permit ${e.prefix} ge ${e.ge} le ${e.le}`;
+}
+
+/** A whole prefix-list: entries at seq 10, 20, …, then an explicit `deny any`. */
+function prefixList(family: Family, name: string, entries: PlanPrefixFilterEntry[]): string[] {
+  const kw = PREFIX_LIST_KEYWORD[family];
+  const lines = entries.map((e, i) => `${kw} prefix-list ${name} seq ${(i + 1) * 10} ${permitClause(e, name)}`);
+  lines.push(`${kw} prefix-list ${name} seq ${(entries.length + 1) * 10} deny any`);
+  return lines;
+}
+
+/** The switch's neighbors with their policies: fabric peers first, then nodes, each by name. */
+function neighborsOf(plan: Plan, device: PlanDevice): Neighbor[] {
+  const filters = planSwitchOf(plan, device.name).inboundFilters;
+  const neighbors: Neighbor[] = sessionsOf(plan, device.name).map((session) => {
+    const { local, remote } = endsOf(session, device.name);
+    const remoteDevice = plan.devices.find((d) => d.name === remote.device);
+    if (!remoteDevice) throw new Error(`session ${session.id}: unknown device ${remote.device}`);
+    const inbound = filters.find((f) => f.neighbor === remote.address && f.device === remote.device);
+    if (!inbound) throw new Error(`switch ${device.name}: the plan has no inbound filter for ${remote.device} (${remote.address})`);
+    const toNode = remoteDevice.kind === "node";
+    const n: Neighbor = { session, local, remote, remoteDevice, toNode, inList: frrInboundListName(remote.device), inEntries: inbound.entries };
+    if (!toNode) {
+      const peerFilters = planSwitchOf(plan, remote.device).inboundFilters;
+      const outbound = peerFilters.find((f) => f.neighbor === local.address && f.device === device.name);
+      if (!outbound) throw new Error(`switch ${remote.device}: the plan has no inbound filter for ${device.name} (${local.address})`);
+      n.outList = frrOutboundListName(remote.device);
+      n.outEntries = outbound.entries;
+    }
+    return n;
+  });
+  neighbors.sort((x, y) => Number(x.toNode) - Number(y.toNode) || compareStrings(x.remote.device, y.remote.device) || compareStrings(x.remote.address, y.remote.address));
+  const names = new Map<string, string>();
+  const addresses = new Set<string>();
+  for (const n of neighbors) {
+    if (addresses.has(n.remote.address)) throw new Error(`switch ${device.name}: two sessions toward ${n.remote.address}`);
+    addresses.add(n.remote.address);
+    const other = names.get(n.inList);
+    if (other !== undefined && other !== n.remote.device)
+      throw new Error(`switch ${device.name}: neighbors ${other} and ${n.remote.device} map to the same FRR name ${n.inList}`);
+    names.set(n.inList, n.remote.device);
+  }
+  return neighbors;
+}
+
+/** The most common value of `key` over `items` (ties: the smallest key string), or undefined. */
+function mostCommon<T>(items: T[], key: (t: T) => string): string | undefined {
+  const counts = new Map<string, number>();
+  for (const i of items) counts.set(key(i), (counts.get(key(i)) ?? 0) + 1);
+  let best: string | undefined;
+  for (const [k, c] of [...counts.entries()].sort((a, b) => compareStrings(a[0], b[0]))) if (best === undefined || c > counts.get(best)!) best = k;
+  return best;
+}
+
+const timersKey = (n: Neighbor) => `${n.session.timers.keepalive} ${n.session.timers.hold}`;
+const grKey = (n: Neighbor) => (n.session.gracefulRestart.enabled ? "on" : "off");
+
+/** Render `frr.conf` for switch `switchName`. */
+export function renderFrrConfig(plan: Plan, switchName: string): string {
+  const device = deviceOf(plan, switchName, "switch");
+  if (/[\s\u0000-\u001f\u007f]/.test(device.name) || device.name === "") throw new Error(`switch name ${JSON.stringify(device.name)} cannot be an FRR hostname`);
+  const neighbors = neighborsOf(plan, device);
+  const families = FAMILIES.filter((f) => neighbors.some((n) => n.session.family === f));
+
+  const lines: string[] = [
+    "! Generated by dcnet from the resolved plan: do not edit, changes are overwritten.",
+    `! ${lineText(`plan ${plan.name}, switch ${device.name} (${device.role}${device.rack ? `, rack ${device.rack}` : ""}), asn ${device.asn}`)}`,
+    "! Session passwords live in a separate overlay appended on the device.",
+    `frr version ${FRR_VERSION}`,
+    "frr defaults datacenter",
+    `hostname ${device.name}`,
+    "log syslog informational",
+    "service integrated-vtysh-config",
+    "!",
+  ];
+
+  // BFD profiles, one per timer pair in use
+  const profiles = new Map<string, { intervalMs: number; multiplier: number }>();
+  for (const n of neighbors) if (n.session.bfd.enabled) profiles.set(frrBfdProfileName(n.session.bfd.intervalMs, n.session.bfd.multiplier), n.session.bfd);
+  if (profiles.size > 0) {
+    lines.push("bfd");
+    for (const [name, p] of [...profiles.entries()].sort((a, b) => compareStrings(a[0], b[0]))) {
+      lines.push(` profile ${name}`, `  detect-multiplier ${p.multiplier}`, `  receive-interval ${p.intervalMs}`, `  transmit-interval ${p.intervalMs}`, " exit", " !");
+    }
+    lines.push("exit", "!");
+  }
+
+  // prefix-lists: inbound per neighbor, outbound per fabric peer
+  for (const f of families) {
+    for (const n of neighbors.filter((x) => x.session.family === f)) {
+      lines.push(...prefixList(f, n.inList, orderedEntries(n.inEntries, f)));
+      if (n.outList) lines.push(...prefixList(f, n.outList, orderedEntries(n.outEntries!, f)));
+      lines.push("!");
+    }
+  }
+  if (neighbors.some((n) => n.toNode)) lines.push(`route-map ${FRR_DENY_ALL_ROUTE_MAP} deny 10`, "exit", "!");
+
+  // router bgp: global settings from the most common session values, per-neighbor overrides
+  const globalTimers = mostCommon(neighbors, timersKey);
+  const globalGr = mostCommon(neighbors, grKey);
+  const grTimes = new Set(neighbors.filter((n) => n.session.gracefulRestart.enabled).map((n) => n.session.gracefulRestart.restartTime));
+  if (grTimes.size > 1) throw new Error(`switch ${device.name}: sessions ask for different graceful restart times (${[...grTimes].join(", ")}); FRR has one per instance`);
+  lines.push(
+    `router bgp ${device.asn}`,
+    ` bgp router-id ${routerId32(device.routerId)}`,
+    " no bgp default ipv4-unicast",
+    // RFC 8212 even if defaults change: an eBGP neighbor without policy exchanges nothing
+    " bgp ebgp-requires-policy",
+  );
+  if (neighbors.some((n) => n.session.type === "ebgp")) lines.push(" bgp bestpath as-path multipath-relax");
+  if (globalGr === "on") lines.push(" bgp graceful-restart", ` bgp graceful-restart restart-time ${[...grTimes][0]}`);
+  if (globalTimers) lines.push(` timers bgp ${globalTimers}`);
+  for (const n of neighbors) {
+    const a = n.remote.address;
+    const s = n.session;
+    lines.push(
+      " !",
+      ` neighbor ${a} remote-as ${n.remote.asn}`,
+      ` neighbor ${a} description ${lineText(`${n.remoteDevice.kind === "node" ? "node" : n.remoteDevice.role} ${n.remote.device}`)}`,
+    );
+    if (timersKey(n) !== globalTimers) lines.push(` neighbor ${a} timers ${s.timers.keepalive} ${s.timers.hold}`);
+    if (grKey(n) !== globalGr) lines.push(` neighbor ${a} ${s.gracefulRestart.enabled ? "graceful-restart" : "graceful-restart-disable"}`);
+    if (s.bfd.enabled) lines.push(` neighbor ${a} bfd`, ` neighbor ${a} bfd profile ${frrBfdProfileName(s.bfd.intervalMs, s.bfd.multiplier)}`);
+  }
+  for (const f of families) {
+    const members = neighbors.filter((n) => n.session.family === f);
+    lines.push(" !", ` address-family ${f} unicast`);
+    if (device.maxPaths !== undefined) {
+      if (members.some((n) => n.session.type === "ebgp")) lines.push(`  maximum-paths ${device.maxPaths}`);
+      if (members.some((n) => n.session.type === "ibgp")) lines.push(`  maximum-paths ibgp ${device.maxPaths}`);
+    }
+    for (const n of members) {
+      const a = n.remote.address;
+      lines.push(`  neighbor ${a} activate`, `  neighbor ${a} prefix-list ${n.inList} in`);
+      lines.push(n.toNode ? `  neighbor ${a} route-map ${FRR_DENY_ALL_ROUTE_MAP} out` : `  neighbor ${a} prefix-list ${n.outList} out`);
+      if (n.session.maxPrefix !== undefined) lines.push(`  neighbor ${a} maximum-prefix ${n.session.maxPrefix}`);
+      if (n.session.allowasIn !== undefined) lines.push(`  neighbor ${a} allowas-in ${n.session.allowasIn}`);
+    }
+    lines.push(" exit-address-family");
+  }
+  lines.push("exit", "!");
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * The secrets overlay of switch `switchName`: `router bgp ASN` and one `neighbor X password P`
+ * per password-protected session, to append to `frr.conf` on the device. Empty when no session
+ * has a `passwordRef`. Throws when a referenced password is missing or cannot be expressed.
+ */
+export function renderFrrSecrets(plan: Plan, switchName: string, passwords: Record<string, string>): string {
+  const device = deviceOf(plan, switchName, "switch");
+  const withPassword = neighborsOf(plan, device).filter((n) => n.session.passwordRef !== undefined);
+  if (withPassword.length === 0) return "";
+  const lines = [
+    `! dcnet secrets overlay for ${lineText(device.name)}: append to ${frrDialect.fileName}, never store with rendered configs.`,
+    `router bgp ${device.asn}`,
+  ];
+  for (const n of withPassword) lines.push(` neighbor ${n.remote.address} password ${lookupPassword(passwords, n.session.passwordRef!, `switch ${device.name}`)}`);
+  lines.push("exit", "!");
+  return lines.join("\n") + "\n";
+}
+
+/** The FRR dialect. */
+export const frrDialect: SwitchDialect = {
+  name: "frr",
+  fileName: "frr.conf",
+  render: renderFrrConfig,
+  renderSecrets: renderFrrSecrets,
+};
