@@ -1,0 +1,128 @@
+/**
+ * The real configuration parsers, run on files in a temporary directory, no daemon needed:
+ * - BIRD: `bird -p -c FILE` (parse only; exit 1 and `bird: FILE:LINE:COL message` on error).
+ * - FRR:  `vtysh --config_dir DIR --dryrun -f FILE` (exit 2 and `line N: % Unknown command` on
+ *   error). DIR holds an empty vtysh.conf so the host's /etc/frr/vtysh.conf cannot interfere.
+ *   vtysh only matches each line against the command grammar; as root the daemons' own
+ *   loaders are run too (`bgpd -C`, `bfdd -C`, exit before starting), which also apply the
+ *   config and report semantic failures (`Config Failed`, e.g. a neighbor with no remote-as).
+ */
+import { execFile } from "child_process";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+
+/** Outcome of one parser run. */
+export interface ParseResult {
+  ok: boolean;
+  /** Exit code (null when the program could not run). */
+  code: number | null;
+  /** stdout + stderr. */
+  output: string;
+}
+
+const BGPD = "/usr/lib/frr/bgpd";
+const BFDD = "/usr/lib/frr/bfdd";
+
+function run(cmd: string, args: string[], cwd?: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { cwd, timeout: 20000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const output = `${stdout ?? ""}${stderr ?? ""}`;
+      if (!error) return resolve({ code: 0, output });
+      const code = (error as NodeJS.ErrnoException & { code?: unknown }).code;
+      resolve({ code: typeof code === "number" ? code : null, output: output || String(error) });
+    });
+  });
+}
+
+/** A temporary directory readable by the FRR daemons' `frr` user; remove it with `dispose()`. */
+export class TempDir {
+  readonly path: string;
+  constructor(prefix = "dcnet-render-") {
+    this.path = mkdtempSync(join(tmpdir(), prefix));
+    chmodSync(this.path, 0o755);
+    writeFileSync(join(this.path, "vtysh.conf"), "");
+  }
+  /** Write a file (mode 0644) and return its path. */
+  write(name: string, text: string): string {
+    const file = join(this.path, name);
+    writeFileSync(file, text, { mode: 0o644 });
+    chmodSync(file, 0o644);
+    return file;
+  }
+  dispose(): void {
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}
+
+/** Throw a helpful error when a parser binary is missing. */
+export function requireParsers(): void {
+  const missing = [
+    ["bird", "/usr/sbin/bird"],
+    ["vtysh", "/usr/bin/vtysh"],
+  ].filter(([, p]) => !existsSync(p));
+  if (missing.length > 0) throw new Error(`missing parser(s): ${missing.map((m) => m[0]).join(", ")} (install bird2 and frr)`);
+}
+
+/** `bird -p -c FILE`. */
+export async function birdParse(file: string): Promise<ParseResult> {
+  const r = await run("bird", ["-p", "-c", file]);
+  return { ok: r.code === 0, ...r };
+}
+
+/** `vtysh --config_dir DIR --dryrun -f FILE` with DIR = the file's temp directory. */
+export async function vtyshDryrun(dir: TempDir, file: string): Promise<ParseResult> {
+  const r = await run("vtysh", ["--config_dir", dir.path, "--dryrun", "-f", file]);
+  return { ok: r.code === 0, ...r };
+}
+
+/** True when the daemon-loader check can run (root, daemons installed). */
+export function canRunDaemonCheck(): boolean {
+  return process.getuid?.() === 0 && existsSync(BGPD) && existsSync(BFDD);
+}
+
+/** Split an FRR config into the bfdd part (`bfd` … `exit`) and the bgpd part (the rest, minus vtysh-only lines). */
+export function splitFrrConfig(text: string): { bfd: string; bgp: string } {
+  const bfd: string[] = [];
+  const bgp: string[] = [];
+  let inBfd = false;
+  for (const line of text.split("\n")) {
+    if (line === "bfd") inBfd = true;
+    if (inBfd) bfd.push(line);
+    else if (line !== "service integrated-vtysh-config") bgp.push(line);
+    if (inBfd && line === "exit") inBfd = false;
+  }
+  return { bfd: bfd.join("\n") + "\n", bgp: bgp.join("\n") + "\n" };
+}
+
+/** Error lines of a daemon's log (`[EC n]` errors and `%` warnings). */
+function daemonErrors(output: string): string[] {
+  return output.split("\n").filter((l) => /\[EC \d+\]/.test(l) || /^%/.test(l));
+}
+
+/**
+ * Load the config with bgpd's and bfdd's own loaders (`-C`: read the config, apply it, exit).
+ * They exit 0 even on errors, so the log is checked for error lines.
+ */
+export async function frrDaemonCheck(dir: TempDir, name: string, text: string): Promise<ParseResult> {
+  const { bfd, bgp } = splitFrrConfig(text);
+  const bgpFile = dir.write(`${name}.bgpd.conf`, bgp);
+  const results = [await run(BGPD, ["-C", "-f", bgpFile, "-p", "0", "-Z", "--log", "stdout"])];
+  if (bfd.trim() !== "") results.push(await run(BFDD, ["-C", "-f", dir.write(`${name}.bfdd.conf`, bfd), "--log", "stdout"]));
+  const errors = results.flatMap((r) => (r.code === 0 ? daemonErrors(r.output) : [`exit ${r.code}: ${r.output}`]));
+  return { ok: errors.length === 0, code: errors.length === 0 ? 0 : 1, output: errors.join("\n") };
+}
+
+/** Run `fn` over `items` with at most `limit` in flight; results in input order. */
+export async function mapPool<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
