@@ -131,7 +131,7 @@ export function frrRouterBgp(text: string): { asn?: number; lines: string[]; nei
     else lines.push(line);
     const nm = line.match(/^neighbor (\S+) (.*)$/);
     if (!nm) continue;
-    const n = neighbors.get(nm[1]) ?? { address: nm[1], global: [], af: new Map() };
+    const n: FrrNeighbor = neighbors.get(nm[1]) ?? { address: nm[1], global: [], af: new Map<string, string[]>() };
     if (af) n.af.set(af, [...(n.af.get(af) ?? []), nm[2]]);
     else {
       n.global.push(nm[2]);
