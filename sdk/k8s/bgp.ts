@@ -1,0 +1,179 @@
+/**
+ * Cilium's BGP Control Plane v2 objects, generated from the same plan sessions BIRD is rendered
+ * from: same peers, ASNs, timers, graceful restart and MD5 secret, so switching speakers never
+ * touches the switches.
+ *
+ * - one `CiliumBGPPeerConfig` per set of advertisements (nodes announcing only their PodCIDR,
+ *   l4lb nodes also announcing the LoadBalancer IPs of their pools);
+ * - one `CiliumBGPAdvertisement` for the PodCIDR and one per VIP pool (Service LoadBalancer IPs
+ *   selected by the pool's service selector);
+ * - one `CiliumBGPClusterConfig` per group of nodes sharing local ASN, peers and advertisements
+ *   (in practice: per rack, l4lb nodes apart), selecting its nodes by `kubernetes.io/hostname`;
+ * - one `CiliumBGPNodeConfigOverride` per node (router id and local address = node address).
+ *
+ * No `localPort`: Cilium's speaker does not listen, and it rejects every received route (import
+ * nothing), as BIRD does. Cilium's speaker has no BFD; the switches keep their BFD config.
+ */
+import { PlanSession } from "../plan/types";
+import { ClusterContext } from "./context";
+import { dcnetLabels, K8sObject, toDnsLabel } from "./objects";
+
+/** Name of the BGP instance on every node. */
+export const BGP_INSTANCE = "dcnet";
+/** Label of advertisements, selected by peer configs. */
+export const ADVERTISEMENT_LABEL = "dcnet.io/advertisement";
+/** The secret key Cilium reads an MD5 password from. */
+export const BGP_SECRET_KEY = "password";
+
+interface NodeBgp {
+  node: string;
+  rack: string;
+  address: string;
+  asn: number;
+  sessions: PlanSession[];
+  pools: string[];
+}
+
+/** Node sessions of the cluster, per node, in plan order. */
+function nodeBgp(ctx: ClusterContext): NodeBgp[] {
+  const owned = new Set(ctx.pools.map((p) => p.name));
+  const planNodes = new Map(ctx.plan.nodes.map((n) => [n.name, n]));
+  return ctx.nodes.map((d) => {
+    const sessions = ctx.plan.sessions
+      .filter((s) => s.kind === "node-uplink" && s.a.device === d.name)
+      .sort((x, y) => (x.nodeProtocol ?? x.id).localeCompare(y.nodeProtocol ?? y.id));
+    const pools = [...new Set((planNodes.get(d.name)?.announcements ?? []).filter((a) => a.kind === "vip" && owned.has(a.pool!)).map((a) => a.pool!))].sort();
+    return { node: d.name, rack: d.rack ?? "dc", address: sessions[0]?.a.address ?? d.routerId, asn: d.asn, sessions, pools };
+  });
+}
+
+/** VIP pools some node of the cluster announces that Cilium's speaker cannot (no LB-IPAM pool here). */
+export function unannounceablePools(ctx: ClusterContext): { node: string; pool: string }[] {
+  const owned = new Set(ctx.pools.map((p) => p.name));
+  const members = new Set(ctx.cluster.nodes);
+  return ctx.plan.nodes
+    .filter((n) => members.has(n.name))
+    .flatMap((n) => [...new Set(n.announcements.filter((a) => a.kind === "vip" && !owned.has(a.pool!)).map((a) => a.pool!))].map((pool) => ({ node: n.name, pool })));
+}
+
+function peerConfigName(pools: string[]): string {
+  return pools.length === 0 ? "dcnet-uplink" : `dcnet-uplink-vip-${pools.join("-")}`;
+}
+
+const MATCH_ALL = { matchExpressions: [{ key: "dcnet.io/no-such-label", operator: "NotIn", values: ["never-used-value"] }] };
+
+/** Every BGP v2 object of a cluster (empty when it has no node sessions). */
+export function bgpObjects(ctx: ClusterContext): K8sObject[] {
+  const cluster = ctx.cluster.name;
+  const nodes = nodeBgp(ctx).filter((n) => n.sessions.length > 0);
+  if (nodes.length === 0) return [];
+  const labels = dcnetLabels(cluster);
+  const out: K8sObject[] = [];
+
+  // advertisements
+  const usedPools = [...new Set(nodes.flatMap((n) => n.pools))].sort();
+  out.push({
+    apiVersion: "cilium.io/v2",
+    kind: "CiliumBGPAdvertisement",
+    metadata: { name: "dcnet-podcidr", labels: { ...labels, [ADVERTISEMENT_LABEL]: "podcidr" } },
+    spec: { advertisements: [{ advertisementType: "PodCIDR" }] },
+  });
+  for (const poolName of usedPools) {
+    const pool = ctx.pools.find((p) => p.name === poolName)!;
+    out.push({
+      apiVersion: "cilium.io/v2",
+      kind: "CiliumBGPAdvertisement",
+      metadata: { name: `dcnet-vip-${poolName}`, labels: { ...labels, [ADVERTISEMENT_LABEL]: `vip-${poolName}` } },
+      spec: {
+        advertisements: [
+          {
+            advertisementType: "Service",
+            service: { addresses: ["LoadBalancerIP", "ExternalIP"] },
+            selector: pool.serviceSelector ? { matchLabels: { ...pool.serviceSelector } } : MATCH_ALL,
+          },
+        ],
+      },
+    });
+  }
+
+  // peer configs: one per advertisement set (timers, restart and auth are data-center wide)
+  const s0 = nodes[0].sessions[0];
+  const peerSets = [...new Map(nodes.map((n) => [peerConfigName(n.pools), n.pools])).entries()].sort(([a], [b]) => a.localeCompare(b));
+  for (const [name, pools] of peerSets) {
+    out.push({
+      apiVersion: "cilium.io/v2",
+      kind: "CiliumBGPPeerConfig",
+      metadata: { name, labels },
+      spec: {
+        timers: { keepAliveTimeSeconds: s0.timers.keepalive, holdTimeSeconds: s0.timers.hold },
+        gracefulRestart: { enabled: s0.gracefulRestart.enabled, restartTimeSeconds: s0.gracefulRestart.restartTime },
+        ...(s0.passwordRef ? { authSecretRef: s0.passwordRef } : {}),
+        families: [
+          {
+            afi: s0.family,
+            safi: "unicast",
+            advertisements: { matchExpressions: [{ key: ADVERTISEMENT_LABEL, operator: "In", values: ["podcidr", ...pools.map((p) => `vip-${p}`)] }] },
+          },
+        ],
+      },
+    });
+  }
+
+  // cluster configs: nodes sharing ASN, peers and advertisements
+  const groups = new Map<string, NodeBgp[]>();
+  for (const n of nodes) {
+    const key = JSON.stringify([n.rack, n.asn, n.sessions.map((s) => [s.nodeProtocol, s.b.address, s.b.asn]), n.pools]);
+    groups.set(key, [...(groups.get(key) ?? []), n]);
+  }
+  const rackAsns = new Map<string, Set<number>>();
+  for (const n of nodes) rackAsns.set(n.rack, new Set([...(rackAsns.get(n.rack) ?? []), n.asn]));
+  for (const members of groups.values()) {
+    const first = members[0];
+    const name = `dcnet-${toDnsLabel(first.rack)}${(rackAsns.get(first.rack)?.size ?? 1) > 1 ? `-as${first.asn}` : ""}${first.pools.length ? `-vip-${first.pools.join("-")}` : ""}`;
+    out.push({
+      apiVersion: "cilium.io/v2",
+      kind: "CiliumBGPClusterConfig",
+      metadata: { name, labels },
+      spec: {
+        nodeSelector: { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: members.map((m) => m.node) }] },
+        bgpInstances: [
+          {
+            name: BGP_INSTANCE,
+            localASN: first.asn,
+            peers: first.sessions.map((s) => ({
+              name: s.nodeProtocol ?? s.b.device,
+              peerAddress: s.b.address,
+              peerASN: s.b.asn,
+              peerConfigRef: { name: peerConfigName(first.pools) },
+            })),
+          },
+        ],
+      },
+    });
+  }
+
+  // per-node overrides
+  for (const n of nodes) {
+    out.push({
+      apiVersion: "cilium.io/v2",
+      kind: "CiliumBGPNodeConfigOverride",
+      metadata: { name: n.node, labels },
+      spec: {
+        bgpInstances: [
+          {
+            name: BGP_INSTANCE,
+            routerID: n.address,
+            peers: n.sessions.map((s) => ({ name: s.nodeProtocol ?? s.b.device, localAddress: n.address })),
+          },
+        ],
+      },
+    });
+  }
+  return out;
+}
+
+/** Names of the MD5 password secrets the cluster's sessions reference. */
+export function bgpSecretRefs(ctx: ClusterContext): string[] {
+  const members = new Set(ctx.cluster.nodes);
+  return [...new Set(ctx.plan.sessions.filter((s) => s.kind === "node-uplink" && members.has(s.a.device) && s.passwordRef).map((s) => s.passwordRef!))].sort();
+}

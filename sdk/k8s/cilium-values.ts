@@ -1,0 +1,80 @@
+/**
+ * Helm values of the official Cilium chart, derived from the plan: native routing over the data
+ * center (no tunnel, no auto routes: nodes are not on one L2), PodCIDRs fixed by dcnet
+ * (`ipam.mode=kubernetes`), kube-proxy replacement, the L4 load balancer, cluster identity,
+ * ClusterMesh, the Istio-compatibility settings and the BGP speaker choice.
+ */
+import { BgpSpeaker, LoadBalancerAlgorithm } from "../spec/cluster-types";
+import { coveringPrefix } from "../net/prefix";
+import { ClusterContext } from "./context";
+import { CILIUM_NAMESPACE, ciliumOptions } from "./defaults";
+import { clusterMeshValues } from "./clustermesh";
+import { applySetValues } from "./set-values";
+
+/** Value paths dcnet derives from the plan; `cilium.values` may not override them. */
+export const MANAGED_CILIUM_VALUES = [
+  "cluster.name",
+  "cluster.id",
+  "routingMode",
+  "ipv4NativeRoutingCIDR",
+  "autoDirectNodeRoutes",
+  "ipam.mode",
+  "k8s.requireIPv4PodCIDR",
+  "kubeProxyReplacement",
+  "k8sServiceHost",
+  "k8sServicePort",
+  "loadBalancer.mode",
+  "loadBalancer.algorithm",
+  "loadBalancer.acceleration",
+  "maglev.tableSize",
+  "bgpControlPlane.enabled",
+  "clustermesh.useAPIServer",
+  "clustermesh.config",
+];
+
+/** Value paths of settings Cilium removed (≤ 1.18), with what to use instead. */
+export const REMOVED_CILIUM_VALUES: { path: string; removedIn: string; instead: string }[] = [
+  { path: "externalWorkloads", removedIn: "1.18", instead: "declare the VMs and hosts under externalEndpoints (labelled CiliumCIDRGroups)" },
+  { path: "tunnel", removedIn: "1.15", instead: "dcnet sets routingMode=native" },
+  { path: "bgp", removedIn: "1.15", instead: "use bgpSpeaker: cilium (BGP Control Plane v2) or BIRD" },
+];
+
+/**
+ * The native routing CIDR: the smallest prefix covering the PodCIDRs of every cluster of the
+ * mesh (only the cluster's own when not meshed); the PodCIDR pool when there are none.
+ */
+export function nativeRoutingCidr(ctx: ClusterContext): string {
+  const cidrs = ctx.meshMembers.flatMap((c) => c.podCIDRs.filter((p) => p.family === "ipv4").map((p) => p.prefix));
+  return coveringPrefix(cidrs) ?? ctx.plan.pools.podCidr.prefix;
+}
+
+/** Helm values of the Cilium chart for a cluster (extra `cilium.values` applied last). */
+export function ciliumValues(ctx: ClusterContext): Record<string, unknown> {
+  const o = ciliumOptions(ctx.k8s);
+  const api = ctx.k8s.apiServer;
+  const values: Record<string, unknown> = {
+    cluster: { name: ctx.cluster.name, id: ctx.cluster.id },
+    routingMode: "native",
+    ipv4NativeRoutingCIDR: nativeRoutingCidr(ctx),
+    autoDirectNodeRoutes: false,
+    ipv4: { enabled: true },
+    ipv6: { enabled: false },
+    ipam: { mode: "kubernetes" },
+    k8s: { requireIPv4PodCIDR: true },
+    enableIPv4Masquerade: true,
+    bpf: { masquerade: o.kubeProxyReplacement },
+    kubeProxyReplacement: o.kubeProxyReplacement,
+    ...(api ? { k8sServiceHost: api.host, k8sServicePort: api.port ?? 6443 } : {}),
+    loadBalancer: { mode: o.mode, algorithm: o.algorithm, acceleration: o.acceleration },
+    ...(o.algorithm === LoadBalancerAlgorithm.maglev ? { maglev: { tableSize: o.maglevTableSize } } : {}),
+    externalIPs: { enabled: true },
+    bgpControlPlane: {
+      enabled: o.bgpSpeaker === BgpSpeaker.cilium,
+      ...(o.bgpSpeaker === BgpSpeaker.cilium ? { secretsNamespace: { create: false, name: CILIUM_NAMESPACE } } : {}),
+    },
+    ...(ctx.k8s.ingress ? { socketLB: { hostNamespaceOnly: true } } : {}),
+  };
+  const mesh = clusterMeshValues(ctx);
+  if (mesh) values.clustermesh = mesh;
+  return applySetValues(values, o.values);
+}

@@ -1,0 +1,81 @@
+/**
+ * The view of one cluster that every cluster-side builder works from: the plan, the cluster,
+ * its cluster-side inputs, its mesh peers and the VIP pools it owns.
+ */
+import { Plan, PlanCluster, PlanDevice, PlanVipPool } from "../plan/types";
+import { ClusterK8sSpec } from "../spec/cluster-types";
+import { DataCenterSpec } from "../spec/types";
+
+/** Cluster-side inputs by cluster name. */
+export interface ClusterInputs {
+  [cluster: string]: ClusterK8sSpec;
+}
+
+/** One cluster seen with its inputs. */
+export interface ClusterContext {
+  plan: Plan;
+  cluster: PlanCluster;
+  /** Index of the cluster in `plan.clusters` (= `spec.clusters`). */
+  index: number;
+  /** Spec path of the cluster-side inputs, e.g. `clusters[0].k8s`. */
+  path: string;
+  k8s: ClusterK8sSpec;
+  inputs: ClusterInputs;
+  /** Members of the cluster's mesh, itself included, by id; just itself when not meshed. */
+  meshMembers: PlanCluster[];
+  /** VIP pools whose addresses this cluster's LB-IPAM hands out. */
+  pools: PlanVipPool[];
+  /** The cluster's node devices, in plan order. */
+  nodes: PlanDevice[];
+}
+
+/** The cluster-side inputs written in a spec (`clusters[].k8s`). */
+export function clusterInputsFromSpec(spec: DataCenterSpec): ClusterInputs {
+  const out: ClusterInputs = {};
+  for (const c of spec.clusters ?? []) if (c.k8s) out[c.name] = c.k8s;
+  return out;
+}
+
+/**
+ * The VIP pools a cluster owns: those naming it, and those naming no cluster whose announcers
+ * are all nodes of it (or any unnamed pool when the data center has a single cluster).
+ */
+export function poolsOfCluster(plan: Plan, cluster: PlanCluster): PlanVipPool[] {
+  const members = new Set(cluster.nodes);
+  return plan.vipPools.filter((p) => {
+    if (p.cluster !== undefined) return p.cluster === cluster.name;
+    if (plan.clusters.length === 1) return true;
+    return p.announcers.length > 0 && p.announcers.every((a) => members.has(a));
+  });
+}
+
+/** The clusters meshed with `cluster` (itself included), ordered by id. */
+export function meshMembersOf(plan: Plan, inputs: ClusterInputs, cluster: PlanCluster): PlanCluster[] {
+  const mesh = inputs[cluster.name]?.mesh?.name;
+  if (!mesh) return [cluster];
+  return plan.clusters.filter((c) => inputs[c.name]?.mesh?.name === mesh).sort((a, b) => a.id - b.id);
+}
+
+/** Build the context of one cluster. Throws if the cluster is not in the plan. */
+export function clusterContext(plan: Plan, inputs: ClusterInputs, name: string): ClusterContext {
+  const index = plan.clusters.findIndex((c) => c.name === name);
+  if (index < 0) throw new Error(`cluster ${name} is not in the plan (clusters: ${plan.clusters.map((c) => c.name).join(", ") || "none"})`);
+  const cluster = plan.clusters[index];
+  const members = new Set(cluster.nodes);
+  return {
+    plan,
+    cluster,
+    index,
+    path: `clusters[${index}].k8s`,
+    k8s: inputs[name] ?? {},
+    inputs,
+    meshMembers: meshMembersOf(plan, inputs, cluster),
+    pools: poolsOfCluster(plan, cluster),
+    nodes: plan.devices.filter((d) => d.kind === "node" && members.has(d.name)),
+  };
+}
+
+/** Address of a node device (its first interface address). */
+export function nodeAddress(device: PlanDevice): string {
+  return device.interfaces[0]?.addresses[0]?.address ?? device.routerId;
+}

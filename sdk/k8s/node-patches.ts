@@ -1,0 +1,40 @@
+/**
+ * Node patches: each node's planned PodCIDR written on its (existing) Node object.
+ *
+ * Default: the annotation `network.cilium.io/ipv4-pod-cidr`. Cilium's `ipam.mode=kubernetes`
+ * reads `spec.podCIDR(s)` first and the annotation when the spec is empty; the annotation is
+ * mutable and can be (re)applied with server-side apply at any time, whereas `spec.podCIDR` is
+ * immutable once set (by kube-controller-manager's `--allocate-node-cidrs` or by the first
+ * patch). So run kube-controller-manager with `--allocate-node-cidrs=false`, or choose
+ * `podCidrSource: spec` for nodes that join without a PodCIDR.
+ */
+import { PodCidrSource } from "../spec/cluster-types";
+import { ClusterContext } from "./context";
+import { ciliumOptions } from "./defaults";
+import { CLUSTER_LABEL, K8sObject, POD_CIDR_ANNOTATION } from "./objects";
+
+/** Node label carrying the node's rack. */
+export const RACK_LABEL = "dcnet.io/rack";
+/** Node label carrying the node's role (worker | l4lb). */
+export const NODE_ROLE_LABEL = "dcnet.io/node-role";
+
+/** One partial Node object (a server-side-apply patch) per node of the cluster. */
+export function nodePatches(ctx: ClusterContext): K8sObject[] {
+  const source = ciliumOptions(ctx.k8s).podCidrSource;
+  const podCidr = new Map(ctx.plan.nodes.map((n) => [n.name, n.podCIDR.prefix]));
+  return ctx.nodes.map((d) => {
+    const cidr = podCidr.get(d.name)!;
+    const labels = { [CLUSTER_LABEL]: ctx.cluster.name, ...(d.rack ? { [RACK_LABEL]: d.rack } : {}), [NODE_ROLE_LABEL]: d.role };
+    const obj: K8sObject = {
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: {
+        name: d.name,
+        labels,
+        ...(source === PodCidrSource.annotation ? { annotations: { [POD_CIDR_ANNOTATION]: cidr } } : {}),
+      },
+    };
+    if (source === PodCidrSource.spec) obj.spec = { podCIDR: cidr, podCIDRs: [cidr] };
+    return obj;
+  });
+}

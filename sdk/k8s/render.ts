@@ -1,0 +1,103 @@
+/**
+ * Everything the cluster side creates, as plain objects and chart values, and the offline
+ * rendering of it: `clusters/<cluster>/<kind>-<name>.yaml` (one object per file; namespaced
+ * objects are named `<kind>-<namespace>-<name>.yaml`) and `clusters/<cluster>/values/<chart>.yaml`.
+ * Secrets (BGP passwords, the mesh CA) never enter these files.
+ */
+import { stringify } from "yaml";
+import { Plan } from "../plan/types";
+import { BgpSpeaker } from "../spec/cluster-types";
+import { ClusterContext, ClusterInputs, clusterContext } from "./context";
+import { ciliumOptions } from "./defaults";
+import { ciliumValues } from "./cilium-values";
+import { nodePatches } from "./node-patches";
+import { lbIpPools } from "./lb-ipam";
+import { bgpObjects } from "./bgp";
+import { istioObjects, istioValues } from "./istio";
+import { policyObjects } from "./policy";
+import { externalEndpointObjects } from "./external-endpoints";
+import { assertClusterSide } from "./validate";
+import { K8sObject } from "./objects";
+
+/** Objects of a cluster, by the component that creates them. */
+export interface ClusterObjects {
+  /** CiliumAgent: Node patches. */
+  nodePatches: K8sObject[];
+  /** CiliumAgent with `bgpSpeaker: cilium`: BGP v2 objects. */
+  bgp: K8sObject[];
+  /** VipPool: LB-IPAM pools. */
+  vipPools: K8sObject[];
+  /** IstioIngress: namespaces, Gateway, VirtualServices. */
+  ingress: K8sObject[];
+  /** NetworkPolicy: Cilium policies. */
+  policies: K8sObject[];
+  /** ExternalEndpoints: CIDR groups. */
+  externalEndpoints: K8sObject[];
+}
+
+/** Chart values of a cluster, by chart. */
+export interface ClusterChartValues {
+  cilium: Record<string, unknown>;
+  "istio-base"?: Record<string, unknown>;
+  istiod?: Record<string, unknown>;
+  "istio-gateway"?: Record<string, unknown>;
+}
+
+/** Every object of a cluster. */
+export function clusterObjects(ctx: ClusterContext): ClusterObjects {
+  return {
+    nodePatches: nodePatches(ctx),
+    bgp: ciliumOptions(ctx.k8s).bgpSpeaker === BgpSpeaker.cilium ? bgpObjects(ctx) : [],
+    vipPools: lbIpPools(ctx),
+    ingress: istioObjects(ctx),
+    policies: policyObjects(ctx),
+    externalEndpoints: externalEndpointObjects(ctx),
+  };
+}
+
+/** Chart values of a cluster. */
+export function clusterChartValues(ctx: ClusterContext): ClusterChartValues {
+  const istio = istioValues(ctx);
+  return {
+    cilium: ciliumValues(ctx),
+    ...(istio ? { "istio-base": istio.base, istiod: istio.istiod, "istio-gateway": istio.gateway } : {}),
+  };
+}
+
+/** File name of an object: `<kind>-<name>.yaml`, `<kind>-<namespace>-<name>.yaml` when namespaced. */
+export function objectFileName(obj: K8sObject): string {
+  const kind = obj.kind.toLowerCase();
+  return obj.metadata.namespace ? `${kind}-${obj.metadata.namespace}-${obj.metadata.name}.yaml` : `${kind}-${obj.metadata.name}.yaml`;
+}
+
+/** YAML text of an object or values (stable: insertion order, no line folding). */
+export function toYaml(value: unknown): string {
+  return stringify(value, { lineWidth: 0 });
+}
+
+/**
+ * Render every cluster's objects and chart values. Validates the cluster-side inputs first and
+ * throws a `SpecError` listing every problem. Clusters without inputs get the defaults (which
+ * need `apiServer` for kube-proxy replacement), so only clusters present in `clusterInputs`
+ * are rendered.
+ */
+export function renderClusterManifests(plan: Plan, clusterInputs: ClusterInputs): { path: string; text: string }[] {
+  assertClusterSide(plan, clusterInputs);
+  const files: { path: string; text: string }[] = [];
+  for (const c of plan.clusters) {
+    if (!clusterInputs[c.name]) continue;
+    const ctx = clusterContext(plan, clusterInputs, c.name);
+    const dir = `clusters/${c.name}`;
+    const objects = Object.values(clusterObjects(ctx)).flat();
+    const seen = new Set<string>();
+    for (const obj of objects) {
+      const file = `${dir}/${objectFileName(obj)}`;
+      if (seen.has(file)) throw new Error(`two objects render to ${file}`);
+      seen.add(file);
+      files.push({ path: file, text: toYaml(obj) });
+    }
+    const values = clusterChartValues(ctx);
+    for (const [chart, v] of Object.entries(values)) files.push({ path: `${dir}/values/${chart}.yaml`, text: toYaml(v) });
+  }
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
