@@ -4,11 +4,15 @@
  * - FRR:  `vtysh --config_dir DIR --dryrun -f FILE` (exit 2 and `line N: % Unknown command` on
  *   error). DIR holds an empty vtysh.conf so the host's /etc/frr/vtysh.conf cannot interfere.
  *   vtysh only matches each line against the command grammar; as root the daemons' own
- *   loaders are run too (`bgpd -C`, `bfdd -C`, exit before starting), which also apply the
- *   config and report semantic failures (`Config Failed`, e.g. a neighbor with no remote-as).
+ *   loaders are run too (`bgpd -C`, `bfdd -C`: load the config, then exit), which also apply
+ *   the config and report semantic failures (`Config Failed`, e.g. a neighbor with no
+ *   remote-as). They run in a throwaway network namespace (`unshare -n`: bfdd -C binds the BFD
+ *   ports) with bfdd's control socket in the temp dir (by default it would unlink and rebind
+ *   /var/run/frr/bfdd.sock), and the crash-log directory each leaves behind
+ *   (/var/tmp/frr/<daemon>.<pid>) is removed.
  */
 import { execFile } from "child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 
@@ -24,15 +28,29 @@ export interface ParseResult {
 const BGPD = "/usr/lib/frr/bgpd";
 const BFDD = "/usr/lib/frr/bfdd";
 
-function run(cmd: string, args: string[], cwd?: string): Promise<{ code: number | null; output: string }> {
+function run(cmd: string, args: string[], cwd?: string): Promise<{ code: number | null; output: string; pid?: number }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, timeout: 20000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const child = execFile(cmd, args, { cwd, timeout: 20000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const output = `${stdout ?? ""}${stderr ?? ""}`;
-      if (!error) return resolve({ code: 0, output });
+      if (!error) return resolve({ code: 0, output, pid: child.pid });
       const code = (error as NodeJS.ErrnoException & { code?: unknown }).code;
-      resolve({ code: typeof code === "number" ? code : null, output: output || String(error) });
+      resolve({ code: typeof code === "number" ? code : null, output: output || String(error), pid: child.pid });
     });
   });
+}
+
+/** Run an FRR daemon's `-C` check in a new network namespace, then remove its (empty) crash-log directory. */
+async function runDaemonCheck(daemon: string, args: string[]): Promise<{ code: number | null; output: string }> {
+  // `unshare -n` execs the daemon in place, so the pid is the daemon's
+  const r = await run("unshare", ["-n", daemon, ...args]);
+  if (r.pid !== undefined) {
+    try {
+      rmdirSync(`/var/tmp/frr/${daemon.split("/").pop()}.${r.pid}`);
+    } catch {
+      // not there, or not empty (then it holds a crash log worth keeping)
+    }
+  }
+  return r;
 }
 
 /** A temporary directory readable by the FRR daemons' `frr` user; remove it with `dispose()`. */
@@ -42,6 +60,9 @@ export class TempDir {
     this.path = mkdtempSync(join(tmpdir(), prefix));
     chmodSync(this.path, 0o755);
     writeFileSync(join(this.path, "vtysh.conf"), "");
+    // where the daemons (user frr) may create their sockets
+    mkdirSync(join(this.path, "run"));
+    chmodSync(join(this.path, "run"), 0o777);
   }
   /** Write a file (mode 0644) and return its path. */
   write(name: string, text: string): string {
@@ -78,7 +99,7 @@ export async function vtyshDryrun(dir: TempDir, file: string): Promise<ParseResu
 
 /** True when the daemon-loader check can run (root, daemons installed). */
 export function canRunDaemonCheck(): boolean {
-  return process.getuid?.() === 0 && existsSync(BGPD) && existsSync(BFDD);
+  return process.getuid?.() === 0 && existsSync(BGPD) && existsSync(BFDD) && existsSync("/usr/bin/unshare");
 }
 
 /** Split an FRR config into the bfdd part (`bfd` … `exit`) and the bgpd part (the rest, minus vtysh-only lines). */
@@ -107,8 +128,11 @@ function daemonErrors(output: string): string[] {
 export async function frrDaemonCheck(dir: TempDir, name: string, text: string): Promise<ParseResult> {
   const { bfd, bgp } = splitFrrConfig(text);
   const bgpFile = dir.write(`${name}.bgpd.conf`, bgp);
-  const results = [await run(BGPD, ["-C", "-f", bgpFile, "-p", "0", "-Z", "--log", "stdout"])];
-  if (bfd.trim() !== "") results.push(await run(BFDD, ["-C", "-f", dir.write(`${name}.bfdd.conf`, bfd), "--log", "stdout"]));
+  const results = [await runDaemonCheck(BGPD, ["-C", "-f", bgpFile, "-p", "0", "-Z", "--log", "stdout"])];
+  if (bfd.trim() !== "") {
+    const bfdFile = dir.write(`${name}.bfdd.conf`, bfd);
+    results.push(await runDaemonCheck(BFDD, ["-C", "-f", bfdFile, "--log", "stdout", "--bfdctl", join(dir.path, "run", `${name}.bfdd.sock`)]));
+  }
   const errors = results.flatMap((r) => (r.code === 0 ? daemonErrors(r.output) : [`exit ${r.code}: ${r.output}`]));
   return { ok: errors.length === 0, code: errors.length === 0 ? 0 : 1, output: errors.join("\n") };
 }
