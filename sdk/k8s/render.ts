@@ -72,7 +72,7 @@ export function objectFileName(obj: K8sObject): string {
 
 /** YAML text of an object or values (stable: insertion order, no line folding). */
 export function toYaml(value: unknown): string {
-  return stringify(value, { lineWidth: 0 });
+  return stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 /**
