@@ -232,6 +232,25 @@ describe("validation rules", () => {
     expectProblem(spec, "role-topology", "switches[0].role", "core does not exist in a spineLeaf");
   });
 
+  it("name-format: names must be usable as host, file and Kubernetes names", () => {
+    const spec = spineLeaf();
+    spec.racks[0].nodes[0].name = "R1 N1";
+    spec.clusters![0].nodes[0] = "R1 N1";
+    expectProblem(spec, "name-format", "racks[0].nodes[0].name", '"R1 N1"');
+  });
+
+  it("secret-ref-format: password references are safe file names", () => {
+    const spec = spineLeaf();
+    spec.bgp!.passwordRef = "../etc/passwd";
+    expectProblem(spec, "secret-ref-format", "bgp.passwordRef", "../etc/passwd");
+  });
+
+  it("family-mismatch: an IPv6 VIP pool cannot ride IPv4 sessions", () => {
+    const spec = spineLeaf();
+    spec.pools.vips![0].cidr = "2001:db8:200::/120";
+    expectProblem(spec, "family-mismatch", "pools.vips[0]", "2001:db8:200::/120", "r1n1");
+  });
+
   it("reports every problem at once", () => {
     const spec: DataCenterSpec = spineLeaf();
     spec.asn.spine = 0;

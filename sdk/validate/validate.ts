@@ -6,6 +6,7 @@ import Ajv from "ajv";
 import { DataCenterSpec, NodeAsnScheme, NodeRole, RackSpec, SwitchRole } from "../spec/types";
 import {
   addressProblem,
+  familyOf,
   offsetIn,
   prefixesOverlap,
   prefixInside,
@@ -58,6 +59,7 @@ export function validate(spec: unknown): SpecProblem[] {
   const problems = new ProblemList();
   const dc = spec as DataCenterSpec;
   checkNamesAndIds(dc, problems);
+  checkNameFormats(dc, problems);
   const poolsOk = checkPools(dc, problems);
   checkAsns(dc, problems);
   checkSwitches(dc, problems);
@@ -115,6 +117,27 @@ function checkNamesAndIds(dc: DataCenterSpec, problems: ProblemList): void {
   dc.switches.forEach((s, i) => {
     if (!Number.isInteger(s.id) || s.id < 1) problems.add(`switches[${i}].id`, "id-range", `switch id ${s.id} must be an integer ≥ 1`);
   });
+}
+
+/** Names become host names, interface-free identifiers, file names and Kubernetes names. */
+const NAME_FORMAT = /^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/;
+/** Secret references become file names on hosts. */
+const SECRET_REF_FORMAT = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,62}$/;
+
+function checkNameFormats(dc: DataCenterSpec, problems: ProblemList): void {
+  const check = (path: string, name: string) => {
+    if (!NAME_FORMAT.test(name))
+      problems.add(path, "name-format", `name ${JSON.stringify(name)} must be 1–63 lower-case letters, digits, '-' or '.', starting and ending with a letter or digit`);
+  };
+  dc.switches.forEach((s, i) => check(`switches[${i}].name`, s.name));
+  dc.racks.forEach((r, i) => {
+    check(`racks[${i}].name`, r.name);
+    r.nodes.forEach((n, j) => check(`racks[${i}].nodes[${j}].name`, n.name));
+  });
+  (dc.pools.vips ?? []).forEach((v, i) => check(`pools.vips[${i}].name`, v.name));
+  const ref = dc.bgp?.passwordRef;
+  if (ref !== undefined && (!SECRET_REF_FORMAT.test(ref) || ref.includes("..")))
+    problems.add("bgp.passwordRef", "secret-ref-format", `secret reference ${JSON.stringify(ref)} must be 1–63 characters of letters, digits, '.', '_' or '-' (it names a file on each host)`);
 }
 
 /** Pools: valid prefixes, no overlaps, PodCIDR length 24/25, capacity. Returns false when later rules cannot run. */
@@ -374,6 +397,12 @@ function checkVips(dc: DataCenterSpec, problems: ProblemList): void {
       else if ((ref.rack.nodes[ref.nodeIndex].role ?? NodeRole.worker) !== NodeRole.l4lb)
         problems.add(`${path}.announcers[${ai}]`, "vip-announcer-role", `node ${name} is not an l4lb node`);
     });
+    const mismatched = announcers.filter((name) => {
+      const ref = nodes.get(name);
+      return ref && !prefixProblem(ref.rack.nodeNetwork) && familyOf(ref.rack.nodeNetwork) !== familyOf(pool.cidr);
+    });
+    if (mismatched.length > 0)
+      problems.add(path, "family-mismatch", `VIP pool ${pool.name} (${pool.cidr}) is announced by ${mismatched.join(", ")}, whose BGP sessions carry another address family`);
     if (announcers.length === 0) problems.add(path, "vip-no-announcer", `VIP pool ${pool.name} has no l4lb node to announce it`);
     // each receiving switch sees one path per announcing neighbor
     const perSwitch = new Map<string, Set<string>>();
