@@ -1,0 +1,219 @@
+/**
+ * `DataCenter` (`dcnet:index:DataCenter`): the whole data center in one component. It resolves the
+ * spec once, renders every device's config, and creates one `SwitchHost` per switch and one
+ * `NodeHost` per node in rollout order (`sdk/apply/rollout.ts`):
+ *
+ * - switches before the nodes that peer with them (a switch knows a node's neighbor before the
+ *   node announces); spines/cores before leaves;
+ * - racks one after another (configurable), at most `maxHostsInFlightPerRack` nodes of a rack at
+ *   a time (`dependsOn` chains);
+ * - removal: Pulumi deletes dependents first, so when a switch and its nodes go away together the
+ *   nodes stop announcing first. Within one `pulumi up` Pulumi applies creates and updates before
+ *   deleting resources that left the program: removing one node from the spec updates its
+ *   switches first (they drop the session, which withdraws the node's prefixes just as stopping
+ *   the node would), then resets the node to the baseline. For strict node-first removal run
+ *   `pulumi destroy --target <the NodeHost URN> --target-dependents` before removing the node.
+ *
+ * Resource names derive from this component's name and device names only, so editing the spec
+ * never renames (replaces) an unrelated device's resources.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { resolve as resolvePath } from "path";
+import { Plan } from "../sdk/plan/types";
+import { DataCenterSpec } from "../sdk/spec/types";
+import { loadSpecFile } from "../sdk/spec/load";
+import { resolve } from "../sdk/resolve/resolve";
+import { renderBirdConfig, renderBirdSecrets } from "../sdk/render/bird";
+import { renderSwitchConfig, renderSwitchSecrets } from "../sdk/render/switch/index";
+import { birdPaths, frrPaths, nodeProtocols, rolloutPlan, sha256Hex, switchNeighbors } from "../sdk/apply";
+import { NodeHost } from "./node-host";
+import { SwitchHost } from "./switch-host";
+import { requirePinnedHostKeys, sshTarget, stripUndefined, SshTarget } from "./device-command";
+import { BirdPathsArgs, DataCenterSpecArgs, DeliveryMode, FrrPathsArgs, HostArgs, RackOrder, RolloutArgs, SshSettingsArgs } from "./types";
+
+/** Arguments of `DataCenter`. */
+export interface DataCenterArgs {
+  /** The spec as an object (same shape as the YAML). Give this or `specFile`. */
+  spec?: DataCenterSpecArgs;
+  /** Path of a YAML/JSON spec file (relative to the program's working directory). Give this or `spec`. */
+  specFile?: string;
+  /** BGP session passwords by secret name (the spec's `bgp.passwordRef`); pass Pulumi secrets. */
+  passwords?: { [name: string]: pulumi.Input<string> };
+  /** `ssh` (default): configure the real devices; `localFolder`: write into local folders instead. */
+  mode?: DeliveryMode;
+  /** Folder mode: parent folder of the per-device folders (default `out-local`). */
+  localFolder?: string;
+  /** SSH settings for every device (user, key, port, jump host). */
+  ssh?: SshSettingsArgs;
+  /** SSH settings per rack (below a host's own, above `ssh`); spines and cores use `ssh` only. */
+  rackSsh?: { [rack: string]: SshSettingsArgs };
+  /** Per-device connection (host, pinned host key, overrides), by device name. */
+  hosts?: { [device: string]: HostArgs };
+  /** BIRD paths on every node (a host's `birdPaths` overrides). */
+  birdPaths?: BirdPathsArgs;
+  /** FRR paths on every switch (a host's `frrPaths` overrides). */
+  frrPaths?: FrrPathsArgs;
+  /** Rollout order and verification. */
+  rollout?: RolloutArgs;
+}
+
+const plans = new WeakMap<DataCenter, Plan>();
+
+/** A data center applied to its hosts and switches. */
+export class DataCenter extends pulumi.ComponentResource {
+  /** Plan name (the spec's `name`). */
+  public readonly planName: pulumi.Output<string>;
+  /** `spineLeaf` or `threeTier`. */
+  public readonly topology: pulumi.Output<string>;
+  /** One-line summary of the plan. */
+  public readonly summary: pulumi.Output<string>;
+  /** PodCIDR of every node. */
+  public readonly podCIDRs: pulumi.Output<{ [node: string]: string }>;
+  /** ASN of every node. */
+  public readonly nodeAsns: pulumi.Output<{ [node: string]: number }>;
+  /** SHA-256 of every switch's main config. */
+  public readonly switchConfigSha256: pulumi.Output<{ [switchName: string]: string }>;
+  /** SHA-256 of every node's BIRD config. */
+  public readonly nodeConfigSha256: pulumi.Output<{ [node: string]: string }>;
+  /** Resources per device (its host component included). */
+  public readonly resourceCounts: pulumi.Output<{ [device: string]: number }>;
+  /** Rollout order: each device with the devices it waits for. */
+  public readonly rolloutOrder: pulumi.Output<{ [device: string]: string[] }>;
+
+  constructor(name: string, args: DataCenterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("dcnet:index:DataCenter", name, {}, opts);
+    if ((args.spec === undefined) === (args.specFile === undefined)) throw new Error(`DataCenter ${name}: give exactly one of spec and specFile`);
+    const spec = (args.spec as DataCenterSpec | undefined) ?? loadSpecFile(resolvePath(args.specFile!));
+    const plan = resolve(spec);
+    plans.set(this, plan);
+    const mode = args.mode ?? DeliveryMode.ssh;
+    const folder = (args.localFolder ?? "out-local").replace(/\/+$/, "");
+    const hosts = args.hosts ?? {};
+    for (const h of Object.keys(hosts)) if (!plan.devices.some((d) => d.name === h)) throw new Error(`DataCenter ${name}: hosts.${h} names no device of the plan`);
+    for (const r of Object.keys(args.rackSsh ?? {}))
+      if (!plan.devices.some((d) => d.rack === r)) throw new Error(`DataCenter ${name}: rackSsh.${r} names no rack of the plan`);
+
+    // passwords: every passwordRef of the plan must have a value
+    const refs = [...new Set(plan.sessions.flatMap((s) => (s.passwordRef ? [s.passwordRef] : [])))].sort();
+    const missing = refs.filter((r) => !(r in (args.passwords ?? {})));
+    if (missing.length) throw new Error(`DataCenter ${name}: no password given for passwordRef ${missing.map((m) => `"${m}"`).join(", ")} (args.passwords)`);
+    const passwords = pulumi.secret(pulumi.output(args.passwords ?? {})) as pulumi.Output<Record<string, string>>;
+    const placeholder = Object.fromEntries(refs.map((r) => [r, "placeholder"]));
+
+    // ssh targets: refuse unpinned hosts before creating anything
+    const rackSsh = args.rackSsh ?? {};
+    const targets = new Map<string, SshTarget>();
+    if (mode === DeliveryMode.ssh) {
+      for (const d of plan.devices) targets.set(d.name, sshTarget(d.name, d.routerId, hosts[d.name], d.rack ? rackSsh[d.rack] : undefined, args.ssh));
+      requirePinnedHostKeys([...targets.values()]);
+    }
+
+    const rollout = rolloutPlan(plan, {
+      rackOrder: args.rollout?.rackOrder === RackOrder.parallel ? "parallel" : "sequential",
+      maxInFlightPerRack: args.rollout?.maxHostsInFlightPerRack ?? 1,
+    });
+    const verify = args.rollout?.verifyTimeoutSeconds;
+    const created = new Map<string, pulumi.ComponentResource>();
+    const counts: Record<string, number> = {};
+    const nodeSha: Record<string, string> = {};
+    const switchSha: Record<string, string> = {};
+    for (const step of rollout) {
+      const device = plan.devices.find((d) => d.name === step.device)!;
+      const host = hosts[device.name];
+      const common = {
+        mode,
+        ...(mode === DeliveryMode.localFolder ? { localFolder: `${folder}/${device.name}` } : {}),
+        ...(host ? { host } : {}),
+        ...(device.rack && rackSsh[device.rack] ? { sshDefaults: mergeDefaults(rackSsh[device.rack], args.ssh) } : args.ssh ? { sshDefaults: args.ssh } : {}),
+        ...(verify !== undefined ? { verifyTimeoutSeconds: verify } : {}),
+      };
+      const childOpts: pulumi.ComponentResourceOptions = { parent: this, dependsOn: step.dependsOn.map((d) => created.get(d)!) };
+      if (device.kind === "switch") {
+        if ((device.dialect ?? "frr") !== "frr") throw new Error(`DataCenter ${name}: switch ${device.name} uses dialect ${device.dialect}; only frr has apply scripts`);
+        const text = renderSwitchConfig(plan, device.name).text;
+        const neighbors = switchNeighbors(plan, device.name, rollout);
+        const hasSecrets = plan.sessions.some((s) => s.passwordRef && (s.a.device === device.name || s.b.device === device.name));
+        const paths = { ...stripUndefined(args.frrPaths), ...stripUndefined(host?.frrPaths) };
+        frrPaths(paths); // check early
+        const sw = new SwitchHost(
+          `${name}-${device.name}`,
+          {
+            switchName: device.name,
+            frrConfig: text,
+            plannedNeighbors: neighbors.planned,
+            requiredNeighbors: neighbors.required,
+            routerId: device.routerId,
+            ...(hasSecrets ? { secretsOverlay: passwords.apply((p) => renderSwitchSecrets(plan, device.name, p)) } : {}),
+            frrPaths: paths,
+            ...common,
+          },
+          childOpts,
+        );
+        created.set(device.name, sw);
+        counts[device.name] = hasSecrets ? 3 : 2;
+        switchSha[device.name] = sha256Hex(text);
+      } else {
+        const paths = { ...stripUndefined(args.birdPaths), ...stripUndefined(host?.birdPaths) };
+        const bp = birdPaths(paths);
+        const text = renderBirdConfig(plan, device.name, { secretsDir: bp.secretsDir });
+        const fileNames = renderBirdSecrets(plan, device.name, placeholder).map((f) => f.file);
+        const node = new NodeHost(
+          `${name}-${device.name}`,
+          {
+            node: device.name,
+            birdConfig: text,
+            protocols: nodeProtocols(plan, device.name),
+            routerId: device.routerId,
+            ...(fileNames.length
+              ? {
+                  secretFileNames: fileNames,
+                  secretFiles: passwords.apply((p) => Object.fromEntries(renderBirdSecrets(plan, device.name, p).map((f) => [f.file, f.text]))),
+                }
+              : {}),
+            birdPaths: paths,
+            ...common,
+          },
+          childOpts,
+        );
+        created.set(device.name, node);
+        counts[device.name] = fileNames.length ? 3 : 2;
+        nodeSha[device.name] = sha256Hex(text);
+      }
+    }
+
+    const switches = plan.devices.filter((d) => d.kind === "switch").length;
+    const nodes = plan.devices.length - switches;
+    const total = Object.values(counts).reduce((a, b) => a + b, 1);
+    this.planName = pulumi.output(plan.name);
+    this.topology = pulumi.output(plan.topology);
+    this.summary = pulumi.output(
+      `${plan.name} (${plan.topology}): ${switches} switches, ${nodes} nodes, ${plan.sessions.length} BGP sessions, ${total} resources (${mode})`,
+    );
+    this.podCIDRs = pulumi.output(Object.fromEntries(plan.nodes.map((n) => [n.name, n.podCIDR.prefix])));
+    this.nodeAsns = pulumi.output(Object.fromEntries(plan.devices.filter((d) => d.kind === "node").map((d) => [d.name, d.asn])));
+    this.switchConfigSha256 = pulumi.output(switchSha);
+    this.nodeConfigSha256 = pulumi.output(nodeSha);
+    this.resourceCounts = pulumi.output(counts);
+    this.rolloutOrder = pulumi.output(Object.fromEntries(rollout.map((s) => [s.device, s.dependsOn])));
+    this.registerOutputs({
+      planName: this.planName,
+      topology: this.topology,
+      summary: this.summary,
+      podCIDRs: this.podCIDRs,
+      nodeAsns: this.nodeAsns,
+      switchConfigSha256: this.switchConfigSha256,
+      nodeConfigSha256: this.nodeConfigSha256,
+      resourceCounts: this.resourceCounts,
+      rolloutOrder: this.rolloutOrder,
+    });
+  }
+
+  /** The resolved plan (TypeScript callers; not a Pulumi output). */
+  getPlan(): Plan {
+    return plans.get(this)!;
+  }
+}
+
+function mergeDefaults(rack: SshSettingsArgs, dc: SshSettingsArgs | undefined): SshSettingsArgs {
+  return { ...stripUndefined(dc), ...stripUndefined(rack) };
+}

@@ -1,0 +1,144 @@
+/**
+ * Internal: one device command (`remote.Command` over SSH, or `local.Command` in folder mode)
+ * with dcnet's conventions: the script is the command text, the payload goes on stdin, the
+ * previous output is not injected into the environment, deletes happen before a replacement.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { DeliveryMode, HostArgs, JumpHostArgs, SshSettingsArgs } from "./types";
+
+/** A resolved SSH target. */
+export interface SshTarget {
+  /** Device name (messages). */
+  device: string;
+  host: pulumi.Input<string>;
+  hostKey?: pulumi.Input<string>;
+  insecureSkipHostKeyCheck?: boolean;
+  ssh: SshSettingsArgs;
+}
+
+/** Pick per field: the first defined value of the layers (most specific first). */
+export function mergeSsh(...layers: (SshSettingsArgs | undefined)[]): SshSettingsArgs {
+  const out: Record<string, unknown> = {};
+  for (const layer of [...layers].reverse()) if (layer) for (const [k, v] of Object.entries(layer)) if (v !== undefined) out[k] = v;
+  return out as SshSettingsArgs;
+}
+
+/** Why a target may not be used (no pinned key and no opt-out), or undefined. */
+export function hostKeyProblem(t: SshTarget): string | undefined {
+  if (t.hostKey === undefined && !t.insecureSkipHostKeyCheck)
+    return `${t.device}: no pinned SSH host key (hosts.${t.device}.hostKey, e.g. from \`ssh-keyscan -t ed25519 HOST\`); set hosts.${t.device}.insecureSkipHostKeyCheck = true to connect without checking it`;
+  const proxy = t.ssh.proxy;
+  if (proxy && proxy.hostKey === undefined && !proxy.insecureSkipHostKeyCheck)
+    return `${t.device}: the jump host has no pinned SSH host key (proxy.hostKey); set proxy.insecureSkipHostKeyCheck = true to connect without checking it`;
+  return undefined;
+}
+
+/** Throw one error listing every device that has no pinned host key. */
+export function requirePinnedHostKeys(targets: SshTarget[]): void {
+  const problems = targets.map(hostKeyProblem).filter((p): p is string => p !== undefined);
+  if (problems.length > 0) throw new Error(`dcnet refuses to connect to hosts whose SSH host key is not pinned:\n  ${problems.join("\n  ")}`);
+}
+
+function proxyConnection(p: JumpHostArgs): command.types.input.remote.ProxyConnectionArgs {
+  return {
+    host: p.host,
+    ...(p.port !== undefined ? { port: p.port } : {}),
+    ...(p.user !== undefined ? { user: p.user } : {}),
+    ...(p.privateKey !== undefined ? { privateKey: p.privateKey } : {}),
+    ...(p.privateKeyPassword !== undefined ? { privateKeyPassword: p.privateKeyPassword } : {}),
+    ...(p.agentSocketPath !== undefined ? { agentSocketPath: p.agentSocketPath } : {}),
+    ...(p.hostKey !== undefined ? { hostKey: p.hostKey } : {}),
+  };
+}
+
+/** The `connection` input of a remote command (the provider marks it secret as a whole). */
+export function connectionOf(t: SshTarget): command.types.input.remote.ConnectionArgs {
+  const s = t.ssh;
+  return {
+    host: t.host,
+    user: s.user ?? "root",
+    ...(s.port !== undefined ? { port: s.port } : {}),
+    ...(s.privateKey !== undefined ? { privateKey: s.privateKey } : {}),
+    ...(s.privateKeyPassword !== undefined ? { privateKeyPassword: s.privateKeyPassword } : {}),
+    ...(s.agentSocketPath !== undefined ? { agentSocketPath: s.agentSocketPath } : {}),
+    ...(s.dialErrorLimit !== undefined ? { dialErrorLimit: s.dialErrorLimit } : {}),
+    ...(s.perDialTimeout !== undefined ? { perDialTimeout: s.perDialTimeout } : {}),
+    ...(t.hostKey !== undefined ? { hostKey: t.hostKey } : {}),
+    ...(s.proxy ? { proxy: proxyConnection(s.proxy) } : {}),
+  };
+}
+
+/** Everything needed to create one device command. */
+export interface DeviceCommandSpec {
+  name: string;
+  mode: DeliveryMode;
+  /** SSH mode: the target. */
+  target?: SshTarget;
+  create: string;
+  delete: string;
+  stdin: pulumi.Input<string>;
+  /** Secrets command: no logging, stdout/stderr secret. */
+  secret: boolean;
+  parent: pulumi.Resource;
+  dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+/** Create the command. */
+export function deviceCommand(s: DeviceCommandSpec): command.remote.Command | command.local.Command {
+  const opts: pulumi.CustomResourceOptions = {
+    parent: s.parent,
+    dependsOn: s.dependsOn,
+    deleteBeforeReplace: true,
+    ...(s.secret ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
+  };
+  if (s.mode === DeliveryMode.localFolder) {
+    return new command.local.Command(
+      s.name,
+      {
+        create: s.create,
+        delete: s.delete,
+        stdin: s.stdin,
+        addPreviousOutputInEnv: false,
+        ...(s.secret ? { logging: "none" } : {}),
+      },
+      opts,
+    );
+  }
+  if (!s.target) throw new Error(`${s.name}: ssh mode needs a target`);
+  return new command.remote.Command(
+    s.name,
+    {
+      connection: connectionOf(s.target),
+      create: s.create,
+      delete: s.delete,
+      stdin: s.stdin,
+      addPreviousOutputInEnv: false,
+      ...(s.secret ? { logging: "none" } : {}),
+    },
+    opts,
+  );
+}
+
+/** Resolve a host's SSH target from its args and the defaults. */
+export function sshTarget(device: string, defaultHost: string, host: HostArgs | undefined, ...defaults: (SshSettingsArgs | undefined)[]): SshTarget {
+  return {
+    device,
+    host: host?.host ?? defaultHost,
+    ...(host?.hostKey !== undefined ? { hostKey: host.hostKey } : {}),
+    ...(host?.insecureSkipHostKeyCheck ? { insecureSkipHostKeyCheck: true } : {}),
+    ssh: mergeSsh(host?.ssh, ...defaults),
+  };
+}
+
+/** The explicit dependencies of a resource options object, as a list. */
+export function normalizeDeps(d: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined): pulumi.Input<pulumi.Resource>[] {
+  if (d === undefined) return [];
+  if (Array.isArray(d)) return d as pulumi.Input<pulumi.Resource>[];
+  return [d as pulumi.Input<pulumi.Resource>];
+}
+
+/** A copy without undefined fields. */
+export function stripUndefined<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

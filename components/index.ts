@@ -1,0 +1,20 @@
+/**
+ * dcnet's Pulumi components (type tokens `dcnet:index:<Name>`). This file is the package entry
+ * (`package.json` `main`) for TypeScript users and for `pulumi package add` (PulumiPlugin.yaml at
+ * the repo root): every exported ComponentResource becomes part of the generated schema.
+ */
+export { DataCenter, DataCenterArgs } from "./datacenter";
+export { NodeHost, NodeHostArgs } from "./node-host";
+export { SwitchHost, SwitchHostArgs } from "./switch-host";
+export {
+  BirdPathsArgs,
+  DataCenterSpecArgs,
+  DeliveryMode,
+  FrrPathsArgs,
+  HostArgs,
+  JumpHostArgs,
+  RackOrder,
+  RolloutArgs,
+  SshSettingsArgs,
+  SwitchSpecArgs,
+} from "./types";

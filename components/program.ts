@@ -1,0 +1,53 @@
+/**
+ * The root Pulumi program (`Pulumi.yaml` at the repo root runs it through `index.ts`): applies a
+ * spec — by default the bundled spine–leaf example — in local-folder mode, so `pulumi preview` and
+ * `pulumi up` work on a laptop with a local backend and no devices:
+ *
+ *   pulumi login --local && export PULUMI_CONFIG_PASSPHRASE=
+ *   pulumi stack init dev && pulumi up
+ *   ls out-local/leaf1a/etc/frr   # frr.conf (main + overlay), dcnet/frr.base.conf, ...
+ *
+ * Config (namespace `dcnet`): `spec` (spec file, default `examples/spine-leaf/datacenter.yaml`),
+ * `mode` (`localFolder` default, or `ssh` with `hosts` as in the examples), `localFolder`
+ * (default `out-local`), `bgpPassword` (secret; default a fixed demo value, with a warning).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { existsSync, mkdirSync, writeFileSync } from "fs";
+import { join } from "path";
+import { DataCenter, DeliveryMode, HostArgs } from "./index";
+import { loadSpecFile } from "../sdk/spec/load";
+import { resolve } from "../sdk/resolve/resolve";
+
+/** Run the program; returns the stack outputs. */
+export function program(): Record<string, pulumi.Output<unknown>> {
+  const config = new pulumi.Config("dcnet");
+  const specFile = config.get("spec") ?? "examples/spine-leaf/datacenter.yaml";
+  const mode = (config.get("mode") ?? DeliveryMode.localFolder) as DeliveryMode;
+  if (mode !== DeliveryMode.localFolder && mode !== DeliveryMode.ssh) throw new Error(`dcnet:mode must be localFolder or ssh (got ${mode})`);
+  const localFolder = config.get("localFolder") ?? "out-local";
+  let password = config.getSecret("bgpPassword");
+  if (password === undefined) {
+    pulumi.log.warn("dcnet:bgpPassword is not set: using a fixed demo password (set it with `pulumi config set --secret dcnet:bgpPassword ...`)");
+    password = pulumi.secret("dcnet-demo-only");
+  }
+  const refs = [...new Set(resolve(loadSpecFile(specFile)).sessions.flatMap((s) => (s.passwordRef ? [s.passwordRef] : [])))];
+  if (mode === DeliveryMode.localFolder) {
+    mkdirSync(localFolder, { recursive: true });
+    const ignore = join(localFolder, ".gitignore");
+    if (!existsSync(ignore)) writeFileSync(ignore, "# written by the dcnet root program: local-folder output\n*\n");
+  }
+  const dc = new DataCenter("dc", {
+    specFile,
+    mode,
+    localFolder,
+    passwords: Object.fromEntries(refs.map((r) => [r, password!])),
+    ...(mode === DeliveryMode.ssh ? { hosts: config.requireObject<{ [device: string]: HostArgs }>("hosts") } : {}),
+  });
+  return {
+    summary: dc.summary,
+    podCIDRs: dc.podCIDRs,
+    nodeAsns: dc.nodeAsns,
+    switchConfigSha256: dc.switchConfigSha256,
+    resourceCounts: dc.resourceCounts,
+  };
+}
