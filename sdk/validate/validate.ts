@@ -8,7 +8,6 @@ import {
   addressProblem,
   familyOf,
   offsetIn,
-  prefixesOverlap,
   prefixInside,
   prefixLength,
   prefixProblem,
@@ -25,6 +24,7 @@ import {
   rackPeers,
   switchLoopback,
 } from "../resolve/allocate";
+import { overlappingPairs } from "../net/overlaps";
 import { asnProblem } from "./asn-rules";
 import { ProblemList, SpecProblem } from "./errors";
 import schema from "../../schema/datacenter.schema.json";
@@ -158,12 +158,9 @@ function checkPools(dc: DataCenterSpec, problems: ProblemList): boolean {
       ok = false;
     } else valid.push(n);
   }
-  for (let i = 0; i < valid.length; i++) {
-    for (let j = i + 1; j < valid.length; j++) {
-      if (prefixesOverlap(valid[i].prefix, valid[j].prefix)) {
-        problems.add(valid[j].path, "overlap", `${valid[j].prefix} overlaps ${valid[i].path} ${valid[i].prefix}`);
-      }
-    }
+  // sort-and-sweep: the same pairs, in the same order, as comparing every pair
+  for (const [i, j] of overlappingPairs(valid.map((v) => v.prefix))) {
+    problems.add(valid[j].path, "overlap", `${valid[j].prefix} overlaps ${valid[i].path} ${valid[i].prefix}`);
   }
   const pod = dc.pools.podCidr;
   if (pod.prefixLength !== 24 && pod.prefixLength !== 25) {
@@ -364,11 +361,9 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
       }
     });
   });
-  for (let i = 0; i < podCidrs.length; i++) {
-    for (let j = i + 1; j < podCidrs.length; j++) {
-      if (prefixesOverlap(podCidrs[i].prefix, podCidrs[j].prefix))
-        problems.add(podCidrs[j].path, "overlap", `${podCidrs[j].path} ${podCidrs[j].prefix} overlaps ${podCidrs[i].path} ${podCidrs[i].prefix}`);
-    }
+  // sort-and-sweep: the same pairs, in the same order, as comparing every pair
+  for (const [i, j] of overlappingPairs(podCidrs.map((p) => p.prefix))) {
+    problems.add(podCidrs[j].path, "overlap", `${podCidrs[j].path} ${podCidrs[j].prefix} overlaps ${podCidrs[i].path} ${podCidrs[i].prefix}`);
   }
   // switch addresses on rack networks must not collide with loopbacks
   const swAddrs = new Map<string, string>();

@@ -1,0 +1,170 @@
+/**
+ * Benchmark: validate + resolve + render (every BIRD and FRR file, plan.json, summary, SVG) of a
+ * generated 4,000-node, 100-rack spine–leaf data center. Reports the median wall time of a few
+ * runs after a warm-up, and peak memory (RSS high-water mark, heap).
+ *
+ *   npm run bench              table + JSON
+ *   npm run bench -- --json    JSON only
+ *   npm run bench -- --runs 9 --racks 100 --nodes 40
+ *
+ * Render-only: addresses are in 10.0.0.0/8 and never brought up.
+ */
+import { cpus } from "os";
+import { DataCenterSpec, NodeRole, NodeSpec, RackSpec, SwitchRole, SwitchSpec, Topology } from "../sdk/spec/types";
+import { validate } from "../sdk/validate/validate";
+import { resolve } from "../sdk/resolve/resolve";
+import { renderPlanFiles } from "../sdk/cli/output";
+
+interface Options {
+  racks: number;
+  nodesPerRack: number;
+  spines: number;
+  runs: number;
+  json: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = { racks: 100, nodesPerRack: 40, spines: 4, runs: 5, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const next = () => Number(argv[++i]);
+    if (argv[i] === "--json") opts.json = true;
+    else if (argv[i] === "--racks") opts.racks = next();
+    else if (argv[i] === "--nodes") opts.nodesPerRack = next();
+    else if (argv[i] === "--spines") opts.spines = next();
+    else if (argv[i] === "--runs") opts.runs = next();
+    else throw new Error(`unknown argument ${argv[i]}`);
+  }
+  if (opts.racks < 1 || opts.racks > 250) throw new Error("--racks must be 1–250 (10.2.<rack>.0/24 node networks)");
+  if (opts.nodesPerRack < 1 || opts.nodesPerRack > 64) throw new Error("--nodes must be 1–64 (perRack 64)");
+  return opts;
+}
+
+/**
+ * The generated spec: `spines` spines (ids 1..spines), two leaves per rack (ids after the
+ * spines, so at most ~210 switches keep every /31 inside fabricLinks 10.1.0.0/16), perRack 64,
+ * two l4lb nodes in each of the first 8 racks announcing a /27 VIP pool (16 announcers: within
+ * the default ECMP limit of 16 on leaves and spines), four clusters.
+ */
+export function generateSpec(racks: number, nodesPerRack: number, spines: number): DataCenterSpec {
+  const switches: SwitchSpec[] = [];
+  for (let s = 1; s <= spines; s++) switches.push({ name: `spine${s}`, role: SwitchRole.spine, id: s });
+  const rackSpecs: RackSpec[] = [];
+  for (let r = 1; r <= racks; r++) {
+    const name = `r${r}`;
+    switches.push({ name: `leaf${r}a`, role: SwitchRole.leaf, id: spines + 2 * r - 1, rack: name });
+    switches.push({ name: `leaf${r}b`, role: SwitchRole.leaf, id: spines + 2 * r, rack: name });
+    const nodes: NodeSpec[] = [];
+    for (let n = 1; n <= nodesPerRack; n++) {
+      nodes.push({ name: `r${r}n${n}`, id: n, address: `10.2.${r}.${10 + n}`, role: r <= 8 && n <= 2 ? NodeRole.l4lb : NodeRole.worker });
+    }
+    rackSpecs.push({ name, id: r, nodeNetwork: `10.2.${r}.0/24`, nodes });
+  }
+  const clusterCount = Math.min(4, racks);
+  const perCluster = Math.ceil(racks / clusterCount);
+  const clusters = Array.from({ length: clusterCount }, (_, c) => ({
+    name: `k8s-${c + 1}`,
+    id: c + 1,
+    nodes: rackSpecs.slice(c * perCluster, (c + 1) * perCluster).flatMap((r) => r.nodes.map((n) => n.name)),
+  })).filter((c) => c.nodes.length > 0);
+  return {
+    name: "bench",
+    topology: Topology.spineLeaf,
+    asn: { spine: 64512, leaves: { from: 64601, to: 64900 }, nodes: { from: 64901, to: 65200 } },
+    pools: {
+      podCidr: { cidr: "10.128.0.0/10", prefixLength: 24, perRack: 64 },
+      loopbacks: "10.0.0.0/16",
+      fabricLinks: "10.1.0.0/16",
+      vips: [{ name: "public", cidr: "10.3.0.0/27" }],
+    },
+    bgp: { passwordRef: "bgp-nodes" },
+    switches,
+    racks: rackSpecs,
+    clusters,
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+function main(): void {
+  const opts = parseArgs(process.argv.slice(2));
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const spec = generateSpec(opts.racks, opts.nodesPerRack, opts.spines);
+  const nodeCount = spec.racks.reduce((n, r) => n + r.nodes.length, 0);
+
+  let peakHeap = 0;
+  const sampleHeap = () => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed));
+  const runs: { validate: number; resolve: number; render: number; total: number }[] = [];
+  let files = 0;
+  let bytes = 0;
+  let sessions = 0;
+  for (let i = 0; i <= opts.runs; i++) {
+    gc?.();
+    const t0 = process.hrtime.bigint();
+    const problems = validate(spec);
+    const tValidate = ms(t0);
+    if (problems.length > 0) throw new Error(`generated spec is invalid:\n${problems.map((p) => `${p.path}: ${p.message}`).join("\n")}`);
+    sampleHeap();
+    // resolve() validates again, then builds the plan: this is what `dcnet plan` runs
+    const t1 = process.hrtime.bigint();
+    const plan = resolve(spec);
+    const tResolve = ms(t1);
+    sampleHeap();
+    const t2 = process.hrtime.bigint();
+    const out = renderPlanFiles(plan);
+    const tRender = ms(t2);
+    sampleHeap();
+    files = out.length;
+    bytes = out.reduce((n, f) => n + f.text.length, 0);
+    sessions = plan.sessions.length;
+    if (i > 0) runs.push({ validate: tValidate, resolve: tResolve, render: tRender, total: tResolve + tRender }); // run 0 is the warm-up
+  }
+  const result = {
+    benchmark: "validate+resolve+render",
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "",
+    racks: opts.racks,
+    nodes: nodeCount,
+    switches: spec.switches.length,
+    sessions,
+    files,
+    outputMB: mb(bytes),
+    runs: runs.length,
+    medianMs: {
+      validate: Math.round(median(runs.map((r) => r.validate))),
+      resolve: Math.round(median(runs.map((r) => r.resolve))),
+      render: Math.round(median(runs.map((r) => r.render))),
+      total: Math.round(median(runs.map((r) => r.total))),
+    },
+    peakRssMB: mb(process.resourceUsage().maxRSS * 1024),
+    peakHeapUsedMB: mb(peakHeap),
+    targets: { totalMs: 1000, peakRssMB: 300 },
+  };
+  const pass = result.medianMs.total < 1000 && result.peakRssMB < 300;
+  if (!opts.json) {
+    const rows: [string, string][] = [
+      ["data center", `${result.racks} racks, ${result.nodes} nodes, ${result.switches} switches, ${result.sessions} BGP sessions`],
+      ["output", `${result.files} files, ${result.outputMB} MB`],
+      ["validate (median)", `${result.medianMs.validate} ms`],
+      ["resolve = validate + build (median)", `${result.medianMs.resolve} ms`],
+      ["render all files (median)", `${result.medianMs.render} ms`],
+      ["resolve + render (median)", `${result.medianMs.total} ms  (target < 1000 ms)`],
+      ["peak RSS", `${result.peakRssMB} MB  (target < 300 MB)`],
+      ["peak heap used", `${result.peakHeapUsedMB} MB`],
+      ["runs", `${result.runs} after 1 warm-up, ${result.node}, ${result.cpus} CPU(s)${gc ? "" : " (no --expose-gc)"}`],
+    ];
+    const w = Math.max(...rows.map((r) => r[0].length));
+    console.log(rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n"));
+    console.log(pass ? "PASS: within targets" : "OVER TARGET");
+    console.log("");
+  }
+  console.log(JSON.stringify(result, null, opts.json ? 2 : undefined));
+}
+
+if (require.main === module) main();
