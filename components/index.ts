@@ -18,3 +18,4 @@ export {
   SshSettingsArgs,
   SwitchSpecArgs,
 } from "./types";
+export { CiliumAgent, CiliumAgentArgs, ClusterMesh, ClusterMeshArgs, ExternalEndpoints, ExternalEndpointsArgs, IstioIngress, IstioIngressArgs, NetworkPolicy, NetworkPolicyArgs, VipPool, VipPoolArgs } from "./cluster";
