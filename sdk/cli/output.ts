@@ -8,6 +8,7 @@
  *   switches/<switch>/<fileName>  switch config (frr.conf)
  *   summary.md                    Markdown overview
  *   topology.svg                  diagram
+ *   clusters/<cluster>/...        Kubernetes objects and chart values of the cluster side (sdk/k8s/render.ts)
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "fs";
 import { randomBytes } from "crypto";
@@ -20,7 +21,7 @@ import { renderTopologySvg } from "../render/topology-svg";
 import { UserError, isUserFsError } from "./errors";
 
 /** Top-level entries of an output folder that dcnet owns (and replaces as a whole). */
-export const OWNED_ENTRIES = ["hosts", "plan.json", "summary.md", "switches", "topology.svg"] as const;
+export const OWNED_ENTRIES = ["clusters", "hosts", "plan.json", "summary.md", "switches", "topology.svg"] as const;
 
 /** One file of the output folder, path relative to the folder with `/` separators. */
 export interface OutputFile {

@@ -3,6 +3,8 @@ import { Command } from "commander";
 import { resolve } from "../../resolve/resolve";
 import { loadSpecForCli } from "../load";
 import { renderPlanFiles, writeOutputDir } from "../output";
+import * as path from "path";
+import { loadClusterInputs, renderClusterManifests } from "../../k8s";
 
 export function registerPlanCommand(program: Command): void {
   program
@@ -13,14 +15,16 @@ export function registerPlanCommand(program: Command): void {
     .option("-f, --force", "write into a folder holding other files: replace only dcnet's entries, keep the rest", false)
     .action((specFile: string, opts: { out: string; force: boolean }) => {
       // everything is validated and rendered in memory before the file system is touched
-      const plan = resolve(loadSpecForCli(specFile));
-      const files = renderPlanFiles(plan);
+      const spec = loadSpecForCli(specFile);
+      const plan = resolve(spec);
+      // cluster side: clusters/<cluster>/<kind>-<name>.yaml and clusters/<cluster>/values/<chart>.yaml
+      const files = [...renderPlanFiles(plan), ...renderClusterManifests(plan, loadClusterInputs(spec, path.dirname(specFile)))];
       writeOutputDir(opts.out, files, { force: opts.force });
       const hosts = files.filter((f) => f.path.startsWith("hosts/")).length;
       const sw = files.filter((f) => f.path.startsWith("switches/")).length;
       console.log(
         `wrote ${opts.out}: plan.json (${plan.devices.length} devices, ${plan.sessions.length} BGP sessions), ` +
-          `${hosts} hosts/*/bird.conf, ${sw} switches/*/ configs, summary.md, topology.svg`,
+          `${hosts} hosts/*/bird.conf, ${sw} switches/*/ configs, ${files.filter((f) => f.path.startsWith("clusters/")).length} clusters/*/ manifests, summary.md, topology.svg`,
       );
     });
 }

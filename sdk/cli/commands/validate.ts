@@ -2,6 +2,8 @@
 import { Command } from "commander";
 import { resolve } from "../../resolve/resolve";
 import { loadSpecForCli } from "../load";
+import * as path from "path";
+import { assertClusterSide, loadClusterInputs } from "../../k8s";
 
 export function registerValidateCommand(program: Command): void {
   program
@@ -9,7 +11,9 @@ export function registerValidateCommand(program: Command): void {
     .description("check SPEC against the schema and every rule; print OK or all problems (exit 1)")
     .argument("<spec>", "data center spec (.yaml, .yml, .json, or a .ts/.js module exporting the spec)")
     .action((specFile: string) => {
-      const plan = resolve(loadSpecForCli(specFile));
+      const spec = loadSpecForCli(specFile);
+      const plan = resolve(spec);
+      assertClusterSide(plan, loadClusterInputs(spec, path.dirname(specFile))); // clusters[].k8s rules
       const nodes = plan.devices.filter((d) => d.kind === "node").length;
       const racks = plan.segments.filter((s) => s.kind === "rack").length;
       console.log(
