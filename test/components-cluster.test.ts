@@ -183,6 +183,28 @@ describe("components/cluster (Pulumi mocks)", function () {
     assert.throws(() => new c.ClusterMesh("lonely", { specFile: loadExample("three-tier").file, mesh: "dc1" }), /mesh dc1 has 0 member/);
   });
 
+  for (const exName of EXAMPLES) {
+    it(`renderClusterSide(${exName}): a render provider per cluster and every component under it`, async () => {
+      const ex = loadExample(exName);
+      const before = created.length;
+      const out = c.renderClusterSide(`r-${exName}`, { specFile: ex.file, directory: "/tmp/dcnet-k8s" });
+      assert.deepEqual(Object.keys(out).sort(), Object.keys(ex.inputs).sort());
+      await settle();
+      const mine = created.slice(before);
+      const providers = mine.filter((r) => r.type === "pulumi:providers:kubernetes");
+      assert.deepEqual(providers.map((p) => p.inputs.renderYamlToDirectory).sort(), Object.keys(ex.inputs).sort().map((n) => path.join("/tmp/dcnet-k8s", n)));
+      for (const cl of Object.keys(ex.inputs)) {
+        const types = new Set(mine.filter((r) => r.name.startsWith(`r-${exName}-${cl}`)).map((r) => r.type));
+        for (const t of ["dcnet:index:CiliumAgent", "dcnet:index:VipPool", "dcnet:index:NetworkPolicy", "dcnet:index:ExternalEndpoints", "kubernetes:helm.sh/v4:Chart", "kubernetes:core/v1:NodePatch"])
+          assert.ok(types.has(t), `${cl}: ${t}`);
+        assert.equal(types.has("dcnet:index:IstioIngress"), !!ex.inputs[cl].ingress);
+        // every custom resource of the cluster goes through its render provider
+        for (const r of mine.filter((x) => x.name.startsWith(`r-${exName}-${cl}-`) && x.custom !== false && x.type.startsWith("kubernetes:")))
+          assert.ok(r.provider?.includes(`r-${exName}-${cl}-render`), `${r.name} via ${r.provider}`);
+      }
+    });
+  }
+
   it("the network-policy example program: app=employee from any mesh cluster to app=protected-db on TCP 6379", async () => {
     const before = created.length;
     require("../examples/network-policy/index");
