@@ -1,0 +1,387 @@
+/**
+ * dcnet's device components (DataCenter, NodeHost, SwitchHost) under Pulumi mocks, in up and
+ * preview mode: the resource graph per example (types, names, parents, dependsOn = rollout
+ * order), secrets, stability of inputs, the effect of adding one node, host-key pinning, the
+ * root program's local-folder mode, and Pulumi's schema inference over the component package.
+ *
+ * The mock monitor's registerResource is wrapped (and restored after) to see the raw request:
+ * secret markers, dependencies (URNs) and additionalSecretOutputs, which the mocks API hides.
+ */
+import { strict as assert } from "assert";
+import * as path from "path";
+import type * as PulumiT from "@pulumi/pulumi";
+import type * as ComponentsT from "../components";
+import { loadSpecFile } from "../sdk/spec/load";
+import { DataCenterSpec } from "../sdk/spec/types";
+import { DataCenterSpecArgs } from "../components/types";
+
+const ROOT = path.resolve(__dirname, "..");
+const EXAMPLES = ["spine-leaf", "three-tier"];
+const specFileOf = (ex: string) => path.join(ROOT, "examples", ex, "datacenter.yaml");
+const PASSWORD = "Sup3r-Secret-pw-7e1";
+const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nZmFrZS1rZXktZm9yLXRlc3Rz\n-----END OPENSSH PRIVATE KEY-----\n";
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const isSecret = (v: any) => v !== null && typeof v === "object" && v[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";
+const unwrap = (v: any): any => (isSecret(v) ? unwrap(v.value) : v);
+
+// compile-time: the component's spec input mirrors DataCenterSpec field for field
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const specKeysMatch: Same<keyof DataCenterSpec, keyof DataCenterSpecArgs> = true;
+const specAssignable: DataCenterSpecArgs = {} as DataCenterSpec;
+void specKeysMatch;
+void specAssignable;
+
+interface Reg {
+  type: string;
+  name: string;
+  urn: string;
+  parent: string;
+  custom: boolean;
+  /** Raw inputs as sent to the engine (secrets wrapped). */
+  raw: any;
+  /** Names of the resources this one depends on (as sent to the engine). */
+  deps: string[];
+  secretOutputs: string[];
+}
+
+const nameOfUrn = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+
+/** Every plain (non-secret) string inside a raw value. */
+function plainStrings(v: any, out: string[] = []): string[] {
+  if (isSecret(v)) return out;
+  if (typeof v === "string") out.push(v);
+  else if (Array.isArray(v)) v.forEach((x) => plainStrings(x, out));
+  else if (v && typeof v === "object") Object.values(v).forEach((x) => plainStrings(x, out));
+  return out;
+}
+
+function hostsFor(spec: DataCenterSpec): Record<string, any> {
+  const devices = [...spec.switches.map((s) => s.name), ...spec.racks.flatMap((r) => r.nodes.map((n) => n.name))];
+  return Object.fromEntries(devices.map((d) => [d, { host: `${d}.mgmt.example`, hostKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIfake-${d}` }]));
+}
+
+function withNode(spec: DataCenterSpec, rack: string, node: { name: string; id: number; address: string }): DataCenterSpec {
+  const copy = JSON.parse(JSON.stringify(spec)) as DataCenterSpec;
+  copy.racks.find((r) => r.name === rack)!.nodes.push(node);
+  for (const c of copy.clusters ?? []) if (c.nodes.includes(spec.racks.find((r) => r.name === rack)!.nodes[0].name)) c.nodes.push(node.name);
+  return copy;
+}
+
+for (const preview of [false, true]) {
+  describe(`components: DataCenter / NodeHost / SwitchHost (Pulumi mocks, ${preview ? "preview" : "up"} mode)`, function () {
+    this.timeout(120000);
+    let pulumi: typeof PulumiT;
+    let c: typeof ComponentsT;
+    let original: any;
+    let proto: any;
+    const regs: Reg[] = [];
+
+    const settle = async () => {
+      let last = -1;
+      for (let i = 0; i < 400 && last !== regs.length; i++) {
+        last = regs.length;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    const run = async (build: () => void): Promise<Map<string, Reg>> => {
+      regs.length = 0;
+      build();
+      await settle();
+      const m = new Map<string, Reg>();
+      for (const r of regs) {
+        assert.ok(!m.has(r.name), `duplicate resource name ${r.name}`);
+        m.set(r.name, r);
+      }
+      return m;
+    };
+    const sshArgs = (spec: DataCenterSpec, extra: Partial<ComponentsT.DataCenterArgs> = {}): ComponentsT.DataCenterArgs => ({
+      spec,
+      passwords: { "bgp-nodes": pulumi.secret(PASSWORD) },
+      ssh: { user: "root", privateKey: pulumi.secret(PRIVATE_KEY) },
+      hosts: hostsFor(spec),
+      ...extra,
+    });
+
+    before(async () => {
+      pulumi = require("@pulumi/pulumi");
+      await pulumi.runtime.setMocks(
+        {
+          newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
+          call: (args) => args.inputs,
+        },
+        "dcnet-test",
+        "test",
+        preview,
+      );
+      proto = require("@pulumi/pulumi/runtime/mocks").MockMonitor.prototype;
+      original = proto.registerResource;
+      proto.registerResource = function (req: any, cb: any) {
+        const urn = this.newUrn(req.getParent(), req.getType(), req.getName());
+        regs.push({
+          type: req.getType(),
+          name: req.getName(),
+          urn,
+          parent: req.getParent(),
+          custom: req.getCustom(),
+          raw: req.getObject()?.toJavaScript() ?? {},
+          deps: (req.getDependenciesList() as string[]).map(nameOfUrn).sort(),
+          secretOutputs: req.getAdditionalsecretoutputsList(),
+        });
+        return original.call(this, req, cb);
+      };
+      c = require("../components");
+    });
+    after(() => {
+      proto.registerResource = original;
+    });
+
+    for (const ex of EXAMPLES) {
+      describe(`example ${ex} (ssh mode)`, () => {
+        const spec = loadSpecFile(specFileOf(ex));
+        let graph: Map<string, Reg>;
+        let dc: ComponentsT.DataCenter;
+        before(async () => {
+          graph = await run(() => {
+            dc = new c.DataCenter("dc", sshArgs(spec));
+          });
+        });
+
+        it("types, names and parents: one host component per device, its commands below it", () => {
+          const plan = dc.getPlan();
+          const root = graph.get("dc")!;
+          assert.equal(root.type, "dcnet:index:DataCenter");
+          const hasSecrets = (d: string) => plan.sessions.some((s) => s.passwordRef && (s.a.device === d || s.b.device === d));
+          const expected = new Set<string>(["dc"]);
+          for (const d of plan.devices) {
+            const host = graph.get(`dc-${d.name}`);
+            assert.ok(host, `component for ${d.name}`);
+            assert.equal(host!.type, d.kind === "node" ? "dcnet:index:NodeHost" : "dcnet:index:SwitchHost");
+            assert.equal(host!.parent, root.urn);
+            const tool = d.kind === "node" ? "bird" : "frr";
+            const children = [`dc-${d.name}-${tool}`, ...(hasSecrets(d.name) ? [`dc-${d.name}-${tool}-secrets`] : [])];
+            expected.add(`dc-${d.name}`);
+            for (const ch of children) {
+              const r = graph.get(ch);
+              assert.ok(r, `${ch} exists`);
+              assert.equal(r!.type, "command:remote:Command");
+              assert.equal(r!.parent, host!.urn, `${ch} is parented to its host component`);
+              expected.add(ch);
+            }
+          }
+          assert.deepEqual([...graph.keys()].sort(), [...expected].sort(), "no other resources");
+        });
+
+        it("resources per device: 3 with passwords (component, config, secrets), 2 without", async () => {
+          const plan = dc.getPlan();
+          if (preview) return; // outputs of the component itself are plain values; checked in up mode
+          const counts = await new Promise<Record<string, number>>((r) => dc.resourceCounts.apply(r));
+          for (const d of plan.devices) {
+            const pw = plan.sessions.some((s) => s.passwordRef && (s.a.device === d.name || s.b.device === d.name));
+            assert.equal(counts[d.name], pw ? 3 : 2, d.name);
+            const actual = [...graph.keys()].filter((n) => n === `dc-${d.name}` || n.startsWith(`dc-${d.name}-`)).length;
+            assert.equal(actual, counts[d.name], `${d.name} registered ${actual}`);
+          }
+        });
+
+        it("dependsOn: a node's commands wait for both peer switches (config and secrets) and its own secrets", () => {
+          const plan = dc.getPlan();
+          for (const n of plan.devices.filter((d) => d.kind === "node")) {
+            const peers = plan.sessions.filter((s) => s.kind === "node-uplink" && s.a.device === n.name).map((s) => s.b.device);
+            assert.equal(peers.length, 2);
+            const bird = graph.get(`dc-${n.name}-bird`)!;
+            const secrets = graph.get(`dc-${n.name}-bird-secrets`)!;
+            assert.ok(bird.deps.includes(`dc-${n.name}-bird-secrets`), `${n.name}: config after secrets`);
+            for (const r of [bird, secrets])
+              for (const p of peers) {
+                assert.ok(r.deps.includes(`dc-${p}-frr`), `${r.name} waits for ${p}-frr`);
+                if (graph.has(`dc-${p}-frr-secrets`)) assert.ok(r.deps.includes(`dc-${p}-frr-secrets`), `${r.name} waits for ${p}-frr-secrets`);
+              }
+          }
+          for (const s of plan.devices.filter((d) => d.kind === "switch")) {
+            const sec = graph.get(`dc-${s.name}-frr-secrets`);
+            if (sec) assert.ok(sec.deps.includes(`dc-${s.name}-frr`), `${s.name}: overlay after main config`);
+            if (s.role === "leaf")
+              for (const spine of plan.devices.filter((d) => d.role === "spine"))
+                assert.ok(graph.get(`dc-${s.name}-frr`)!.deps.includes(`dc-${spine.name}-frr`), `${s.name} after ${spine.name}`);
+            if (s.role === "spine" || s.role === "core") assert.deepEqual(graph.get(`dc-${s.name}-frr`)!.deps, [], `${s.name} goes first`);
+          }
+        });
+
+        it("dependsOn: racks roll one after another, one node at a time inside a rack", () => {
+          const plan = dc.getPlan();
+          const racks = ["r1", "r2", "r3"];
+          const nodesOf = (r: string) => plan.devices.filter((d) => d.kind === "node" && d.rack === r).map((d) => d.name);
+          for (const [i, r] of racks.entries()) {
+            const nodes = nodesOf(r);
+            nodes.forEach((n, k) => {
+              const deps = graph.get(`dc-${n}-bird`)!.deps;
+              if (k > 0) assert.ok(deps.includes(`dc-${nodes[k - 1]}-bird`), `${n} after ${nodes[k - 1]}`);
+              else if (i > 0) {
+                const prev = nodesOf(racks[i - 1]);
+                assert.ok(deps.includes(`dc-${prev[prev.length - 1]}-bird`), `${n} (first of ${r}) after the last node of ${racks[i - 1]}`);
+              } else assert.ok(!deps.some((d) => /-bird/.test(d) && d !== `dc-${n}-bird-secrets`), `${n} waits for no other node`);
+            });
+            if (i > 0)
+              for (const leaf of plan.devices.filter((d) => d.role === "leaf" && d.rack === r)) {
+                const prev = nodesOf(racks[i - 1]);
+                assert.ok(graph.get(`dc-${leaf.name}-frr`)!.deps.includes(`dc-${prev[prev.length - 1]}-bird`), `${leaf.name} after rack ${racks[i - 1]}`);
+              }
+          }
+        });
+
+        it("secrets: payloads are Pulumi secrets, logging off, stdout/stderr secret; no secret text in any plain input", () => {
+          for (const r of graph.values()) {
+            const plain = plainStrings(r.raw);
+            for (const s of plain) {
+              assert.ok(!s.includes(PASSWORD), `${r.name}: password in a non-secret input`);
+              assert.ok(!s.includes("ZmFrZS1rZXktZm9yLXRlc3Rz"), `${r.name}: private key in a non-secret input`);
+            }
+            if (r.name.endsWith("-secrets")) {
+              assert.ok(isSecret(r.raw.stdin), `${r.name}: stdin is secret`);
+              assert.equal(r.raw.logging, "none");
+              assert.ok(r.secretOutputs.includes("stdout") && r.secretOutputs.includes("stderr"), `${r.name}: stdout/stderr secret`);
+              if (!preview) assert.ok(Buffer.from(String(r.raw.stdin.value).split("\n")[1].split(" ")[2], "base64").toString().includes(PASSWORD), "payload carries the password");
+            } else if (r.custom) {
+              assert.equal(typeof r.raw.stdin, "string", `${r.name}: the config is a visible input`);
+              assert.ok(r.raw.stdin.length > 100);
+            }
+          }
+          const bird = graph.get("dc-r1n1-bird")!;
+          assert.match(bird.raw.stdin, /include "\/etc\/bird\/dcnet-secrets\/bgp-nodes\.conf";/);
+          assert.match(bird.raw.create, /^set -eu$/m);
+          assert.ok(isSecret(bird.raw.connection), "the connection (private key included) is secret");
+          assert.equal(unwrap(bird.raw.connection).hostKey, hostsFor(spec).r1n1.hostKey, "host key pinned");
+        });
+
+        it("outputs: plan summary and per-node values are known; command outputs are unknown in preview", async () => {
+          const summary = await new Promise<string>((r) => dc.summary.apply(r));
+          assert.match(summary, new RegExp(`^${spec.name} \\(${spec.topology}\\)`));
+          const cidrs = await new Promise<Record<string, string>>((r) => dc.podCIDRs.apply(r));
+          assert.equal(Object.keys(cidrs).length, spec.racks.reduce((a, r) => a + r.nodes.length, 0));
+          const host = graph.get("dc-r1n1")!;
+          assert.ok(host);
+          const known = await (dc as any).summary.isKnown;
+          assert.equal(known, true);
+        });
+
+        it("unchanged spec → identical inputs and dependencies", async () => {
+          const again = await run(() => new c.DataCenter("dc", sshArgs(loadSpecFile(specFileOf(ex)))));
+          assert.deepEqual([...again.keys()].sort(), [...graph.keys()].sort());
+          for (const [name, r] of graph) {
+            assert.deepEqual(again.get(name)!.raw, r.raw, `${name} inputs`);
+            assert.deepEqual(again.get(name)!.deps, r.deps, `${name} dependencies`);
+          }
+        });
+
+        it("adding one node changes only that node's resources and its two switches' configs", async () => {
+          const rack = spec.racks[0];
+          const added = withNode(spec, rack.name, { name: `${rack.name}n9`, id: 9, address: rack.nodeNetwork.replace(/\.0\/24$/, ".19") });
+          const after = await run(() => new c.DataCenter("dc", sshArgs(added)));
+          const peers = dc.getPlan().sessions.filter((s) => s.kind === "node-uplink" && s.a.device === rack.nodes[0].name).map((s) => s.b.device).sort();
+          const created = [...after.keys()].filter((k) => !graph.has(k)).sort();
+          assert.deepEqual(created, [`dc-${rack.name}n9`, `dc-${rack.name}n9-bird`, `dc-${rack.name}n9-bird-secrets`].sort());
+          assert.deepEqual([...graph.keys()].filter((k) => !after.has(k)), [], "nothing removed");
+          const changed = [...graph.keys()].filter((k) => JSON.stringify(after.get(k)!.raw) !== JSON.stringify(graph.get(k)!.raw)).sort();
+          assert.deepEqual(changed, peers.flatMap((p) => [`dc-${p}-frr`, `dc-${p}-frr-secrets`]).sort());
+        });
+
+        it("refuses hosts without a pinned host key, unless that host opts out", () => {
+          const hosts = hostsFor(spec);
+          const victim = spec.racks[0].nodes[1].name;
+          delete hosts[victim].hostKey;
+          assert.throws(() => new c.DataCenter("dc-nokey", { ...sshArgs(spec), hosts }), new RegExp(`not pinned[\\s\\S]*${victim}: no pinned SSH host key`));
+          assert.throws(() => new c.DataCenter("dc-nokey2", { ...sshArgs(spec), hosts: {} }), /not pinned/);
+          hosts[victim].insecureSkipHostKeyCheck = true;
+          assert.doesNotThrow(() => new c.DataCenter("dc-optout", { ...sshArgs(spec), hosts }));
+        });
+      });
+    }
+
+    it("rollout options: racks in parallel, two nodes in flight per rack", async () => {
+      const spec = loadSpecFile(specFileOf("spine-leaf"));
+      const g = await run(
+        () => new c.DataCenter("par", sshArgs(spec, { rollout: { rackOrder: c.RackOrder.parallel, maxHostsInFlightPerRack: 2, verifyTimeoutSeconds: 30 } })),
+      );
+      const deps = (n: string) => g.get(`par-${n}-bird`)!.deps;
+      assert.ok(!deps("r2n1").some((d) => d.startsWith("par-r1n")), "r2 does not wait for r1");
+      assert.ok(!deps("r1n2").includes("par-r1n1-bird"), "r1n2 runs beside r1n1");
+      assert.ok(deps("r1n3").includes("par-r1n1-bird"), "r1n3 waits for r1n1");
+      assert.ok(deps("r1n4").includes("par-r1n2-bird"), "r1n4 waits for r1n2");
+      assert.match(g.get("par-r1n1-bird")!.raw.create, /^TIMEOUT=30$/m);
+    });
+
+    it("per-host paths, jump host and SSH defaults reach the commands", async () => {
+      const spec = loadSpecFile(specFileOf("three-tier"));
+      const hosts = hostsFor(spec);
+      hosts.r1n1.birdPaths = { configFile: "/run/lab/r1n1/bird.conf", controlSocket: "/run/lab/r1n1/bird.ctl", secretsDir: "/run/lab/r1n1/secrets" };
+      hosts.core1.frrPaths = { configFile: "/run/lab/core1/frr.conf", vtySocketDir: "/run/lab/core1" };
+      const g = await run(
+        () =>
+          new c.DataCenter(
+            "paths",
+            sshArgs(spec, { hosts, rackSsh: { r1: { port: 2222 } }, ssh: { user: "ops", proxy: { host: "bastion", hostKey: "ssh-ed25519 AAAAbastion" } } }),
+          ),
+      );
+      const bird = g.get("paths-r1n1-bird")!;
+      assert.match(bird.raw.create, /^CONF='\/run\/lab\/r1n1\/bird\.conf'$/m);
+      assert.match(bird.raw.create, /^SOCK='\/run\/lab\/r1n1\/bird\.ctl'$/m);
+      assert.match(bird.raw.stdin, /include "\/run\/lab\/r1n1\/secrets\/bgp-nodes\.conf";/, "renderer and script agree on the secrets dir");
+      const conn = unwrap(bird.raw.connection);
+      assert.equal(conn.port, 2222);
+      assert.equal(conn.user, "ops");
+      assert.equal(conn.proxy.host, "bastion");
+      assert.equal(conn.proxy.hostKey, "ssh-ed25519 AAAAbastion");
+      assert.equal(unwrap(g.get("paths-r2n1-bird")!.raw.connection).port, 22, "rack defaults apply to their rack only");
+      assert.match(g.get("paths-core1-frr")!.raw.create, /^VTY_SOCKET='\/run\/lab\/core1'$/m);
+      assert.throws(
+        () => new c.DataCenter("paths2", sshArgs(spec, { ssh: { proxy: { host: "bastion" } } })),
+        /jump host has no pinned SSH host key/,
+      );
+    });
+
+    it("local-folder mode (the root program): local commands writing under out-local/<device>", async () => {
+      const spec = loadSpecFile(specFileOf("spine-leaf"));
+      const g = await run(() => new c.DataCenter("loc", { spec, mode: c.DeliveryMode.localFolder, passwords: { "bgp-nodes": pulumi.secret(PASSWORD) } }));
+      const cmds = [...g.values()].filter((r) => r.custom);
+      assert.equal(cmds.length, 38);
+      for (const r of cmds) {
+        assert.equal(r.type, "command:local:Command");
+        const device = r.name.replace(/^loc-/, "").replace(/-(bird|frr)(-secrets)?$/, "");
+        assert.match(r.raw.create, new RegExp(`^DAEMON=0$`, "m"));
+        assert.match(r.raw.create, new RegExp(`^CONF='out-local/${device}/etc/`, "m"));
+      }
+      assert.match(g.get("loc-r1n1-bird")!.raw.stdin, /include "\/etc\/bird\/dcnet-secrets\/bgp-nodes\.conf";/, "configs are the production ones");
+    });
+
+    it("NodeHost and SwitchHost work on their own", async () => {
+      const g = await run(() => {
+        new c.NodeHost("solo", {
+          node: "n1",
+          birdConfig: "router id 198.18.0.9;\n",
+          protocols: ["uplink0"],
+          routerId: "198.18.0.9",
+          host: { host: "198.18.0.9", insecureSkipHostKeyCheck: true },
+        });
+        new c.SwitchHost("solo-sw", { switchName: "s1", frrConfig: "hostname s1\n", plannedNeighbors: ["198.18.0.9"], routerId: "198.18.0.1", host: { hostKey: "ssh-ed25519 AAAAx" } });
+      });
+      assert.deepEqual([...g.keys()].sort(), ["solo", "solo-bird", "solo-sw", "solo-sw-frr"]);
+      assert.throws(() => new c.NodeHost("solo2", { node: "n1", birdConfig: "", protocols: [], routerId: "198.18.0.9" }), /not pinned/);
+    });
+  });
+}
+
+describe("components: Pulumi schema inference (pulumi package add)", function () {
+  this.timeout(120000);
+  it("DataCenter, NodeHost and SwitchHost pass the analyzer used by source-based component packages", () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { Analyzer } = require("@pulumi/pulumi/provider/experimental/analyzer");
+    const pkg = require(path.join(ROOT, "package.json"));
+    const result = new Analyzer(ROOT, "dcnet", pkg, new Set(["DataCenter", "NodeHost", "SwitchHost"])).analyze();
+    const dc = result.components.DataCenter;
+    for (const k of ["spec", "specFile", "passwords", "mode", "hosts", "rollout", "ssh", "rackSsh", "birdPaths", "frrPaths"]) assert.ok(dc.inputs[k], `input ${k}`);
+    for (const k of ["summary", "podCIDRs", "nodeAsns", "switchConfigSha256", "resourceCounts", "rolloutOrder"]) assert.ok(dc.outputs[k], `output ${k}`);
+    assert.ok(result.typeDefinitions.DeliveryMode, "DeliveryMode is an enum type");
+    assert.ok(result.components.NodeHost.inputs.secretFiles);
+    assert.ok(result.components.SwitchHost.inputs.secretsOverlay);
+  });
+});
