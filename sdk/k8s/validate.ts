@@ -33,7 +33,7 @@ export function validateClusterSide(plan: Plan, inputs: ClusterInputs): SpecProb
     checkPolicies(ctx, problems);
     checkPinnedAddresses(ctx, problems);
   }
-  checkMeshes(plan, inputs, contexts, problems);
+  checkMeshes(contexts, problems);
   return problems.items;
 }
 
@@ -144,7 +144,7 @@ function checkMesh(ctx: ClusterContext, problems: ProblemList): void {
     problems.add(path, "mesh-endpoint", `cluster ${ctx.cluster.name} has no node to expose its clustermesh-apiserver on, and no apiServerAddress`);
 }
 
-function checkMeshes(plan: Plan, inputs: ClusterInputs, contexts: ClusterContext[], problems: ProblemList): void {
+function checkMeshes(contexts: ClusterContext[], problems: ProblemList): void {
   const byMesh = new Map<string, ClusterContext[]>();
   for (const ctx of contexts) if (ctx.k8s.mesh) byMesh.set(ctx.k8s.mesh.name, [...(byMesh.get(ctx.k8s.mesh.name) ?? []), ctx]);
   for (const [mesh, members] of byMesh) {
@@ -167,8 +167,6 @@ function checkMeshes(plan: Plan, inputs: ClusterInputs, contexts: ClusterContext
     });
     if (members.length > 255) problems.add(`${members[0].path}.mesh`, "mesh-size", `mesh ${mesh} has ${members.length} clusters; Cilium meshes at most 255`);
   }
-  void plan;
-  void inputs;
 }
 
 function checkExternalEndpoints(ctx: ClusterContext, problems: ProblemList): void {
