@@ -51,7 +51,17 @@ function rendered<T>(file: string, render: () => T): T {
 
 /** Every file of the output folder for a plan, sorted by path. Pure: the same plan gives the same bytes. */
 export function renderPlanFiles(plan: Plan): OutputFile[] {
-  const files: OutputFile[] = [{ path: "plan.json", text: JSON.stringify(plan, null, 2) + "\n" }];
+  return [planJsonFile(plan), ...renderConfigFiles(plan)].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** `plan.json`: the plan, pretty-printed, keys in the order resolve() produced them. */
+export function planJsonFile(plan: Plan): OutputFile {
+  return { path: "plan.json", text: JSON.stringify(plan, null, 2) + "\n" };
+}
+
+/** The rendered files (BIRD and switch configs, summary, diagram), without plan.json, sorted by path. */
+export function renderConfigFiles(plan: Plan): OutputFile[] {
+  const files: OutputFile[] = [];
   for (const d of plan.devices) {
     if (d.kind === "node") {
       const file = `hosts/${segment(d.name, "node")}/bird.conf`;

@@ -44,7 +44,7 @@ const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1
 
 function buildPlan(spec: DataCenterSpec): Plan {
   const bgp = withDefaults(spec.bgp);
-  const family = (p: string): Family => familyOf(p) ?? "ipv4";
+  const family = memoFamily();
   const switchByName = new Map(spec.switches.map((s) => [s.name, s]));
   const clusterOf = new Map<string, string>();
   for (const c of spec.clusters ?? []) for (const n of c.nodes) clusterOf.set(n, c.name);
@@ -59,6 +59,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
     addresses: hostPrefixes(v.cidr).map((p) => p.split("/")[0]),
   }));
 
+  const peersOfRack = new Map(spec.racks.map((rack) => [rack, rackPeers(spec, rack).map((n) => switchByName.get(n)!)]));
   const nodes: NodeCtx[] = spec.racks.flatMap((rack) =>
     rack.nodes.map((node) => {
       const podCIDR = node.podCIDR ?? allocatedPodCidr(spec, rack, node)!;
@@ -74,7 +75,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
         rack,
         podCIDR,
         asn: nodeAsn(spec, rack, node)!,
-        peers: rackPeers(spec, rack).map((n) => switchByName.get(n)!),
+        peers: peersOfRack.get(rack)!,
         cluster: clusterOf.get(node.name),
         announcements,
       };
@@ -97,9 +98,13 @@ function buildPlan(spec: DataCenterSpec): Plan {
   const gracefulRestart = { enabled: bgp.gracefulRestart, restartTime: bgp.restartTime };
 
   // rack segments, node devices and node-uplink sessions
+  const nodesOfRack = new Map<RackSpec, NodeCtx[]>(spec.racks.map((r) => [r, []]));
+  for (const n of nodes) nodesOfRack.get(n.rack)!.push(n);
   for (const rack of [...spec.racks].sort((a, b) => a.id - b.id)) {
-    const rackNodes = nodes.filter((n) => n.rack === rack);
-    const peers = rackPeers(spec, rack).map((n) => switchByName.get(n)!);
+    const rackNodes = nodesOfRack.get(rack)!;
+    const peers = peersOfRack.get(rack)!;
+    const peerAddresses = peers.map((_, k) => rackPeerAddress(rack, k)!);
+    const peerAsns = peers.map((sw) => switchAsn(spec, sw)!);
     const len = prefixLength(rack.nodeNetwork);
     const fam = family(rack.nodeNetwork);
     const segName = `rack-${rack.name}`;
@@ -121,17 +126,17 @@ function buildPlan(spec: DataCenterSpec): Plan {
         asn: n.asn,
         routerId: n.spec.address,
         interfaces: [{ name: "eth0", segment: segName, addresses: [{ family: fam, address: n.spec.address, cidr: `${n.spec.address}/${len}` }] }],
-        staticRoutes: [{ family: fam, prefix: fam === "ipv4" ? "0.0.0.0/0" : "::/0", nextHops: peers.map((_, k) => rackPeerAddress(rack, k)!) }],
+        staticRoutes: [{ family: fam, prefix: fam === "ipv4" ? "0.0.0.0/0" : "::/0", nextHops: [...peerAddresses] }],
       });
       peers.forEach((sw, k) => {
-        const swAsn = switchAsn(spec, sw)!;
+        const swAsn = peerAsns[k];
         sessions.push({
           id: `${n.spec.name}--${sw.name}`,
           kind: "node-uplink",
           family: fam,
           type: swAsn === n.asn ? "ibgp" : "ebgp",
           a: { device: n.spec.name, address: n.spec.address, asn: n.asn, interface: "eth0" },
-          b: { device: sw.name, address: rackPeerAddress(rack, k)!, asn: swAsn, interface: peerIface },
+          b: { device: sw.name, address: peerAddresses[k], asn: swAsn, interface: peerIface },
           nodeProtocol: `uplink${k}`,
           timers,
           bfd,
@@ -211,17 +216,21 @@ function buildPlan(spec: DataCenterSpec): Plan {
     announcements: n.announcements,
   }));
 
-  const switches = sorted.map((sw) => planSwitch(spec, sw, nodes, sessions, vipPools));
+  const ctx = switchContext(spec, nodes, sessions, vipPools, family);
+  const switches = sorted.map((sw) => planSwitch(ctx, sw));
 
   const clusters: PlanCluster[] = (spec.clusters ?? []).map((c) => {
     const cidrs = nodes.filter((n) => n.cluster === c.name).map((n) => n.podCIDR);
-    const cover = coveringPrefix(cidrs);
+    const supernets = aggregate(cidrs);
+    // the supernets cover exactly the PodCIDRs: checking them (after the first PodCIDR, the
+    // starting candidate) gives the same covering prefix as checking every PodCIDR, much faster
+    const cover = cidrs.length > 0 ? coveringPrefix([cidrs[0], ...supernets]) : undefined;
     return {
       name: c.name,
       id: c.id,
       nodes: [...c.nodes],
       podCIDRs: cidrs.map((p) => ({ family: family(p), prefix: p })),
-      supernets: aggregate(cidrs).map((p) => ({ family: family(p), prefix: p })),
+      supernets: supernets.map((p) => ({ family: family(p), prefix: p })),
       ...(cover ? { coveringPrefix: { family: family(cover), prefix: cover } } : {}),
     };
   });
@@ -246,71 +255,159 @@ function buildPlan(spec: DataCenterSpec): Plan {
   };
 }
 
+/** `familyOf(p) ?? "ipv4"`, computed once per distinct string. */
+function memoFamily(): (p: string) => Family {
+  const cache = new Map<string, Family>();
+  return (p) => {
+    let f = cache.get(p);
+    if (f === undefined) {
+      f = familyOf(p) ?? "ipv4";
+      cache.set(p, f);
+    }
+    return f;
+  };
+}
+
+/** Indexes shared by every `planSwitch` call (built once: a data center has thousands of nodes). */
+interface SwitchContext {
+  spec: DataCenterSpec;
+  nodes: NodeCtx[];
+  vipPools: PlanVipPool[];
+  family: (p: string) => Family;
+  prefixLength: (p: string) => number;
+  nodeByName: Map<string, NodeCtx>;
+  switchByName: Map<string, SwitchSpec>;
+  /** Sessions with the device at either end, in plan order. */
+  sessionsOf: Map<string, PlanSession[]>;
+  /** Nodes peering with the switch, in node order. */
+  directOf: Map<string, NodeCtx[]>;
+}
+
+function switchContext(spec: DataCenterSpec, nodes: NodeCtx[], sessions: PlanSession[], vipPools: PlanVipPool[], family: (p: string) => Family): SwitchContext {
+  const sessionsOf = new Map<string, PlanSession[]>();
+  const push = <T>(m: Map<string, T[]>, k: string, v: T) => {
+    const list = m.get(k);
+    if (list) list.push(v);
+    else m.set(k, [v]);
+  };
+  for (const s of sessions) {
+    push(sessionsOf, s.a.device, s);
+    if (s.b.device !== s.a.device) push(sessionsOf, s.b.device, s);
+  }
+  const directOf = new Map<string, NodeCtx[]>();
+  for (const n of nodes) for (const name of new Set(n.peers.map((p) => p.name))) push(directOf, name, n);
+  const lengths = new Map<string, number>();
+  return {
+    spec,
+    nodes,
+    vipPools,
+    family,
+    prefixLength: (p) => {
+      let len = lengths.get(p);
+      if (len === undefined) {
+        len = prefixLength(p);
+        lengths.set(p, len);
+      }
+      return len;
+    },
+    nodeByName: new Map(nodes.map((n) => [n.spec.name, n])),
+    // first switch of a name wins, as `spec.switches.find` did (names are unique once validated)
+    switchByName: new Map([...spec.switches].reverse().map((s) => [s.name, s])),
+    sessionsOf,
+    directOf,
+  };
+}
+
 /** Filters every node announcement may pass: pool-bounded, for fabric sessions. */
-function fabricFilter(spec: DataCenterSpec, vipPools: PlanVipPool[]): PlanPrefixFilterEntry[] {
-  const pod = spec.pools.podCidr;
+function fabricFilter(ctx: SwitchContext): PlanPrefixFilterEntry[] {
+  const pod = ctx.spec.pools.podCidr;
   return [
-    { family: familyOf(pod.cidr) ?? "ipv4", prefix: pod.cidr, ge: pod.prefixLength, le: pod.prefixLength },
-    ...vipPools.map((v) => ({ family: v.family, prefix: v.cidr, ge: hostLength(v.family), le: hostLength(v.family) })),
+    { family: ctx.family(pod.cidr), prefix: pod.cidr, ge: pod.prefixLength, le: pod.prefixLength },
+    ...ctx.vipPools.map((v) => ({ family: v.family, prefix: v.cidr, ge: hostLength(v.family), le: hostLength(v.family) })),
   ];
 }
 
-function nodeFilter(n: NodeCtx, vipPools: PlanVipPool[]): PlanPrefixFilterEntry[] {
-  const len = prefixLength(n.podCIDR);
-  const entries: PlanPrefixFilterEntry[] = [{ family: familyOf(n.podCIDR) ?? "ipv4", prefix: n.podCIDR, ge: len, le: len }];
-  for (const v of vipPools) if (n.announcements.some((a) => a.pool === v.name)) entries.push({ family: v.family, prefix: v.cidr, ge: hostLength(v.family), le: hostLength(v.family) });
+function nodeFilter(ctx: SwitchContext, n: NodeCtx): PlanPrefixFilterEntry[] {
+  const len = ctx.prefixLength(n.podCIDR);
+  const entries: PlanPrefixFilterEntry[] = [{ family: ctx.family(n.podCIDR), prefix: n.podCIDR, ge: len, le: len }];
+  for (const v of ctx.vipPools) if (n.announcements.some((a) => a.pool === v.name)) entries.push({ family: v.family, prefix: v.cidr, ge: hostLength(v.family), le: hostLength(v.family) });
   return entries;
 }
 
-function planSwitch(spec: DataCenterSpec, sw: SwitchSpec, nodes: NodeCtx[], sessions: PlanSession[], vipPools: PlanVipPool[]): PlanSwitch {
+function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
+  const { spec, nodes } = ctx;
   const inboundFilters: PlanSwitch["inboundFilters"] = [];
-  const mine = sessions.filter((s) => s.a.device === sw.name || s.b.device === sw.name);
-  const nodeByName = new Map(nodes.map((n) => [n.spec.name, n]));
+  const mine = ctx.sessionsOf.get(sw.name) ?? [];
   for (const s of mine) {
     const other = s.a.device === sw.name ? s.b : s.a;
-    const node = nodeByName.get(other.device);
-    inboundFilters.push({ neighbor: other.address, device: other.device, entries: node ? nodeFilter(node, vipPools) : fabricFilter(spec, vipPools) });
+    const node = ctx.nodeByName.get(other.device);
+    inboundFilters.push({ neighbor: other.address, device: other.device, entries: node ? nodeFilter(ctx, node) : fabricFilter(ctx) });
   }
   // expected routes
   const routes = new Map<string, PlanExpectedRoute>();
   const add = (prefix: string, nextHop: string, via: string) => {
-    const r = routes.get(prefix) ?? { family: familyOf(prefix) ?? "ipv4", prefix, nextHops: [], via: [] };
+    let r = routes.get(prefix);
+    if (r === undefined) {
+      r = { family: ctx.family(prefix), prefix, nextHops: [], via: [] };
+      routes.set(prefix, r);
+    }
     if (!r.nextHops.includes(nextHop)) {
       r.nextHops.push(nextHop);
       r.via.push(via);
     }
-    routes.set(prefix, r);
   };
-  const direct = nodes.filter((n) => n.peers.some((p) => p.name === sw.name));
+  const direct = ctx.directOf.get(sw.name) ?? [];
   for (const n of direct) for (const a of n.announcements) add(a.prefix, n.spec.address, n.spec.name);
   if (spec.topology === "spineLeaf") {
     const fabric = mine.filter((s) => s.kind === "leaf-spine");
-    const leafOf = (name: string) => spec.switches.find((s) => s.name === name)!;
     if (sw.role === SwitchRole.spine) {
+      // the leaf ends of this spine's fabric sessions, by the leaf's rack (in session order)
+      const leafEndsByRack = new Map<string | undefined, PlanSession["a"][]>();
+      for (const s of fabric) {
+        const leafEnd = s.a.device === sw.name ? s.b : s.a;
+        const rack = ctx.switchByName.get(leafEnd.device)!.rack;
+        const list = leafEndsByRack.get(rack);
+        if (list) list.push(leafEnd);
+        else leafEndsByRack.set(rack, [leafEnd]);
+      }
       for (const n of nodes) {
-        for (const s of fabric) {
-          const leafEnd = s.a.device === sw.name ? s.b : s.a;
-          if (leafOf(leafEnd.device).rack === n.rack.name) for (const a of n.announcements) add(a.prefix, leafEnd.address, leafEnd.device);
-        }
+        for (const leafEnd of leafEndsByRack.get(n.rack.name) ?? []) for (const a of n.announcements) add(a.prefix, leafEnd.address, leafEnd.device);
       }
     } else if (sw.role === SwitchRole.leaf) {
+      const directSet = new Set(direct);
       const local = new Set(direct.flatMap((n) => n.announcements.map((a) => a.prefix)));
+      const spineEnds = fabric.map((s) => (s.a.device === sw.name ? s.b : s.a));
       for (const n of nodes) {
-        if (direct.includes(n)) continue;
+        if (directSet.has(n)) continue;
         for (const a of n.announcements) {
           if (local.has(a.prefix)) continue; // a locally announced VIP wins (shorter AS path)
-          for (const s of fabric) {
-            const spineEnd = s.a.device === sw.name ? s.b : s.a;
-            add(a.prefix, spineEnd.address, spineEnd.device);
-          }
+          for (const spineEnd of spineEnds) add(a.prefix, spineEnd.address, spineEnd.device);
         }
       }
     }
   }
+  // next hops ordered by device; routes with the same next hops share one pair of arrays
+  // (a leaf holds thousands of remote routes, all via the same spines)
+  const shared = new Map<string, { nextHops: string[]; via: string[] }>();
+  const same = (x: string[], y: string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  let prev: { rawHops: string[]; rawVia: string[]; hops: { nextHops: string[]; via: string[] } } | undefined;
   for (const r of routes.values()) {
-    const order = r.nextHops.map((h, i) => ({ h, v: r.via[i] })).sort((x, y) => (x.v < y.v ? -1 : x.v > y.v ? 1 : 0));
-    r.nextHops = order.map((o) => o.h);
-    r.via = order.map((o) => o.v);
+    const rawHops = r.nextHops;
+    const rawVia = r.via;
+    let hops: { nextHops: string[]; via: string[] } | undefined;
+    if (prev && same(rawHops, prev.rawHops) && same(rawVia, prev.rawVia)) hops = prev.hops; // consecutive routes usually match
+    else {
+      const order = rawHops.map((h, i) => ({ h, v: rawVia[i] })).sort((x, y) => (x.v < y.v ? -1 : x.v > y.v ? 1 : 0));
+      const key = order.map((o) => `${o.h}\u0000${o.v}`).join("\u0001");
+      hops = shared.get(key);
+      if (hops === undefined) {
+        hops = { nextHops: order.map((o) => o.h), via: order.map((o) => o.v) };
+        shared.set(key, hops);
+      }
+    }
+    prev = { rawHops, rawVia, hops };
+    r.nextHops = hops.nextHops;
+    r.via = hops.via;
   }
   void byName;
   return { name: sw.name, inboundFilters, expectedRoutes: [...routes.values()] };

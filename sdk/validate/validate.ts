@@ -330,13 +330,14 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
       );
     }
     const netProblem = prefixProblem(rack.nodeNetwork);
+    const netSize = netProblem ? 0 : Number(sizeOf(rack.nodeNetwork)); // once per rack, not per node
     rack.nodes.forEach((node, ni) => {
       const npath = `racks[${ri}].nodes[${ni}]`;
       const why = addressProblem(node.address);
       if (why) problems.add(`${npath}.address`, "address-invalid", `${node.address} ${why}`);
       else if (!netProblem) {
         const offset = offsetIn(rack.nodeNetwork, node.address);
-        const size = Number(sizeOf(rack.nodeNetwork));
+        const size = netSize;
         if (offset === undefined) problems.add(`${npath}.address`, "address-outside", `${node.address} is outside racks[${ri}].nodeNetwork ${rack.nodeNetwork}`);
         else if (offset === 0 || (offset === size - 1 && size > 2)) problems.add(`${npath}.address`, "address-reserved", `${node.address} is the network or broadcast address of ${rack.nodeNetwork}`);
         else if (offset <= 2) problems.add(`${npath}.address`, "address-reserved", `${node.address} is reserved for the rack's BGP peer ${peers[offset - 1] ?? "switch"} (hosts 1 and 2 of ${rack.nodeNetwork})`);
