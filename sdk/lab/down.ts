@@ -23,7 +23,8 @@ export interface LabDownResult {
   warnings: string[];
 }
 
-function alive(pid: number): boolean {
+/** True when the process exists and is not a zombie. */
+export function processAlive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // state is the field after the parenthesised command name
@@ -60,19 +61,19 @@ function ourPid(p: LabProcess, runDir: string): number | undefined {
   } catch {
     /* no pid file */
   }
-  return candidates.find((pid) => pid > 1 && alive(pid) && cmdline(pid).includes(runDir));
+  return candidates.find((pid) => pid > 1 && processAlive(pid) && cmdline(pid).includes(runDir));
 }
 
 /** Terminate pids: SIGTERM, wait up to `graceMs`, then SIGKILL and wait a little more. */
 export async function terminate(pids: number[], graceMs = 3000): Promise<number[]> {
-  const list = pids.filter((p) => p > 1 && p !== process.pid && alive(p));
+  const list = pids.filter((p) => p > 1 && p !== process.pid && processAlive(p));
   for (const pid of list) signal(pid, "SIGTERM");
   const deadline = Date.now() + graceMs;
-  while (list.some(alive) && Date.now() < deadline) await sleep(50);
-  const stubborn = list.filter(alive);
+  while (list.some(processAlive) && Date.now() < deadline) await sleep(50);
+  const stubborn = list.filter(processAlive);
   for (const pid of stubborn) signal(pid, "SIGKILL");
   const killDeadline = Date.now() + 2000;
-  while (stubborn.some(alive) && Date.now() < killDeadline) await sleep(50);
+  while (stubborn.some(processAlive) && Date.now() < killDeadline) await sleep(50);
   return list;
 }
 

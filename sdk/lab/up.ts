@@ -21,7 +21,7 @@ import { dirname, join, resolve as resolvePath } from "path";
 import { Plan, PlanDevice } from "../plan/types";
 import { renderBirdConfig, renderBirdSecrets } from "../render/bird";
 import { renderSwitchConfig, renderSwitchSecrets } from "../render/switch/index";
-import { containsAddress } from "../net/prefix";
+import { containsAddress, nthAddress, prefixInside, prefixLength } from "../net/prefix";
 import { ipBatch, LabError, nsRun, run, sleep, waitFor } from "./exec";
 import { defaultRunDir, labPrefix, labRoot, LabNames, MAX_IFNAME, MGMT_IFACE, NODE_ROUTE_IFACE } from "./names";
 import { LabTools, requireTools } from "./prereq";
@@ -76,6 +76,9 @@ export class LabUpError extends LabError {
 }
 
 const DAEMON_START_TIMEOUT_MS = 10000;
+
+/** The only address space the lab brings up (RFC 2544 benchmarking, RFC 3849 documentation). */
+export const LAB_ALLOWED = ["198.18.0.0/15", "2001:db8::/32"];
 
 /**
  * Default bound of the wait for sessions. Generous on purpose: with FRR 8.4 a BFD session that is
@@ -228,6 +231,11 @@ export function checkPlanForLab(plan: Plan, ssh: boolean): void {
       else if (!d.interfaces.some((i) => i.name === m.interface)) problems.push(`segment ${s.name}: ${m.device} has no interface ${m.interface}`);
     }
   }
+  // the lab brings up documentation/benchmark space only
+  const allowed = (p: string) => (p.includes(":") ? prefixInside(p, LAB_ALLOWED[1]) : prefixInside(p, LAB_ALLOWED[0]));
+  for (const d of plan.devices)
+    for (const i of d.interfaces) for (const a of i.addresses) if (!allowed(a.cidr)) problems.push(`${d.name} ${i.name}: ${a.cidr} is outside ${LAB_ALLOWED.join(" and ")}`);
+  for (const n of plan.nodes) for (const a of n.announcements) if (!allowed(a.prefix)) problems.push(`${n.name} announces ${a.prefix}, outside ${LAB_ALLOWED.join(" and ")}`);
   if (ssh && plan.devices.length > 253) problems.push(`${plan.devices.length} devices do not fit a /24 management network`);
   if (problems.length > 0) throw new LabError(`the lab cannot build plan ${plan.name}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
 }
@@ -319,7 +327,12 @@ function buildTopology(plan: Plan, state: LabState, names: LabNames): void {
     const ns = state.devices[d.name].namespace;
     const lines: string[] = ["link set lo up"];
     for (const i of d.interfaces) if (i.name !== "lo" && !i.segment) addDummy(ns, i.name);
-    if (d.kind === "node") addDummy(ns, NODE_ROUTE_IFACE);
+    if (d.kind === "node") {
+      // the lab's stand-in for Cilium: cilium_host holds the node's router address (first host of
+      // its PodCIDR) and, on l4lb nodes, the VIPs it announces, so the data plane can be probed
+      addDummy(ns, NODE_ROUTE_IFACE);
+      for (const a of nodeLocalAddresses(plan, d.name)) lines.push(`addr add ${a} dev ${NODE_ROUTE_IFACE}${isV6(a) ? " nodad" : ""}`);
+    }
     for (const i of d.interfaces) {
       for (const a of i.addresses) lines.push(`addr add ${a.cidr} dev ${i.name}${isV6(a.cidr) ? " nodad" : ""}`);
       if (i.name !== "lo") lines.push(`link set ${i.name} up`);
@@ -352,6 +365,19 @@ function addDummy(ns: string, name: string): void {
   }
   const peer = name.endsWith("_host") ? name.replace(/_host$/, "_net") : `${name.slice(0, 14)}p`;
   ipBatch(ns, [`link add ${name} type veth peer name ${peer}`, `link set ${peer} up`, `link set ${name} up`]);
+}
+
+/** Addresses the lab puts on a node's cilium_host: the router address of each PodCIDR, and its VIPs (host prefixes). */
+export function nodeLocalAddresses(plan: Plan, node: string): string[] {
+  const out: string[] = [];
+  for (const a of plan.nodes.find((n) => n.name === node)?.announcements ?? []) {
+    const host = a.family === "ipv4" ? 32 : 128;
+    if (a.kind === "podCIDR") {
+      const router = nthAddress(a.prefix, prefixLength(a.prefix) >= host - 1 ? 0 : 1);
+      if (router) out.push(`${router}/${host}`);
+    } else if (prefixLength(a.prefix) === host) out.push(a.prefix);
+  }
+  return out;
 }
 
 /** Management bridge in the root namespace, one veth per device (`mgmt0`), addresses. */

@@ -1,0 +1,362 @@
+/**
+ * `labCheck(plan, state)`: compare the live lab with the plan.
+ *
+ * - every planned session Established on both ends (vtysh `show bgp summary json`, birdc
+ *   `show protocols all`);
+ * - each switch's BGP table (selected paths) and kernel FIB (`ip -j route show proto bgp`) hold
+ *   exactly `plan.switches[].expectedRoutes`: same prefixes, same next hops (ECMP routes count one
+ *   next hop per announcing device), nothing else received;
+ * - nodes imported nothing (0 routes imported on every BGP protocol, no BIRD route in the kernel);
+ * - spine–leaf: each leaf advertises its rack's node routes to every spine, and every spine
+ *   reaches each PodCIDR over all leaves of the node's rack; three-tier: every core holds every
+ *   PodCIDR.
+ *
+ * `formatCheckReport()` renders the result as text (a table per switch).
+ */
+import { Family, Plan, PlanDevice } from "../plan/types";
+import { birdProtocols, frrAdvertised, frrBgpTable, frrPeers, kernelRoutes, probeSessions, SessionProbe } from "./probe";
+import { LabState } from "./state";
+
+/** One route row of a switch. */
+export interface RouteCheck {
+  prefix: string;
+  family: Family;
+  /** podCIDR | vip | unexpected. */
+  kind: string;
+  /** Expected next hops (empty for unexpected routes). */
+  expected: string[];
+  /** Devices behind the expected next hops. */
+  via: string[];
+  /** Next hops of the selected BGP paths (best + multipath); null when absent. */
+  bgp: string[] | null;
+  /** Next hops of the kernel route installed by BGP; null when absent. */
+  fib: string[] | null;
+  ok: boolean;
+}
+
+/** One neighbor of a switch. */
+export interface SwitchSessionCheck {
+  session: string;
+  peer: string;
+  device: string;
+  state: string;
+  pfxRcd: number;
+  ok: boolean;
+}
+
+/** Everything checked on one switch. */
+export interface SwitchCheck {
+  name: string;
+  role: string;
+  asn: number;
+  rack?: string;
+  sessions: SwitchSessionCheck[];
+  routes: RouteCheck[];
+  errors: string[];
+  ok: boolean;
+}
+
+/** Everything checked on one node. */
+export interface NodeCheck {
+  name: string;
+  sessions: { protocol: string; session: string; peer: string; state: string; imported: number; exported: number; ok: boolean }[];
+  /** Routes BIRD put into the node's kernel table (must be 0). */
+  kernelBirdRoutes: number;
+  /** Prefixes the node should announce. */
+  announcements: number;
+  errors: string[];
+  ok: boolean;
+}
+
+/** A topology-specific check (re-advertisement, ECMP over both leaves, cores hold everything). */
+export interface TopologyCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** The result of `labCheck`. */
+export interface LabCheckReport {
+  ok: boolean;
+  plan: string;
+  topology: Plan["topology"];
+  run: string;
+  runDir: string;
+  checkedAt: string;
+  /** Milliseconds the check took. */
+  ms: number;
+  sessions: (SessionProbe & { ok: boolean })[];
+  switches: SwitchCheck[];
+  nodes: NodeCheck[];
+  topologyChecks: TopologyCheck[];
+  /** Every mismatch, one line each. */
+  problems: string[];
+}
+
+const sameSet = (a: string[] | null, b: string[]) => !!a && a.length === b.length && a.every((x) => b.includes(x));
+const sorted = (a: string[]) => [...a].sort(compareAddr);
+
+function compareAddr(x: string, y: string): number {
+  const nx = x.split(/[./:]/).map((p) => parseInt(p, x.includes(":") ? 16 : 10) || 0);
+  const ny = y.split(/[./:]/).map((p) => parseInt(p, y.includes(":") ? 16 : 10) || 0);
+  for (let i = 0; i < Math.max(nx.length, ny.length); i++) if ((nx[i] ?? 0) !== (ny[i] ?? 0)) return (nx[i] ?? 0) - (ny[i] ?? 0);
+  return 0;
+}
+
+/** Families a device uses. */
+function familiesOf(plan: Plan, device: string): Family[] {
+  const set = new Set<Family>();
+  for (const s of plan.sessions) if (s.a.device === device || s.b.device === device) set.add(s.family);
+  for (const r of plan.switches.find((x) => x.name === device)?.expectedRoutes ?? []) set.add(r.family);
+  return [...set].sort();
+}
+
+function checkSwitch(plan: Plan, state: LabState, d: PlanDevice, problems: string[]): SwitchCheck {
+  const dev = state.devices[d.name];
+  const out: SwitchCheck = { name: d.name, role: d.role, asn: d.asn, ...(d.rack ? { rack: d.rack } : {}), sessions: [], routes: [], errors: [], ok: true };
+  const fail = (msg: string) => {
+    out.ok = false;
+    problems.push(`${d.name}: ${msg}`);
+  };
+  if (!dev?.frr) {
+    fail("not running FRR in this lab");
+    return out;
+  }
+  // sessions (from this switch's side)
+  const peers = frrPeers(dev);
+  if (peers.error) {
+    out.errors.push(peers.error);
+    fail(peers.error);
+  }
+  const planned = new Set<string>();
+  for (const s of plan.sessions) {
+    if (s.a.device !== d.name && s.b.device !== d.name) continue;
+    const remote = s.a.device === d.name ? s.b : s.a;
+    planned.add(remote.address);
+    const p = peers.peers.get(remote.address);
+    const row: SwitchSessionCheck = { session: s.id, peer: remote.address, device: remote.device, state: p?.state ?? "not configured", pfxRcd: p?.pfxRcd ?? 0, ok: p?.state === "Established" };
+    out.sessions.push(row);
+    if (!row.ok && !peers.error) fail(`session ${s.id} with ${remote.device} (${remote.address}) is ${row.state}`);
+  }
+  for (const [addr, p] of peers.peers) if (!planned.has(addr)) fail(`unplanned BGP neighbor ${addr} (${p.state})`);
+
+  // routes
+  const plannedRoutes = plan.switches.find((x) => x.name === d.name)?.expectedRoutes ?? [];
+  const kindOf = new Map<string, string>();
+  for (const n of plan.nodes) for (const a of n.announcements) kindOf.set(a.prefix, a.kind);
+  for (const fam of familiesOf(plan, d.name)) {
+    const table = frrBgpTable(dev, fam);
+    const fib = kernelRoutes(dev, fam, "bgp");
+    for (const e of [table.error, fib.error]) if (e) {
+      out.errors.push(e);
+      fail(e);
+    }
+    const expected = plannedRoutes.filter((r) => r.family === fam);
+    const seen = new Set<string>();
+    for (const r of expected) {
+      seen.add(r.prefix);
+      const paths = table.routes.get(r.prefix);
+      const bgp = paths ? sorted([...new Set(paths.filter((p) => p.selected).flatMap((p) => p.nextHops))]) : null;
+      const k = fib.routes.get(r.prefix);
+      const row: RouteCheck = {
+        prefix: r.prefix,
+        family: fam,
+        kind: kindOf.get(r.prefix) ?? "route",
+        expected: sorted(r.nextHops),
+        via: r.nextHops.map((h, i) => ({ h, v: r.via[i] })).sort((x, y) => compareAddr(x.h, y.h)).map((x) => x.v),
+        bgp: bgp && bgp.length > 0 ? bgp : null,
+        fib: k ? sorted(k.nextHops) : null,
+        ok: false,
+      };
+      row.ok = sameSet(row.bgp, row.expected) && sameSet(row.fib, row.expected);
+      out.routes.push(row);
+      if (!sameSet(row.bgp, row.expected)) fail(`${r.prefix}: BGP selects ${row.bgp ? row.bgp.join(", ") : "nothing"}, plan expects ${row.expected.join(", ")}`);
+      if (!sameSet(row.fib, row.expected)) fail(`${r.prefix}: kernel FIB has ${row.fib ? row.fib.join(", ") || "a route without gateway" : "no route"}, plan expects ${row.expected.join(", ")}`);
+    }
+    // anything received that the plan does not expect
+    const extra = new Set<string>();
+    for (const [prefix, paths] of table.routes) if (!seen.has(prefix) && paths.some((p) => p.peer !== undefined)) extra.add(prefix);
+    for (const prefix of fib.routes.keys()) if (!seen.has(prefix)) extra.add(prefix);
+    for (const prefix of [...extra].sort()) {
+      const paths = table.routes.get(prefix) ?? [];
+      const k = fib.routes.get(prefix);
+      const bgpHops = sorted([...new Set(paths.filter((p) => p.peer !== undefined).flatMap((p) => p.nextHops))]);
+      out.routes.push({ prefix, family: fam, kind: "unexpected", expected: [], via: [], bgp: paths.length ? bgpHops : null, fib: k ? sorted(k.nextHops) : null, ok: false });
+      fail(`${prefix}: not in the plan but ${paths.length ? `accepted into BGP from ${[...new Set(paths.map((p) => p.peer ?? "local"))].join(", ")}` : ""}${paths.length && k ? " and " : ""}${k ? `installed in the FIB via ${k.nextHops.join(", ")}` : ""}`);
+    }
+  }
+  return out;
+}
+
+function checkNode(plan: Plan, state: LabState, d: PlanDevice, problems: string[]): NodeCheck {
+  const dev = state.devices[d.name];
+  const announcements = plan.nodes.find((n) => n.name === d.name)?.announcements.length ?? 0;
+  const out: NodeCheck = { name: d.name, sessions: [], kernelBirdRoutes: 0, announcements, errors: [], ok: true };
+  const fail = (msg: string) => {
+    out.ok = false;
+    problems.push(`${d.name}: ${msg}`);
+  };
+  if (!dev?.bird) {
+    fail("not running BIRD in this lab");
+    return out;
+  }
+  const b = birdProtocols(dev);
+  if (b.error) {
+    out.errors.push(b.error);
+    fail(b.error);
+  }
+  for (const s of plan.sessions.filter((x) => x.a.device === d.name && x.nodeProtocol)) {
+    const p = b.protocols.get(s.nodeProtocol!);
+    const state = p ? (p.state === "up" ? p.info || "up" : `${p.state}${p.info ? ` (${p.info})` : ""}`) : "not configured";
+    const row = { protocol: s.nodeProtocol!, session: s.id, peer: s.b.address, state, imported: p?.imported ?? 0, exported: p?.exported ?? 0, ok: false };
+    row.ok = /^Established/.test(state) && row.imported === 0;
+    out.sessions.push(row);
+    if (!b.error && !/^Established/.test(state)) fail(`${s.nodeProtocol} (${s.id}) is ${state}`);
+    if (row.imported > 0) fail(`${s.nodeProtocol} (${s.id}) imported ${row.imported} routes; nodes must import nothing`);
+  }
+  for (const fam of ["ipv4", "ipv6"] as Family[]) {
+    const k = kernelRoutes(dev, fam, "bird");
+    if (k.error) out.errors.push(k.error);
+    out.kernelBirdRoutes += k.routes.size;
+  }
+  if (out.kernelBirdRoutes > 0) fail(`BIRD installed ${out.kernelBirdRoutes} routes into the kernel; nodes must import nothing`);
+  return out;
+}
+
+function topologyChecks(plan: Plan, state: LabState, switches: SwitchCheck[], problems: string[]): TopologyCheck[] {
+  const out: TopologyCheck[] = [];
+  const add = (name: string, ok: boolean, detail: string) => {
+    out.push({ name, ok, detail });
+    if (!ok) problems.push(`${name}: ${detail}`);
+  };
+  const devByName = new Map(plan.devices.map((d) => [d.name, d]));
+  const fibOf = (sw: string) => {
+    const dev = state.devices[sw];
+    const byFam = new Map<string, string[]>();
+    for (const fam of ["ipv4", "ipv6"] as Family[]) for (const [p, r] of kernelRoutes(dev, fam, "bgp").routes) byFam.set(p, r.nextHops);
+    return byFam;
+  };
+  if (plan.topology === "spineLeaf") {
+    // re-advertisement: every leaf advertises its rack's node prefixes to every spine
+    for (const s of plan.sessions.filter((x) => x.kind === "leaf-spine")) {
+      const leaf = devByName.get(s.a.device)!;
+      const dev = state.devices[leaf.name];
+      const rackNodes = plan.devices.filter((d) => d.kind === "node" && d.rack === leaf.rack).map((d) => d.name);
+      const want = [...new Set(plan.nodes.filter((n) => rackNodes.includes(n.name)).flatMap((n) => n.announcements.filter((a) => a.family === s.family).map((a) => a.prefix)))];
+      const adv = frrAdvertised(dev, s.family, s.b.address);
+      const missing = want.filter((p) => !adv.prefixes.includes(p));
+      add(
+        `${leaf.name} → ${s.b.device}`,
+        !adv.error && missing.length === 0,
+        adv.error ?? (missing.length === 0 ? `advertises all ${want.length} node routes of rack ${leaf.rack}` : `does not advertise ${missing.join(", ")}`),
+      );
+    }
+    // every spine reaches each PodCIDR over all leaves of the node's rack
+    for (const spine of plan.devices.filter((d) => d.kind === "switch" && d.role === "spine")) {
+      const fib = fibOf(spine.name);
+      const bad: string[] = [];
+      for (const n of plan.nodes) {
+        const node = devByName.get(n.name)!;
+        const leaves = plan.sessions
+          .filter((s) => s.kind === "leaf-spine" && s.b.device === spine.name && devByName.get(s.a.device)?.rack === node.rack)
+          .map((s) => s.a.address);
+        const hops = fib.get(n.podCIDR.prefix) ?? [];
+        if (!sameSet(sorted(hops), sorted(leaves))) bad.push(`${n.podCIDR.prefix} (${n.name}) via ${hops.join(", ") || "nothing"}, want ${leaves.join(", ")}`);
+      }
+      add(`${spine.name} ECMP`, bad.length === 0, bad.length === 0 ? `reaches all ${plan.nodes.length} PodCIDRs over every leaf of their rack` : bad.join("; "));
+    }
+  } else {
+    for (const core of plan.devices.filter((d) => d.kind === "switch" && d.role === "core")) {
+      const fib = fibOf(core.name);
+      const missing = plan.nodes.filter((n) => !fib.has(n.podCIDR.prefix)).map((n) => `${n.podCIDR.prefix} (${n.name})`);
+      add(`${core.name} PodCIDRs`, missing.length === 0, missing.length === 0 ? `holds all ${plan.nodes.length} PodCIDRs` : `misses ${missing.join(", ")}`);
+    }
+  }
+  void switches;
+  return out;
+}
+
+/** Compare the live lab with the plan. Never throws for a mismatch: see `report.ok` and `report.problems`. */
+export function labCheck(plan: Plan, state: LabState): LabCheckReport {
+  const started = Date.now();
+  const problems: string[] = [];
+  const sessions = probeSessions(plan, state).map((s) => ({ ...s, ok: s.established }));
+  const switches = plan.devices.filter((d) => d.kind === "switch").map((d) => checkSwitch(plan, state, d, problems));
+  const nodes = plan.devices.filter((d) => d.kind === "node").map((d) => checkNode(plan, state, d, problems));
+  const topo = topologyChecks(plan, state, switches, problems);
+  return {
+    ok: problems.length === 0,
+    plan: plan.name,
+    topology: plan.topology,
+    run: state.prefix,
+    runDir: state.runDir,
+    checkedAt: new Date().toISOString(),
+    ms: Date.now() - started,
+    sessions,
+    switches,
+    nodes,
+    topologyChecks: topo,
+    problems: [...new Set(problems)],
+  };
+}
+
+function table(headers: string[], rows: string[][], indent = "  "): string[] {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => indent + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
+  return [line(headers), ...rows.map(line)];
+}
+
+function hops(list: string[] | null, expected: string[]): string {
+  if (list === null) return "missing";
+  if (sameSet(list, expected) && expected.length > 0) return list.length > 1 ? `ok (${list.length} ECMP)` : "ok";
+  return list.length === 0 ? "no next hop" : list.join(", ");
+}
+
+/** Text rendering of a check report: summary, a table per switch, nodes, topology checks, problems. */
+export function formatCheckReport(r: LabCheckReport): string {
+  const out: string[] = [];
+  const est = r.sessions.filter((s) => s.established).length;
+  out.push(`dcnet lab check: plan ${r.plan} (${r.topology}), run ${r.run} — ${r.ok ? "OK" : `FAILED (${r.problems.length} problem${r.problems.length === 1 ? "" : "s"})`}`);
+  out.push(`sessions Established on both ends: ${est}/${r.sessions.length}`);
+  for (const s of r.switches) {
+    out.push("");
+    const up = s.sessions.filter((x) => x.ok).length;
+    out.push(`switch ${s.name} (${s.role}${s.rack ? `, rack ${s.rack}` : ""}, AS ${s.asn}) — sessions ${up}/${s.sessions.length} Established, ${s.routes.filter((x) => x.kind !== "unexpected").length} expected routes${s.ok ? "" : "  [MISMATCH]"}`);
+    const rows = s.routes.map((x) => [
+      x.prefix,
+      x.kind,
+      x.expected.length ? x.expected.map((h, i) => `${h} (${x.via[i]})`).join(", ") : "-",
+      x.kind === "unexpected" ? (x.bgp ? `accepted ${x.bgp.join(", ")}` : "-") : hops(x.bgp, x.expected),
+      x.kind === "unexpected" ? (x.fib ? `installed ${x.fib.join(", ")}` : "-") : hops(x.fib, x.expected),
+      x.ok ? "ok" : "MISMATCH",
+    ]);
+    out.push(...table(["PREFIX", "KIND", "EXPECTED NEXT HOPS", "BGP", "FIB", ""], rows));
+    const bad = s.sessions.filter((x) => !x.ok);
+    if (bad.length) out.push(`  sessions not Established: ${bad.map((x) => `${x.device} ${x.peer} (${x.state})`).join(", ")}`);
+    for (const e of s.errors) out.push(`  error: ${e}`);
+  }
+  out.push("");
+  out.push("nodes:");
+  out.push(
+    ...table(
+      ["NODE", "SESSIONS", "IMPORTED", "EXPORTED", "KERNEL", ""],
+      r.nodes.map((n) => [
+        n.name,
+        n.sessions.map((s) => `${s.protocol}:${/^Established/.test(s.state) ? "Established" : s.state}`).join(" "),
+        String(n.sessions.reduce((a, s) => a + s.imported, 0)),
+        n.sessions.map((s) => String(s.exported)).join("/") + ` of ${n.announcements}`,
+        String(n.kernelBirdRoutes),
+        n.ok ? "ok" : "MISMATCH",
+      ]),
+    ),
+  );
+  out.push("");
+  out.push(`${r.topology === "spineLeaf" ? "spine–leaf" : "three-tier"} checks:`);
+  for (const t of r.topologyChecks) out.push(`  ${t.ok ? "ok      " : "MISMATCH"}  ${t.name}: ${t.detail}`);
+  if (r.problems.length) {
+    out.push("");
+    out.push("problems:");
+    for (const p of r.problems) out.push(`  - ${p}`);
+  }
+  return out.join("\n") + "\n";
+}
