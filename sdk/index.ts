@@ -13,3 +13,4 @@ export { renderBirdConfig, renderBirdSecrets, BirdRenderOptions, BirdSecretFile,
 export { renderSwitchConfig, renderSwitchSecrets, RenderedSwitchConfig, SwitchDialect, registerDialect, getDialect, dialectNames } from "./render/switch";
 export { renderSummary } from "./render/summary";
 export { renderTopologySvg } from "./render/topology-svg";
+export * as k8s from "./k8s";
