@@ -1,6 +1,6 @@
 /**
  * Loading a spec for the CLI: YAML or JSON through `loadSpecFile`, or a TypeScript/JavaScript
- * module exporting the spec as `default` or `spec`. Shape and semantic rules run in `resolve()`.
+ * module exporting the spec as `default`, `spec` or `dataCenter` (or its only spec-like export). Shape and semantic rules run in `resolve()`.
  */
 import { existsSync } from "fs";
 import * as path from "path";
@@ -22,8 +22,11 @@ export function loadSpecForCli(file: string): DataCenterSpec {
   } catch (e) {
     throw new UserError(`cannot load spec module ${file}: ${(e as Error).message ?? String(e)}`);
   }
-  const spec = mod.default ?? mod.spec;
-  if (spec === undefined || spec === null || typeof spec !== "object")
-    throw new UserError(`spec module ${file} must export the spec object as \`default\` or \`spec\``);
+  const isObject = (v: unknown): v is object => typeof v === "object" && v !== null;
+  const named = [mod.default, mod.spec, (mod as { dataCenter?: unknown }).dataCenter].find(isObject);
+  const specLike = Object.values(mod).filter((v) => isObject(v) && "topology" in v && "racks" in v);
+  const spec = named ?? (specLike.length === 1 ? specLike[0] : undefined);
+  if (spec === undefined)
+    throw new UserError(`spec module ${file} must export the spec object as \`default\`, \`spec\` or \`dataCenter\``);
   return spec as DataCenterSpec;
 }
