@@ -345,6 +345,8 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
   }
   // expected routes
   const routes = new Map<string, PlanExpectedRoute>();
+  // next-hop arrays shared by several routes while they are built: copied before any change
+  const sharedHops = new Set<string[]>();
   const add = (prefix: string, nextHop: string, via: string) => {
     let r = routes.get(prefix);
     if (r === undefined) {
@@ -352,9 +354,30 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
       routes.set(prefix, r);
     }
     if (!r.nextHops.includes(nextHop)) {
+      if (sharedHops.has(r.nextHops)) {
+        r.nextHops = [...r.nextHops];
+        r.via = [...r.via];
+      }
       r.nextHops.push(nextHop);
       r.via.push(via);
     }
+  };
+  /** The arrays successive `add(prefix, end.address, end.device)` calls build on a new route. */
+  const hopsOf = (ends: PlanSession["a"][]) => {
+    const nextHops: string[] = [];
+    const via: string[] = [];
+    for (const e of ends) {
+      if (nextHops.includes(e.address)) continue;
+      nextHops.push(e.address);
+      via.push(e.device);
+    }
+    sharedHops.add(nextHops);
+    return { nextHops, via };
+  };
+  /** Same as `for (const e of ends) add(prefix, e.address, e.device)`, without building arrays per new route. */
+  const addAll = (prefix: string, ends: PlanSession["a"][], hops: { nextHops: string[]; via: string[] }) => {
+    if (!routes.has(prefix)) routes.set(prefix, { family: ctx.family(prefix), prefix, nextHops: hops.nextHops, via: hops.via });
+    else for (const e of ends) add(prefix, e.address, e.device);
   };
   const direct = ctx.directOf.get(sw.name) ?? [];
   for (const n of direct) for (const a of n.announcements) add(a.prefix, n.spec.address, n.spec.name);
@@ -370,18 +393,27 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
         if (list) list.push(leafEnd);
         else leafEndsByRack.set(rack, [leafEnd]);
       }
+      const hopsByRack = new Map([...leafEndsByRack].map(([rack, ends]) => [rack, hopsOf(ends)]));
       for (const n of nodes) {
-        for (const leafEnd of leafEndsByRack.get(n.rack.name) ?? []) for (const a of n.announcements) add(a.prefix, leafEnd.address, leafEnd.device);
+        const ends = leafEndsByRack.get(n.rack.name);
+        if (!ends) continue;
+        // `for (end of ends) for (a of announcements) add(a, end)`: new routes appear in announcement
+        // order during the first end's pass and end up with every end, existing ones get each end in order
+        const hops = hopsByRack.get(n.rack.name)!;
+        const fresh = n.announcements.filter((a) => !routes.has(a.prefix));
+        if (fresh.length === n.announcements.length) for (const a of n.announcements) addAll(a.prefix, ends, hops);
+        else for (const leafEnd of ends) for (const a of n.announcements) add(a.prefix, leafEnd.address, leafEnd.device);
       }
     } else if (sw.role === SwitchRole.leaf) {
       const directSet = new Set(direct);
       const local = new Set(direct.flatMap((n) => n.announcements.map((a) => a.prefix)));
       const spineEnds = fabric.map((s) => (s.a.device === sw.name ? s.b : s.a));
+      const hops = hopsOf(spineEnds);
       for (const n of nodes) {
         if (directSet.has(n)) continue;
         for (const a of n.announcements) {
           if (local.has(a.prefix)) continue; // a locally announced VIP wins (shorter AS path)
-          for (const spineEnd of spineEnds) add(a.prefix, spineEnd.address, spineEnd.device);
+          addAll(a.prefix, spineEnds, hops);
         }
       }
     }
