@@ -353,6 +353,26 @@ for (const preview of [false, true]) {
       assert.match(g.get("loc-r1n1-bird")!.raw.stdin, /include "\/etc\/bird\/dcnet-secrets\/bgp-nodes\.conf";/, "configs are the production ones");
     });
 
+    if (!preview)
+      for (const ex of EXAMPLES)
+        it(`examples/${ex}/index.ts runs (ssh mode, hosts from config)`, async () => {
+          const spec = loadSpecFile(specFileOf(ex));
+          const project = pulumi.getProject();
+          pulumi.runtime.setConfig(`${project}:hosts`, JSON.stringify(hostsFor(spec)));
+          pulumi.runtime.setConfig(`${project}:bgpPassword`, PASSWORD);
+          pulumi.runtime.setConfig(`${project}:maxHostsInFlightPerRack`, "2");
+          try {
+            const g = await run(() => require(path.join(ROOT, "examples", ex, "index.ts")));
+            const dcName = spec.name;
+            assert.equal(g.get(dcName)!.type, "dcnet:index:DataCenter");
+            const nodes = spec.racks.flatMap((r) => r.nodes.map((n) => n.name));
+            for (const n of nodes) assert.ok(g.get(`${dcName}-${n}-bird`), `${n} configured`);
+            assert.equal(unwrap(g.get(`${dcName}-${nodes[0]}-bird`)!.raw.connection).host, `${nodes[0]}.mgmt.example`);
+          } finally {
+            for (const k of ["hosts", "bgpPassword", "maxHostsInFlightPerRack"]) pulumi.runtime.setConfig(`${project}:${k}`, undefined as unknown as string);
+          }
+        });
+
     it("NodeHost and SwitchHost work on their own", async () => {
       const g = await run(() => {
         new c.NodeHost("solo", {

@@ -336,8 +336,9 @@ export function renderBirdSecretsDeleteScript(o: BirdSecretsOptions): string {
     header("remove the BIRD secret files", o, p),
     assignments([["SECRET_FILES", checkFiles(o.files)]]),
     String.raw`drain_stdin
+gone=0
 for f in $SECRET_FILES; do
-  [ -e "$SECRETS_DIR/$f" ] || continue
+  [ -e "$SECRETS_DIR/$f" ] || { gone=$((gone + 1)); continue; }
   if [ -f "$CONF" ] && grep -qF "\"$SECRETS_REF/$f\"" "$CONF"; then
     say "keeping $SECRETS_REF/$f: $CONF still includes it"
   else
@@ -346,6 +347,7 @@ for f in $SECRET_FILES; do
   fi
 done
 rmdir "$SECRETS_DIR" 2> /dev/null || true
+if [ "$gone" -gt 0 ] && [ "$gone" = "$(echo $SECRET_FILES | wc -w)" ]; then say "no secret files left; nothing to remove"; fi
 `,
   ].join("\n");
 }
