@@ -365,6 +365,8 @@ export function renderTopologySvg(plan: Plan): string {
     `.l4lbtag{fill:#975a16;font-weight:bold}`,
     `.legendtitle{font-size:12px;font-weight:bold}`,
     `.legendline{fill:none;stroke-width:2.5}`,
+    // a dense leaf–spine mesh: thinner, lighter lines so the labels stay readable
+    ...(plan.sessions.filter((s) => s.kind === "leaf-spine").length > 32 ? [`.session.leaf-spine{stroke-width:1;stroke-opacity:0.5}`] : []),
   ].join("");
   return (
     [
