@@ -422,12 +422,15 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
   // (a leaf holds thousands of remote routes, all via the same spines)
   const shared = new Map<string, { nextHops: string[]; via: string[] }>();
   const same = (x: string[], y: string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
-  let prev: { rawHops: string[]; rawVia: string[]; hops: { nextHops: string[]; via: string[] } } | undefined;
+  let prevHops: string[] = [];
+  let prevVia: string[] = [];
+  let prevShared: { nextHops: string[]; via: string[] } | undefined;
   for (const r of routes.values()) {
     const rawHops = r.nextHops;
     const rawVia = r.via;
     let hops: { nextHops: string[]; via: string[] } | undefined;
-    if (prev && same(rawHops, prev.rawHops) && same(rawVia, prev.rawVia)) hops = prev.hops; // consecutive routes usually match
+    // consecutive routes usually match (often the very same arrays)
+    if (prevShared && (rawHops === prevHops || same(rawHops, prevHops)) && (rawVia === prevVia || same(rawVia, prevVia))) hops = prevShared;
     else {
       const order = rawHops.map((h, i) => ({ h, v: rawVia[i] })).sort((x, y) => (x.v < y.v ? -1 : x.v > y.v ? 1 : 0));
       const key = order.map((o) => `${o.h}\u0000${o.v}`).join("\u0001");
@@ -437,7 +440,9 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
         shared.set(key, hops);
       }
     }
-    prev = { rawHops, rawVia, hops };
+    prevHops = rawHops;
+    prevVia = rawVia;
+    prevShared = hops;
     r.nextHops = hops.nextHops;
     r.via = hops.via;
   }
