@@ -46,7 +46,7 @@ export interface NodeHostArgs {
   sshDefaults?: SshSettingsArgs;
   /** BIRD paths on the node (below `host.birdPaths`). */
   birdPaths?: BirdPathsArgs;
-  /** Seconds to wait for Established before rolling back (default 60). */
+  /** Seconds to wait for Established before rolling back (default 120). */
   verifyTimeoutSeconds?: number;
 }
 

@@ -47,7 +47,7 @@ export interface SwitchHostArgs {
   sshDefaults?: SshSettingsArgs;
   /** FRR paths on the switch (below `host.frrPaths`). */
   frrPaths?: FrrPathsArgs;
-  /** Seconds to wait for Established before rolling back (default 60). */
+  /** Seconds to wait for Established before rolling back (default 120). */
   verifyTimeoutSeconds?: number;
 }
 

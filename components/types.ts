@@ -122,7 +122,7 @@ export interface RolloutArgs {
   rackOrder?: RackOrder;
   /** Nodes of one rack applied at the same time (default 1). */
   maxHostsInFlightPerRack?: number;
-  /** Seconds an apply waits for its BGP sessions to reach Established before it rolls back (default 60). */
+  /** Seconds an apply waits for its BGP sessions to reach Established before it rolls back (default 120). */
   verifyTimeoutSeconds?: number;
 }
 

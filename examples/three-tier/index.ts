@@ -39,7 +39,7 @@ const dc = new DataCenter("dc2", {
   rollout: {
     rackOrder: config.get("rackOrder") === "parallel" ? RackOrder.parallel : RackOrder.sequential,
     maxHostsInFlightPerRack: config.getNumber("maxHostsInFlightPerRack") ?? 1,
-    verifyTimeoutSeconds: config.getNumber("verifyTimeoutSeconds") ?? 60,
+    verifyTimeoutSeconds: config.getNumber("verifyTimeoutSeconds") ?? 120,
   },
 });
 

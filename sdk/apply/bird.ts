@@ -38,7 +38,7 @@ export interface BirdApplyOptions extends BirdScriptTarget {
   config: string;
   /** BGP protocol names that must reach Established (the node's uplinks). */
   protocols: string[];
-  /** Bound on the wait for Established, in seconds (default 60). */
+  /** Bound on the wait for Established, in seconds (default 120: BIRD waits 60 s after a BFD flap before it retries). */
   verifyTimeoutSeconds?: number;
   /** Router id for the baseline written when a failed first install has no previous file to restore. */
   routerId: string;
@@ -105,7 +105,7 @@ bird_reachable() { capture "$BIRDC" -s "$SOCK" show status; }
 export function renderBirdApplyScript(o: BirdApplyOptions): string {
   const p = birdPaths(o.paths);
   for (const proto of o.protocols) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(proto)) throw new Error(`bad BIRD protocol name ${JSON.stringify(proto)}`);
-  const timeout = o.verifyTimeoutSeconds ?? 60;
+  const timeout = o.verifyTimeoutSeconds ?? 120;
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600) throw new Error(`verifyTimeoutSeconds must be an integer in 1..3600`);
   return [
     header("install the BIRD config", o, p),

@@ -48,7 +48,7 @@ export interface FrrApplyOptions extends FrrScriptTarget {
   plannedNeighbors: string[];
   /** Neighbor addresses that must reach Established (fabric peers already applied). */
   requiredNeighbors: string[];
-  /** Bound on the wait for Established, in seconds (default 60). */
+  /** Bound on the wait for Established, in seconds (default 120: BIRD waits 60 s after a BFD flap before it retries). */
   verifyTimeoutSeconds?: number;
 }
 
@@ -148,7 +148,7 @@ established_neighbors() {
  */
 export function renderFrrApplyScript(o: FrrApplyOptions): string {
   const p = frrPaths(o.paths);
-  const timeout = o.verifyTimeoutSeconds ?? 60;
+  const timeout = o.verifyTimeoutSeconds ?? 120;
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600) throw new Error(`verifyTimeoutSeconds must be an integer in 1..3600`);
   return [
     header("install the FRR config", o, p),
