@@ -1,7 +1,8 @@
 /**
- * dcnet's Pulumi components (type tokens `dcnet:index:<Name>`). This file is the package entry
- * (`package.json` `main`) for TypeScript users and for `pulumi package add` (PulumiPlugin.yaml at
- * the repo root): every exported ComponentResource becomes part of the generated schema.
+ * dcnet's Pulumi components (type tokens `dcnet:index:<Name>`). This file is the package entry for
+ * TypeScript users (the root package.json `main`) and for `pulumi package add ./components`
+ * (components/PulumiPlugin.yaml + components/package.json): every exported ComponentResource
+ * becomes part of the generated schema.
  */
 export { DataCenter, DataCenterArgs } from "./datacenter";
 export { NodeHost, NodeHostArgs } from "./node-host";

@@ -392,11 +392,15 @@ for (const preview of [false, true]) {
 
 describe("components: Pulumi schema inference (pulumi package add)", function () {
   this.timeout(120000);
-  it("DataCenter, NodeHost and SwitchHost pass the analyzer used by source-based component packages", () => {
+  it("components/ is a source-based component package: DataCenter, NodeHost and SwitchHost pass Pulumi's analyzer", () => {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const { Analyzer } = require("@pulumi/pulumi/provider/experimental/analyzer");
-    const pkg = require(path.join(ROOT, "package.json"));
-    const result = new Analyzer(ROOT, "dcnet", pkg, new Set(["DataCenter", "NodeHost", "SwitchHost"])).analyze();
+    // the plugin folder: components/ (PulumiPlugin.yaml, package.json, tsconfig.json)
+    const dir = path.join(ROOT, "components");
+    const pkg = require(path.join(dir, "package.json"));
+    assert.match(require("fs").readFileSync(path.join(dir, "PulumiPlugin.yaml"), "utf8"), /^runtime: nodejs$/m);
+    assert.equal(pkg.name.replace(/^@[^/]+\//, ""), "dcnet", "provider name dcnet → tokens dcnet:index:<Name>");
+    const result = new Analyzer(dir, "dcnet", pkg, new Set(["DataCenter", "NodeHost", "SwitchHost"])).analyze();
     const dc = result.components.DataCenter;
     for (const k of ["spec", "specFile", "passwords", "mode", "hosts", "rollout", "ssh", "rackSsh", "birdPaths", "frrPaths"]) assert.ok(dc.inputs[k], `input ${k}`);
     for (const k of ["summary", "podCIDRs", "nodeAsns", "switchConfigSha256", "resourceCounts", "rolloutOrder"]) assert.ok(dc.outputs[k], `output ${k}`);
