@@ -22,7 +22,7 @@ import { Plan, PlanDevice } from "../plan/types";
 import { renderBirdConfig, renderBirdSecrets } from "../render/bird";
 import { renderSwitchConfig, renderSwitchSecrets } from "../render/switch/index";
 import { containsAddress, nthAddress, prefixInside, prefixLength } from "../net/prefix";
-import { ipBatch, LabError, nsRun, run, sleep, waitFor } from "./exec";
+import { findExecutable, ipBatch, LabError, nsRun, run, sleep, waitFor } from "./exec";
 import { defaultRunDir, labPrefix, labRoot, LabNames, MAX_IFNAME, MGMT_IFACE, NODE_ROUTE_IFACE } from "./names";
 import { LabTools, requireTools } from "./prereq";
 import { LabConfigs, LabDevice, LabProcess, LabState, loadState, makeDir, saveState } from "./state";
@@ -409,17 +409,28 @@ function frrUser(): { uid: number; gid: number } {
   return frrIds;
 }
 
+let unshareBin: string | null | undefined;
+/** `unshare` (util-linux), when present. */
+function utsWrapper(): string | undefined {
+  if (unshareBin === undefined) unshareBin = findExecutable(["unshare"]) ?? null;
+  return unshareBin ?? undefined;
+}
+
 /** Children spawned by this process that already exited (pid → exit code/signal). */
 const exited = new Map<number, string>();
 
 /** Start a daemon detached inside a namespace; the record is saved before the spawn, the pid right after. */
-function spawnDaemon(state: LabState, rec: LabProcess, ns: string, cmd: string, args: string[], logFile: string): void {
+function spawnDaemon(state: LabState, rec: LabProcess, ns: string, cmd: string, args: string[], logFile: string, hostname?: string): void {
   state.processes.push(rec);
   saveState(state);
   const fd = openSync(logFile, "a", 0o640);
+  // with a hostname: its own UTS namespace named after the device (FRR shows it, ssh sessions see it);
+  // every step execs, so the recorded pid is the daemon's
+  const uts = hostname && /^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(hostname) ? utsWrapper() : undefined;
+  const argv = uts ? ["netns", "exec", ns, uts, "--uts", "--", "sh", "-c", 'hostname "$0" && exec "$@"', hostname!, cmd, ...args] : ["netns", "exec", ns, cmd, ...args];
   let child;
   try {
-    child = spawn("ip", ["netns", "exec", ns, cmd, ...args], { detached: true, stdio: ["ignore", fd, fd] });
+    child = spawn("ip", argv, { detached: true, stdio: ["ignore", fd, fd] });
   } finally {
     closeSync(fd);
   }
@@ -576,7 +587,7 @@ async function startDaemons(plan: Plan, state: LabState, names: LabNames, tools:
     const rec: LabProcess = { device: d.name, daemon: "zebra", pidFile: join(dev.dir, "zebra.pid"), cmd: "" };
     const args = [...frrArgs(dev, "zebra"), "-s", "16777216"];
     rec.cmd = [tools.zebra, ...args].join(" ");
-    spawnDaemon(state, rec, dev.namespace, tools.zebra, args, log);
+    spawnDaemon(state, rec, dev.namespace, tools.zebra, args, log, d.name);
     zebraWait.push({ files: [dev.frr!.zservSocket, join(dev.dir, "zebra.vty")], rec, log: join(dev.dir, "zebra.log") });
   }
   await waitForFiles(zebraWait, DAEMON_START_TIMEOUT_MS);
@@ -586,7 +597,7 @@ async function startDaemons(plan: Plan, state: LabState, names: LabNames, tools:
     for (const daemon of ["bgpd", "bfdd"] as const) {
       const args = [...frrArgs(dev, daemon), ...(daemon === "bfdd" ? ["--bfdctl", dev.frr!.bfdctlSocket] : [])];
       const rec: LabProcess = { device: d.name, daemon, pidFile: join(dev.dir, `${daemon}.pid`), cmd: [tools[daemon], ...args].join(" ") };
-      spawnDaemon(state, rec, dev.namespace, tools[daemon], args, join(dev.dir, `${daemon}.out`));
+      spawnDaemon(state, rec, dev.namespace, tools[daemon], args, join(dev.dir, `${daemon}.out`), d.name);
       restWait.push({ files: [join(dev.dir, `${daemon}.vty`)], rec, log: join(dev.dir, `${daemon}.log`) });
     }
   }
@@ -603,7 +614,7 @@ export function startBird(state: LabState, dev: LabDevice, tools: Pick<LabTools,
   const b = dev.bird!;
   const args = ["-f", "-c", b.conf, "-s", b.socket, "-P", b.pidFile];
   const rec: LabProcess = { device: dev.name, daemon: "bird", pidFile: b.pidFile, cmd: [tools.bird, ...args].join(" ") };
-  spawnDaemon(state, rec, dev.namespace, tools.bird, args, b.log);
+  spawnDaemon(state, rec, dev.namespace, tools.bird, args, b.log, dev.name);
   return { files: [b.socket], rec, log: b.log };
 }
 
@@ -667,7 +678,7 @@ async function startSshd(plan: Plan, state: LabState, tools: LabTools, authorize
     const test = run(tools.sshd!, ["-t", "-f", conf], { check: false, timeoutMs: 10000 });
     if (test.code !== 0) throw new LabError(`sshd rejects ${conf}:\n${test.stderr.trim()}`);
     const rec: LabProcess = { device: d.name, daemon: "sshd", pidFile, cmd: `${tools.sshd} -D -e -f ${conf}` };
-    spawnDaemon(state, rec, dev.namespace, tools.sshd!, ["-D", "-e", "-f", conf], join(dev.dir, "sshd.log"));
+    spawnDaemon(state, rec, dev.namespace, tools.sshd!, ["-D", "-e", "-f", conf], join(dev.dir, "sshd.log"), d.name);
     waits.push({ files: [pidFile], rec, log: join(dev.dir, "sshd.log") });
   }
   saveState(state);
