@@ -14,6 +14,7 @@
  * `formatCheckReport()` renders the result as text (a table per switch).
  */
 import { Family, Plan, PlanDevice } from "../plan/types";
+import { expandExpectedRoutes } from "../plan/expected-routes";
 import { birdProtocols, frrAdvertised, frrBgpTable, frrPeers, kernelRoutes, probeSessions, SessionProbe } from "./probe";
 import { LabState } from "./state";
 
@@ -103,11 +104,28 @@ function compareAddr(x: string, y: string): number {
   return 0;
 }
 
+/** One expected route of a switch (prefix by prefix). */
+interface ExpectedRoute {
+  family: Family;
+  prefix: string;
+  nextHops: string[];
+  via: string[];
+}
+
+/**
+ * A switch's expected routes one prefix at a time. Reads both plan shapes: one entry per prefix
+ * (`prefix`) and entries grouped by next-hop set (`prefixes`).
+ */
+export function expectedRoutesOf(plan: Plan, sw: string): ExpectedRoute[] {
+  const list = (plan.switches.find((x) => x.name === sw)?.expectedRoutes ?? []) as unknown as (Omit<ExpectedRoute, "prefix"> & { prefix?: string; prefixes?: string[] })[];
+  return list.flatMap((g) => (g.prefixes ?? (g.prefix ? [g.prefix] : [])).map((prefix) => ({ family: g.family, prefix, nextHops: g.nextHops, via: g.via })));
+}
+
 /** Families a device uses. */
 function familiesOf(plan: Plan, device: string): Family[] {
   const set = new Set<Family>();
   for (const s of plan.sessions) if (s.a.device === device || s.b.device === device) set.add(s.family);
-  for (const r of plan.switches.find((x) => x.name === device)?.expectedRoutes ?? []) set.add(r.family);
+  for (const r of expectedRoutesOf(plan, device)) set.add(r.family);
   return [...set].sort();
 }
 
@@ -141,7 +159,7 @@ function checkSwitch(plan: Plan, state: LabState, d: PlanDevice, problems: strin
   for (const [addr, p] of peers.peers) if (!planned.has(addr)) fail(`unplanned BGP neighbor ${addr} (${p.state})`);
 
   // routes
-  const plannedRoutes = plan.switches.find((x) => x.name === d.name)?.expectedRoutes ?? [];
+  const plannedRoutes = expectedRoutesOf(plan, d.name);
   const kindOf = new Map<string, string>();
   for (const n of plan.nodes) for (const a of n.announcements) kindOf.set(a.prefix, a.kind);
   for (const fam of familiesOf(plan, d.name)) {
