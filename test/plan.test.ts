@@ -8,6 +8,7 @@ import * as fc from "fast-check";
 import { resolve } from "../sdk/resolve/resolve";
 import { loadSpecFile } from "../sdk/spec/load";
 import { Plan } from "../sdk/plan/types";
+import { expandExpectedRoutes, expectedRouteOf } from "../sdk/plan/expected-routes";
 import { containsAddress, prefixInside } from "../sdk/net/prefix";
 import { arbitrarySpec } from "./support/arbitrary-spec";
 
@@ -55,7 +56,7 @@ function checkConsistency(plan: Plan): void {
   // expected routes reference real neighbors of the switch
   for (const sw of plan.switches) {
     const neighbors = new Set(plan.sessions.filter((s) => s.a.device === sw.name || s.b.device === sw.name).map((s) => (s.a.device === sw.name ? s.b.address : s.a.address)));
-    for (const r of sw.expectedRoutes) for (const h of r.nextHops) assert.ok(neighbors.has(h), `${sw.name} ${r.prefix} via non-neighbor ${h}`);
+    for (const r of expandExpectedRoutes(sw)) for (const h of r.nextHops) assert.ok(neighbors.has(h), `${sw.name} ${r.prefix} via non-neighbor ${h}`);
   }
 }
 
@@ -70,7 +71,7 @@ describe("plan", () => {
     // every spine reaches every PodCIDR over both leaves of the node's rack
     for (const spine of plan.switches.filter((s) => s.name.startsWith("spine"))) {
       for (const n of plan.nodes) {
-        const r = spine.expectedRoutes.find((x) => x.prefix === n.podCIDR.prefix)!;
+        const r = expectedRouteOf(spine, n.podCIDR.prefix)!;
         const rack = plan.devices.find((d) => d.name === n.name)!.rack;
         assert.deepEqual(r.via, [`leaf${rack!.slice(1)}a`, `leaf${rack!.slice(1)}b`]);
       }
@@ -79,9 +80,9 @@ describe("plan", () => {
     const vip = plan.vipPools[0];
     assert.deepEqual(vip.announcers, ["r1n1", "r1n2", "r2n1"]);
     const leaf = plan.switches.find((s) => s.name === "leaf1a")!;
-    assert.deepEqual(leaf.expectedRoutes.find((r) => r.prefix === `${vip.addresses[0]}/32`)!.via, ["r1n1", "r1n2"]);
+    assert.deepEqual(expectedRouteOf(leaf, `${vip.addresses[0]}/32`)!.via, ["r1n1", "r1n2"]);
     const spine = plan.switches.find((s) => s.name === "spine1")!;
-    assert.equal(spine.expectedRoutes.find((r) => r.prefix === `${vip.addresses[0]}/32`)!.nextHops.length, 4);
+    assert.equal(expectedRouteOf(spine, `${vip.addresses[0]}/32`)!.nextHops.length, 4);
     // clusters carry their PodCIDRs and a covering prefix
     assert.equal(plan.clusters[0].podCIDRs.length, 8);
     assert.ok(plan.clusters[0].podCIDRs.every((p) => prefixInside(p.prefix, plan.clusters[0].coveringPrefix!.prefix)));
@@ -93,7 +94,7 @@ describe("plan", () => {
     assert.ok(plan.sessions.filter((s) => s.kind === "node-uplink").every((s) => s.type === "ibgp"));
     assert.equal(plan.sessions.filter((s) => s.kind === "core-mesh").length, 1);
     for (const core of plan.switches) {
-      for (const n of plan.nodes) assert.ok(core.expectedRoutes.some((r) => r.prefix === n.podCIDR.prefix), `${core.name} lacks ${n.podCIDR.prefix}`);
+      for (const n of plan.nodes) assert.ok(expectedRouteOf(core, n.podCIDR.prefix) !== undefined, `${core.name} lacks ${n.podCIDR.prefix}`);
     }
   });
 

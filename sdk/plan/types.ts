@@ -130,6 +130,20 @@ export interface PlanExpectedRoute {
   via: string[];
 }
 
+/**
+ * Routes a switch is expected to hold, grouped by their next-hop set (a leaf holds thousands of
+ * remote PodCIDRs, all via the same spines). `expandExpectedRoutes()` lists them one by one.
+ */
+export interface PlanExpectedRouteGroup {
+  family: Family;
+  /** Next-hop addresses shared by every prefix of the group, ordered by device name. */
+  nextHops: string[];
+  /** Devices behind the next hops, in the same order. */
+  via: string[];
+  /** The prefixes reached over exactly these next hops. */
+  prefixes: string[];
+}
+
 /** An inbound filter entry on a switch toward one node: exactly what it may send. */
 export interface PlanPrefixFilterEntry {
   family: Family;
@@ -177,8 +191,8 @@ export interface PlanSwitch {
   name: string;
   /** Per-neighbor inbound filters: neighbor address → allowed prefixes. Empty list = deny all. */
   inboundFilters: { neighbor: string; device: string; entries: PlanPrefixFilterEntry[] }[];
-  /** Routes the switch must hold when the network is up. */
-  expectedRoutes: PlanExpectedRoute[];
+  /** Routes the switch must hold when the network is up, grouped by next-hop set. */
+  expectedRoutes: PlanExpectedRouteGroup[];
 }
 
 /** The whole plan. */

@@ -9,7 +9,7 @@ import {
   PlanAnnouncement,
   PlanCluster,
   PlanDevice,
-  PlanExpectedRoute,
+  PlanExpectedRouteGroup,
   PlanNode,
   PlanPrefixFilterEntry,
   PlanSegment,
@@ -334,6 +334,12 @@ function nodeFilter(ctx: SwitchContext, n: NodeCtx): PlanPrefixFilterEntry[] {
   return entries;
 }
 
+/** One next hop of an expected route: the neighbor's address and device. */
+interface Hop {
+  address: string;
+  device: string;
+}
+
 function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
   const { spec, nodes } = ctx;
   const inboundFilters: PlanSwitch["inboundFilters"] = [];
@@ -343,109 +349,63 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
     const node = ctx.nodeByName.get(other.device);
     inboundFilters.push({ neighbor: other.address, device: other.device, entries: node ? nodeFilter(ctx, node) : fabricFilter(ctx) });
   }
-  // expected routes
-  const routes = new Map<string, PlanExpectedRoute>();
-  // next-hop arrays shared by several routes while they are built: copied before any change
-  const sharedHops = new Set<string[]>();
-  const add = (prefix: string, nextHop: string, via: string) => {
-    let r = routes.get(prefix);
-    if (r === undefined) {
-      r = { family: ctx.family(prefix), prefix, nextHops: [], via: [] };
-      routes.set(prefix, r);
+  // prefix → next hops. Hop lists are shared between prefixes and never mutated: a merge
+  // (a VIP announced by several nodes) makes a new list.
+  const hopsOf = new Map<string, Hop[]>();
+  const add = (prefix: string, hops: Hop[]) => {
+    const cur = hopsOf.get(prefix);
+    if (cur === undefined) hopsOf.set(prefix, hops);
+    else {
+      const extra = hops.filter((h) => !cur.some((c) => c.address === h.address));
+      if (extra.length > 0) hopsOf.set(prefix, [...cur, ...extra]);
     }
-    if (!r.nextHops.includes(nextHop)) {
-      if (sharedHops.has(r.nextHops)) {
-        r.nextHops = [...r.nextHops];
-        r.via = [...r.via];
-      }
-      r.nextHops.push(nextHop);
-      r.via.push(via);
-    }
-  };
-  /** The arrays successive `add(prefix, end.address, end.device)` calls build on a new route. */
-  const hopsOf = (ends: PlanSession["a"][]) => {
-    const nextHops: string[] = [];
-    const via: string[] = [];
-    for (const e of ends) {
-      if (nextHops.includes(e.address)) continue;
-      nextHops.push(e.address);
-      via.push(e.device);
-    }
-    sharedHops.add(nextHops);
-    return { nextHops, via };
-  };
-  /** Same as `for (const e of ends) add(prefix, e.address, e.device)`, without building arrays per new route. */
-  const addAll = (prefix: string, ends: PlanSession["a"][], hops: { nextHops: string[]; via: string[] }) => {
-    if (!routes.has(prefix)) routes.set(prefix, { family: ctx.family(prefix), prefix, nextHops: hops.nextHops, via: hops.via });
-    else for (const e of ends) add(prefix, e.address, e.device);
   };
   const direct = ctx.directOf.get(sw.name) ?? [];
-  for (const n of direct) for (const a of n.announcements) add(a.prefix, n.spec.address, n.spec.name);
+  for (const n of direct) {
+    const hop = [{ address: n.spec.address, device: n.spec.name }];
+    for (const a of n.announcements) add(a.prefix, hop);
+  }
   if (spec.topology === "spineLeaf") {
-    const fabric = mine.filter((s) => s.kind === "leaf-spine");
+    const fabricEnds = mine.filter((s) => s.kind === "leaf-spine").map((s) => (s.a.device === sw.name ? s.b : s.a));
     if (sw.role === SwitchRole.spine) {
-      // the leaf ends of this spine's fabric sessions, by the leaf's rack (in session order)
-      const leafEndsByRack = new Map<string | undefined, PlanSession["a"][]>();
-      for (const s of fabric) {
-        const leafEnd = s.a.device === sw.name ? s.b : s.a;
-        const rack = ctx.switchByName.get(leafEnd.device)!.rack;
-        const list = leafEndsByRack.get(rack);
-        if (list) list.push(leafEnd);
-        else leafEndsByRack.set(rack, [leafEnd]);
+      // every node prefix over both leaves of the node's rack
+      const leavesOfRack = new Map<string, Hop[]>();
+      for (const e of fabricEnds) {
+        const rack = ctx.switchByName.get(e.device)!.rack!;
+        leavesOfRack.set(rack, [...(leavesOfRack.get(rack) ?? []), { address: e.address, device: e.device }]);
       }
-      const hopsByRack = new Map([...leafEndsByRack].map(([rack, ends]) => [rack, hopsOf(ends)]));
       for (const n of nodes) {
-        const ends = leafEndsByRack.get(n.rack.name);
-        if (!ends) continue;
-        // `for (end of ends) for (a of announcements) add(a, end)`: new routes appear in announcement
-        // order during the first end's pass and end up with every end, existing ones get each end in order
-        const hops = hopsByRack.get(n.rack.name)!;
-        const fresh = n.announcements.filter((a) => !routes.has(a.prefix));
-        if (fresh.length === n.announcements.length) for (const a of n.announcements) addAll(a.prefix, ends, hops);
-        else for (const leafEnd of ends) for (const a of n.announcements) add(a.prefix, leafEnd.address, leafEnd.device);
+        const hops = leavesOfRack.get(n.rack.name);
+        if (hops) for (const a of n.announcements) add(a.prefix, hops);
       }
     } else if (sw.role === SwitchRole.leaf) {
+      // other racks' prefixes over every spine; a locally announced VIP wins (shorter AS path)
       const directSet = new Set(direct);
-      const local = new Set(direct.flatMap((n) => n.announcements.map((a) => a.prefix)));
-      const spineEnds = fabric.map((s) => (s.a.device === sw.name ? s.b : s.a));
-      const hops = hopsOf(spineEnds);
+      const spines: Hop[] = fabricEnds.map((e) => ({ address: e.address, device: e.device }));
+      const local = new Set(hopsOf.keys());
       for (const n of nodes) {
         if (directSet.has(n)) continue;
-        for (const a of n.announcements) {
-          if (local.has(a.prefix)) continue; // a locally announced VIP wins (shorter AS path)
-          addAll(a.prefix, spineEnds, hops);
-        }
+        for (const a of n.announcements) if (!local.has(a.prefix)) add(a.prefix, spines);
       }
     }
   }
-  // next hops ordered by device; routes with the same next hops share one pair of arrays
-  // (a leaf holds thousands of remote routes, all via the same spines)
-  const shared = new Map<string, { nextHops: string[]; via: string[] }>();
-  const same = (x: string[], y: string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
-  let prevHops: string[] = [];
-  let prevVia: string[] = [];
-  let prevShared: { nextHops: string[]; via: string[] } | undefined;
-  for (const r of routes.values()) {
-    const rawHops = r.nextHops;
-    const rawVia = r.via;
-    let hops: { nextHops: string[]; via: string[] } | undefined;
-    // consecutive routes usually match (often the very same arrays)
-    if (prevShared && (rawHops === prevHops || same(rawHops, prevHops)) && (rawVia === prevVia || same(rawVia, prevVia))) hops = prevShared;
-    else {
-      const order = rawHops.map((h, i) => ({ h, v: rawVia[i] })).sort((x, y) => (x.v < y.v ? -1 : x.v > y.v ? 1 : 0));
-      const key = order.map((o) => `${o.h}\u0000${o.v}`).join("\u0001");
-      hops = shared.get(key);
-      if (hops === undefined) {
-        hops = { nextHops: order.map((o) => o.h), via: order.map((o) => o.v) };
-        shared.set(key, hops);
-      }
+  return { name: sw.name, inboundFilters, expectedRoutes: groupRoutes(ctx, hopsOf) };
+}
+
+/** Group prefixes by next-hop set (hops ordered by device name), in order of first appearance. */
+function groupRoutes(ctx: SwitchContext, hopsOf: Map<string, Hop[]>): PlanExpectedRouteGroup[] {
+  const keyOfList = new Map<Hop[], string>();
+  const groups = new Map<string, PlanExpectedRouteGroup>();
+  for (const [prefix, hops] of hopsOf) {
+    let key = keyOfList.get(hops);
+    if (key === undefined) {
+      const ordered = [...hops].sort((x, y) => (x.device < y.device ? -1 : x.device > y.device ? 1 : 0));
+      key = `${ctx.family(prefix)} ${ordered.map((h) => `${h.device}@${h.address}`).join(" ")}`;
+      keyOfList.set(hops, key);
+      if (!groups.has(key))
+        groups.set(key, { family: ctx.family(prefix), nextHops: ordered.map((h) => h.address), via: ordered.map((h) => h.device), prefixes: [] });
     }
-    prevHops = rawHops;
-    prevVia = rawVia;
-    prevShared = hops;
-    r.nextHops = hops.nextHops;
-    r.via = hops.via;
+    groups.get(key)!.prefixes.push(prefix);
   }
-  void byName;
-  return { name: sw.name, inboundFilters, expectedRoutes: [...routes.values()] };
+  return [...groups.values()];
 }
