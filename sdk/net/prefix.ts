@@ -2,30 +2,50 @@
  * Family-aware address and prefix helpers. Every computation goes through ip-num; this file
  * only adapts its API to the plan's string representation.
  */
-import { collapseIPv6Number, IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Pool, Validator } from "ip-num";
+import { collapseIPv6Number, IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from "ip-num";
 import { Family } from "../plan/types";
 
 /** A parsed prefix of either family. */
 export type CidrRange = IPv4CidrRange | IPv6CidrRange;
 
+/**
+ * Memoize a pure function of a string. ip-num parses through binary strings (~15 µs a call) and a
+ * data center asks about the same pools, networks and addresses thousands of times. Bounded: the
+ * cache is dropped when it grows past `limit` entries.
+ */
+function memo<T>(fn: (text: string) => T, limit = 200_000): (text: string) => T {
+  const cache = new Map<string, T>();
+  return (text: string) => {
+    if (cache.has(text)) return cache.get(text) as T;
+    const value = fn(text);
+    if (cache.size >= limit) cache.clear();
+    cache.set(text, value);
+    return value;
+  };
+}
+
 /** Family of an address or prefix string, or undefined if it is neither. */
-export function familyOf(text: string): Family | undefined {
+export const familyOf: (text: string) => Family | undefined = memo((text) => {
   const addr = text.split("/")[0];
   if (Validator.isValidIPv4String(addr)[0]) return "ipv4";
   if (Validator.isValidIPv6String(addr)[0]) return "ipv6";
   return undefined;
-}
+});
 
 /** Why `text` is not a canonical prefix (host bits zero), or undefined if it is one. */
 export function prefixProblem(text: string): string | undefined {
   if (typeof text !== "string" || !text.includes("/")) return "is not a prefix in address/length notation";
+  return prefixProblemOf(text);
+}
+
+const prefixProblemOf = memo((text: string): string | undefined => {
   const family = familyOf(text);
   if (!family) return "is not a valid IPv4 or IPv6 prefix";
   const [ok, messages] =
     family === "ipv4" ? Validator.isValidIPv4CidrRange(text) : Validator.isValidIPv6CidrRange(text);
   if (!ok) return messages.join("; ").includes("start of the range") ? "has host bits set" : "is not a valid prefix";
   return undefined;
-}
+});
 
 /** Why `text` is not a plain address, or undefined if it is one. */
 export function addressProblem(text: string): string | undefined {
@@ -33,10 +53,15 @@ export function addressProblem(text: string): string | undefined {
   return familyOf(text) ? undefined : "is not a valid IPv4 or IPv6 address";
 }
 
-/** Parse a canonical prefix (throws on invalid input; validate first). */
-export function parsePrefix(text: string): CidrRange {
-  return familyOf(text) === "ipv6" ? IPv6CidrRange.fromCidr(text) : IPv4CidrRange.fromCidr(text);
-}
+/** Parse a canonical prefix (throws on invalid input; validate first). The result is shared: do not mutate it. */
+export const parsePrefix: (text: string) => CidrRange = memo((text) =>
+  familyOf(text) === "ipv6" ? IPv6CidrRange.fromCidr(text) : IPv4CidrRange.fromCidr(text),
+);
+
+/** Numeric value of an address. */
+const addressValue = memo((address: string): bigint =>
+  familyOf(address) === "ipv4" ? IPv4.fromString(address).getValue() : IPv6.fromString(address).getValue(),
+);
 
 /** Prefix length of a prefix string. */
 export function prefixLength(text: string): number {
@@ -92,15 +117,15 @@ export function nthAddress(parent: string, index: number): string | undefined {
 export function offsetIn(parent: string, address: string): number | undefined {
   if (!containsAddress(parent, address)) return undefined;
   const range = parsePrefix(parent);
-  const value = familyOf(address) === "ipv4" ? IPv4.fromString(address).getValue() : IPv6.fromString(address).getValue();
-  return Number(value - range.getFirst().getValue());
+  return Number(addressValue(address) - range.getFirst().getValue());
 }
 
 /** True when `address` lies in `prefix` (same family). */
 export function containsAddress(prefix: string, address: string): boolean {
   if (familyOf(prefix) !== familyOf(address)) return false;
-  const host = familyOf(address) === "ipv4" ? `${address}/32` : `${address}/128`;
-  return parsePrefix(host).inside(parsePrefix(prefix) as never);
+  const range = parsePrefix(prefix);
+  const value = addressValue(address);
+  return value >= range.getFirst().getValue() && value <= range.getLast().getValue();
 }
 
 /** True when `inner` lies inside (or equals) `outer`. */
@@ -130,18 +155,26 @@ export function hostLength(family: Family): number {
   return family === "ipv4" ? 32 : 128;
 }
 
-/** Aggregate prefixes into the fewest covering CIDRs (exact cover, no extra space). */
+/** Aggregate prefixes into the fewest covering CIDRs (exact cover, no extra space), IPv4 first. */
 export function aggregate(prefixes: string[]): string[] {
-  const v4 = prefixes.filter((p) => familyOf(p) === "ipv4").map((p) => IPv4CidrRange.fromCidr(p));
-  const v6 = prefixes.filter((p) => familyOf(p) === "ipv6").map((p) => IPv6CidrRange.fromCidr(p));
   const out: string[] = [];
-  for (const list of [v4, v6] as CidrRange[][]) {
-    if (list.length === 0) continue;
-    const pool = Pool.fromCidrRanges(list as never);
-    for (const r of pool.aggregate().getRanges()) {
-      // a merged range may not be a single CIDR: split it into CIDRs
-      out.push(...rangeToCidrs(r.getFirst().getValue(), r.getLast().getValue(), familyOf(r.getFirst().toString())!));
+  for (const family of ["ipv4", "ipv6"] as Family[]) {
+    const ranges = prefixes
+      .filter((p) => familyOf(p) === family)
+      .map((p) => parsePrefix(p))
+      .map((r) => ({ first: r.getFirst().getValue(), last: r.getLast().getValue() }))
+      .sort((x, y) => (x.first < y.first ? -1 : x.first > y.first ? 1 : 0));
+    // merge overlapping or adjacent ranges, then cut each merged range into CIDRs
+    let cur: { first: bigint; last: bigint } | undefined;
+    for (const r of ranges) {
+      if (cur && r.first <= cur.last + 1n) {
+        if (r.last > cur.last) cur.last = r.last;
+        continue;
+      }
+      if (cur) out.push(...rangeToCidrs(cur.first, cur.last, family));
+      cur = { ...r };
     }
+    if (cur) out.push(...rangeToCidrs(cur.first, cur.last, family));
   }
   return out;
 }
