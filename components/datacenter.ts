@@ -55,6 +55,14 @@ export interface DataCenterArgs {
   frrPaths?: FrrPathsArgs;
   /** Rollout order and verification. */
   rollout?: RolloutArgs;
+  /**
+   * Escape hatch, by device name: text appended verbatim to that device's rendered config (a
+   * switch's frr.conf, a node's bird.conf) for a setting dcnet does not model. It is part of the
+   * visible config (never put a secret here), shows in `pulumi preview --diff`, and goes through
+   * the same checks as the rest: the device's parser validates it before anything changes, and a
+   * config the device rejects fails that device's resource with the device's own error text.
+   */
+  extraConfig?: { [device: string]: string };
 }
 
 const plans = new WeakMap<DataCenter, Plan>();
@@ -90,6 +98,9 @@ export class DataCenter extends pulumi.ComponentResource {
     const folder = (args.localFolder ?? "out-local").replace(/\/+$/, "");
     const hosts = args.hosts ?? {};
     for (const h of Object.keys(hosts)) if (!plan.devices.some((d) => d.name === h)) throw new Error(`DataCenter ${name}: hosts.${h} names no device of the plan`);
+    const extra = args.extraConfig ?? {};
+    for (const d of Object.keys(extra)) if (!plan.devices.some((x) => x.name === d)) throw new Error(`DataCenter ${name}: extraConfig.${d} names no device of the plan`);
+    const withExtra = (device: string, text: string) => (extra[device] ? `${text}${text.endsWith("\n") ? "" : "\n"}${extra[device].replace(/\n?$/, "\n")}` : text);
     for (const r of Object.keys(args.rackSsh ?? {}))
       if (!plan.devices.some((d) => d.rack === r)) throw new Error(`DataCenter ${name}: rackSsh.${r} names no rack of the plan`);
 
@@ -130,7 +141,7 @@ export class DataCenter extends pulumi.ComponentResource {
       const childOpts: pulumi.ComponentResourceOptions = { parent: this, dependsOn: step.dependsOn.map((d) => created.get(d)!) };
       if (device.kind === "switch") {
         if ((device.dialect ?? "frr") !== "frr") throw new Error(`DataCenter ${name}: switch ${device.name} uses dialect ${device.dialect}; only frr has apply scripts`);
-        const text = renderSwitchConfig(plan, device.name).text;
+        const text = withExtra(device.name, renderSwitchConfig(plan, device.name).text);
         const neighbors = switchNeighbors(plan, device.name, rollout);
         const hasSecrets = plan.sessions.some((s) => s.passwordRef && (s.a.device === device.name || s.b.device === device.name));
         const paths = { ...stripUndefined(args.frrPaths), ...stripUndefined(host?.frrPaths) };
@@ -155,7 +166,7 @@ export class DataCenter extends pulumi.ComponentResource {
       } else {
         const paths = { ...stripUndefined(args.birdPaths), ...stripUndefined(host?.birdPaths) };
         const bp = birdPaths(paths);
-        const text = renderBirdConfig(plan, device.name, { secretsDir: bp.secretsDir });
+        const text = withExtra(device.name, renderBirdConfig(plan, device.name, { secretsDir: bp.secretsDir }));
         const fileNames = renderBirdSecrets(plan, device.name, placeholder).map((f) => f.file);
         const node = new NodeHost(
           `${name}-${device.name}`,
