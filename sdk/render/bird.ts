@@ -6,7 +6,7 @@
  */
 import { Family, Plan, PlanSession } from "../plan/types";
 import { compareStrings, comparePrefixes } from "./order";
-import { deviceOf, planNodeOf } from "./plan-query";
+import { deviceOf, planNodeOf, sessionsOf } from "./plan-query";
 import { routerId32 } from "./router-id";
 import { checkPasswordRef, lookupPassword } from "./secrets";
 
@@ -63,7 +63,7 @@ function secretsDirOf(opts: BirdRenderOptions | undefined): string {
 
 /** The node's uplink sessions (the node is end `a`), ordered by protocol name. */
 function uplinksOf(plan: Plan, nodeName: string): PlanSession[] {
-  const sessions = plan.sessions.filter((s) => s.kind === "node-uplink" && s.a.device === nodeName);
+  const sessions = sessionsOf(plan, nodeName).filter((s) => s.kind === "node-uplink" && s.a.device === nodeName);
   for (const s of sessions) if (!s.nodeProtocol) throw new Error(`session ${s.id} has no nodeProtocol name`);
   const sorted = [...sessions].sort((x, y) => compareStrings(x.nodeProtocol!, y.nodeProtocol!));
   for (let i = 1; i < sorted.length; i++)

@@ -1,9 +1,53 @@
-/** Lookups into a resolved plan shared by the renderers; each throws a clear Error on a miss. */
+/**
+ * Lookups into a resolved plan shared by the renderers; each throws a clear Error on a miss.
+ * Indexes are built once per plan object (plans are not mutated after resolve()), so rendering
+ * every device of a 4,000-node plan stays linear.
+ */
 import { Plan, PlanDevice, PlanNode, PlanSession, PlanSwitch } from "../plan/types";
+
+interface PlanIndex {
+  devices: Map<string, PlanDevice>;
+  nodes: Map<string, PlanNode>;
+  switches: Map<string, PlanSwitch>;
+  sessions: Map<string, PlanSession[]>;
+}
+
+const indexes = new WeakMap<Plan, PlanIndex>();
+
+/** First entry of each name wins, as a linear `find` would. */
+function byName<T extends { name: string }>(items: T[]): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const item of items) if (!map.has(item.name)) map.set(item.name, item);
+  return map;
+}
+
+function indexOf(plan: Plan): PlanIndex {
+  let index = indexes.get(plan);
+  if (!index) {
+    const sessions = new Map<string, PlanSession[]>();
+    const push = (device: string, s: PlanSession) => {
+      const list = sessions.get(device);
+      if (list) list.push(s);
+      else sessions.set(device, [s]);
+    };
+    for (const s of plan.sessions) {
+      push(s.a.device, s);
+      if (s.b.device !== s.a.device) push(s.b.device, s);
+    }
+    index = { devices: byName(plan.devices), nodes: byName(plan.nodes), switches: byName(plan.switches), sessions };
+    indexes.set(plan, index);
+  }
+  return index;
+}
+
+/** The device named `name`, of any kind, or undefined. */
+export function findDevice(plan: Plan, name: string): PlanDevice | undefined {
+  return indexOf(plan).devices.get(name);
+}
 
 /** The device named `name` of the given kind. */
 export function deviceOf(plan: Plan, name: string, kind: PlanDevice["kind"]): PlanDevice {
-  const device = plan.devices.find((d) => d.name === name);
+  const device = indexOf(plan).devices.get(name);
   if (!device) throw new Error(`plan ${plan.name} has no device named ${JSON.stringify(name)}`);
   if (device.kind !== kind) throw new Error(`device ${name} is a ${device.kind}, not a ${kind}`);
   return device;
@@ -11,21 +55,21 @@ export function deviceOf(plan: Plan, name: string, kind: PlanDevice["kind"]): Pl
 
 /** The planned BGP state of node `name`. */
 export function planNodeOf(plan: Plan, name: string): PlanNode {
-  const node = plan.nodes.find((n) => n.name === name);
+  const node = indexOf(plan).nodes.get(name);
   if (!node) throw new Error(`plan ${plan.name} has no node entry for ${name}`);
   return node;
 }
 
 /** The planned BGP state of switch `name`. */
 export function planSwitchOf(plan: Plan, name: string): PlanSwitch {
-  const sw = plan.switches.find((s) => s.name === name);
+  const sw = indexOf(plan).switches.get(name);
   if (!sw) throw new Error(`plan ${plan.name} has no switch entry for ${name}`);
   return sw;
 }
 
 /** Every session with `device` at either end, in plan order. */
 export function sessionsOf(plan: Plan, device: string): PlanSession[] {
-  return plan.sessions.filter((s) => s.a.device === device || s.b.device === device);
+  return [...(indexOf(plan).sessions.get(device) ?? [])];
 }
 
 /** The local and remote ends of a session, seen from `device`. */

@@ -8,7 +8,7 @@
 import { Family, Plan, PlanDevice, PlanPrefixFilterEntry, PlanSession, PlanSessionEnd } from "../../plan/types";
 import { familyOf, hostLength, prefixLength } from "../../net/prefix";
 import { compareStrings, comparePrefixes } from "../order";
-import { deviceOf, endsOf, planSwitchOf, sessionsOf } from "../plan-query";
+import { deviceOf, endsOf, findDevice, planSwitchOf, sessionsOf } from "../plan-query";
 import { routerId32 } from "../router-id";
 import { lookupPassword } from "../secrets";
 import { SwitchDialect } from "./dialect";
@@ -100,7 +100,7 @@ function neighborsOf(plan: Plan, device: PlanDevice): Neighbor[] {
   const filters = planSwitchOf(plan, device.name).inboundFilters;
   const neighbors: Neighbor[] = sessionsOf(plan, device.name).map((session) => {
     const { local, remote } = endsOf(session, device.name);
-    const remoteDevice = plan.devices.find((d) => d.name === remote.device);
+    const remoteDevice = findDevice(plan, remote.device);
     if (!remoteDevice) throw new Error(`session ${session.id}: unknown device ${remote.device}`);
     const inbound = filters.find((f) => f.neighbor === remote.address && f.device === remote.device);
     if (!inbound) throw new Error(`switch ${device.name}: the plan has no inbound filter for ${remote.device} (${remote.address})`);
