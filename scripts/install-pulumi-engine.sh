@@ -10,7 +10,8 @@
 #                                                   eval "$(scripts/install-pulumi-engine.sh --print-env)"
 #   scripts/install-pulumi-engine.sh --verify     build/reuse, then run a smoke test in a temp dir:
 #                                                 stack init, up, up --expect-no-changes, destroy
-#   --force          rebuild even when the binaries are already in the cache
+#   --force          rebuild even when the binaries are already in the cache, and replace a plugin
+#                    of the same name and version in PULUMI_HOME that this script did not install
 #   --no-kubernetes  don't try pulumi-resource-kubernetes at all
 #
 # Environment
@@ -66,11 +67,12 @@
 #     release. When v4.34.2 (or DCNET_KUBERNETES_MODULE_VERSION) is served, the script builds it.
 #     Upstream main.go embeds schema-embed.json, so the script first runs upstream's generate.go.
 #     Then it installs the result as "resource kubernetes 4.34.2".
-#     The snapshot does build with this recipe. On the project machine, in a warm module cache:
-#     16m47s on 2 cores, a 441 MB binary (unstripped), most of it compiling the kubernetes Go SDK.
+#     The snapshot does build with this recipe:
 #       DCNET_KUBERNETES_MODULE_VERSION=v4.0.0-20260115033456-f47bc2d6f199 scripts/install-pulumi-engine.sh --force
-#     builds it and installs it LABELLED 4.34.2, so that @pulumi/kubernetes 4.34.2 finds it offline.
-#     It is an older pre-4.24 provider under that label, fit for experiments only.
+#     It takes 17 to 23 minutes on 2 cores, most of it compiling the kubernetes Go SDK, and makes a
+#     306 MB binary. It is installed LABELLED 4.34.2, so that @pulumi/kubernetes 4.34.2 finds it
+#     offline. Checked: a k8s.Provider with renderYamlToDirectory plus a ConfigMap went through up
+#     and destroy. It is an older pre-4.24 provider under that label, fit for experiments only.
 #
 # Cost on the project machine (2 cores, Go 1.26.8)
 #   Cold Go caches: 9m56s in all, 9m17s of it for the CLI. With a warm Go build cache: about 20 s.
@@ -1423,15 +1425,26 @@ build_kubernetes() {
   fi
 }
 
-# install_plugin NAME VERSION BINARY: `pulumi plugin install` into PULUMI_HOME, unless the same binary is there.
+# install_plugin NAME VERSION BINARY: `pulumi plugin install` into PULUMI_HOME, unless the same binary
+# is there already. A different plugin of that name and version that this script did not install
+# (no .dcnet-engine marker), e.g. the real one downloaded on a machine with internet access, is kept
+# unless --force is given.
 install_plugin() {
   local name=$1 version=$2 bin=$3
-  local installed="$PLUGIN_HOME/plugins/resource-$name-v$version/pulumi-resource-$name"
-  if [[ -f $installed ]] && cmp -s "$installed" "$bin"; then
-    log "plugin resource $name $version already installed in $PLUGIN_HOME"
-    return 0
+  local pdir="$PLUGIN_HOME/plugins/resource-$name-v$version"
+  local installed="$pdir/pulumi-resource-$name"
+  if [[ -f $installed ]]; then
+    if cmp -s "$installed" "$bin"; then
+      log "plugin resource $name $version already installed in $PLUGIN_HOME"
+      return 0
+    fi
+    if [[ ! -f $pdir/.dcnet-engine && $FORCE == 0 ]]; then
+      record "plugin resource $name $version: keeping the one already in $PLUGIN_HOME (not installed by this script); --force replaces it"
+      return 0
+    fi
   fi
   PULUMI_SKIP_UPDATE_CHECK=true "$BIN_DIR/pulumi" plugin install resource "$name" "$version" --file "$bin" --reinstall
+  echo "$ENGINE_DIR" >"$pdir/.dcnet-engine"
   record "installed plugin resource $name $version into $PLUGIN_HOME"
 }
 
