@@ -4,7 +4,7 @@
  * and every candidate pair is confirmed with `prefixesOverlap`, so the answer is exactly the one
  * the nested loop gives.
  */
-import { familyOf, parsePrefix, prefixesOverlap } from "./prefix";
+import { familyOf, prefixBounds, prefixesOverlap } from "./prefix";
 
 interface Interval {
   index: number;
@@ -20,9 +20,9 @@ export function overlappingPairs(prefixes: string[]): [number, number][] {
   const byFamily = new Map<string, Interval[]>();
   prefixes.forEach((p, index) => {
     const family = familyOf(p) ?? "?";
-    const range = parsePrefix(p);
+    const range = prefixBounds(p);
     const list = byFamily.get(family) ?? [];
-    list.push({ index, first: range.getFirst().getValue(), last: range.getLast().getValue() });
+    list.push({ index, first: range.first, last: range.last });
     byFamily.set(family, list);
   });
   const pairs: [number, number][] = [];

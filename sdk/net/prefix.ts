@@ -58,15 +58,19 @@ export const parsePrefix: (text: string) => CidrRange = memo((text) =>
   familyOf(text) === "ipv6" ? IPv6CidrRange.fromCidr(text) : IPv4CidrRange.fromCidr(text),
 );
 
+/** First and last address values of a prefix (ip-num builds new objects on every getFirst()). */
+export const prefixBounds: (text: string) => { first: bigint; last: bigint } = memo((text) => {
+  const range = parsePrefix(text);
+  return { first: range.getFirst().getValue(), last: range.getLast().getValue() };
+});
+
 /** Numeric value of an address. */
 const addressValue = memo((address: string): bigint =>
   familyOf(address) === "ipv4" ? IPv4.fromString(address).getValue() : IPv6.fromString(address).getValue(),
 );
 
 /** Prefix length of a prefix string. */
-export function prefixLength(text: string): number {
-  return Number(parsePrefix(text).cidrPrefix.getValue());
-}
+export const prefixLength: (text: string) => number = memo((text) => Number(parsePrefix(text).cidrPrefix.getValue()));
 
 /** Number of addresses in a prefix. */
 export function sizeOf(text: string): bigint {
@@ -85,18 +89,22 @@ function addressFromValue(family: Family, value: bigint): { toString(): string }
   return { toString: () => collapseIPv6Number(v6.toString()) };
 }
 
+/** Format an address value of a family (memoized: allocations ask for the same addresses again). */
+const formatAddress = memo((key: string): string => {
+  const [family, value] = key.split(" ");
+  return addressFromValue(family as Family, BigInt(value)).toString();
+});
+
 /** The `index`-th subnet of length `length` inside `parent` (0-based), or undefined past the end. */
 export function nthSubnet(parent: string, length: number, index: number): string | undefined {
-  const range = parsePrefix(parent);
   const family = familyOf(parent)!;
   const bits = family === "ipv4" ? 32 : 128;
-  const parentLen = Number(range.cidrPrefix.getValue());
+  const parentLen = prefixLength(parent);
   if (length < parentLen || length > bits || index < 0) return undefined;
   const count = 1n << BigInt(length - parentLen);
   if (BigInt(index) >= count) return undefined;
   const step = 1n << BigInt(bits - length);
-  const first = addressFromValue(family, range.getFirst().getValue() + BigInt(index) * step);
-  return `${first.toString()}/${length}`;
+  return `${formatAddress(`${family} ${prefixBounds(parent).first + BigInt(index) * step}`)}/${length}`;
 }
 
 /** How many subnets of `length` fit in `parent`. */
@@ -108,36 +116,39 @@ export function subnetCapacity(parent: string, length: number): bigint {
 
 /** The `index`-th address of `parent` (0 = network address), or undefined past the end. */
 export function nthAddress(parent: string, index: number): string | undefined {
-  const range = parsePrefix(parent);
-  if (index < 0 || BigInt(index) >= range.getSize()) return undefined;
-  return addressFromValue(familyOf(parent)!, range.getFirst().getValue() + BigInt(index)).toString();
+  const { first, last } = prefixBounds(parent);
+  if (index < 0 || first + BigInt(index) > last) return undefined;
+  return formatAddress(`${familyOf(parent)!} ${first + BigInt(index)}`);
 }
 
 /** Offset of `address` inside `parent`, or undefined if outside. */
 export function offsetIn(parent: string, address: string): number | undefined {
   if (!containsAddress(parent, address)) return undefined;
-  const range = parsePrefix(parent);
-  return Number(addressValue(address) - range.getFirst().getValue());
+  return Number(addressValue(address) - prefixBounds(parent).first);
 }
 
 /** True when `address` lies in `prefix` (same family). */
 export function containsAddress(prefix: string, address: string): boolean {
   if (familyOf(prefix) !== familyOf(address)) return false;
-  const range = parsePrefix(prefix);
+  const { first, last } = prefixBounds(prefix);
   const value = addressValue(address);
-  return value >= range.getFirst().getValue() && value <= range.getLast().getValue();
+  return value >= first && value <= last;
 }
 
 /** True when `inner` lies inside (or equals) `outer`. */
 export function prefixInside(inner: string, outer: string): boolean {
   if (familyOf(inner) !== familyOf(outer)) return false;
-  return parsePrefix(inner).inside(parsePrefix(outer) as never);
+  const i = prefixBounds(inner);
+  const o = prefixBounds(outer);
+  return i.first >= o.first && i.last <= o.last;
 }
 
 /** True when two prefixes share at least one address. */
 export function prefixesOverlap(a: string, b: string): boolean {
   if (familyOf(a) !== familyOf(b)) return false;
-  return parsePrefix(a).isOverlapping(parsePrefix(b) as never);
+  const x = prefixBounds(a);
+  const y = prefixBounds(b);
+  return x.first <= y.last && y.first <= x.last;
 }
 
 /** Every address of a prefix as host prefixes (/32 or /128). Callers bound the size. */
@@ -161,8 +172,7 @@ export function aggregate(prefixes: string[]): string[] {
   for (const family of ["ipv4", "ipv6"] as Family[]) {
     const ranges = prefixes
       .filter((p) => familyOf(p) === family)
-      .map((p) => parsePrefix(p))
-      .map((r) => ({ first: r.getFirst().getValue(), last: r.getLast().getValue() }))
+      .map((p) => ({ ...prefixBounds(p) }))
       .sort((x, y) => (x.first < y.first ? -1 : x.first > y.first ? 1 : 0));
     // merge overlapping or adjacent ranges, then cut each merged range into CIDRs
     let cur: { first: bigint; last: bigint } | undefined;

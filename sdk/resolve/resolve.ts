@@ -349,21 +349,11 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
     const node = ctx.nodeByName.get(other.device);
     inboundFilters.push({ neighbor: other.address, device: other.device, entries: node ? nodeFilter(ctx, node) : fabricFilter(ctx) });
   }
-  // prefix → next hops. Hop lists are shared between prefixes and never mutated: a merge
-  // (a VIP announced by several nodes) makes a new list.
-  const hopsOf = new Map<string, Hop[]>();
-  const add = (prefix: string, hops: Hop[]) => {
-    const cur = hopsOf.get(prefix);
-    if (cur === undefined) hopsOf.set(prefix, hops);
-    else {
-      const extra = hops.filter((h) => !cur.some((c) => c.address === h.address));
-      if (extra.length > 0) hopsOf.set(prefix, [...cur, ...extra]);
-    }
-  };
+  const routes = new RouteCollector(ctx);
   const direct = ctx.directOf.get(sw.name) ?? [];
   for (const n of direct) {
     const hop = [{ address: n.spec.address, device: n.spec.name }];
-    for (const a of n.announcements) add(a.prefix, hop);
+    for (const a of n.announcements) routes.add(a, hop);
   }
   if (spec.topology === "spineLeaf") {
     const fabricEnds = mine.filter((s) => s.kind === "leaf-spine").map((s) => (s.a.device === sw.name ? s.b : s.a));
@@ -376,36 +366,69 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
       }
       for (const n of nodes) {
         const hops = leavesOfRack.get(n.rack.name);
-        if (hops) for (const a of n.announcements) add(a.prefix, hops);
+        if (hops) for (const a of n.announcements) routes.add(a, hops);
       }
     } else if (sw.role === SwitchRole.leaf) {
       // other racks' prefixes over every spine; a locally announced VIP wins (shorter AS path)
       const directSet = new Set(direct);
       const spines: Hop[] = fabricEnds.map((e) => ({ address: e.address, device: e.device }));
-      const local = new Set(hopsOf.keys());
       for (const n of nodes) {
         if (directSet.has(n)) continue;
-        for (const a of n.announcements) if (!local.has(a.prefix)) add(a.prefix, spines);
+        for (const a of n.announcements) if (!routes.has(a)) routes.add(a, spines);
       }
     }
   }
-  return { name: sw.name, inboundFilters, expectedRoutes: groupRoutes(ctx, hopsOf) };
+  return { name: sw.name, inboundFilters, expectedRoutes: routes.groups() };
 }
 
-/** Group prefixes by next-hop set (hops ordered by device name), in order of first appearance. */
-function groupRoutes(ctx: SwitchContext, hopsOf: Map<string, Hop[]>): PlanExpectedRouteGroup[] {
-  const keyOfList = new Map<Hop[], string>();
-  const groups = new Map<string, PlanExpectedRouteGroup>();
-  for (const [prefix, hops] of hopsOf) {
-    let key = keyOfList.get(hops);
+/**
+ * Collects a switch's expected routes grouped by next-hop set. A PodCIDR has one announcer, so it
+ * goes straight into its group; a VIP may be announced by several nodes, so its next hops are
+ * merged first and grouped at the end. Groups appear in order of first use.
+ */
+class RouteCollector {
+  private readonly byKey = new Map<string, PlanExpectedRouteGroup>();
+  private readonly keyOfList = new Map<Family, Map<Hop[], string>>();
+  private readonly seenPodCidrs = new Set<string>();
+  private readonly vipHops = new Map<string, Hop[]>();
+
+  constructor(private readonly ctx: SwitchContext) {}
+
+  has(a: PlanAnnouncement): boolean {
+    return a.kind === "vip" ? this.vipHops.has(a.prefix) : this.seenPodCidrs.has(a.prefix);
+  }
+
+  add(a: PlanAnnouncement, hops: Hop[]): void {
+    if (a.kind !== "vip") {
+      if (this.seenPodCidrs.has(a.prefix)) return;
+      this.seenPodCidrs.add(a.prefix);
+      this.groupOf(a.family, hops).prefixes.push(a.prefix);
+      return;
+    }
+    const cur = this.vipHops.get(a.prefix);
+    if (cur === undefined) this.vipHops.set(a.prefix, hops);
+    else {
+      const extra = hops.filter((h) => !cur.some((c) => c.address === h.address));
+      if (extra.length > 0) this.vipHops.set(a.prefix, [...cur, ...extra]);
+    }
+  }
+
+  groups(): PlanExpectedRouteGroup[] {
+    for (const [prefix, hops] of this.vipHops) this.groupOf(this.ctx.family(prefix), hops).prefixes.push(prefix);
+    return [...this.byKey.values()];
+  }
+
+  /** The group of a next-hop list (hops ordered by device name). */
+  private groupOf(family: Family, hops: Hop[]): PlanExpectedRouteGroup {
+    let keys = this.keyOfList.get(family);
+    if (keys === undefined) this.keyOfList.set(family, (keys = new Map()));
+    let key = keys.get(hops);
     if (key === undefined) {
       const ordered = [...hops].sort((x, y) => (x.device < y.device ? -1 : x.device > y.device ? 1 : 0));
-      key = `${ctx.family(prefix)} ${ordered.map((h) => `${h.device}@${h.address}`).join(" ")}`;
-      keyOfList.set(hops, key);
-      if (!groups.has(key))
-        groups.set(key, { family: ctx.family(prefix), nextHops: ordered.map((h) => h.address), via: ordered.map((h) => h.device), prefixes: [] });
+      key = `${family} ${ordered.map((h) => `${h.device}@${h.address}`).join(" ")}`;
+      keys.set(hops, key);
+      if (!this.byKey.has(key)) this.byKey.set(key, { family, nextHops: ordered.map((h) => h.address), via: ordered.map((h) => h.device), prefixes: [] });
     }
-    groups.get(key)!.prefixes.push(prefix);
+    return this.byKey.get(key)!;
   }
-  return [...groups.values()];
 }
