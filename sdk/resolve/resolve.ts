@@ -281,6 +281,8 @@ interface SwitchContext {
   sessionsOf: Map<string, PlanSession[]>;
   /** Nodes peering with the switch, in node order. */
   directOf: Map<string, NodeCtx[]>;
+  /** Cache of `remotePodCidrs()`, keyed by the names of the direct nodes. */
+  remotePodCidrs: Map<string, Map<Family, string[]>>;
 }
 
 function switchContext(spec: DataCenterSpec, nodes: NodeCtx[], sessions: PlanSession[], vipPools: PlanVipPool[], family: (p: string) => Family): SwitchContext {
@@ -315,6 +317,7 @@ function switchContext(spec: DataCenterSpec, nodes: NodeCtx[], sessions: PlanSes
     switchByName: new Map([...spec.switches].reverse().map((s) => [s.name, s])),
     sessionsOf,
     directOf,
+    remotePodCidrs: new Map(),
   };
 }
 
@@ -372,13 +375,34 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
       // other racks' prefixes over every spine; a locally announced VIP wins (shorter AS path)
       const directSet = new Set(direct);
       const spines: Hop[] = fabricEnds.map((e) => ({ address: e.address, device: e.device }));
+      // PodCIDRs of every node not attached to this leaf, in node order (shared by the rack's leaves)
+      for (const [family, prefixes] of remotePodCidrs(ctx, direct)) routes.addMany(family, spines, prefixes);
       for (const n of nodes) {
         if (directSet.has(n)) continue;
-        for (const a of n.announcements) if (!routes.has(a)) routes.add(a, spines);
+        for (const a of n.announcements) if (a.kind === "vip" && !routes.has(a)) routes.add(a, spines);
       }
     }
   }
   return { name: sw.name, inboundFilters, expectedRoutes: routes.groups() };
+}
+
+/** PodCIDRs of every node outside `direct`, by family, in node order; cached per set of direct nodes. */
+function remotePodCidrs(ctx: SwitchContext, direct: NodeCtx[]): Map<Family, string[]> {
+  const key = direct.map((n) => n.spec.name).join(" ");
+  let cached = ctx.remotePodCidrs.get(key);
+  if (!cached) {
+    const directSet = new Set(direct);
+    cached = new Map<Family, string[]>();
+    for (const n of ctx.nodes) {
+      if (directSet.has(n)) continue;
+      const family = ctx.family(n.podCIDR);
+      const list = cached.get(family);
+      if (list) list.push(n.podCIDR);
+      else cached.set(family, [n.podCIDR]);
+    }
+    ctx.remotePodCidrs.set(key, cached);
+  }
+  return cached;
 }
 
 /**
@@ -411,6 +435,15 @@ class RouteCollector {
       const extra = hops.filter((h) => !cur.some((c) => c.address === h.address));
       if (extra.length > 0) this.vipHops.set(a.prefix, [...cur, ...extra]);
     }
+  }
+
+  /** Append PodCIDRs known to be unique and not yet collected (one announcer each). */
+  addMany(family: Family, hops: Hop[], prefixes: string[]): void {
+    if (prefixes.length === 0) return;
+    const group = this.groupOf(family, hops);
+    if (group.prefixes.length === 0) group.prefixes = prefixes.slice();
+    else for (const p of prefixes) group.prefixes.push(p);
+    for (const p of prefixes) this.seenPodCidrs.add(p);
   }
 
   groups(): PlanExpectedRouteGroup[] {
