@@ -11,8 +11,13 @@ import { Plan, PlanDevice, PlanSession, SessionKind } from "../plan/types";
 
 /** Escape text for XML content and attribute values. */
 export function xmlEscape(text: string | number): string {
-  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]!);
+  const s = String(text);
+  return XML_SPECIAL.test(s) ? s.replace(XML_SPECIAL_ALL, (c) => XML_ENTITIES[c]) : s;
 }
+
+const XML_SPECIAL = /[&<>"']/;
+const XML_SPECIAL_ALL = /[&<>"']/g;
+const XML_ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
 
 const n = (v: number) => String(Math.round(v * 10) / 10);
 
