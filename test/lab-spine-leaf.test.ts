@@ -184,13 +184,17 @@ describe("lab: spine–leaf example with real BIRD and FRR", function () {
       await new Promise((r) => setTimeout(r, 1500));
       const table = frrBgpTable(state!.devices[la], "ipv4").routes.get(pod);
       assert.ok(table && table.length > 0, "route kept in BGP");
-      await startBirdAgain(state!, node);
+      // BIRD comes back in graceful-restart recovery (-R): forwarding state preserved (F bit)
+      await startBirdAgain(state!, node, { recovery: true });
       const up = await timeUntil(() => established(node), 60000, 100);
       stopped = true;
       await sampler;
       assert.ok(up !== undefined, "sessions did not come back");
       figure(`graceful restart of BIRD on ${node}: sessions back after ${((Date.now() - t0) / 1000).toFixed(1)} s; route present in ${samples - missing}/${samples} samples on ${la} and ${lb}`);
       assert.strictEqual(missing, 0, `route missing in ${missing} of ${samples} samples`);
+      // once BIRD has re-sent its routes (End-of-RIB) the switch no longer marks them stale
+      const fresh = await timeUntil(() => (frrBgpTable(state!.devices[la], "ipv4").routes.get(pod) ?? []).every((p) => !p.stale), 30000, 200);
+      assert.ok(fresh !== undefined, "route still stale 30 s after the restart");
       assert.ok(reach(state!, "r3n4", router(node), { source: router("r3n4") }).ok);
     });
 
@@ -203,7 +207,7 @@ describe("lab: spine–leaf example with real BIRD and FRR", function () {
       assert.ok(has(la, pod, nodeAddr(node)), "route kept as stale by graceful restart");
       const peer = frrPeers(state!.devices[la]).peers.get(nodeAddr(node));
       assert.notStrictEqual(peer?.state, "Established");
-      await startBirdAgain(state!, node);
+      await startBirdAgain(state!, node, { recovery: true });
       const up = await timeUntil(() => established(node), 60000, 100);
       assert.ok(up !== undefined);
       figure(`crashed BIRD on ${node}: route kept ${la}-side while down; sessions back ${(up! / 1000).toFixed(1)} s after restart`);

@@ -50,13 +50,18 @@ export async function stopBird(state: LabState, node: string, mode: "down" | "gr
   if (alive(pid)) await terminate([pid], 1000);
 }
 
-/** Start BIRD again on a node (after `stopBird`), with its config file as it is now. */
-export async function startBirdAgain(state: LabState, node: string): Promise<number> {
+/**
+ * Start BIRD again on a node (after `stopBird`), with its config file as it is now. With
+ * `recovery` (use it after `stopBird(..., "graceful")` or a crash) BIRD starts with `-R` and
+ * signals preserved forwarding state, so peers keep the node's routes until it has re-sent them;
+ * without it, peers drop the stale routes as soon as the new session opens (RFC 4724, F bit clear).
+ */
+export async function startBirdAgain(state: LabState, node: string, opts: { recovery?: boolean } = {}): Promise<number> {
   const dev = labDevice(state, node);
   if (!dev.bird) throw new LabError(`${node} runs no BIRD`);
   if (birdPid(state, node) !== undefined) throw new LabError(`BIRD already runs on ${node}`);
   const tools = requireTools();
-  const w = startBird(state, dev, tools);
+  const w = startBird(state, dev, tools, opts);
   await waitStarted([w]);
   saveState(state);
   return w.rec.pid!;

@@ -81,6 +81,8 @@ export interface FrrPath {
   valid: boolean;
   /** Neighbor the path came from (undefined when locally originated). */
   peer?: string;
+  /** Kept as stale by graceful restart (the neighbor has not re-sent it yet). */
+  stale: boolean;
   asPath: string;
 }
 
@@ -101,6 +103,7 @@ export function frrBgpTable(dev: LabDevice, family: Family): { routes: Map<strin
         nextHops: [...new Set(nhs.filter((n) => n.scope !== "link-local" && n.ip && n.ip !== "0.0.0.0" && n.ip !== "::").map((n) => n.ip!))],
         selected: !!p.valid && (best || !!p.multipath),
         valid: !!p.valid,
+        stale: !!p.stale,
         ...(local ? {} : { peer: peerId }),
         asPath: typeof p.path === "string" ? p.path : typeof (p.aspath as { string?: string })?.string === "string" ? (p.aspath as { string: string }).string : "",
       });

@@ -609,10 +609,14 @@ async function startDaemons(plan: Plan, state: LabState, names: LabNames, tools:
   await waitForFiles(birdWait, DAEMON_START_TIMEOUT_MS);
 }
 
-/** Start BIRD on a node (its config must be in place). Returns what to wait for. */
-export function startBird(state: LabState, dev: LabDevice, tools: Pick<LabTools, "bird">): { files: string[]; rec: LabProcess; log: string } {
+/**
+ * Start BIRD on a node (its config must be in place). Returns what to wait for. `recovery` starts
+ * it with `-R` (graceful restart recovery: its sessions tell peers the forwarding state was kept,
+ * so they hold the node's routes until BIRD has re-sent them), as after `birdc graceful restart`.
+ */
+export function startBird(state: LabState, dev: LabDevice, tools: Pick<LabTools, "bird">, opts: { recovery?: boolean } = {}): { files: string[]; rec: LabProcess; log: string } {
   const b = dev.bird!;
-  const args = ["-f", "-c", b.conf, "-s", b.socket, "-P", b.pidFile];
+  const args = ["-f", ...(opts.recovery ? ["-R"] : []), "-c", b.conf, "-s", b.socket, "-P", b.pidFile];
   const rec: LabProcess = { device: dev.name, daemon: "bird", pidFile: b.pidFile, cmd: [tools.bird, ...args].join(" ") };
   spawnDaemon(state, rec, dev.namespace, tools.bird, args, b.log, dev.name);
   return { files: [b.socket], rec, log: b.log };
