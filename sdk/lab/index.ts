@@ -17,7 +17,9 @@
  *   `birdc -s <bird.socket> configure`;
  * - switches: `state.devices[s].frr.conf` (FRR running config file), apply with
  *   `vtysh --vty_socket <frr.vtySocketDir> --config_dir <frr.vtySocketDir> -f <frr.conf>` or
- *   `frr-reload.py --reload --vty_socket <frr.vtySocketDir> --confdir <frr.vtySocketDir> <frr.conf>`.
+ *   `frr-reload.py --reload --vty_socket <dir> --confdir <dir> --rundir <dir> <frr.conf>` (dir =
+ *   `frr.vtySocketDir`; run inside the namespace, as an ssh session is). vtysh takes no `-N` here:
+ *   `--vty_socket` already names the daemons' socket folder.
  *
  * Every device also has `device.env` (path in `state.devices[d].envFile`; ssh sessions get it in
  * `DCNET_DEVICE_ENV`) with `DCNET_BIRD_CONF`, `DCNET_BIRD_SOCKET`, `DCNET_BIRDC`,
