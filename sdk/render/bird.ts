@@ -117,6 +117,9 @@ function sessionBlock(s: PlanSession, secretsDir: string): string[] {
     "  direct;",
     `  hold time ${s.timers.hold};`,
     `  keepalive time ${s.timers.keepalive};`,
+    // retry 5 s after an error instead of BIRD's 60 s: FRR 8.4 re-creates the BFD session once BGP
+    // is Established (FRRouting/frr#17337), which BIRD sees as a BFD failure
+    "  error wait time 5, 60;",
   ];
   if (s.gracefulRestart.enabled) lines.push("  graceful restart on;", `  graceful restart time ${s.gracefulRestart.restartTime};`);
   if (s.bfd.enabled) lines.push("  bfd on;");

@@ -102,7 +102,7 @@ export function canRunDaemonCheck(): boolean {
   return process.getuid?.() === 0 && existsSync(BGPD) && existsSync(BFDD) && existsSync("/usr/bin/unshare");
 }
 
-/** Split an FRR config into the bfdd part (`bfd` … `exit`) and the bgpd part (the rest, minus vtysh-only lines). */
+/** Split an FRR config into the bfdd part (`bfd` … `exit`) and the bgpd part (the rest, minus vtysh-only and zebra-only lines). */
 export function splitFrrConfig(text: string): { bfd: string; bgp: string } {
   const bfd: string[] = [];
   const bgp: string[] = [];
@@ -110,7 +110,7 @@ export function splitFrrConfig(text: string): { bfd: string; bgp: string } {
   for (const line of text.split("\n")) {
     if (line === "bfd") inBfd = true;
     if (inBfd) bfd.push(line);
-    else if (line !== "service integrated-vtysh-config") bgp.push(line);
+    else if (line !== "service integrated-vtysh-config" && !/^(no )?zebra /.test(line)) bgp.push(line);
     if (inBfd && line === "exit") inBfd = false;
   }
   return { bfd: bfd.join("\n") + "\n", bgp: bgp.join("\n") + "\n" };

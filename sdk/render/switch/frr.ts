@@ -157,6 +157,10 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
     `hostname ${device.name}`,
     "log syslog informational",
     "service integrated-vtysh-config",
+    // zebra keeps kernel next-hop groups that a carrier loss emptied (FRR 8.4, fixed upstream in
+    // PRs 13413/14080): a leaf–spine link flap then leaves the spine with one ECMP path. Plain
+    // multipath routes avoid it.
+    "no zebra nexthop kernel enable",
     "!",
   ];
 
