@@ -607,13 +607,26 @@ describe("e2e: cluster side through the real kubernetes provider (renderYamlToDi
     try {
       const prog = join(tmp, "program");
       const outDir = join(tmp, "rendered");
-      const chart = process.env.DCNET_CILIUM_CHART; // a local Cilium chart (.tgz or folder); otherwise helm fetches it
+      // CiliumAgent and IstioIngress render Helm charts, which need the charts locally (no network here): they
+      // are left out (DCNET_CILIUM_CHART, a chart folder or .tgz, adds CiliumAgent). VipPool, NetworkPolicy and
+      // ExternalEndpoints render from the plan alone.
+      const chart = process.env.DCNET_CILIUM_CHART;
       writeProgram(
         prog,
         "dcnet-e2e-k8s",
         `require("tsx/cjs");
-const { renderClusterSide } = require(${JSON.stringify(join(ROOT, "components/cluster/render-provider"))});
-renderClusterSide("e2e", { specFile: ${JSON.stringify(join(ROOT, "examples/spine-leaf/datacenter.yaml"))}, directory: ${JSON.stringify(outDir)}${chart ? `, ciliumChartPath: ${JSON.stringify(chart)}` : ""} });
+const path = require("path");
+const c = require(${JSON.stringify(join(ROOT, "components/cluster"))});
+const { renderProvider } = require(${JSON.stringify(join(ROOT, "components/cluster/render-provider"))});
+const specFile = ${JSON.stringify(join(ROOT, "examples/spine-leaf/datacenter.yaml"))};
+const chart = ${JSON.stringify(chart ?? "")};
+for (const cluster of ["prod-a"]) {
+  const o = { providers: { kubernetes: renderProvider("render-" + cluster, path.join(${JSON.stringify(outDir)}, cluster)) } };
+  new c.VipPool("e2e-" + cluster, { specFile, cluster }, o);
+  new c.NetworkPolicy("e2e-" + cluster, { specFile, cluster }, o);
+  new c.ExternalEndpoints("e2e-" + cluster, { specFile, cluster }, o);
+  if (chart) new c.CiliumAgent("e2e-" + cluster, { specFile, cluster, chartPath: chart }, o);
+}
 `,
       );
       mkdirSync(join(tmp, "state"), { recursive: true });
