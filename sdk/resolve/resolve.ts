@@ -281,6 +281,8 @@ interface SwitchContext {
   sessionsOf: Map<string, PlanSession[]>;
   /** Nodes peering with the switch, in node order. */
   directOf: Map<string, NodeCtx[]>;
+  /** Nodes announcing at least one VIP, in node order. */
+  vipNodes: NodeCtx[];
   /** Cache of `remotePodCidrs()`, keyed by the names of the direct nodes. */
   remotePodCidrs: Map<string, Map<Family, string[]>>;
 }
@@ -318,6 +320,7 @@ function switchContext(spec: DataCenterSpec, nodes: NodeCtx[], sessions: PlanSes
     sessionsOf,
     directOf,
     remotePodCidrs: new Map(),
+    vipNodes: nodes.filter((n) => n.announcements.some((a) => a.kind === "vip")),
   };
 }
 
@@ -377,7 +380,7 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
       const spines: Hop[] = fabricEnds.map((e) => ({ address: e.address, device: e.device }));
       // PodCIDRs of every node not attached to this leaf, in node order (shared by the rack's leaves)
       for (const [family, prefixes] of remotePodCidrs(ctx, direct)) routes.addMany(family, spines, prefixes);
-      for (const n of nodes) {
+      for (const n of ctx.vipNodes) {
         if (directSet.has(n)) continue;
         for (const a of n.announcements) if (a.kind === "vip" && !routes.has(a)) routes.add(a, spines);
       }
@@ -441,9 +444,9 @@ class RouteCollector {
   addMany(family: Family, hops: Hop[], prefixes: string[]): void {
     if (prefixes.length === 0) return;
     const group = this.groupOf(family, hops);
+    // callers guarantee these PodCIDRs are not collected yet and are not looked up again
     if (group.prefixes.length === 0) group.prefixes = prefixes.slice();
     else for (const p of prefixes) group.prefixes.push(p);
-    for (const p of prefixes) this.seenPodCidrs.add(p);
   }
 
   groups(): PlanExpectedRouteGroup[] {
