@@ -5,8 +5,8 @@
  *   pulumi stack init prod
  *   pulumi config set --secret bgpPassword 'S0me-Long-Secret'
  *   pulumi config set --secret sshPrivateKey -- "$(cat ~/.ssh/id_ed25519)"   # or rely on ssh-agent
- *   pulumi config set --path 'hosts.leaf1a.host' 10.0.0.3                     # management address
- *   pulumi config set --path 'hosts.leaf1a.hostKey' "$(ssh-keyscan -t ed25519 10.0.0.3 2>/dev/null | cut -d' ' -f2-)"
+ *   pulumi config set --path 'hosts.leaf1a.host' 198.18.255.3                     # management address
+ *   pulumi config set --path 'hosts.leaf1a.hostKey' "$(ssh-keyscan -t ed25519 198.18.255.3 2>/dev/null | cut -d' ' -f2-)"
  *   ...one host/hostKey per device (see hosts.example.yaml), then
  *   pulumi preview --diff && pulumi up
  *
