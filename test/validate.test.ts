@@ -87,6 +87,26 @@ describe("validation rules", () => {
     expectProblem(spec, "pool-exhausted", "racks[2].id", "holds 4 /24 PodCIDRs = 2 racks of 2 nodes (4 nodes)");
   });
 
+  it("id-range: non-integer ids are reported, not a crash", () => {
+    const spec = spineLeaf();
+    spec.switches[2].id = 1.5;
+    spec.racks[2].id = 2.5;
+    spec.racks[0].nodes[0].id = 0.5;
+    expectProblem(spec, "id-range", "switches[2].id", "switch id 1.5 must be an integer ≥ 1");
+    expectProblem(spec, "id-range", "racks[2].id", "rack id 2.5 must be an integer ≥ 1");
+    expectProblem(spec, "id-range", "racks[0].nodes[0].id", "node id 0.5 must be an integer in 1–16");
+    assert.deepEqual(problemsOf(spec, "pool-exhausted"), []);
+  });
+
+  it("per-rack: pools.podCidr.perRack must be an integer ≥ 1, not a crash", () => {
+    for (const bad of [0, -1, 1.5]) {
+      const spec = spineLeaf();
+      spec.pools.podCidr.perRack = bad;
+      expectProblem(spec, "per-rack", "pools.podCidr.perRack", `pools.podCidr.perRack ${bad} must be an integer ≥ 1`);
+      assert.deepEqual(problemsOf(spec, "id-range"), []);
+    }
+  });
+
   it("prefix-invalid: host bits and garbage are rejected", () => {
     const spec = spineLeaf();
     spec.pools.loopbacks = "198.18.0.1/24";

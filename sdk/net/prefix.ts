@@ -95,12 +95,12 @@ const formatAddress = memo((key: string): string => {
   return addressFromValue(family as Family, BigInt(value)).toString();
 });
 
-/** The `index`-th subnet of length `length` inside `parent` (0-based), or undefined past the end. */
+/** The `index`-th subnet of length `length` inside `parent` (0-based), or undefined past the end (or for a non-integer index). */
 export function nthSubnet(parent: string, length: number, index: number): string | undefined {
   const family = familyOf(parent)!;
   const bits = family === "ipv4" ? 32 : 128;
   const parentLen = prefixLength(parent);
-  if (length < parentLen || length > bits || index < 0) return undefined;
+  if (length < parentLen || length > bits || index < 0 || !Number.isInteger(index)) return undefined;
   const count = 1n << BigInt(length - parentLen);
   if (BigInt(index) >= count) return undefined;
   const step = 1n << BigInt(bits - length);
@@ -114,10 +114,10 @@ export function subnetCapacity(parent: string, length: number): bigint {
   return 1n << BigInt(length - parentLen);
 }
 
-/** The `index`-th address of `parent` (0 = network address), or undefined past the end. */
+/** The `index`-th address of `parent` (0 = network address), or undefined past the end (or for a non-integer index). */
 export function nthAddress(parent: string, index: number): string | undefined {
   const { first, last } = prefixBounds(parent);
-  if (index < 0 || first + BigInt(index) > last) return undefined;
+  if (index < 0 || !Number.isInteger(index) || first + BigInt(index) > last) return undefined;
   return formatAddress(`${familyOf(parent)!} ${first + BigInt(index)}`);
 }
 

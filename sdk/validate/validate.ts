@@ -107,10 +107,12 @@ function checkNamesAndIds(dc: DataCenterSpec, problems: ProblemList): void {
   dc.racks.forEach((rack, ri) => {
     duplicates(rack.nodes, (n) => n.id, (i) => `racks[${ri}].nodes[${i}].id`, "node id", problems);
   });
+  const slots = perRack(dc);
+  const slotsOk = Number.isInteger(slots) && slots >= 1; // else reported by checkPools
   for (const [i, r] of dc.racks.entries()) {
     if (!Number.isInteger(r.id) || r.id < 1) problems.add(`racks[${i}].id`, "id-range", `rack id ${r.id} must be an integer ≥ 1`);
     r.nodes.forEach((n, j) => {
-      if (!Number.isInteger(n.id) || n.id < 1 || n.id > perRack(dc))
+      if (!Number.isInteger(n.id) || n.id < 1 || (slotsOk && n.id > slots))
         problems.add(`racks[${i}].nodes[${j}].id`, "id-range", `node id ${n.id} must be an integer in 1–${perRack(dc)} (pools.podCidr.perRack)`);
     });
   }
@@ -167,6 +169,10 @@ function checkPools(dc: DataCenterSpec, problems: ProblemList): boolean {
     problems.add("pools.podCidr.prefixLength", "podcidr-length", `PodCIDR prefix length ${pod.prefixLength} must be 24 or 25`);
     ok = false;
   }
+  if (!Number.isInteger(perRack(dc)) || perRack(dc) < 1) {
+    problems.add("pools.podCidr.perRack", "per-rack", `pools.podCidr.perRack ${perRack(dc)} must be an integer ≥ 1`);
+    ok = false;
+  }
   if (ok) {
     const capacity = subnetCapacity(pod.cidr, pod.prefixLength);
     if (capacity === 0n) {
@@ -175,7 +181,7 @@ function checkPools(dc: DataCenterSpec, problems: ProblemList): boolean {
     } else {
       const racksFit = capacity / BigInt(perRack(dc));
       dc.racks.forEach((rack, i) => {
-        if (BigInt(rack.id) > racksFit) {
+        if (Number.isInteger(rack.id) && BigInt(rack.id) > racksFit) { // a non-integer id is an id-range problem
           problems.add(
             `racks[${i}].id`,
             "pool-exhausted",
@@ -280,7 +286,7 @@ function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
     if (s.loopback !== undefined) {
       const why = addressProblem(s.loopback);
       if (why) problems.add(`switches[${i}].loopback`, "address-invalid", `${s.loopback} ${why}`);
-    } else if (!prefixProblem(dc.pools.loopbacks) && switchLoopback(dc, s) === undefined) {
+    } else if (!prefixProblem(dc.pools.loopbacks) && Number.isInteger(s.id) && switchLoopback(dc, s) === undefined) {
       problems.add(`switches[${i}].id`, "pool-exhausted", `loopback pool ${dc.pools.loopbacks} has no host ${s.id} for ${s.name}`);
     }
   });
@@ -298,7 +304,7 @@ function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
       for (const [i, leaf] of dc.switches.entries()) {
         if (leaf.role !== SwitchRole.leaf) continue;
         for (const spine of spines) {
-          if (linkPrefix(dc, leaf.id, spine.id) === undefined) {
+          if (Number.isInteger(leaf.id) && Number.isInteger(spine.id) && linkPrefix(dc, leaf.id, spine.id) === undefined) {
             problems.add(`switches[${i}].id`, "pool-exhausted", `fabric link pool ${dc.pools.fabricLinks} has no /31 for ${leaf.name}–${spine.name}`);
           }
         }
