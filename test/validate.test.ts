@@ -271,6 +271,15 @@ describe("validation rules", () => {
     expectProblem(spec, "family-mismatch", "pools.vips[0]", "2001:db8:200::/120", "r1n1");
   });
 
+  it("family-mismatch: PodCIDRs of one family cannot ride the other family's sessions", () => {
+    const spec = spineLeaf();
+    spec.pools.vips = [];
+    spec.racks[0].nodeNetwork = "2001:db8:10::/64";
+    spec.racks[0].nodes.forEach((n, i) => (n.address = `2001:db8:10::${i + 11}`));
+    expectProblem(spec, "family-mismatch", "racks[0].nodeNetwork", "rack r1 peer over 2001:db8:10::/64", "ipv4 PodCIDRs from pools.podCidr.cidr 198.19.0.0/16");
+    assert.equal(problemsOf(spec, "family-mismatch").length, 1);
+  });
+
   it("reports every problem at once", () => {
     const spec: DataCenterSpec = spineLeaf();
     spec.asn.spine = 0;

@@ -336,6 +336,14 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
       );
     }
     const netProblem = prefixProblem(rack.nodeNetwork);
+    // a session carries only its own family (BIRD channel, FRR address-family): PodCIDRs must match it
+    const podFamily = familyOf(dc.pools.podCidr.cidr);
+    if (!netProblem && rack.nodes.length > 0 && familyOf(rack.nodeNetwork) !== podFamily)
+      problems.add(
+        `racks[${ri}].nodeNetwork`,
+        "family-mismatch",
+        `the nodes of rack ${rack.name} peer over ${rack.nodeNetwork}, whose BGP sessions cannot carry their ${podFamily} PodCIDRs from pools.podCidr.cidr ${dc.pools.podCidr.cidr}`,
+      );
     const netSize = netProblem ? 0 : Number(sizeOf(rack.nodeNetwork)); // once per rack, not per node
     rack.nodes.forEach((node, ni) => {
       const npath = `racks[${ri}].nodes[${ni}]`;
