@@ -280,6 +280,16 @@ describe("validation rules", () => {
     assert.equal(problemsOf(spec, "family-mismatch").length, 1);
   });
 
+  it("router-id-zero: an address whose 32-bit router id is 0.0.0.0 is reported, not left to the renderers", () => {
+    const spec = spineLeaf();
+    spec.switches[0].loopback = "2001:db8::";
+    expectProblem(spec, "router-id-zero", "switches[0].loopback", "router id derived from 2001:db8:: is 0.0.0.0");
+    const v6 = spineLeaf();
+    v6.racks[0].nodeNetwork = "2001:db8:10::/64";
+    v6.racks[0].nodes[0].address = "2001:db8:10:0:0:1::";
+    expectProblem(v6, "router-id-zero", "racks[0].nodes[0].address", "router id derived from 2001:db8:10:0:0:1:: is 0.0.0.0");
+  });
+
   it("reports every problem at once", () => {
     const spec: DataCenterSpec = spineLeaf();
     spec.asn.spine = 0;

@@ -25,6 +25,7 @@ import {
   switchLoopback,
 } from "../resolve/allocate";
 import { overlappingPairs } from "../net/overlaps";
+import { routerId32 } from "../render/router-id";
 import { asnProblem } from "./asn-rules";
 import { ProblemList, SpecProblem } from "./errors";
 import schema from "../../schema/datacenter.schema.json";
@@ -293,7 +294,9 @@ function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
   const loopbacks = dc.switches.map((s) => (prefixProblem(dc.pools.loopbacks) && !s.loopback ? undefined : switchLoopback(dc, s)));
   const seen = new Map<string, number>();
   loopbacks.forEach((lb, i) => {
-    if (!lb) return;
+    if (!lb || addressProblem(lb)) return;
+    const rid = routerIdProblem(lb);
+    if (rid) problems.add(`switches[${i}].loopback`, "router-id-zero", rid);
     if (seen.has(lb)) problems.add(`switches[${i}].loopback`, "duplicate", `loopback ${lb} is already used by switches[${seen.get(lb)}]`);
     else seen.set(lb, i);
   });
@@ -310,6 +313,16 @@ function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
         }
       }
     }
+  }
+}
+
+/** Why a device whose BGP router id comes from `address` cannot have it (0.0.0.0), or undefined. */
+function routerIdProblem(address: string): string | undefined {
+  try {
+    routerId32(address);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
   }
 }
 
@@ -355,6 +368,10 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
         if (offset === undefined) problems.add(`${npath}.address`, "address-outside", `${node.address} is outside racks[${ri}].nodeNetwork ${rack.nodeNetwork}`);
         else if (offset === 0 || (offset === size - 1 && size > 2)) problems.add(`${npath}.address`, "address-reserved", `${node.address} is the network or broadcast address of ${rack.nodeNetwork}`);
         else if (offset <= 2) problems.add(`${npath}.address`, "address-reserved", `${node.address} is reserved for the rack's BGP peer ${peers[offset - 1] ?? "switch"} (hosts 1 and 2 of ${rack.nodeNetwork})`);
+        else {
+          const rid = routerIdProblem(node.address);
+          if (rid) problems.add(`${npath}.address`, "router-id-zero", rid);
+        }
         const prev = addresses.get(node.address);
         if (prev) problems.add(`${npath}.address`, "duplicate", `address ${node.address} is already used by ${prev}`);
         else addresses.set(node.address, `${npath}.address`);
