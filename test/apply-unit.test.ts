@@ -142,6 +142,55 @@ describe("apply scripts without daemons", () => {
     assert.match(sh(renderBirdDeleteScript(t), "", cwd).stdout, /already is the baseline/);
   });
 
+  it("BIRD with a stub daemon: an apply killed after the replace is finished by the next run (rolled back), not skipped", () => {
+    const dir = join(tmp, "bird-stub");
+    require("fs").mkdirSync(join(dir, "etc"), { recursive: true });
+    const conf = join(dir, "etc/bird.conf");
+    const w = (f: string, text: string, mode = 0o644) => require("fs").writeFileSync(f, text, { mode });
+    // stub bird (parses anything) and birdc: reload ok; `show protocols` kills the apply when told to,
+    // and reports uplink0 Established only when the running config is the old one
+    w(join(dir, "bird"), "#!/bin/sh\nexit 0\n", 0o755);
+    w(
+      join(dir, "birdc"),
+      [
+        "#!/bin/sh",
+        `D=${JSON.stringify(dir)}`,
+        'case "$*" in',
+        '  *configure*) echo "Reconfigured" ;;',
+        '  *"show status"*) echo "BIRD ok" ;;',
+        '  *"show protocols"*)',
+        '    if [ -f "$D/kill" ]; then rm -f "$D/kill"; kill -9 "$(cat "$D/pid")"; exit 1; fi',
+        '    if grep -q "# old" "$D/etc/bird.conf"; then echo "uplink0    BGP        ---        up     00:00:01  Established"; else echo "uplink0    BGP        ---        start  00:00:01  Active"; fi ;;',
+        "esac",
+      ].join("\n") + "\n",
+      0o755,
+    );
+    const old = "# old\n";
+    const next = "# new: breaks the session\n";
+    w(conf, old, 0o640);
+    const paths = { configFile: conf, controlSocket: join(dir, "bird.ctl"), secretsDir: join(dir, "etc/secrets"), bird: join(dir, "bird"), birdc: join(dir, "birdc") };
+    const script = renderBirdApplyScript({ ...bird, config: next, protocols: ["uplink0"], paths, verifyTimeoutSeconds: 2 });
+    require("fs").writeFileSync(join(dir, "apply.sh"), script);
+    const run = () => sh(`echo $$ > ${JSON.stringify(join(dir, "pid"))}; exec sh ${JSON.stringify(join(dir, "apply.sh"))}`, next);
+    // 1st run: killed while it waits for the session (connection lost, cancelled)
+    w(join(dir, "kill"), "");
+    const killed = run();
+    assert.notEqual(killed.code, 0);
+    assert.equal(readFileSync(conf, "utf8"), next, "killed after the replace");
+    assert.equal(readFileSync(`${conf}.dcnet-prev`, "utf8"), old);
+    // 2nd run, same config: must not report "nothing to do"; the session stays down, so it rolls back to the old file
+    const again = run();
+    assert.doesNotMatch(again.stdout, /nothing to do/);
+    assert.match(again.stdout, /did not finish/);
+    assert.notEqual(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stderr, /restored the previous config/);
+    assert.equal(readFileSync(conf, "utf8"), old, "the config from before the killed apply is back");
+    assert.ok(!existsSync(`${conf}.dcnet-pending`));
+    // a later no-op run with the old config is a no-op again
+    const same = renderBirdApplyScript({ ...bird, config: old, protocols: ["uplink0"], paths });
+    assert.match(sh(same, old).stdout, /nothing to do/);
+  });
+
   it("FRR in folder mode: main config + overlay assembled in either order, undeclared neighbors left out", () => {
     const cwd = join(tmp, "frr");
     require("fs").mkdirSync(cwd);

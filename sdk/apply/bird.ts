@@ -9,6 +9,10 @@
  * folder), `birdc configure`, then wait (bounded) for every planned BGP protocol to reach
  * Established. On any failure after the replace, the previous file is restored and BIRD reloaded,
  * and the script exits non-zero with BIRD's own words (password-looking text redacted).
+ * From the replace until the reload is verified (or rolled back) a `pending` marker exists: a
+ * run that was killed there (connection lost, cancelled) leaves it, and the next run with the same
+ * config does not report "nothing to do" but reloads and verifies again, rolling back to the
+ * file from before the killed run.
  *
  * Delete: replace the config with the node baseline (`birdBaselineConfig`: router id and
  * `protocol device` only — no BGP session, nothing announced), reload, keep the previous file.
@@ -91,6 +95,7 @@ function header(what: string, t: BirdScriptTarget, p: BirdPaths): string {
     'CONF_DIR=$(dirname "$CONF")',
     'PREV="$CONF.dcnet-prev"',
     'OWNER_FILE="$CONF.dcnet-owner"',
+    'PENDING="$CONF.dcnet-pending"',
     PRELUDE,
     String.raw`bird_reload() { capture "$BIRDC" -s "$SOCK" configure "\"$CONF\"" && case "$OUT" in *Reconfigur*) return 0 ;; *) return 1 ;; esac; }
 bird_reachable() { capture "$BIRDC" -s "$SOCK" show status; }
@@ -125,10 +130,16 @@ if [ "$(sha_of "$NEW")" != "$EXPECT_SHA256" ]; then
   err "the config on stdin ($(wc -c < "$NEW") bytes) is not the planned one ($EXPECT_BYTES bytes, sha256 $EXPECT_SHA256); nothing was changed"
   exit 1
 fi
+# $PENDING exists while a replaced config is not yet reloaded and verified (it holds HAD_PREV):
+# an apply stopped there (connection lost, killed) is finished by the next run, not skipped
 if same_file "$NEW" "$CONF"; then
-  printf '%s\n' "$OWNER" > "$OWNER_FILE"
-  say "$CONF already holds this config (sha256 $EXPECT_SHA256); nothing to do"
-  exit 0
+  if [ "$DAEMON" = 1 ] && [ -f "$PENDING" ]; then
+    say "an earlier apply installed this config but did not finish reloading and verifying it; doing that now"
+  else
+    printf '%s\n' "$OWNER" > "$OWNER_FILE"
+    say "$CONF already holds this config (sha256 $EXPECT_SHA256); nothing to do"
+    exit 0
+  fi
 fi
 if [ "$DAEMON" = 1 ]; then
   if ! capture "$BIRD" -p -c "$NEW"; then
@@ -143,13 +154,18 @@ if [ "$DAEMON" = 1 ]; then
   fi
 fi
 HAD_PREV=0
-if [ -f "$CONF" ]; then
+if [ "$DAEMON" = 1 ] && [ -f "$PENDING" ]; then
+  # $CONF holds an unverified config: keep $PREV, the last config from before that apply
+  if [ "$(cat "$PENDING")" = 1 ] && [ -f "$PREV" ]; then HAD_PREV=1; fi
+  if [ -f "$CONF" ]; then copy_perms "$CONF" "$NEW"; else chmod 640 "$NEW"; fi
+elif [ -f "$CONF" ]; then
   cp -p "$CONF" "$PREV.tmp" && mv -f "$PREV.tmp" "$PREV"
   HAD_PREV=1
   copy_perms "$CONF" "$NEW"
 else
   chmod 640 "$NEW"
 fi
+if [ "$DAEMON" = 1 ]; then printf '%s\n' "$HAD_PREV" > "$PENDING"; fi
 mv -f "$NEW" "$CONF"
 
 prune_secrets() {
@@ -179,6 +195,7 @@ rollback() {
       String.raw`DCNET_BASELINE
   fi
   mv -f "$NEW.restore" "$CONF"
+  rm -f "$PENDING"
   if bird_reload; then
     err "restored the previous config ($CONF) and reloaded BIRD"
   else
@@ -207,6 +224,7 @@ while :; do
   fi
   sleep 1
 done
+rm -f "$PENDING"
 printf '%s\n' "$OWNER" > "$OWNER_FILE"
 prune_secrets
 say "installed $CONF (sha256 $EXPECT_SHA256), BIRD reloaded, Established:$(for p in $PROTOCOLS; do printf ' %s' "$p"; done)"
@@ -236,7 +254,7 @@ cat > "$NEW" << 'DCNET_BASELINE'
 ` +
       birdBaselineConfig(o.device, o.routerId) +
       String.raw`DCNET_BASELINE
-if same_file "$NEW" "$CONF"; then rm -f "$OWNER_FILE"; say "$CONF already is the baseline; nothing to do"; exit 0; fi
+if same_file "$NEW" "$CONF"; then rm -f "$OWNER_FILE" "$PENDING"; say "$CONF already is the baseline; nothing to do"; exit 0; fi
 if [ "$DAEMON" = 1 ] && ! capture "$BIRD" -p -c "$NEW"; then
   err "bird -p rejected the baseline config; nothing was changed. BIRD said:"
   printf '%s\n' "$OUT" | redact >&2
@@ -245,7 +263,7 @@ fi
 cp -p "$CONF" "$PREV.tmp" && mv -f "$PREV.tmp" "$PREV"
 copy_perms "$CONF" "$NEW"
 mv -f "$NEW" "$CONF"
-rm -f "$OWNER_FILE"
+rm -f "$OWNER_FILE" "$PENDING"
 if [ "$DAEMON" = 0 ]; then say "replaced $CONF with the baseline (folder mode)"; exit 0; fi
 if ! bird_reachable; then
   say "BIRD is not running on $SOCK: $CONF now holds the baseline it will start with"

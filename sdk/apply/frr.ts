@@ -16,6 +16,10 @@
  * (fabric peers applied before this switch) and every planned neighbor that was Established
  * before are Established. Any failure after the replace restores the previous file, reloads, and
  * exits non-zero with FRR's own words (passwords redacted).
+ * From the replace until the reload is verified (or rolled back) a `pending` marker exists: a
+ * run that was killed there (connection lost, cancelled) leaves it, and the next run with the same
+ * config does not report "nothing to do" but reloads and verifies again, rolling back to the
+ * file from before the killed run.
  *
  * Delete: the switch baseline (`frrBaselineConfig`: hostname, no BGP), reloaded.
  */
@@ -93,6 +97,7 @@ function header(what: string, t: FrrScriptTarget, p: FrrPaths): string {
     'CONF_DIR=$(dirname "$CONF")',
     'PREV="$CONF.dcnet-prev"',
     'OWNER_FILE="$STATE_DIR/owner"',
+    'PENDING="$STATE_DIR/pending"',
     `BASE="$STATE_DIR/${FRR_BASE_FILE}"`,
     `OVERLAY="$SECRETS_DIR/${FRR_SECRETS_FILE}"`,
     PRELUDE,
@@ -172,11 +177,17 @@ if [ "$(sha_of "$NEWBASE")" != "$EXPECT_SHA256" ]; then
 fi
 chmod 600 "$NEWBASE"
 assemble "$NEWBASE" "$OVERLAY" "$NEW"
+# $PENDING exists while a replaced config is not yet reloaded and verified (it holds HAD_PREV):
+# an apply stopped there (connection lost, killed) is finished by the next run, not skipped
 if same_file "$NEW" "$CONF"; then
-  same_file "$NEWBASE" "$BASE" || mv -f "$NEWBASE" "$BASE"
-  printf '%s\n' "$OWNER" > "$OWNER_FILE"
-  say "$CONF already holds this config (main sha256 $EXPECT_SHA256); nothing to do"
-  exit 0
+  if [ "$DAEMON" = 1 ] && [ -f "$PENDING" ]; then
+    say "an earlier apply installed this config but did not finish reloading and verifying it; doing that now"
+  else
+    same_file "$NEWBASE" "$BASE" || mv -f "$NEWBASE" "$BASE"
+    printf '%s\n' "$OWNER" > "$OWNER_FILE"
+    say "$CONF already holds this config (main sha256 $EXPECT_SHA256); nothing to do"
+    exit 0
+  fi
 fi
 if [ "$DAEMON" = 1 ]; then
   if ! frr_check "$NEW"; then
@@ -193,13 +204,18 @@ fi
 BEFORE=""
 if [ "$DAEMON" = 1 ]; then BEFORE=$(established_neighbors | tr '\n' ' '); fi
 HAD_PREV=0
-if [ -f "$CONF" ]; then
+if [ "$DAEMON" = 1 ] && [ -f "$PENDING" ]; then
+  # $CONF holds an unverified config: keep $PREV, the last config from before that apply
+  if [ "$(cat "$PENDING")" = 1 ] && [ -f "$PREV" ]; then HAD_PREV=1; fi
+  if [ -f "$CONF" ]; then copy_perms "$CONF" "$NEW"; else chmod 600 "$NEW"; fi
+elif [ -f "$CONF" ]; then
   cp -p "$CONF" "$PREV.tmp" && mv -f "$PREV.tmp" "$PREV"
   HAD_PREV=1
   copy_perms "$CONF" "$NEW"
 else
   chmod 600 "$NEW"
 fi
+if [ "$DAEMON" = 1 ]; then printf '%s\n' "$HAD_PREV" > "$PENDING"; fi
 mv -f "$NEW" "$CONF"
 if [ "$DAEMON" = 0 ]; then
   mv -f "$NEWBASE" "$BASE"
@@ -217,6 +233,7 @@ rollback() {
       String.raw`DCNET_BASELINE
   fi
   mv -f "$NEW.restore" "$CONF"
+  rm -f "$PENDING"
   if frr_reload; then
     err "restored the previous config ($CONF) and reloaded FRR"
   else
@@ -251,6 +268,7 @@ while :; do
   fi
   sleep 1
 done
+rm -f "$PENDING"
 mv -f "$NEWBASE" "$BASE"
 printf '%s\n' "$OWNER" > "$OWNER_FILE"
 say "installed $CONF (main sha256 $EXPECT_SHA256) with $RELOAD_HOW; Established:$(for n in $MUST; do printf ' %s' "$n"; done)"
@@ -264,7 +282,7 @@ export function renderFrrDeleteScript(o: FrrScriptTarget): string {
   return [
     header("remove the dcnet FRR config", o, p),
     String.raw`drain_stdin
-if [ ! -f "$CONF" ]; then say "$CONF does not exist; nothing to remove"; rm -f "$BASE" "$OWNER_FILE"; exit 0; fi
+if [ ! -f "$CONF" ]; then say "$CONF does not exist; nothing to remove"; rm -f "$BASE" "$OWNER_FILE" "$PENDING"; exit 0; fi
 if [ -f "$OWNER_FILE" ] && [ "$(cat "$OWNER_FILE")" != "$OWNER" ]; then
   say "$CONF is now managed by $(cat "$OWNER_FILE"); leaving it"
   exit 0
@@ -278,7 +296,7 @@ cat > "$NEW" << 'DCNET_BASELINE'
 ` +
       frrBaselineConfig(o.device) +
       String.raw`DCNET_BASELINE
-if same_file "$NEW" "$CONF"; then rm -f "$BASE" "$OWNER_FILE"; say "$CONF already is the baseline; nothing to do"; exit 0; fi
+if same_file "$NEW" "$CONF"; then rm -f "$BASE" "$OWNER_FILE" "$PENDING"; say "$CONF already is the baseline; nothing to do"; exit 0; fi
 if [ "$DAEMON" = 1 ] && ! frr_check "$NEW"; then
   err "vtysh --dryrun rejected the baseline; nothing was changed. FRR said:"
   printf '%s\n' "$OUT" | redact >&2
@@ -287,7 +305,7 @@ fi
 cp -p "$CONF" "$PREV.tmp" && mv -f "$PREV.tmp" "$PREV"
 copy_perms "$CONF" "$NEW"
 mv -f "$NEW" "$CONF"
-rm -f "$BASE" "$OWNER_FILE"
+rm -f "$BASE" "$OWNER_FILE" "$PENDING"
 if [ "$DAEMON" = 0 ]; then say "replaced $CONF with the baseline (folder mode)"; exit 0; fi
 if ! frr_reachable; then say "FRR is not reachable: $CONF now holds the baseline it will start with"; exit 0; fi
 if ! frr_reload; then
