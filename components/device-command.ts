@@ -11,9 +11,13 @@ import { DeliveryMode, HostArgs, JumpHostArgs, SshSettingsArgs } from "./types";
 export interface SshTarget {
   /** Device name (messages). */
   device: string;
+  /** Address or name to connect to (default: the device's router id). */
   host: pulumi.Input<string>;
+  /** Pinned host key (authorized_keys format). */
   hostKey?: pulumi.Input<string>;
+  /** Connect without checking the host key (explicit opt-out). */
   insecureSkipHostKeyCheck?: boolean;
+  /** Merged SSH settings (host, rack, data center layers). */
   ssh: SshSettingsArgs;
 }
 
@@ -71,16 +75,23 @@ export function connectionOf(t: SshTarget): command.types.input.remote.Connectio
 
 /** Everything needed to create one device command. */
 export interface DeviceCommandSpec {
+  /** Resource name. */
   name: string;
+  /** `ssh` (remote command) or `localFolder` (local command). */
   mode: DeliveryMode;
   /** SSH mode: the target. */
   target?: SshTarget;
+  /** Create/update script text (no secrets: it is a plain input). */
   create: string;
+  /** Delete script text. */
   delete: string;
+  /** Payload on the script's stdin (config text, or a secret payload). */
   stdin: pulumi.Input<string>;
   /** Secrets command: no logging, stdout/stderr secret. */
   secret: boolean;
+  /** Parent component. */
   parent: pulumi.Resource;
+  /** Resources to wait for (rollout order). */
   dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 

@@ -18,7 +18,9 @@ import { K8sObject } from "../../sdk/k8s/objects";
 
 /** Where a component finds the data center: the spec object, or a YAML/JSON spec file. */
 export interface SpecSource {
+  /** The spec as an object (same shape as the YAML). */
   spec?: DataCenterSpecArgs;
+  /** Path of a YAML/JSON spec file. */
   specFile?: string;
 }
 

@@ -24,7 +24,9 @@ export function renderProvider(name: string, directory: string, opts?: pulumi.Cu
 
 /** Options of `renderClusterSide`. */
 export interface RenderClusterSideArgs {
+  /** The data center spec (or give `specFile`). */
   spec?: DataCenterSpecArgs;
+  /** Path of the YAML/JSON data center spec. */
   specFile?: string;
   /** Output folder; each cluster renders to `<directory>/<cluster>`. */
   directory: string;

@@ -11,8 +11,11 @@ import { containsAddress } from "../net/prefix";
 
 /** How a member's clustermesh-apiserver is reached. */
 export interface MeshEndpoint {
+  /** Cluster name. */
   cluster: string;
+  /** TCP port (LoadBalancer port or NodePort). */
   port: number;
+  /** Addresses to reach it on (the VIP, or node addresses). */
   ips: string[];
   /** LoadBalancer on a VIP (true) or NodePort on node addresses (false). */
   viaVip: boolean;

@@ -27,8 +27,9 @@ export const ISTIO_SYSTEM_NAMESPACE = "istio-system";
 export const INGRESS_NAMESPACE = "istio-ingress";
 /** Release name of the gateway chart: its pods carry `istio=ingressgateway`. */
 export const GATEWAY_RELEASE = "istio-ingressgateway";
-/** Port of the clustermesh-apiserver (LoadBalancer) and its NodePort. */
+/** Port of the clustermesh-apiserver behind a LoadBalancer VIP. */
 export const CLUSTERMESH_PORT = 2379;
+/** NodePort of the clustermesh-apiserver when it has no VIP. */
 export const CLUSTERMESH_NODE_PORT = 32379;
 
 /** Maglev table sizes Cilium accepts (primes). */
