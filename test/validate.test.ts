@@ -290,6 +290,15 @@ describe("validation rules", () => {
     expectProblem(v6, "router-id-zero", "racks[0].nodes[0].address", "router id derived from 2001:db8:10:0:0:1:: is 0.0.0.0");
   });
 
+  it("asn-scheme: a leaf with a pinned ASN but no known rack is a missing rack, not 'must use NaN'", () => {
+    const spec = spineLeaf();
+    delete spec.switches[2].rack;
+    spec.switches[2].asn = 65101;
+    expectProblem(spec, "required", "switches[2].rack", "leaf leaf1a needs a rack");
+    assert.deepEqual(problemsOf(spec, "asn-scheme"), []);
+    assert.ok(validate(spec).every((p) => !p.message.includes("NaN")));
+  });
+
   it("reports every problem at once", () => {
     const spec: DataCenterSpec = spineLeaf();
     spec.asn.spine = 0;

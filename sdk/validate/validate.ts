@@ -257,7 +257,9 @@ function checkAsns(dc: DataCenterSpec, problems: ProblemList): void {
   });
   dc.switches.forEach((s, i) => {
     if (s.asn === undefined) return;
-    const expected = s.role === SwitchRole.spine ? dc.asn.spine : leafAsn(dc, dc.racks.find((r) => r.name === s.rack) ?? ({} as RackSpec));
+    const rack = dc.racks.find((r) => r.name === s.rack);
+    if (s.role !== SwitchRole.spine && !rack) return; // a leaf without a known rack is reported by checkSwitches
+    const expected = s.role === SwitchRole.spine ? dc.asn.spine : leafAsn(dc, rack!);
     if (s.asn !== expected)
       problems.add(`switches[${i}].asn`, "asn-scheme", `switch ASN ${s.asn} breaks the spineLeaf scheme: ${s.role} ${s.name} must use ${expected}`);
   });
