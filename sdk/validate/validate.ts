@@ -69,7 +69,26 @@ export function validate(spec: unknown): SpecProblem[] {
     checkVips(dc, problems);
   }
   checkClusters(dc, problems);
+  checkBgpOptions(dc, problems);
   return problems.items;
+}
+
+/** BGP options are written into BIRD and FRR configs as they are: whole numbers in protocol ranges. */
+function checkBgpOptions(dc: DataCenterSpec, problems: ProblemList): void {
+  const bgp = dc.bgp;
+  if (!bgp) return;
+  const check = (path: string, value: number | undefined, min: number, max: number, what: string) => {
+    if (value !== undefined && (!Number.isInteger(value) || value < min || value > max))
+      problems.add(path, "bgp-option", `${what} ${value} must be an integer in ${min}–${max}`);
+  };
+  check("bgp.keepalive", bgp.keepalive, 0, 65535, "keepalive");
+  // RFC 4271 4.2: the hold time is 0 or at least 3 seconds (a 16-bit field)
+  if (bgp.hold !== undefined && bgp.hold !== 0) check("bgp.hold", bgp.hold, 3, 65535, "hold time (0, or)");
+  check("bgp.restartTime", bgp.restartTime, 0, 4095, "graceful restart time"); // 12 bits in the capability
+  check("bgp.maxPrefixSlack", bgp.maxPrefixSlack, 0, 4294967295, "maxPrefixSlack");
+  // FRR bfdd ranges (receive/transmit-interval 10–60000 ms, detect-multiplier 2–255)
+  check("bgp.bfd.intervalMs", bgp.bfd?.intervalMs, 10, 60_000, "BFD interval (ms)");
+  check("bgp.bfd.multiplier", bgp.bfd?.multiplier, 2, 255, "BFD multiplier");
 }
 
 function duplicates<T>(items: T[], key: (t: T) => string | number | undefined, path: (i: number) => string, what: string, problems: ProblemList): void {
