@@ -312,6 +312,12 @@ describe("validation rules", () => {
     assert.deepEqual(problemsOf(spec, "bgp-option"), []);
   });
 
+  it("duplicate: a VIP pool names an announcer once", () => {
+    const spec = spineLeaf();
+    spec.pools.vips![0].announcers = ["r1n1", "r1n2", "r1n1"];
+    expectProblem(spec, "duplicate", "pools.vips[0].announcers[2]", "announcer r1n1 is already used by pools.vips[0].announcers[0]");
+  });
+
   it("reports every problem at once", () => {
     const spec: DataCenterSpec = spineLeaf();
     spec.asn.spine = 0;

@@ -439,6 +439,7 @@ function checkVips(dc: DataCenterSpec, problems: ProblemList): void {
     const path = `pools.vips[${pi}]`;
     if (pool.cluster !== undefined && !clusterNames.has(pool.cluster)) problems.add(`${path}.cluster`, "unknown-reference", `unknown cluster ${pool.cluster}`);
     const announcers = vipAnnouncers(dc, pool.name);
+    duplicates(pool.announcers ?? [], (name) => name, (ai) => `${path}.announcers[${ai}]`, "announcer", problems);
     (pool.announcers ?? []).forEach((name, ai) => {
       const ref = nodes.get(name);
       if (!ref) problems.add(`${path}.announcers[${ai}]`, "unknown-reference", `unknown node ${name}`);
