@@ -161,6 +161,14 @@ describe("summary.md and topology.svg", () => {
     assert.equal(clusterRow.split(/(?<!\\)\|/).length - 2, 5, "cluster row keeps its 5 cells");
   });
 
+  it("a data center name with line breaks stays one summary heading", () => {
+    const plan = JSON.parse(JSON.stringify(plans[0][1])) as Plan;
+    plan.name = "dc1\n\n## injected\r\nsection";
+    const md = renderSummary(plan);
+    assert.equal(md.split("\n")[0], "# dc1 ## injected section: network plan");
+    assert.equal(md.split("\n")[1], "");
+  });
+
   it("scales: a 12-rack data center renders a well-formed SVG with every device, wider than tall", () => {
     const plan = resolve(generateSpec(12, 8, 4));
     const svg = renderTopologySvg(plan);

@@ -49,7 +49,7 @@ export function renderSummary(plan: Plan): string {
   const switches = plan.devices.filter((d) => d.kind === "switch");
   const out: string[] = [];
 
-  out.push(`# ${plan.name}: network plan`, "");
+  out.push(`# ${plan.name.replace(/\s*[\r\n]+\s*/g, " ")}: network plan`, ""); // the name is free text: one heading line
   out.push(
     `Topology: ${topologyLabel(plan.topology)} · ${nodes.length} node${nodes.length === 1 ? "" : "s"} · ` +
       `${switches.length} switch${switches.length === 1 ? "" : "es"} · ${plan.sessions.length} BGP session${plan.sessions.length === 1 ? "" : "s"} · ` +
