@@ -153,6 +153,13 @@ describe("k8s: cluster-side validation", () => {
     expectProblem(problems, `${p}.loadBalancer.maglevTableSize`, "maglev-table-size", /not one of Cilium's primes/);
   });
 
+  it("the BGP secrets namespace is managed: Cilium must read the MD5 Secrets where dcnet creates them", () => {
+    const problems = problemsWith((i) => {
+      a(i).cilium = { values: { "bgpControlPlane.secretsNamespace.name": "elsewhere" } };
+    });
+    expectProblem(problems, "clusters[0].k8s.cilium.values.bgpControlPlane.secretsNamespace.name", "cilium-managed-value", /bgpControlPlane\.secretsNamespace/);
+  });
+
   it("kube-proxy replacement needs the API server", () => {
     const problems = problemsWith((i) => {
       delete a(i).apiServer;

@@ -28,6 +28,8 @@ export const MANAGED_CILIUM_VALUES = [
   "loadBalancer.acceleration",
   "maglev.tableSize",
   "bgpControlPlane.enabled",
+  // the BGP MD5 Secrets are created in CILIUM_NAMESPACE: Cilium must look for them there
+  "bgpControlPlane.secretsNamespace",
   "clustermesh.useAPIServer",
   "clustermesh.config",
 ];
