@@ -28,7 +28,7 @@ export interface PlanPrefix {
 
 /** An interface of a device. */
 export interface PlanInterface {
-  /** Interface name on the device (≤ 15 chars), e.g. `eth0`, `swp1`, `lo`. */
+  /** Interface name on the device (≤ 15 chars): `eth0` (nodes), `lo`, `rack<id>` and `fab<peer id>` (switches). */
   name: string;
   /** Segment this interface attaches to (absent for loopbacks). */
   segment?: string;
@@ -46,7 +46,9 @@ export interface PlanStaticRoute {
 
 /** A device (node or switch) with everything needed to configure it. */
 export interface PlanDevice {
+  /** Device name (node or switch name of the spec). */
   name: string;
+  /** node or switch. */
   kind: DeviceKind;
   /** node: worker|l4lb; switch: core|spine|leaf. */
   role: string;
@@ -56,8 +58,11 @@ export interface PlanDevice {
   cluster?: string;
   /** Switch dialect (`frr`). */
   dialect?: string;
+  /** The device's own ASN. */
   asn: number;
+  /** Router id address: a node's address, a switch's loopback (rendered as a 32-bit dotted quad). */
   routerId: string;
+  /** Interfaces with their addresses. */
   interfaces: PlanInterface[];
   /** Static routes (a node's default route toward its peers). */
   staticRoutes: PlanStaticRoute[];
@@ -67,7 +72,9 @@ export interface PlanDevice {
 
 /** An L2 segment (a rack network, shared by several devices) or a point-to-point link. */
 export interface PlanSegment {
+  /** `rack-<rack>` or `link-<a>--<b>`. */
   name: string;
+  /** A rack's node network, or a /31 (/127) between two switches. */
   kind: "rack" | "p2p";
   family: Family;
   /** The segment's subnet. */
@@ -78,8 +85,11 @@ export interface PlanSegment {
 
 /** One end of a BGP session. */
 export interface PlanSessionEnd {
+  /** Device name. */
   device: string;
+  /** The device's address on the session's segment. */
   address: string;
+  /** The device's ASN. */
   asn: number;
   /** Interface the session runs over. */
   interface: string;
@@ -100,8 +110,11 @@ export interface PlanSession {
   b: PlanSessionEnd;
   /** Name of the BGP protocol on a node (e.g. `uplink0`) when `a` is a node. */
   nodeProtocol?: string;
+  /** BGP keepalive and hold time, in seconds. */
   timers: { keepalive: number; hold: number };
+  /** BFD on the session, interval in ms × detect multiplier. */
   bfd: { enabled: boolean; intervalMs: number; multiplier: number };
+  /** Graceful restart, restart time in seconds. */
   gracefulRestart: { enabled: boolean; restartTime: number };
   /** Name of the secret holding the MD5 password (never the value). */
   passwordRef?: string;
@@ -114,7 +127,9 @@ export interface PlanSession {
 /** What a node may announce, and what it is expected to. */
 export interface PlanAnnouncement {
   family: Family;
+  /** The announced prefix (a PodCIDR, or a VIP host prefix /32 or /128). */
   prefix: string;
+  /** What the prefix is. */
   kind: "podCIDR" | "vip";
   /** VIP pool name (kind vip). */
   pool?: string;
@@ -144,31 +159,41 @@ export interface PlanExpectedRouteGroup {
   prefixes: string[];
 }
 
-/** An inbound filter entry on a switch toward one node: exactly what it may send. */
+/** An inbound filter entry on a switch: toward a node exactly what it may send, toward a switch the pools. */
 export interface PlanPrefixFilterEntry {
   family: Family;
+  /** Accepted prefixes lie inside this one. */
   prefix: string;
-  /** Minimum and maximum accepted prefix length (ge/le). */
+  /** Minimum accepted prefix length. */
   ge: number;
+  /** Maximum accepted prefix length. */
   le: number;
 }
 
 /** Resolved VIP pool. */
 export interface PlanVipPool {
+  /** Pool name. */
   name: string;
   family: Family;
+  /** The VIP range. */
   cidr: string;
+  /** Cluster owning the pool (LB-IPAM). */
   cluster?: string;
+  /** Names of the l4lb nodes announcing every address of the pool. */
   announcers: string[];
+  /** Service label selector for LB-IPAM (`matchLabels`). */
   serviceSelector?: { [key: string]: string };
-  /** Every /32 announced. */
+  /** Every address of the pool, each announced as a host prefix (/32 or /128). */
   addresses: string[];
 }
 
 /** Resolved cluster. */
 export interface PlanCluster {
+  /** Cluster name (Cilium `cluster.name`). */
   name: string;
+  /** Cluster id (Cilium `cluster.id`). */
   id: number;
+  /** Member node names. */
   nodes: string[];
   /** PodCIDRs of the member nodes. */
   podCIDRs: PlanPrefix[];
@@ -180,7 +205,9 @@ export interface PlanCluster {
 
 /** A node's planned BGP state. */
 export interface PlanNode {
+  /** Node name. */
   name: string;
+  /** The node's PodCIDR (pinned or allocated). */
   podCIDR: PlanPrefix;
   /** Everything the node may announce (PodCIDR, VIP /32s). */
   announcements: PlanAnnouncement[];
@@ -188,6 +215,7 @@ export interface PlanNode {
 
 /** A switch's planned BGP state. */
 export interface PlanSwitch {
+  /** Switch name. */
   name: string;
   /** Per-neighbor inbound filters: neighbor address → allowed prefixes. Empty list = deny all. */
   inboundFilters: { neighbor: string; device: string; entries: PlanPrefixFilterEntry[] }[];
@@ -199,14 +227,23 @@ export interface PlanSwitch {
 export interface Plan {
   /** Plan format version. */
   version: 1;
+  /** Data center name. */
   name: string;
+  /** Topology of the spec. */
   topology: "threeTier" | "spineLeaf";
+  /** Switches (by id), then nodes (by rack id, in rack order). */
   devices: PlanDevice[];
+  /** Rack networks, then switch-to-switch links. */
   segments: PlanSegment[];
+  /** Node uplinks, then switch-to-switch sessions. */
   sessions: PlanSession[];
+  /** Per-node BGP state, in spec order. */
   nodes: PlanNode[];
+  /** Per-switch BGP state, by switch id. */
   switches: PlanSwitch[];
+  /** VIP pools, in spec order. */
   vipPools: PlanVipPool[];
+  /** Clusters, in spec order. */
   clusters: PlanCluster[];
   /** Pools as resolved. */
   pools: { podCidr: PlanPrefix; podPrefixLength: number; loopbacks: PlanPrefix; fabricLinks: PlanPrefix };

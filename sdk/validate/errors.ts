@@ -24,7 +24,9 @@ export function formatProblems(problems: SpecProblem[]): string {
 
 /** Collects problems while rules run. */
 export class ProblemList {
+  /** Problems in the order they were found. */
   readonly items: SpecProblem[] = [];
+  /** Record one problem. */
   add(path: string, rule: string, message: string): void {
     this.items.push({ path, rule, message });
   }

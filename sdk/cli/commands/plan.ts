@@ -6,6 +6,7 @@ import { renderPlanFiles, writeOutputDir } from "../output";
 import * as path from "path";
 import { loadClusterInputs, renderClusterManifests } from "../../k8s";
 
+/** Register `dcnet plan SPEC --out DIR [--force]` on `program`. */
 export function registerPlanCommand(program: Command): void {
   program
     .command("plan")

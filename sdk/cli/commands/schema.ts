@@ -6,6 +6,7 @@ import * as path from "path";
 /** Absolute path of the generated JSON Schema of `DataCenterSpec`. */
 export const SCHEMA_PATH = path.resolve(__dirname, "../../../schema/datacenter.schema.json");
 
+/** Register `dcnet schema [--path]` on `program`. */
 export function registerSchemaCommand(program: Command): void {
   program
     .command("schema")

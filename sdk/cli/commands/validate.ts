@@ -5,6 +5,7 @@ import { loadSpecForCli } from "../load";
 import * as path from "path";
 import { assertClusterSide, loadClusterInputs } from "../../k8s";
 
+/** Register `dcnet validate SPEC` on `program`. */
 export function registerValidateCommand(program: Command): void {
   program
     .command("validate")
