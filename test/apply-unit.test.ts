@@ -191,6 +191,39 @@ describe("apply scripts without daemons", () => {
     assert.match(sh(same, old).stdout, /nothing to do/);
   });
 
+  it("BIRD secrets with a stub daemon: files moved by a killed run are reloaded by the next run, not reported unchanged", () => {
+    const dir = join(tmp, "bird-stub-secrets");
+    require("fs").mkdirSync(join(dir, "etc"), { recursive: true });
+    const conf = join(dir, "etc/bird.conf");
+    const secretsDir = join(dir, "etc/secrets");
+    const w = (f: string, text: string, mode = 0o644) => require("fs").writeFileSync(f, text, { mode });
+    const killer = `if [ -f "${dir}/kill" ]; then rm -f "${dir}/kill"; kill -9 "$(cat "${dir}/pid")"; exit 1; fi`;
+    w(join(dir, "bird"), `#!/bin/sh\n${killer}\nexit 0\n`, 0o755);
+    w(join(dir, "birdc"), `#!/bin/sh\ncase "$*" in *configure*) echo reload >> "${dir}/reloads"; echo Reconfigured ;; esac\n`, 0o755);
+    w(conf, `include "${secretsDir}/bgp-nodes.conf";\n`, 0o640);
+    const paths = { configFile: conf, controlSocket: join(dir, "bird.ctl"), secretsDir, bird: join(dir, "bird"), birdc: join(dir, "birdc") };
+    require("fs").writeFileSync(join(dir, "apply.sh"), renderBirdSecretsApplyScript({ ...bird, files: ["bgp-nodes.conf"], paths }));
+    const run = (pw: string) =>
+      sh(`echo $$ > ${JSON.stringify(join(dir, "pid"))}; exec sh ${JSON.stringify(join(dir, "apply.sh"))}`, encodeSecretsPayload([{ name: "bgp-nodes.conf", text: `password "${pw}";\n` }]));
+    const reloads = () => (existsSync(join(dir, "reloads")) ? readFileSync(join(dir, "reloads"), "utf8").split("\n").filter(Boolean).length : 0);
+    const first = run("one");
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(reloads(), 1);
+    // 2nd run (new password) killed at the validation, after the files moved
+    w(join(dir, "kill"), "");
+    assert.notEqual(run("two").code, 0);
+    assert.equal(readFileSync(join(secretsDir, "bgp-nodes.conf"), "utf8"), 'password "two";\n');
+    assert.equal(reloads(), 1, "BIRD still runs the old password");
+    // 3rd run, same password: BIRD must be reloaded now
+    const third = run("two");
+    assert.equal(third.code, 0, third.stderr);
+    assert.doesNotMatch(third.stdout, /nothing to do/);
+    assert.equal(reloads(), 2, "BIRD reloaded with the new password");
+    assert.ok(!existsSync(join(secretsDir, ".dcnet-reload-pending")));
+    assert.match(run("two").stdout, /nothing to do/);
+    assert.equal(reloads(), 2);
+  });
+
   it("FRR in folder mode: main config + overlay assembled in either order, undeclared neighbors left out", () => {
     const cwd = join(tmp, "frr");
     require("fs").mkdirSync(cwd);

@@ -292,6 +292,8 @@ function checkFiles(files: string[]): string {
  * BIRD that dropped privileges can read them on reload. When the running config includes a
  * changed file, the config is re-validated and BIRD reloaded (restoring the old files on
  * failure). Sessions are not waited for: a password change drops them until the peer has it too.
+ * A run killed after moving the files and before the reload leaves `.dcnet-reload-pending` in the
+ * secrets dir; the next run reloads BIRD instead of reporting the files unchanged.
  */
 export function renderBirdSecretsApplyScript(o: BirdSecretsOptions): string {
   const p = birdPaths(o.paths);
@@ -309,22 +311,48 @@ trap 'exit 1' HUP INT TERM
 cat > "$STAGE/.payload"
 decode_payload "$STAGE" < "$STAGE/.payload"
 rm -f "$STAGE/.payload"
+# $MARK exists from the move of changed files until BIRD has reloaded them (or they are restored):
+# a run killed in between is finished by the next one instead of reporting "unchanged"
+MARK="$SECRETS_DIR/.dcnet-reload-pending"
+# does the config include one of the files "$@"?
+uses() {
+  [ -f "$CONF" ] || return 1
+  for u in "$@"; do if grep -qF "\"$SECRETS_REF/$u\"" "$CONF"; then return 0; fi; done
+  return 1
+}
 changed=""
 for f in $SECRET_FILES; do same_file "$STAGE/$f" "$SECRETS_DIR/$f" || changed="$changed $f"; done
-if [ -z "$changed" ]; then say "secret files unchanged; nothing to do"; exit 0; fi
+if [ -z "$changed" ]; then
+  if [ "$DAEMON" = 1 ] && [ -f "$MARK" ] && uses $SECRET_FILES; then
+    say "an earlier run installed these secret files but did not finish reloading BIRD; doing that now"
+    if ! capture "$BIRD" -p -c "$CONF" || ! bird_reload; then
+      err "BIRD did not take the secret files installed by the earlier run. BIRD said:"
+      printf '%s\n' "$OUT" | redact >&2
+      exit 1
+    fi
+    rm -f "$MARK"
+    say "secret files unchanged; BIRD reloaded"
+    exit 0
+  fi
+  rm -f "$MARK"
+  say "secret files unchanged; nothing to do"
+  exit 0
+fi
 mkdir "$STAGE/.prev"
 for f in $changed; do
   [ -e "$CONF" ] && chown "$(stat -c %u:%g "$CONF")" "$STAGE/$f" 2> /dev/null || true
   if [ -f "$SECRETS_DIR/$f" ]; then cp -p "$SECRETS_DIR/$f" "$STAGE/.prev/$f"; fi
 done
+used=0
+if uses $changed; then used=1; fi
+if [ "$DAEMON" = 1 ] && [ "$used" = 1 ]; then : > "$MARK"; fi
 for f in $changed; do mv -f "$STAGE/$f" "$SECRETS_DIR/$f"; done
 restore_files() {
   for f in $changed; do
     if [ -f "$STAGE/.prev/$f" ]; then mv -f "$STAGE/.prev/$f" "$SECRETS_DIR/$f"; else rm -f "$SECRETS_DIR/$f"; fi
   done
+  rm -f "$MARK"
 }
-used=0
-if [ -f "$CONF" ]; then for f in $changed; do grep -qF "\"$SECRETS_REF/$f\"" "$CONF" && used=1; done; fi
 if [ "$DAEMON" = 0 ] || [ "$used" = 0 ]; then
   say "installed secret files (0600):$changed"
   exit 0
@@ -342,6 +370,7 @@ if ! bird_reload; then
   bird_reload || true
   exit 1
 fi
+rm -f "$MARK"
 say "installed secret files (0600):$changed; BIRD reloaded"
 `,
   ].join("\n");
@@ -364,6 +393,7 @@ for f in $SECRET_FILES; do
     say "removed $SECRETS_REF/$f"
   fi
 done
+rm -f "$SECRETS_DIR/.dcnet-reload-pending"
 rmdir "$SECRETS_DIR" 2> /dev/null || true
 if [ "$gone" -gt 0 ] && [ "$gone" = "$(echo $SECRET_FILES | wc -w)" ]; then say "no secret files left; nothing to remove"; fi
 `,

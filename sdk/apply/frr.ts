@@ -325,7 +325,8 @@ say "replaced $CONF with the dcnet baseline (no BGP) using $RELOAD_HOW; previous
  * The create/update script of switch `device`'s secrets overlay (payload on stdin, one file
  * `frr-secrets.conf`). Stores it 0600; when the main config is installed, re-assembles, validates,
  * installs and reloads (restoring on failure). Sessions are not waited for: a password change
- * drops them until the node has the new password too.
+ * drops them until the node has the new password too. Shares the config script's `pending`
+ * marker, so a run killed between the replace and the reload is finished by the next one.
  */
 export function renderFrrSecretsApplyScript(o: FrrScriptTarget): string {
   const p = frrPaths(o.paths);
@@ -350,10 +351,15 @@ if [ ! -f "$BASE" ]; then
   exit 0
 fi
 assemble "$BASE" "$STAGED" "$NEW"
+# $PENDING: as in the config script, $CONF was replaced but FRR has not taken it yet
 if same_file "$NEW" "$CONF"; then
-  same_file "$STAGED" "$OVERLAY" || mv -f "$STAGED" "$OVERLAY"
-  say "secrets overlay unchanged in $CONF; nothing to reload"
-  exit 0
+  if [ "$DAEMON" = 1 ] && [ -f "$PENDING" ]; then
+    say "an earlier run installed this config but did not finish reloading FRR; doing that now"
+  else
+    same_file "$STAGED" "$OVERLAY" || mv -f "$STAGED" "$OVERLAY"
+    say "secrets overlay unchanged in $CONF; nothing to reload"
+    exit 0
+  fi
 fi
 if [ "$DAEMON" = 1 ] && ! frr_check "$NEW"; then
   err "vtysh --dryrun rejected the config with the new secrets overlay; nothing was changed. FRR said:"
@@ -361,18 +367,24 @@ if [ "$DAEMON" = 1 ] && ! frr_check "$NEW"; then
   exit 1
 fi
 HAD_PREV=0
-if [ -f "$CONF" ]; then
+if [ "$DAEMON" = 1 ] && [ -f "$PENDING" ]; then
+  # $CONF holds a config FRR has not taken: keep $PREV, the last config from before it
+  if [ "$(cat "$PENDING")" = 1 ] && [ -f "$PREV" ]; then HAD_PREV=1; fi
+  if [ -f "$CONF" ]; then copy_perms "$CONF" "$NEW"; fi
+elif [ -f "$CONF" ]; then
   cp -p "$CONF" "$PREV.tmp" && mv -f "$PREV.tmp" "$PREV"
   HAD_PREV=1
   copy_perms "$CONF" "$NEW"
 fi
+if [ "$DAEMON" = 1 ]; then printf '%s\n' "$HAD_PREV" > "$PENDING"; fi
 mv -f "$NEW" "$CONF"
 if [ "$DAEMON" = 1 ] && ! frr_reload; then
   err "FRR did not apply the new secrets overlay ($RELOAD_HOW). FRR said:"
   printf '%s\n' "$OUT" | redact | tail -n 40 >&2
-  if [ "$HAD_PREV" = 1 ]; then cp -p "$PREV" "$NEW.restore" && mv -f "$NEW.restore" "$CONF"; frr_reload || true; err "restored $CONF"; fi
+  if [ "$HAD_PREV" = 1 ]; then cp -p "$PREV" "$NEW.restore" && mv -f "$NEW.restore" "$CONF"; rm -f "$PENDING"; frr_reload || true; err "restored $CONF"; fi
   exit 1
 fi
+rm -f "$PENDING"
 mv -f "$STAGED" "$OVERLAY"
 say "installed the secrets overlay (0600) into $CONF$( [ "$DAEMON" = 1 ] && printf ' and reloaded FRR' || printf ' (folder mode)')"
 `,
