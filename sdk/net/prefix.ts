@@ -77,11 +77,6 @@ export function sizeOf(text: string): bigint {
   return parsePrefix(text).getSize();
 }
 
-/** Canonical string of a parsed range. */
-export function toCidr(range: CidrRange): string {
-  return range.toCidrString();
-}
-
 /** An address object whose toString() is canonical (IPv6 compressed). */
 function addressFromValue(family: Family, value: bigint): { toString(): string } {
   if (family === "ipv4") return IPv4.fromNumber(value);

@@ -4,7 +4,7 @@
  * never moves an existing allocation. Pins are applied by the caller before these.
  */
 import { DataCenterSpec, NodeAsnScheme, NodeSpec, RackSpec, SwitchSpec } from "../spec/types";
-import { hostLength, nthAddress, nthSubnet, prefixLength } from "../net/prefix";
+import { hostLength, nthAddress, nthSubnet } from "../net/prefix";
 
 /** Default PodCIDRs reserved per rack. */
 export const DEFAULT_PER_RACK = 16;
@@ -89,9 +89,6 @@ export function linkPrefix(spec: DataCenterSpec, idA: number, idB: number): stri
 export function rackPeerAddress(rack: RackSpec, peerIndex: number): string | undefined {
   return nthAddress(rack.nodeNetwork, peerIndex + 1);
 }
-
-/** Prefix length of a prefix string (re-export for callers that only allocate). */
-export { prefixLength };
 
 /** Names of the two switches a rack's nodes peer with: the rack's pin, else its leaves or the cores (by id). */
 export function rackPeers(spec: DataCenterSpec, rack: RackSpec): string[] {
