@@ -318,6 +318,13 @@ describe("validation rules", () => {
     expectProblem(spec, "duplicate", "pools.vips[0].announcers[2]", "announcer r1n1 is already used by pools.vips[0].announcers[0]");
   });
 
+  it("pool-exhausted: threeTier core–core links need a /31 too (resolve() crashed)", () => {
+    const spec = threeTier();
+    spec.pools.fabricLinks = "198.18.1.0/32";
+    expectProblem(spec, "pool-exhausted", "switches[0].id", "fabric link pool 198.18.1.0/32 has no /31 for core1–core2");
+    assert.throws(() => resolve(spec), (e: unknown) => e instanceof SpecError);
+  });
+
   it("reports every problem at once", () => {
     const spec: DataCenterSpec = spineLeaf();
     spec.asn.spine = 0;

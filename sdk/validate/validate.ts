@@ -321,16 +321,18 @@ function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
     if (seen.has(lb)) problems.add(`switches[${i}].loopback`, "duplicate", `loopback ${lb} is already used by switches[${seen.get(lb)}]`);
     else seen.set(lb, i);
   });
-  if (dc.topology === "spineLeaf") {
-    const spines = dc.switches.filter((s) => s.role === SwitchRole.spine);
-    if (spines.length === 0) problems.add("switches", "spine-missing", "a spineLeaf data center needs at least one spine");
-    if (!prefixProblem(dc.pools.fabricLinks)) {
-      for (const [i, leaf] of dc.switches.entries()) {
-        if (leaf.role !== SwitchRole.leaf) continue;
-        for (const spine of spines) {
-          if (Number.isInteger(leaf.id) && Number.isInteger(spine.id) && linkPrefix(dc, leaf.id, spine.id) === undefined) {
-            problems.add(`switches[${i}].id`, "pool-exhausted", `fabric link pool ${dc.pools.fabricLinks} has no /31 for ${leaf.name}–${spine.name}`);
-          }
+  if (dc.topology === "spineLeaf" && !dc.switches.some((s) => s.role === SwitchRole.spine))
+    problems.add("switches", "spine-missing", "a spineLeaf data center needs at least one spine");
+  // the switch-to-switch links resolve() builds: leaf × spine (spineLeaf), core × core (threeTier)
+  if (!prefixProblem(dc.pools.fabricLinks)) {
+    const p2p = familyOf(dc.pools.fabricLinks) === "ipv6" ? "/127" : "/31";
+    const [lower, upper] = dc.topology === "spineLeaf" ? [SwitchRole.leaf, SwitchRole.spine] : [SwitchRole.core, SwitchRole.core];
+    for (const [i, a] of dc.switches.entries()) {
+      if (a.role !== lower) continue;
+      for (const [j, b] of dc.switches.entries()) {
+        if (b.role !== upper || (lower === upper && j <= i)) continue;
+        if (Number.isInteger(a.id) && Number.isInteger(b.id) && linkPrefix(dc, a.id, b.id) === undefined) {
+          problems.add(`switches[${i}].id`, "pool-exhausted", `fabric link pool ${dc.pools.fabricLinks} has no ${p2p} for ${a.name}–${b.name}`);
         }
       }
     }
