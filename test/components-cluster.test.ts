@@ -183,6 +183,19 @@ describe("components/cluster (Pulumi mocks)", function () {
     assert.throws(() => new c.ClusterMesh("lonely", { specFile: loadExample("three-tier").file, mesh: "dc1" }), /mesh dc1 has 0 member/);
   });
 
+  it("ClusterMesh with kubeconfigs: each member's kubeconfig reaches its provider as a Pulumi secret, even when given plain", async () => {
+    const ex = loadExample("spine-leaf");
+    const kubeconfigs = { "prod-a": "apiVersion: v1\nusers: [{name: a, user: {token: tok-a}}]\n", "prod-b": "apiVersion: v1\nusers: [{name: b, user: {token: tok-b}}]\n" };
+    new c.ClusterMesh("kcmesh", { specFile: ex.file, mesh: "dc1", kubeconfigs });
+    await settle();
+    const providers = of("pulumi:providers:kubernetes", "kcmesh-");
+    assert.deepEqual(providers.map((p) => p.name).sort(), ["kcmesh-prod-a", "kcmesh-prod-b"]);
+    for (const p of providers) {
+      assert.ok(isSecretValue(p.inputs.kubeconfig), `${p.name}: kubeconfig is secret`);
+      assert.equal(unwrap(p.inputs.kubeconfig), kubeconfigs[p.name.replace(/^kcmesh-/, "") as keyof typeof kubeconfigs]);
+    }
+  });
+
   for (const exName of EXAMPLES) {
     it(`renderClusterSide(${exName}): a render provider per cluster and every component under it`, async () => {
       const ex = loadExample(exName);

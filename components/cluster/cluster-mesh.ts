@@ -27,7 +27,7 @@ export interface ClusterMeshArgs {
   specFile?: string;
   /** Mesh name (`clusters[].k8s.mesh.name`). */
   mesh: string;
-  /** Kubeconfig of each member cluster, by cluster name. */
+  /** Kubeconfig of each member cluster, by cluster name (always treated as a Pulumi secret). */
   kubeconfigs?: { [cluster: string]: pulumi.Input<string> };
   /** Render every member's manifests to `<renderDirectory>/<cluster>` instead of applying them. */
   renderDirectory?: string;
@@ -73,7 +73,8 @@ export class ClusterMesh extends pulumi.ComponentResource {
         args.renderDirectory !== undefined
           ? new k8s.Provider(`${name}-${m.name}`, { renderYamlToDirectory: path.join(args.renderDirectory, m.name) }, { parent: this })
           : args.kubeconfigs
-            ? new k8s.Provider(`${name}-${m.name}`, { kubeconfig: args.kubeconfigs[m.name] }, { parent: this })
+            ? // a kubeconfig carries credentials: keep it out of the state and logs even when passed as a plain string
+              new k8s.Provider(`${name}-${m.name}`, { kubeconfig: pulumi.secret(args.kubeconfigs[m.name]) }, { parent: this })
             : undefined;
       new CiliumAgent(
         `${name}-${m.name}`,
