@@ -5,7 +5,7 @@ import { validate } from "../sdk/validate/validate";
 import { resolve } from "../sdk/resolve/resolve";
 import { SpecError, SpecProblem } from "../sdk/validate/errors";
 import { loadSpecFile, parseSpecText } from "../sdk/spec/load";
-import { DataCenterSpec, NodeAsnScheme, NodeRole } from "../sdk/spec/types";
+import { DataCenterSpec, NodeAsnScheme, NodeRole, SwitchRole } from "../sdk/spec/types";
 
 const examples = path.join(__dirname, "..", "examples");
 const spineLeaf = () => loadSpecFile(path.join(examples, "spine-leaf", "datacenter.yaml"));
@@ -323,6 +323,14 @@ describe("validation rules", () => {
     spec.pools.fabricLinks = "198.18.1.0/32";
     expectProblem(spec, "pool-exhausted", "switches[0].id", "fabric link pool 198.18.1.0/32 has no /31 for core1–core2");
     assert.throws(() => resolve(spec), (e: unknown) => e instanceof SpecError);
+  });
+
+  it("rack-network-size: a rack network, even without nodes, holds its peers' hosts 1 and 2", () => {
+    const spec = spineLeaf();
+    spec.racks.push({ name: "r4", id: 4, nodeNetwork: "198.18.13.0/31", nodes: [] });
+    spec.switches.push({ name: "leaf4a", role: SwitchRole.leaf, id: 9, rack: "r4" }, { name: "leaf4b", role: SwitchRole.leaf, id: 10, rack: "r4" });
+    expectProblem(spec, "rack-network-size", "racks[3].nodeNetwork", "198.18.13.0/31 has no host 2 for the rack's BGP peer leaf4b");
+    assert.equal(problemsOf(spec, "rack-network-size").length, 1);
   });
 
   it("reports every problem at once", () => {

@@ -21,6 +21,7 @@ import {
   nodeAsn,
   nodeScheme,
   perRack,
+  rackPeerAddress,
   rackPeers,
   switchLoopback,
 } from "../resolve/allocate";
@@ -372,6 +373,12 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
       );
     }
     const netProblem = prefixProblem(rack.nodeNetwork);
+    // the peers take hosts 1 and 2 of the rack network, with or without nodes
+    if (!netProblem)
+      peers.forEach((p, k) => {
+        if (rackPeerAddress(rack, k) === undefined)
+          problems.add(`racks[${ri}].nodeNetwork`, "rack-network-size", `${rack.nodeNetwork} has no host ${k + 1} for the rack's BGP peer ${p}`);
+      });
     // a session carries only its own family (BIRD channel, FRR address-family): PodCIDRs must match it
     const podFamily = familyOf(dc.pools.podCidr.cidr);
     if (!netProblem && rack.nodes.length > 0 && familyOf(rack.nodeNetwork) !== podFamily)
