@@ -333,6 +333,16 @@ describe("validation rules", () => {
     assert.equal(problemsOf(spec, "rack-network-size").length, 1);
   });
 
+  it("overlap: a pinned loopback must not lie in a rack network or another pool", () => {
+    const spec = spineLeaf();
+    spec.switches[0].loopback = "198.18.11.1"; // leaf2a's address on rack r2
+    spec.switches[1].loopback = "198.18.200.3"; // a VIP
+    expectProblem(spec, "overlap", "switches[0].loopback", "loopback 198.18.11.1 lies in racks[1].nodeNetwork 198.18.11.0/24");
+    expectProblem(spec, "overlap", "switches[1].loopback", "loopback 198.18.200.3 lies in pools.vips[0].cidr 198.18.200.0/29");
+    spec.switches[0].loopback = "198.18.0.200"; // in the loopback pool: fine
+    assert.deepEqual(problemsOf(spec, "overlap").map((p) => p.path), ["switches[1].loopback"]);
+  });
+
   it("reports every problem at once", () => {
     const spec: DataCenterSpec = spineLeaf();
     spec.asn.spine = 0;

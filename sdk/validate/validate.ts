@@ -6,6 +6,7 @@ import Ajv from "ajv";
 import { DataCenterSpec, NodeAsnScheme, NodeRole, RackSpec, SwitchRole } from "../spec/types";
 import {
   addressProblem,
+  containsAddress,
   familyOf,
   offsetIn,
   prefixInside,
@@ -321,6 +322,17 @@ function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
     if (rid) problems.add(`switches[${i}].loopback`, "router-id-zero", rid);
     if (seen.has(lb)) problems.add(`switches[${i}].loopback`, "duplicate", `loopback ${lb} is already used by switches[${seen.get(lb)}]`);
     else seen.set(lb, i);
+    // a pinned loopback must not sit in space the plan gives to something else
+    if (dc.switches[i].loopback !== undefined) {
+      const taken = [
+        { path: "pools.podCidr.cidr", prefix: dc.pools.podCidr.cidr },
+        { path: "pools.fabricLinks", prefix: dc.pools.fabricLinks },
+        ...(dc.pools.vips ?? []).map((v, k) => ({ path: `pools.vips[${k}].cidr`, prefix: v.cidr })),
+        ...dc.racks.map((r, k) => ({ path: `racks[${k}].nodeNetwork`, prefix: r.nodeNetwork })),
+      ];
+      const hit = taken.find((t) => !prefixProblem(t.prefix) && containsAddress(t.prefix, lb));
+      if (hit) problems.add(`switches[${i}].loopback`, "overlap", `loopback ${lb} lies in ${hit.path} ${hit.prefix}`);
+    }
   });
   if (dc.topology === "spineLeaf" && !dc.switches.some((s) => s.role === SwitchRole.spine))
     problems.add("switches", "spine-missing", "a spineLeaf data center needs at least one spine");
