@@ -13,8 +13,11 @@ import { chartSource, loadCluster, objectResource } from "./common";
 
 /** Local chart paths of the three Istio charts (air-gapped sites). */
 export interface IstioChartPaths {
+  /** The `base` chart (CRDs). */
   base: string;
+  /** The `istiod` chart (control plane). */
   istiod: string;
+  /** The `gateway` chart (ingress gateway). */
   gateway: string;
 }
 

@@ -13,13 +13,17 @@ export interface ClusterInputs {
 
 /** One cluster seen with its inputs. */
 export interface ClusterContext {
+  /** The resolved data center plan. */
   plan: Plan;
+  /** The cluster, as planned. */
   cluster: PlanCluster;
   /** Index of the cluster in `plan.clusters` (= `spec.clusters`). */
   index: number;
   /** Spec path of the cluster-side inputs, e.g. `clusters[0].k8s`. */
   path: string;
+  /** The cluster's own cluster-side inputs (`clusters[].k8s`). */
   k8s: ClusterK8sSpec;
+  /** Cluster-side inputs of every cluster (mesh peers are read from here). */
   inputs: ClusterInputs;
   /** Members of the cluster's mesh, itself included, by id; just itself when not meshed. */
   meshMembers: PlanCluster[];

@@ -37,14 +37,23 @@ export const MAGLEV_TABLE_SIZES = [251, 509, 1021, 2039, 4093, 8191, 16381, 3274
 
 /** Cilium options with defaults applied. */
 export interface CiliumOptions {
+  /** Cilium chart version. */
   chartVersion: string;
+  /** `kubeProxyReplacement` Helm value. */
   kubeProxyReplacement: boolean;
+  /** `loadBalancer.mode` (snat, dsr, hybrid). */
   mode: LoadBalancerMode;
+  /** `loadBalancer.algorithm` (random, maglev). */
   algorithm: LoadBalancerAlgorithm;
+  /** `loadBalancer.acceleration` (XDP: disabled, native, best-effort). */
   acceleration: LoadBalancerAcceleration;
+  /** `maglev.tableSize` (a prime of `MAGLEV_TABLE_SIZES`). */
   maglevTableSize: number;
+  /** Who announces the node's prefixes: BIRD or Cilium's BGP Control Plane. */
   bgpSpeaker: BgpSpeaker;
+  /** Where the node's PodCIDR is written: annotation or `spec.podCIDR`. */
   podCidrSource: PodCidrSource;
+  /** Extra Helm values (`--set` paths), applied last. */
   values: { [path: string]: string };
 }
 

@@ -2,16 +2,23 @@
 
 /** Object metadata. */
 export interface K8sMetadata {
+  /** Object name. */
   name: string;
+  /** Namespace (absent for cluster-scoped kinds). */
   namespace?: string;
+  /** Labels. */
   labels?: { [key: string]: string };
+  /** Annotations. */
   annotations?: { [key: string]: string };
 }
 
 /** A Kubernetes object: apiVersion, kind, metadata and any body (spec, data, ...). */
 export interface K8sObject {
+  /** API group and version, e.g. `cilium.io/v2`. */
   apiVersion: string;
+  /** Kind, e.g. `CiliumNetworkPolicy`. */
   kind: string;
+  /** Name, namespace, labels, annotations. */
   metadata: K8sMetadata;
   [field: string]: unknown;
 }

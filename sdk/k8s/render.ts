@@ -37,9 +37,13 @@ export interface ClusterObjects {
 
 /** Chart values of a cluster, by chart. */
 export interface ClusterChartValues {
+  /** Values of the Cilium chart. */
   cilium: Record<string, unknown>;
+  /** Values of Istio's `base` chart (with an ingress). */
   "istio-base"?: Record<string, unknown>;
+  /** Values of the `istiod` chart (with an ingress). */
   istiod?: Record<string, unknown>;
+  /** Values of the `gateway` chart (with an ingress). */
   "istio-gateway"?: Record<string, unknown>;
 }
 
