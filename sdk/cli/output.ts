@@ -109,7 +109,8 @@ function inspect(dir: string): Existing | undefined {
  * - `dir` empty, or holding only a previous dcnet output (plan.json and other owned entries):
  *   replaced as a whole.
  * - `dir` holding anything else: refused unless `force`; with `force` only the owned entries
- *   (plan.json, hosts/, switches/, summary.md, topology.svg) are replaced and the rest is kept.
+ *   (`OWNED_ENTRIES`: plan.json, hosts/, switches/, clusters/, summary.md, topology.svg) are
+ *   replaced and the rest is kept.
  */
 export function writeOutputDir(dir: string, files: OutputFile[], opts: { force?: boolean } = {}): void {
   for (const f of files) {

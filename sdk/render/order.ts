@@ -19,9 +19,3 @@ export function comparePrefixes(a: string, b: string): number {
   if (va !== vb) return va < vb ? -1 : 1;
   return prefixLength(a) - prefixLength(b);
 }
-
-/** Orders addresses (no prefix length): IPv4 before IPv6, then numerically. */
-export function compareAddresses(a: string, b: string): number {
-  const host = (x: string) => `${x}/${familyOf(x) === "ipv6" ? 128 : 32}`;
-  return comparePrefixes(host(a), host(b));
-}
