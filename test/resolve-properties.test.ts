@@ -160,6 +160,52 @@ describe("resolve() properties over random specs", () => {
     );
   });
 
+  it("allocations follow the documented rules (README, Allocation rules), computed here independently", () => {
+    // plain IPv4 arithmetic, not sdk/net, so a shared helper bug cannot hide
+    const v4 = (a: string) => a.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+    const dotted = (n: number) => [24, 16, 8, 0].map((sh) => Math.floor(n / 2 ** sh) % 256).join(".");
+    fc.assert(
+      fc.property(arbitrarySpec(), (spec) => {
+        const plan = resolve(spec);
+        const dev = new Map(plan.devices.map((d) => [d.name, d]));
+        const pod = spec.pools.podCidr;
+        const podBase = v4(pod.cidr.split("/")[0]);
+        const perRack = pod.perRack!;
+        for (const rack of spec.racks) {
+          const leaves = spec.switches.filter((s) => s.role === SwitchRole.leaf && s.rack === rack.name).sort((a, b) => a.id - b.id);
+          const peers = spec.topology === "spineLeaf" ? leaves : spec.switches.filter((s) => s.role === SwitchRole.core).sort((a, b) => a.id - b.id);
+          const net = v4(rack.nodeNetwork.split("/")[0]);
+          peers.forEach((sw, k) => {
+            const iface = dev.get(sw.name)!.interfaces.find((i) => i.segment === `rack-${rack.name}`)!;
+            assert.equal(iface.addresses[0].address, dotted(net + k + 1), `${sw.name} on ${rack.name}`);
+          });
+          for (const node of rack.nodes) {
+            const slot = (rack.id - 1) * perRack + (node.id - 1);
+            const expected = `${dotted(podBase + slot * 2 ** (32 - pod.prefixLength))}/${pod.prefixLength}`;
+            assert.equal(plan.nodes.find((n) => n.name === node.name)!.podCIDR.prefix, expected, `${node.name} PodCIDR`);
+            const asn = dev.get(node.name)!.asn;
+            if (spec.topology === "threeTier") assert.equal(asn, spec.asn.fabric);
+            else if (spec.asn.nodeScheme === "perNode") assert.equal(asn, spec.asn.nodes!.from + slot);
+            else if (spec.asn.nodeScheme === "shared") assert.equal(asn, spec.asn.nodes!.from);
+            else assert.equal(asn, spec.asn.nodes!.from + rack.id - 1);
+          }
+          for (const leaf of leaves) assert.equal(dev.get(leaf.name)!.asn, spec.asn.leaves!.from + rack.id - 1);
+        }
+        const lo = v4(spec.pools.loopbacks.split("/")[0]);
+        const fab = v4(spec.pools.fabricLinks.split("/")[0]);
+        for (const sw of spec.switches) assert.equal(dev.get(sw.name)!.routerId, dotted(lo + sw.id), `${sw.name} loopback`);
+        for (const seg of plan.segments.filter((x) => x.kind === "p2p")) {
+          const [a, b] = seg.members.map((m) => spec.switches.find((s) => s.name === m.device)!);
+          const [low, high] = a.id < b.id ? [a, b] : [b, a];
+          const index = ((high.id - 1) * (high.id - 2)) / 2 + (low.id - 1);
+          assert.equal(seg.prefix, `${dotted(fab + 2 * index)}/31`, seg.name);
+          assert.equal(seg.members.find((m) => m.device === low.name)!.address, dotted(fab + 2 * index), "lower id takes the even address");
+        }
+      }),
+      RUNS,
+    );
+  });
+
   it("pins win over allocation", () => {
     fc.assert(
       fc.property(arbitrarySpec(), (spec) => {
