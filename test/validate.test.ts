@@ -265,6 +265,14 @@ describe("validation rules", () => {
     expectProblem(spec, "secret-ref-format", "bgp.passwordRef", "../etc/passwd");
   });
 
+  it("secret-ref-format: a reference the renderers refuse (leading '_' or '-') is refused here too", () => {
+    for (const ref of ["_bgp", "-bgp"]) {
+      const spec = spineLeaf();
+      spec.bgp!.passwordRef = ref;
+      expectProblem(spec, "secret-ref-format", "bgp.passwordRef", JSON.stringify(ref), "starting with a letter or digit");
+    }
+  });
+
   it("family-mismatch: an IPv6 VIP pool cannot ride IPv4 sessions", () => {
     const spec = spineLeaf();
     spec.pools.vips![0].cidr = "2001:db8:200::/120";

@@ -145,8 +145,8 @@ function checkNamesAndIds(dc: DataCenterSpec, problems: ProblemList): void {
 
 /** Names become host names, interface-free identifiers, file names and Kubernetes names. */
 const NAME_FORMAT = /^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/;
-/** Secret references become file names on hosts. */
-const SECRET_REF_FORMAT = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,62}$/;
+/** Secret references become file names on hosts (the renderers' `checkPasswordRef` accepts the same). */
+const SECRET_REF_FORMAT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 function checkNameFormats(dc: DataCenterSpec, problems: ProblemList): void {
   const check = (path: string, name: string) => {
@@ -161,7 +161,7 @@ function checkNameFormats(dc: DataCenterSpec, problems: ProblemList): void {
   (dc.pools.vips ?? []).forEach((v, i) => check(`pools.vips[${i}].name`, v.name));
   const ref = dc.bgp?.passwordRef;
   if (ref !== undefined && (!SECRET_REF_FORMAT.test(ref) || ref.includes("..")))
-    problems.add("bgp.passwordRef", "secret-ref-format", `secret reference ${JSON.stringify(ref)} must be 1–63 characters of letters, digits, '.', '_' or '-' (it names a file on each host)`);
+    problems.add("bgp.passwordRef", "secret-ref-format", `secret reference ${JSON.stringify(ref)} must be 1–63 characters of letters, digits, '.', '_' or '-', starting with a letter or digit (it names a file on each host)`);
 }
 
 /** Pools: valid prefixes, no overlaps, PodCIDR length 24/25, capacity. Returns false when later rules cannot run. */
