@@ -25,7 +25,9 @@ export const OWNED_ENTRIES = ["clusters", "hosts", "plan.json", "summary.md", "s
 
 /** One file of the output folder, path relative to the folder with `/` separators. */
 export interface OutputFile {
+  /** Path inside the output folder, e.g. `hosts/r1n1/bird.conf`. */
   path: string;
+  /** File contents. */
   text: string;
 }
 

@@ -3,12 +3,19 @@ import { BgpOptionsSpec } from "../spec/types";
 
 /** BGP options with every default filled in. */
 export interface ResolvedBgpOptions {
+  /** Keepalive in seconds. */
   keepalive: number;
+  /** Hold time in seconds. */
   hold: number;
+  /** BFD on node sessions, interval in ms × detect multiplier. */
   bfd: { enabled: boolean; intervalMs: number; multiplier: number };
+  /** Graceful restart on. */
   gracefulRestart: boolean;
+  /** Graceful restart time in seconds. */
   restartTime: number;
+  /** Secret naming the MD5 password of node sessions (absent: no password). */
   passwordRef?: string;
+  /** Extra prefixes a switch accepts from a node beyond its planned ones. */
   maxPrefixSlack: number;
 }
 

@@ -30,8 +30,11 @@ export enum NodeAsnScheme {
 
 /** Role of a switch. */
 export enum SwitchRole {
+  /** threeTier: a core switch; every node peers with two of them. */
   core = "core",
+  /** spineLeaf: a spine, connected to every leaf. */
   spine = "spine",
+  /** spineLeaf: a leaf of one rack, peering with the rack's nodes and every spine. */
   leaf = "leaf",
 }
 
