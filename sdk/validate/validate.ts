@@ -438,7 +438,7 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
   for (const [i, j] of overlappingPairs(podCidrs.map((p) => p.prefix))) {
     problems.add(podCidrs[j].path, "overlap", `${podCidrs[j].path} ${podCidrs[j].prefix} overlaps ${podCidrs[i].path} ${podCidrs[i].prefix}`);
   }
-  // switch addresses on rack networks must not collide with loopbacks
+  // node addresses must not collide with switch loopbacks
   const swAddrs = new Map<string, string>();
   dc.switches.forEach((s, i) => {
     const lb = switchLoopback(dc, s);
