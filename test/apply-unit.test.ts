@@ -224,6 +224,54 @@ describe("apply scripts without daemons", () => {
     assert.equal(reloads(), 2);
   });
 
+  it("FRR with a stub vtysh: an apply killed after the replace is finished by the next run (rolled back), not skipped", () => {
+    const dir = join(tmp, "frr-stub");
+    require("fs").mkdirSync(join(dir, "etc"), { recursive: true });
+    const conf = join(dir, "etc/frr.conf");
+    const w = (f: string, text: string, mode = 0o644) => require("fs").writeFileSync(f, text, { mode });
+    // stub vtysh (no frr-reload.py: the script reloads with `vtysh -f`): accepts every config; a reload
+    // arms the kill when told to, so the next `show bgp neighbors` (the verification) kills the apply;
+    // 198.18.10.11 is Established only while the file is the old config
+    w(
+      join(dir, "vtysh"),
+      [
+        "#!/bin/sh",
+        `D=${JSON.stringify(dir)}`,
+        'case "$*" in',
+        "  *--dryrun*) ;;",
+        '  *"-f "*) if [ -f "$D/kill-after-reload" ]; then rm -f "$D/kill-after-reload"; : > "$D/kill"; fi ;;',
+        '  *"show bgp neighbors"*)',
+        '    if [ -f "$D/kill" ]; then rm -f "$D/kill"; kill -9 "$(cat "$D/pid")"; exit 1; fi',
+        '    if grep -q "^! old" "$D/etc/frr.conf"; then s=Established; else s=Active; fi',
+        '    printf "BGP neighbor is 198.18.10.11, remote AS 65201, local AS 65101, external link\\n  BGP state = %s, up for 00:00:01\\n" "$s" ;;',
+        "esac",
+        "exit 0",
+      ].join("\n") + "\n",
+      0o755,
+    );
+    const old = "! old\nhostname leaf1a\n";
+    const next = "! new: breaks the session\nhostname leaf1a\n";
+    w(conf, old, 0o600);
+    const paths = { configFile: conf, stateDir: join(dir, "state"), secretsDir: join(dir, "secrets"), vtysh: join(dir, "vtysh"), reloadScript: join(dir, "no-frr-reload.py") };
+    const script = renderFrrApplyScript({ ...frr, config: next, plannedNeighbors: ["198.18.10.11"], requiredNeighbors: [], paths, verifyTimeoutSeconds: 2 });
+    require("fs").writeFileSync(join(dir, "apply.sh"), script);
+    const run = () => sh(`echo $$ > ${JSON.stringify(join(dir, "pid"))}; exec sh ${JSON.stringify(join(dir, "apply.sh"))}`, next);
+    // 1st run: killed while it verifies (connection lost, cancelled)
+    w(join(dir, "kill-after-reload"), "");
+    const killed = run();
+    assert.notEqual(killed.code, 0);
+    assert.equal(readFileSync(conf, "utf8"), next, "killed after the replace");
+    assert.equal(readFileSync(`${conf}.dcnet-prev`, "utf8"), old);
+    // 2nd run, same config: not "nothing to do"; the neighbor stays down, so it rolls back to the old file
+    const again = run();
+    assert.doesNotMatch(again.stdout, /nothing to do/);
+    assert.match(again.stdout, /did not finish/);
+    assert.notEqual(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stderr, /restored the previous config/);
+    assert.equal(readFileSync(conf, "utf8"), old, "the config from before the killed apply is back");
+    assert.ok(!existsSync(join(dir, "state/pending")));
+  });
+
   it("FRR in folder mode: main config + overlay assembled in either order, undeclared neighbors left out", () => {
     const cwd = join(tmp, "frr");
     require("fs").mkdirSync(cwd);

@@ -177,7 +177,8 @@ if [ "$(sha_of "$NEWBASE")" != "$EXPECT_SHA256" ]; then
 fi
 chmod 600 "$NEWBASE"
 assemble "$NEWBASE" "$OVERLAY" "$NEW"
-# $PENDING exists while a replaced config is not yet reloaded and verified (it holds HAD_PREV):
+# $PENDING exists while a replaced config is not yet reloaded and verified (HAD_PREV, then the
+# neighbors Established before):
 # an apply stopped there (connection lost, killed) is finished by the next run, not skipped
 if same_file "$NEW" "$CONF"; then
   if [ "$DAEMON" = 1 ] && [ -f "$PENDING" ]; then
@@ -205,8 +206,10 @@ BEFORE=""
 if [ "$DAEMON" = 1 ]; then BEFORE=$(established_neighbors | tr '\n' ' '); fi
 HAD_PREV=0
 if [ "$DAEMON" = 1 ] && [ -f "$PENDING" ]; then
-  # $CONF holds an unverified config: keep $PREV, the last config from before that apply
-  if [ "$(cat "$PENDING")" = 1 ] && [ -f "$PREV" ]; then HAD_PREV=1; fi
+  # $CONF holds an unverified config: keep $PREV, the last config from before that apply, and
+  # the neighbors that were Established before it (they must come back too)
+  if [ "$(sed -n 1p "$PENDING")" = 1 ] && [ -f "$PREV" ]; then HAD_PREV=1; fi
+  BEFORE="$BEFORE $(sed -n 2p "$PENDING")"
   if [ -f "$CONF" ]; then copy_perms "$CONF" "$NEW"; else chmod 600 "$NEW"; fi
 elif [ -f "$CONF" ]; then
   cp -p "$CONF" "$PREV.tmp" && mv -f "$PREV.tmp" "$PREV"
@@ -215,7 +218,7 @@ elif [ -f "$CONF" ]; then
 else
   chmod 600 "$NEW"
 fi
-if [ "$DAEMON" = 1 ]; then printf '%s\n' "$HAD_PREV" > "$PENDING"; fi
+if [ "$DAEMON" = 1 ]; then printf '%s\n%s\n' "$HAD_PREV" "$BEFORE" > "$PENDING"; fi
 mv -f "$NEW" "$CONF"
 if [ "$DAEMON" = 0 ]; then
   mv -f "$NEWBASE" "$BASE"
@@ -369,14 +372,14 @@ fi
 HAD_PREV=0
 if [ "$DAEMON" = 1 ] && [ -f "$PENDING" ]; then
   # $CONF holds a config FRR has not taken: keep $PREV, the last config from before it
-  if [ "$(cat "$PENDING")" = 1 ] && [ -f "$PREV" ]; then HAD_PREV=1; fi
+  if [ "$(sed -n 1p "$PENDING")" = 1 ] && [ -f "$PREV" ]; then HAD_PREV=1; fi
   if [ -f "$CONF" ]; then copy_perms "$CONF" "$NEW"; fi
 elif [ -f "$CONF" ]; then
   cp -p "$CONF" "$PREV.tmp" && mv -f "$PREV.tmp" "$PREV"
   HAD_PREV=1
   copy_perms "$CONF" "$NEW"
 fi
-if [ "$DAEMON" = 1 ]; then printf '%s\n' "$HAD_PREV" > "$PENDING"; fi
+if [ "$DAEMON" = 1 ] && [ ! -f "$PENDING" ]; then printf '%s\n' "$HAD_PREV" > "$PENDING"; fi
 mv -f "$NEW" "$CONF"
 if [ "$DAEMON" = 1 ] && ! frr_reload; then
   err "FRR did not apply the new secrets overlay ($RELOAD_HOW). FRR said:"
