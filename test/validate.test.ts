@@ -351,6 +351,13 @@ describe("validation rules", () => {
     assert.deepEqual(problemsOf(spec, "overlap").map((p) => p.path), ["switches[1].loopback"]);
   });
 
+  it("duplicate: two IPv6 loopbacks with the same low 32 bits would share a BGP router id", () => {
+    const spec = spineLeaf();
+    spec.switches[0].loopback = "2001:db8:1::1";
+    spec.switches[1].loopback = "2001:db8:2::1";
+    expectProblem(spec, "duplicate", "switches[1].loopback", "loopback 2001:db8:2::1 gives router id 0.0.0.1, already the router id of switches[0]");
+  });
+
   it("reports every problem at once", () => {
     const spec: DataCenterSpec = spineLeaf();
     spec.asn.spine = 0;

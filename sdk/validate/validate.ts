@@ -316,12 +316,20 @@ function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
   });
   const loopbacks = dc.switches.map((s) => (prefixProblem(dc.pools.loopbacks) && !s.loopback ? undefined : switchLoopback(dc, s)));
   const seen = new Map<string, number>();
+  const seenIds = new Map<string, number>();
   loopbacks.forEach((lb, i) => {
     if (!lb || addressProblem(lb)) return;
     const rid = routerIdProblem(lb);
     if (rid) problems.add(`switches[${i}].loopback`, "router-id-zero", rid);
     if (seen.has(lb)) problems.add(`switches[${i}].loopback`, "duplicate", `loopback ${lb} is already used by switches[${seen.get(lb)}]`);
-    else seen.set(lb, i);
+    else {
+      seen.set(lb, i);
+      // IPv6 loopbacks give 32-bit router ids from their low bits: distinct loopbacks can collide
+      const id = rid ? undefined : routerId32(lb);
+      if (id !== undefined && seenIds.has(id))
+        problems.add(`switches[${i}].loopback`, "duplicate", `loopback ${lb} gives router id ${id}, already the router id of switches[${seenIds.get(id)}]`);
+      else if (id !== undefined) seenIds.set(id, i);
+    }
     // a pinned loopback must not sit in space the plan gives to something else
     if (dc.switches[i].loopback !== undefined) {
       const taken = [
