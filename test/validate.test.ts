@@ -358,6 +358,19 @@ describe("validation rules", () => {
     expectProblem(spec, "duplicate", "switches[1].loopback", "loopback 2001:db8:2::1 gives router id 0.0.0.1, already the router id of switches[0]");
   });
 
+  it("address-reserved: no 'broadcast' in IPv6 (the top of a /64 was refused through float rounding)", () => {
+    const spec = spineLeaf();
+    spec.racks[0].nodeNetwork = "2001:db8:10::/64";
+    spec.racks[0].nodes.forEach((n, i) => (n.address = `2001:db8:10::${i + 11}`));
+    spec.racks[0].nodes[0].address = "2001:db8:10:0:ffff:ffff:ffff:fc00";
+    spec.racks[0].nodes[1].address = "2001:db8:10::";
+    assert.deepEqual(problemsOf(spec, "address-reserved").map((p) => p.path), ["racks[0].nodes[1].address"]);
+    spec.racks[0].nodeNetwork = "198.18.10.0/24";
+    spec.racks[0].nodes.forEach((n, i) => (n.address = `198.18.10.${i + 11}`));
+    spec.racks[0].nodes[0].address = "198.18.10.255";
+    expectProblem(spec, "address-reserved", "racks[0].nodes[0].address", "198.18.10.255 is the network or broadcast address of 198.18.10.0/24");
+  });
+
   it("reports every problem at once", () => {
     const spec: DataCenterSpec = spineLeaf();
     spec.asn.spine = 0;

@@ -415,7 +415,8 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
       else if (!netProblem) {
         const offset = offsetIn(rack.nodeNetwork, node.address);
         if (offset === undefined) problems.add(`${npath}.address`, "address-outside", `${node.address} is outside racks[${ri}].nodeNetwork ${rack.nodeNetwork}`);
-        else if (offset === 0 || (offset === netSize - 1 && netSize > 2)) problems.add(`${npath}.address`, "address-reserved", `${node.address} is the network or broadcast address of ${rack.nodeNetwork}`);
+        // IPv6 has no broadcast (and its sizes are past Number precision): only IPv4 loses its last address
+        else if (offset === 0 || (familyOf(rack.nodeNetwork) === "ipv4" && offset === netSize - 1 && netSize > 2)) problems.add(`${npath}.address`, "address-reserved", `${node.address} is the network or broadcast address of ${rack.nodeNetwork}`);
         else if (offset <= 2) problems.add(`${npath}.address`, "address-reserved", `${node.address} is reserved for the rack's BGP peer ${peers[offset - 1] ?? "switch"} (hosts 1 and 2 of ${rack.nodeNetwork})`);
         else {
           const rid = routerIdProblem(node.address);
