@@ -310,13 +310,15 @@ describe("validation rules", () => {
   it("bgp-option: timers and limits are whole numbers in protocol ranges", () => {
     const spec = spineLeaf();
     spec.bgp = { ...spec.bgp, keepalive: -1, hold: 2, restartTime: 1.5, maxPrefixSlack: -100, bfd: { enabled: true, intervalMs: 0, multiplier: 1 } };
-    expectProblem(spec, "bgp-option", "bgp.keepalive", "keepalive -1 must be an integer in 0–65535");
-    expectProblem(spec, "bgp-option", "bgp.hold", "hold time (0, or) 2 must be an integer in 3–65535");
+    expectProblem(spec, "bgp-option", "bgp.keepalive", "keepalive -1 must be an integer in 1–65535");
+    expectProblem(spec, "bgp-option", "bgp.hold", "hold time 2 must be an integer in 3–65535");
     expectProblem(spec, "bgp-option", "bgp.restartTime", "graceful restart time 1.5");
     expectProblem(spec, "bgp-option", "bgp.maxPrefixSlack", "maxPrefixSlack -100");
     expectProblem(spec, "bgp-option", "bgp.bfd.intervalMs", "BFD interval (ms) 0 must be an integer in 10–60000");
     expectProblem(spec, "bgp-option", "bgp.bfd.multiplier", "BFD multiplier 1 must be an integer in 2–255");
-    spec.bgp = { keepalive: 0, hold: 0 };
+    spec.bgp = { keepalive: 30 }; // default hold 9: bird -p says "Keepalive time must be at most hold time"
+    expectProblem(spec, "bgp-option", "bgp.keepalive", "keepalive 30 must be at most the hold time 9");
+    spec.bgp = { keepalive: 1, hold: 3, restartTime: 4095, bfd: { intervalMs: 10, multiplier: 255 } };
     assert.deepEqual(problemsOf(spec, "bgp-option"), []);
   });
 

@@ -28,6 +28,7 @@ import {
 } from "../resolve/allocate";
 import { overlappingPairs } from "../net/overlaps";
 import { routerId32 } from "../render/router-id";
+import { withDefaults } from "../resolve/defaults";
 import { asnProblem } from "./asn-rules";
 import { ProblemList, SpecProblem } from "./errors";
 import schema from "../../schema/datacenter.schema.json";
@@ -83,9 +84,13 @@ function checkBgpOptions(dc: DataCenterSpec, problems: ProblemList): void {
     if (value !== undefined && (!Number.isInteger(value) || value < min || value > max))
       problems.add(path, "bgp-option", `${what} ${value} must be an integer in ${min}–${max}`);
   };
-  check("bgp.keepalive", bgp.keepalive, 0, 65535, "keepalive");
-  // RFC 4271 4.2: the hold time is 0 or at least 3 seconds (a 16-bit field)
-  if (bgp.hold !== undefined && bgp.hold !== 0) check("bgp.hold", bgp.hold, 3, 65535, "hold time (0, or)");
+  // BIRD's ranges (bird -p): keepalive 1–65535, hold 3–65535 (RFC 4271 also allows 0, but BIRD
+  // then refuses every keepalive), keepalive at most the hold time
+  check("bgp.keepalive", bgp.keepalive, 1, 65535, "keepalive");
+  check("bgp.hold", bgp.hold, 3, 65535, "hold time");
+  const { keepalive, hold } = withDefaults(bgp);
+  if (Number.isInteger(keepalive) && Number.isInteger(hold) && keepalive > hold)
+    problems.add(bgp.keepalive !== undefined ? "bgp.keepalive" : "bgp.hold", "bgp-option", `keepalive ${keepalive} must be at most the hold time ${hold}`);
   check("bgp.restartTime", bgp.restartTime, 0, 4095, "graceful restart time"); // 12 bits in the capability
   check("bgp.maxPrefixSlack", bgp.maxPrefixSlack, 0, 4294967295, "maxPrefixSlack");
   // FRR bfdd ranges (receive/transmit-interval 10–60000 ms, detect-multiplier 2–255)
