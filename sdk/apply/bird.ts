@@ -19,7 +19,7 @@
  * Secret files are removed by the secrets delete script.
  */
 import { assignments, byteLength, checkDeviceName, checkSecretFileName, PAYLOAD_DECODER, PRELUDE, sha256Hex } from "./shell";
-import { birdPaths, BirdPaths } from "./paths";
+import { birdPaths, BirdPaths, prefixRoot } from "./paths";
 
 /** Options shared by the BIRD scripts. */
 export interface BirdScriptTarget {
@@ -73,8 +73,6 @@ export function birdBaselineConfig(device: string, routerId: string): string {
     "",
   ].join("\n");
 }
-
-const prefixRoot = (root: string | undefined, path: string) => (root ? `${root.replace(/\/+$/, "")}${path}` : path);
 
 function header(what: string, t: BirdScriptTarget, p: BirdPaths): string {
   return [

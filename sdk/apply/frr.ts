@@ -24,7 +24,7 @@
  * Delete: the switch baseline (`frrBaselineConfig`: hostname, no BGP), reloaded.
  */
 import { assignments, byteLength, checkDeviceName, PAYLOAD_DECODER, PRELUDE, sha256Hex } from "./shell";
-import { frrPaths, FrrPaths } from "./paths";
+import { frrPaths, FrrPaths, prefixRoot } from "./paths";
 import { familyOf } from "../net/prefix";
 
 /** Name of the overlay file in the secrets dir. */
@@ -68,8 +68,6 @@ export function frrBaselineConfig(device: string): string {
     "",
   ].join("\n");
 }
-
-const prefixRoot = (root: string | undefined, path: string) => (root ? `${root.replace(/\/+$/, "")}${path}` : path);
 
 function checkAddresses(list: string[], what: string): string {
   for (const a of list) if (!familyOf(a) || a.includes("/")) throw new Error(`${what}: ${JSON.stringify(a)} is not an address`);

@@ -102,3 +102,8 @@ export function frrPaths(over?: Partial<FrrPaths>): FrrPaths {
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== "")) as Partial<T>;
 }
+
+/** A device path under `root` (local-folder mode stands a folder in for the device's root filesystem), or the path itself. */
+export function prefixRoot(root: string | undefined, path: string): string {
+  return root ? `${root.replace(/\/+$/, "")}${path}` : path;
+}
