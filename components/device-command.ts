@@ -103,32 +103,17 @@ export function deviceCommand(s: DeviceCommandSpec): command.remote.Command | co
     deleteBeforeReplace: true,
     ...(s.secret ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
   };
-  if (s.mode === DeliveryMode.localFolder) {
-    return new command.local.Command(
-      s.name,
-      {
-        create: s.create,
-        delete: s.delete,
-        stdin: s.stdin,
-        addPreviousOutputInEnv: false,
-        ...(s.secret ? { logging: "none" } : {}),
-      },
-      opts,
-    );
-  }
+  // the same script semantics in both modes; only the transport differs
+  const args = {
+    create: s.create,
+    delete: s.delete,
+    stdin: s.stdin,
+    addPreviousOutputInEnv: false,
+    ...(s.secret ? { logging: "none" as const } : {}),
+  };
+  if (s.mode === DeliveryMode.localFolder) return new command.local.Command(s.name, args, opts);
   if (!s.target) throw new Error(`${s.name}: ssh mode needs a target`);
-  return new command.remote.Command(
-    s.name,
-    {
-      connection: connectionOf(s.target),
-      create: s.create,
-      delete: s.delete,
-      stdin: s.stdin,
-      addPreviousOutputInEnv: false,
-      ...(s.secret ? { logging: "none" } : {}),
-    },
-    opts,
-  );
+  return new command.remote.Command(s.name, { connection: connectionOf(s.target), ...args }, opts);
 }
 
 /** Resolve a host's SSH target from its args and the defaults. */
