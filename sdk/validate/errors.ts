@@ -16,9 +16,62 @@ export class SpecError extends Error {
   }
 }
 
-/** One line per problem: `path: message [rule]`. */
+/** Longest quoted value in a message; the rest is cut (`…`, with the full length). */
+export const QUOTE_MAX_CHARS = 80;
+
+/**
+ * A user value as it goes into a message: its JSON form (strings quoted, control characters,
+ * quotes and backslashes escaped, so a value can neither split a problem line nor reach the
+ * terminal as an escape sequence), cut to `QUOTE_MAX_CHARS` characters. Non-JSON values
+ * (undefined, bigint, functions) are shown by their `String()` form, quoted the same way.
+ */
+export function quote(value: unknown, max = QUOTE_MAX_CHARS): string {
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint" || value === null || value === undefined) return String(value);
+  if (typeof value === "string") {
+    const cut = value.length > max ? `${JSON.stringify(value.slice(0, max))}… (${value.length} characters)` : JSON.stringify(value);
+    return neutralize(cut);
+  }
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    json = undefined;
+  }
+  if (json === undefined) return quote(String(value), max);
+  return neutralize(json.length > max ? `${json.slice(0, max)}… (${json.length} characters)` : json);
+}
+
+/** Control characters (C0, DEL, C1), line and paragraph separators, bidi overrides. */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** Replace every character that could break a line or drive a terminal by its `\uXXXX` form. */
+export function neutralize(text: string): string {
+  return text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/**
+ * A list for a message, cut after `max` items: `a, b, c and 39,990 more`. Items are shown as
+ * given (quote them first when they are user values).
+ */
+export function listCapped(items: readonly string[], max = 10): string {
+  if (items.length <= max) return items.join(", ");
+  return `${items.slice(0, max).join(", ")} and ${(items.length - max).toLocaleString("en-US")} more`;
+}
+
+/** Longest path or message a problem line shows; longer ones are cut (a last line of defense). */
+const LINE_MAX_CHARS = 2000;
+
+function safeLine(text: string): string {
+  const s = neutralize(String(text));
+  return s.length > LINE_MAX_CHARS ? `${s.slice(0, LINE_MAX_CHARS)}… (${s.length} characters)` : s;
+}
+
+/**
+ * One line per problem: `path: message [rule]`. Control characters in any part are shown
+ * escaped, so a problem is always exactly one line, whatever a rule put into its message.
+ */
 export function formatProblems(problems: SpecProblem[]): string {
-  const lines = problems.map((p) => `  ${p.path}: ${p.message} [${p.rule}]`);
+  const lines = problems.map((p) => `  ${safeLine(p.path)}: ${safeLine(p.message)} [${safeLine(p.rule)}]`);
   return `spec is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}`;
 }
 
