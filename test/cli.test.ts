@@ -161,10 +161,10 @@ describe("dcnet CLI", function () {
     assert.equal(r.status, 1);
     assert.equal(r.stdout, "");
     for (const expected of [
-      /racks\[0\]\.nodes\[1\]\.name: device name n1 is already used by racks\[0\]\.nodes\[0\]\.name \[duplicate\]/,
-      /pools\.fabricLinks: 198\.18\.0\.0\/25 overlaps pools\.loopbacks 198\.18\.0\.0\/24 \[overlap\]/,
+      /racks\[0\]\.nodes\[1\]\.name: device name "n1" is already used by racks\[0\]\.nodes\[0\]\.name \[duplicate\]/,
+      /pools\.fabricLinks: "198\.18\.0\.0\/25" overlaps pools\.loopbacks "198\.18\.0\.0\/24" \[overlap\]/,
       /pools\.podCidr\.prefixLength: .*23.* \[podcidr-length\]/,
-      /switches\[2\]\.rack: unknown rack r9 \[unknown-reference\]/,
+      /switches\[2\]\.rack: unknown rack "r9" \[unknown-reference\]/,
     ])
       assert.match(r.stderr, expected);
     assert.match(r.stderr, /spec is invalid \(\d+ problems\)/);
@@ -174,7 +174,7 @@ describe("dcnet CLI", function () {
 
     const v = dcnet("validate", spec);
     assert.equal(v.status, 1);
-    assert.match(v.stderr, /unknown rack r9/);
+    assert.match(v.stderr, /unknown rack "r9"/);
     noStackTrace(v.stderr);
   });
 

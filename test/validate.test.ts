@@ -51,13 +51,13 @@ describe("validation rules", () => {
   it("overlap: pools and node networks must not overlap", () => {
     const spec = spineLeaf();
     spec.pools.vips![0].cidr = "198.19.3.0/29";
-    expectProblem(spec, "overlap", "pools.vips[0].cidr", "198.19.3.0/29 overlaps pools.podCidr.cidr 198.19.0.0/16");
+    expectProblem(spec, "overlap", "pools.vips[0].cidr", '"198.19.3.0/29" overlaps pools.podCidr.cidr "198.19.0.0/16"');
   });
 
   it("overlap: a pinned PodCIDR must not overlap another node's", () => {
     const spec = spineLeaf();
     spec.racks[2].nodes[1].podCIDR = "198.19.0.0/24"; // allocated to racks[0].nodes[0]
-    expectProblem(spec, "overlap", "racks[2].nodes[1].podCIDR", "racks[2].nodes[1].podCIDR 198.19.0.0/24 overlaps racks[0].nodes[0].podCIDR 198.19.0.0/24");
+    expectProblem(spec, "overlap", "racks[2].nodes[1].podCIDR", 'racks[2].nodes[1].podCIDR "198.19.0.0/24" overlaps racks[0].nodes[0].podCIDR "198.19.0.0/24"');
   });
 
   it("podcidr-outside-pool: pins must lie in the pool", () => {
@@ -179,15 +179,15 @@ describe("validation rules", () => {
     spec.racks[1].nodes[0].name = "r1n1";
     spec.racks[2].nodes[0].address = "198.18.12.12";
     spec.switches[3].id = 3;
-    expectProblem(spec, "duplicate", "racks[1].nodes[0].name", "device name r1n1 is already used by racks[0].nodes[0].name");
-    expectProblem(spec, "duplicate", "racks[2].nodes[1].address", "198.18.12.12 is already used by racks[2].nodes[0].address");
+    expectProblem(spec, "duplicate", "racks[1].nodes[0].name", 'device name "r1n1" is already used by racks[0].nodes[0].name');
+    expectProblem(spec, "duplicate", "racks[2].nodes[1].address", '"198.18.12.12" is already used by racks[2].nodes[0].address');
     expectProblem(spec, "duplicate", "switches[3].id", "switch id 3");
   });
 
   it("two-peers: a rack whose nodes would not have two BGP peers", () => {
     const spec = spineLeaf();
     spec.switches = spec.switches.filter((s) => s.name !== "leaf2b");
-    expectProblem(spec, "two-peers", "racks[1]", "1 BGP peer(s) (leaf2a)", "exactly two");
+    expectProblem(spec, "two-peers", "racks[1]", '1 BGP peer(s) ("leaf2a")', "exactly two");
   });
 
   it("unknown-reference: racks, switches, clusters and nodes", () => {
@@ -196,16 +196,16 @@ describe("validation rules", () => {
     spec.racks[1].peers = ["leaf2a", "leafX"];
     spec.clusters![0].nodes.push("ghost");
     spec.pools.vips![0].cluster = "nowhere";
-    expectProblem(spec, "unknown-reference", "switches[2].rack", "unknown rack r9");
-    expectProblem(spec, "unknown-reference", "racks[1].peers", "unknown switch leafX");
-    expectProblem(spec, "unknown-reference", `clusters[0].nodes[${spec.clusters![0].nodes.length - 1}]`, "unknown node ghost");
-    expectProblem(spec, "unknown-reference", "pools.vips[0].cluster", "unknown cluster nowhere");
+    expectProblem(spec, "unknown-reference", "switches[2].rack", 'unknown rack "r9"');
+    expectProblem(spec, "unknown-reference", "racks[1].peers", 'unknown switch "leafX"');
+    expectProblem(spec, "unknown-reference", `clusters[0].nodes[${spec.clusters![0].nodes.length - 1}]`, 'unknown node "ghost"');
+    expectProblem(spec, "unknown-reference", "pools.vips[0].cluster", 'unknown cluster "nowhere"');
   });
 
   it("peer-role: spineLeaf nodes peer with their own rack's leaves", () => {
     const spec = spineLeaf();
     spec.racks[0].peers = ["leaf1a", "leaf2a"];
-    expectProblem(spec, "peer-role", "racks[0].peers", "leaf2a is not a leaf of rack r1");
+    expectProblem(spec, "peer-role", "racks[0].peers", '"leaf2a" is not a leaf of rack "r1"');
   });
 
   it("cluster-id-range and duplicate cluster ids", () => {
@@ -228,22 +228,22 @@ describe("validation rules", () => {
   it("ecmp-limit: more announcing nodes for a VIP than the switch's ECMP limit", () => {
     const spec = spineLeaf();
     spec.switches.find((s) => s.name === "leaf1a")!.maxPaths = 1;
-    expectProblem(spec, "ecmp-limit", "pools.vips[0]", "announced by 2 nodes (r1n1, r1n2) to leaf1a", "maxPaths) is 1");
+    expectProblem(spec, "ecmp-limit", "pools.vips[0]", 'announced by 2 nodes ("r1n1", "r1n2") to "leaf1a"', "maxPaths) is 1");
     assert.throws(() => resolve(spec), (e: unknown) => e instanceof SpecError && e.problems.some((p) => p.rule === "ecmp-limit"));
   });
 
   it("vip-announcer-role: only l4lb nodes announce VIPs", () => {
     const spec = spineLeaf();
     spec.pools.vips![0].announcers = ["r1n1", "r3n3"];
-    expectProblem(spec, "vip-announcer-role", "pools.vips[0].announcers[1]", "r3n3 is not an l4lb node");
+    expectProblem(spec, "vip-announcer-role", "pools.vips[0].announcers[1]", '"r3n3" is not an l4lb node');
   });
 
   it("address-outside and address-reserved: node addresses on the rack network", () => {
     const spec = spineLeaf();
     spec.racks[0].nodes[0].address = "198.18.11.50";
     spec.racks[0].nodes[1].address = "198.18.10.2";
-    expectProblem(spec, "address-outside", "racks[0].nodes[0].address", "outside racks[0].nodeNetwork 198.18.10.0/24");
-    expectProblem(spec, "address-reserved", "racks[0].nodes[1].address", "reserved for the rack's BGP peer leaf1b");
+    expectProblem(spec, "address-outside", "racks[0].nodes[0].address", 'outside racks[0].nodeNetwork "198.18.10.0/24"');
+    expectProblem(spec, "address-reserved", "racks[0].nodes[1].address", `reserved for the rack's BGP peer "leaf1b"`);
   });
 
   it("role-topology: core switches do not exist in spine–leaf", () => {
@@ -284,7 +284,7 @@ describe("validation rules", () => {
     spec.pools.vips = [];
     spec.racks[0].nodeNetwork = "2001:db8:10::/64";
     spec.racks[0].nodes.forEach((n, i) => (n.address = `2001:db8:10::${i + 11}`));
-    expectProblem(spec, "family-mismatch", "racks[0].nodeNetwork", "rack r1 peer over 2001:db8:10::/64", "ipv4 PodCIDRs from pools.podCidr.cidr 198.19.0.0/16");
+    expectProblem(spec, "family-mismatch", "racks[0].nodeNetwork", 'rack "r1" peer over "2001:db8:10::/64"', 'ipv4 PodCIDRs from pools.podCidr.cidr "198.19.0.0/16"');
     assert.equal(problemsOf(spec, "family-mismatch").length, 1);
   });
 
@@ -302,7 +302,7 @@ describe("validation rules", () => {
     const spec = spineLeaf();
     delete spec.switches[2].rack;
     spec.switches[2].asn = 65101;
-    expectProblem(spec, "required", "switches[2].rack", "leaf leaf1a needs a rack");
+    expectProblem(spec, "required", "switches[2].rack", 'leaf "leaf1a" needs a rack');
     assert.deepEqual(problemsOf(spec, "asn-scheme"), []);
     assert.ok(validate(spec).every((p) => !p.message.includes("NaN")));
   });
@@ -325,13 +325,13 @@ describe("validation rules", () => {
   it("duplicate: a VIP pool names an announcer once", () => {
     const spec = spineLeaf();
     spec.pools.vips![0].announcers = ["r1n1", "r1n2", "r1n1"];
-    expectProblem(spec, "duplicate", "pools.vips[0].announcers[2]", "announcer r1n1 is already used by pools.vips[0].announcers[0]");
+    expectProblem(spec, "duplicate", "pools.vips[0].announcers[2]", 'announcer "r1n1" is already used by pools.vips[0].announcers[0]');
   });
 
   it("pool-exhausted: threeTier core–core links need a /31 too (resolve() crashed)", () => {
     const spec = threeTier();
     spec.pools.fabricLinks = "198.18.1.0/32";
-    expectProblem(spec, "pool-exhausted", "switches[0].id", "fabric link pool 198.18.1.0/32 has no /31 for core1–core2");
+    expectProblem(spec, "pool-exhausted", "switches[0].id", 'fabric link pool "198.18.1.0/32" has no /31 for "core1"–"core2"');
     assert.throws(() => resolve(spec), (e: unknown) => e instanceof SpecError);
   });
 
@@ -339,7 +339,7 @@ describe("validation rules", () => {
     const spec = spineLeaf();
     spec.racks.push({ name: "r4", id: 4, nodeNetwork: "198.18.13.0/31", nodes: [] });
     spec.switches.push({ name: "leaf4a", role: SwitchRole.leaf, id: 9, rack: "r4" }, { name: "leaf4b", role: SwitchRole.leaf, id: 10, rack: "r4" });
-    expectProblem(spec, "rack-network-size", "racks[3].nodeNetwork", "198.18.13.0/31 has no host 2 for the rack's BGP peer leaf4b");
+    expectProblem(spec, "rack-network-size", "racks[3].nodeNetwork", `"198.18.13.0/31" has no host 2 for the rack's BGP peer "leaf4b"`);
     assert.equal(problemsOf(spec, "rack-network-size").length, 1);
   });
 
@@ -347,8 +347,8 @@ describe("validation rules", () => {
     const spec = spineLeaf();
     spec.switches[0].loopback = "198.18.11.1"; // leaf2a's address on rack r2
     spec.switches[1].loopback = "198.18.200.3"; // a VIP
-    expectProblem(spec, "overlap", "switches[0].loopback", "loopback 198.18.11.1 lies in racks[1].nodeNetwork 198.18.11.0/24");
-    expectProblem(spec, "overlap", "switches[1].loopback", "loopback 198.18.200.3 lies in pools.vips[0].cidr 198.18.200.0/29");
+    expectProblem(spec, "overlap", "switches[0].loopback", 'loopback "198.18.11.1" lies in racks[1].nodeNetwork "198.18.11.0/24"');
+    expectProblem(spec, "overlap", "switches[1].loopback", 'loopback "198.18.200.3" lies in pools.vips[0].cidr "198.18.200.0/29"');
     spec.switches[0].loopback = "198.18.0.200"; // in the loopback pool: fine
     assert.deepEqual(problemsOf(spec, "overlap").map((p) => p.path), ["switches[1].loopback"]);
   });
@@ -357,7 +357,7 @@ describe("validation rules", () => {
     const spec = spineLeaf();
     spec.switches[0].loopback = "2001:db8:1::1";
     spec.switches[1].loopback = "2001:db8:2::1";
-    expectProblem(spec, "duplicate", "switches[1].loopback", "loopback 2001:db8:2::1 gives router id 0.0.0.1, already the router id of switches[0]");
+    expectProblem(spec, "duplicate", "switches[1].loopback", 'loopback "2001:db8:2::1" gives router id 0.0.0.1, already the router id of switches[0]');
   });
 
   it("address-reserved: no 'broadcast' in IPv6 (the top of a /64 was refused through float rounding)", () => {
@@ -370,7 +370,7 @@ describe("validation rules", () => {
     spec.racks[0].nodeNetwork = "198.18.10.0/24";
     spec.racks[0].nodes.forEach((n, i) => (n.address = `198.18.10.${i + 11}`));
     spec.racks[0].nodes[0].address = "198.18.10.255";
-    expectProblem(spec, "address-reserved", "racks[0].nodes[0].address", "198.18.10.255 is the network or broadcast address of 198.18.10.0/24");
+    expectProblem(spec, "address-reserved", "racks[0].nodes[0].address", '"198.18.10.255" is the network or broadcast address of "198.18.10.0/24"');
   });
 
   it("reports every problem at once", () => {

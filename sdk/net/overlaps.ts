@@ -41,3 +41,54 @@ export function overlappingPairs(prefixes: string[]): [number, number][] {
   }
   return pairs.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
 }
+
+/** For a prefix that overlaps an earlier one: the first (lowest index) of them, and how many others overlap it. */
+export interface EarlierOverlap {
+  /** Index of the prefix. */
+  index: number;
+  /** Lowest index of an earlier prefix overlapping it. */
+  first: number;
+  /** How many other prefixes (earlier or later) overlap it, besides `first`. */
+  others: number;
+}
+
+/**
+ * Every prefix that overlaps an earlier one, with the first such prefix: one entry per prefix,
+ * so the answer stays linear even when thousands of prefixes are identical (which would give
+ * millions of pairs). Identical prefixes are grouped first; distinct CIDRs nest at most 129 deep,
+ * so the pairs between groups are O(129 n). Ordered by index. Prefixes must be valid.
+ */
+export function earlierOverlaps(prefixes: string[]): EarlierOverlap[] {
+  const groupByKey = new Map<string, number>();
+  const groups: number[][] = []; // member indices, ascending
+  const groupOf: number[] = [];
+  prefixes.forEach((p, i) => {
+    const { first, last } = prefixBounds(p);
+    const key = `${familyOf(p)} ${first} ${last}`;
+    let g = groupByKey.get(key);
+    if (g === undefined) {
+      g = groups.length;
+      groupByKey.set(key, g);
+      groups.push([]);
+    }
+    groups[g].push(i);
+    groupOf.push(g);
+  });
+  // per group: the lowest first member of the groups overlapping it, and their total size
+  const relatedFirst = groups.map(() => Infinity);
+  const relatedSize = groups.map(() => 0);
+  for (const [a, b] of overlappingPairs(groups.map((g) => prefixes[g[0]]))) {
+    relatedFirst[a] = Math.min(relatedFirst[a], groups[b][0]);
+    relatedFirst[b] = Math.min(relatedFirst[b], groups[a][0]);
+    relatedSize[a] += groups[b].length;
+    relatedSize[b] += groups[a].length;
+  }
+  const out: EarlierOverlap[] = [];
+  prefixes.forEach((_, j) => {
+    const g = groupOf[j];
+    const own = groups[g][0];
+    const first = own < j ? Math.min(own, relatedFirst[g]) : relatedFirst[g];
+    if (first < j) out.push({ index: j, first, others: groups[g].length - 1 + relatedSize[g] - 1 });
+  });
+  return out;
+}

@@ -24,11 +24,26 @@ function memo<T>(fn: (text: string) => T, limit = 200_000): (text: string) => T 
   };
 }
 
+/**
+ * The characters an address may hold, checked before ip-num sees it: ip-num accepts an IPv6
+ * zone id (`fe80::1%eth0`) as an address and crashes on one in a prefix, and a zone id (or any
+ * other suffix) would be copied as it is into bird.conf and frr.conf.
+ */
+const IPV4_TEXT = /^\d{1,3}(\.\d{1,3}){3}$/;
+const IPV6_TEXT = /^[0-9A-Fa-f:.]{2,45}$/;
+/** A prefix length: decimal, no sign, no leading zero. */
+const LENGTH_TEXT = /^(0|[1-9]\d{0,2})$/;
+
 /** Family of an address or prefix string, or undefined if it is neither. */
 export const familyOf: (text: string) => Family | undefined = memo((text) => {
+  if (typeof text !== "string") return undefined;
   const addr = text.split("/")[0];
-  if (Validator.isValidIPv4String(addr)[0]) return "ipv4";
-  if (Validator.isValidIPv6String(addr)[0]) return "ipv6";
+  try {
+    if (IPV4_TEXT.test(addr) && Validator.isValidIPv4String(addr)[0]) return "ipv4";
+    if (IPV6_TEXT.test(addr) && addr.includes(":") && Validator.isValidIPv6String(addr)[0]) return "ipv6";
+  } catch {
+    // ip-num throws on some malformed input instead of answering false
+  }
   return undefined;
 });
 
@@ -40,16 +55,23 @@ export function prefixProblem(text: string): string | undefined {
 
 const prefixProblemOf = memo((text: string): string | undefined => {
   const family = familyOf(text);
-  if (!family) return "is not a valid IPv4 or IPv6 prefix";
-  const [ok, messages] =
-    family === "ipv4" ? Validator.isValidIPv4CidrRange(text) : Validator.isValidIPv6CidrRange(text);
-  if (!ok) return messages.join("; ").includes("start of the range") ? "has host bits set" : "is not a valid prefix";
+  if (!family) return text.includes("%") ? "is not a valid IPv4 or IPv6 prefix (no zone id)" : "is not a valid IPv4 or IPv6 prefix";
+  const parts = text.split("/");
+  if (parts.length !== 2 || !LENGTH_TEXT.test(parts[1])) return "is not a valid prefix";
+  try {
+    const [ok, messages] =
+      family === "ipv4" ? Validator.isValidIPv4CidrRange(text) : Validator.isValidIPv6CidrRange(text);
+    if (!ok) return messages.join("; ").includes("start of the range") ? "has host bits set" : "is not a valid prefix";
+  } catch {
+    return "is not a valid prefix";
+  }
   return undefined;
 });
 
 /** Why `text` is not a plain address, or undefined if it is one. */
 export function addressProblem(text: string): string | undefined {
   if (typeof text !== "string" || text.includes("/")) return "is not a plain address";
+  if (text.includes("%")) return "is not a plain address (no zone id: a node or switch address is global)";
   return familyOf(text) ? undefined : "is not a valid IPv4 or IPv6 address";
 }
 

@@ -99,3 +99,21 @@ export function rackPeers(spec: DataCenterSpec, rack: RackSpec): string[] {
       : spec.switches.filter((s) => s.role === "core");
   return [...candidates].sort((a, b) => a.id - b.id).map((s) => s.name);
 }
+
+/**
+ * `rackPeers` for many racks: the switches are indexed once (rackPeers itself scans every switch,
+ * which is quadratic over thousands of racks). Same answers as `rackPeers(spec, rack)`.
+ */
+export function rackPeersIndex(spec: DataCenterSpec): (rack: RackSpec) => string[] {
+  const byId = (a: SwitchSpec, b: SwitchSpec) => a.id - b.id;
+  const cores = spec.switches.filter((s) => s.role === "core").sort(byId).map((s) => s.name);
+  const leaves = new Map<string, SwitchSpec[]>();
+  for (const s of spec.switches) {
+    if (s.role !== "leaf" || s.rack === undefined) continue;
+    const list = leaves.get(s.rack);
+    if (list) list.push(s);
+    else leaves.set(s.rack, [s]);
+  }
+  const leafNames = new Map([...leaves].map(([rack, list]) => [rack, [...list].sort(byId).map((s) => s.name)]));
+  return (rack) => (rack.peers ? [...rack.peers] : spec.topology === "spineLeaf" ? [...(leafNames.get(rack.name) ?? [])] : [...cores]);
+}

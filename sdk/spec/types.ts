@@ -206,7 +206,12 @@ export interface ClusterSpec {
 
 /** A whole data center: the root of the spec. */
 export interface DataCenterSpec {
-  /** Data center name. */
+  /**
+   * Data center name: 1–63 lower-case letters, digits, '-' or '.', starting and ending with a
+   * letter or digit (it is copied into every rendered file).
+   * @pattern ^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$
+   * @maxLength 63
+   */
   name: string;
   /** threeTier or spineLeaf. */
   topology: Topology;

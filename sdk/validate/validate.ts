@@ -23,14 +23,14 @@ import {
   nodeScheme,
   perRack,
   rackPeerAddress,
-  rackPeers,
+  rackPeersIndex,
   switchLoopback,
 } from "../resolve/allocate";
-import { overlappingPairs } from "../net/overlaps";
+import { earlierOverlaps } from "../net/overlaps";
 import { routerId32 } from "../render/router-id";
 import { withDefaults } from "../resolve/defaults";
 import { asnProblem } from "./asn-rules";
-import { ProblemList, SpecProblem } from "./errors";
+import { ProblemList, SpecProblem, listCapped, quote } from "./errors";
 import schema from "../../schema/datacenter.schema.json";
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -43,12 +43,15 @@ export function validateShape(spec: unknown): SpecProblem[] {
     const path = e.instancePath
       .split("/")
       .slice(1)
-      .map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg}`))
+      .map((raw) => {
+        const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~"); // JSON Pointer escapes
+        return /^\d+$/.test(seg) ? `[${seg}]` : /^[A-Za-z_$][\w$-]*$/.test(seg) ? `.${seg}` : `[${quote(seg)}]`;
+      })
       .join("")
       .replace(/^\./, "");
     const extra =
       e.keyword === "additionalProperties"
-        ? ` (${(e.params as { additionalProperty: string }).additionalProperty})`
+        ? ` (${quote((e.params as { additionalProperty: string }).additionalProperty)})`
         : e.keyword === "enum"
           ? ` (${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(", ")})`
           : "";
@@ -98,13 +101,24 @@ function checkBgpOptions(dc: DataCenterSpec, problems: ProblemList): void {
   check("bgp.bfd.multiplier", bgp.bfd?.multiplier, 2, 255, "BFD multiplier");
 }
 
+/**
+ * One overlap problem per prefix that overlaps an earlier one, naming the first of them (and how
+ * many more overlap it): linear in the number of prefixes, however many of them are identical.
+ */
+function reportOverlaps<T extends { path: string; prefix: string }>(items: T[], problems: ProblemList, message: (earlier: T, item: T) => string): void {
+  for (const o of earlierOverlaps(items.map((x) => x.prefix))) {
+    const more = o.others > 0 ? ` (and ${o.others.toLocaleString("en-US")} more)` : "";
+    problems.add(items[o.index].path, "overlap", message(items[o.first], items[o.index]) + more);
+  }
+}
+
 function duplicates<T>(items: T[], key: (t: T) => string | number | undefined, path: (i: number) => string, what: string, problems: ProblemList): void {
   const seen = new Map<string | number, number>();
   items.forEach((item, i) => {
     const k = key(item);
     if (k === undefined) return;
     const prev = seen.get(k);
-    if (prev !== undefined) problems.add(path(i), "duplicate", `${what} ${k} is already used by ${path(prev)}`);
+    if (prev !== undefined) problems.add(path(i), "duplicate", `${what} ${quote(k)} is already used by ${path(prev)}`);
     else seen.set(k, i);
   });
 }
@@ -156,8 +170,9 @@ const SECRET_REF_FORMAT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 function checkNameFormats(dc: DataCenterSpec, problems: ProblemList): void {
   const check = (path: string, name: string) => {
     if (!NAME_FORMAT.test(name))
-      problems.add(path, "name-format", `name ${JSON.stringify(name)} must be 1–63 lower-case letters, digits, '-' or '.', starting and ending with a letter or digit`);
+      problems.add(path, "name-format", `name ${quote(name)} must be 1–63 lower-case letters, digits, '-' or '.', starting and ending with a letter or digit`);
   };
+  check("name", dc.name); // copied into every rendered file (comments, summary.md, topology.svg)
   dc.switches.forEach((s, i) => check(`switches[${i}].name`, s.name));
   dc.racks.forEach((r, i) => {
     check(`racks[${i}].name`, r.name);
@@ -166,7 +181,7 @@ function checkNameFormats(dc: DataCenterSpec, problems: ProblemList): void {
   (dc.pools.vips ?? []).forEach((v, i) => check(`pools.vips[${i}].name`, v.name));
   const ref = dc.bgp?.passwordRef;
   if (ref !== undefined && (!SECRET_REF_FORMAT.test(ref) || ref.includes("..")))
-    problems.add("bgp.passwordRef", "secret-ref-format", `secret reference ${JSON.stringify(ref)} must be 1–63 characters of letters, digits, '.', '_' or '-', starting with a letter or digit (it names a file on each host)`);
+    problems.add("bgp.passwordRef", "secret-ref-format", `secret reference ${quote(ref)} must be 1–63 characters of letters, digits, '.', '_' or '-', starting with a letter or digit (it names a file on each host)`);
 }
 
 /** Pools: valid prefixes, no overlaps, PodCIDR length 24/25, capacity. Returns false when later rules cannot run. */
@@ -183,14 +198,12 @@ function checkPools(dc: DataCenterSpec, problems: ProblemList): boolean {
   for (const n of named) {
     const why = prefixProblem(n.prefix);
     if (why) {
-      problems.add(n.path, "prefix-invalid", `${n.prefix} ${why}`);
+      problems.add(n.path, "prefix-invalid", `${quote(n.prefix)} ${why}`);
       ok = false;
     } else valid.push(n);
   }
   // sort-and-sweep: the same pairs, in the same order, as comparing every pair
-  for (const [i, j] of overlappingPairs(valid.map((v) => v.prefix))) {
-    problems.add(valid[j].path, "overlap", `${valid[j].prefix} overlaps ${valid[i].path} ${valid[i].prefix}`);
-  }
+  reportOverlaps(valid, problems, (a, b) => `${quote(b.prefix)} overlaps ${a.path} ${quote(a.prefix)}`);
   const pod = dc.pools.podCidr;
   if (pod.prefixLength !== 24 && pod.prefixLength !== 25) {
     problems.add("pools.podCidr.prefixLength", "podcidr-length", `PodCIDR prefix length ${pod.prefixLength} must be 24 or 25`);
@@ -203,7 +216,7 @@ function checkPools(dc: DataCenterSpec, problems: ProblemList): boolean {
   if (ok) {
     const capacity = subnetCapacity(pod.cidr, pod.prefixLength);
     if (capacity === 0n) {
-      problems.add("pools.podCidr.cidr", "pool-too-small", `${pod.cidr} is smaller than one /${pod.prefixLength}`);
+      problems.add("pools.podCidr.cidr", "pool-too-small", `${quote(pod.cidr)} is smaller than one /${pod.prefixLength}`);
       ok = false;
     } else {
       const racksFit = capacity / BigInt(perRack(dc));
@@ -212,7 +225,7 @@ function checkPools(dc: DataCenterSpec, problems: ProblemList): boolean {
           problems.add(
             `racks[${i}].id`,
             "pool-exhausted",
-            `PodCIDR pool ${pod.cidr} is exhausted: it holds ${capacity} /${pod.prefixLength} PodCIDRs = ${racksFit} racks of ${perRack(dc)} nodes (${racksFit * BigInt(perRack(dc))} nodes); rack id ${rack.id} needs a larger pool or a smaller pools.podCidr.perRack`,
+            `PodCIDR pool ${quote(pod.cidr)} is exhausted: it holds ${capacity} /${pod.prefixLength} PodCIDRs = ${racksFit} racks of ${perRack(dc)} nodes (${racksFit * BigInt(perRack(dc))} nodes); rack id ${rack.id} needs a larger pool or a smaller pools.podCidr.perRack`,
           );
         }
       });
@@ -220,7 +233,7 @@ function checkPools(dc: DataCenterSpec, problems: ProblemList): boolean {
   }
   for (const [i, v] of (dc.pools.vips ?? []).entries()) {
     if (!prefixProblem(v.cidr) && sizeOf(v.cidr) > 256n)
-      problems.add(`pools.vips[${i}].cidr`, "vip-pool-size", `VIP pool ${v.cidr} holds ${sizeOf(v.cidr)} addresses; at most 256 (a /24) are announced as host routes`);
+      problems.add(`pools.vips[${i}].cidr`, "vip-pool-size", `VIP pool ${quote(v.cidr)} holds ${sizeOf(v.cidr)} addresses; at most 256 (a /24) are announced as host routes`);
   }
   return ok;
 }
@@ -263,7 +276,9 @@ function checkAsns(dc: DataCenterSpec, problems: ProblemList): void {
   const use = (asn: number | undefined, path: string, group: string) => {
     if (asn === undefined) return;
     check(path, asn);
-    owners.set(asn, [...(owners.get(asn) ?? []), { path, group }]);
+    const list = owners.get(asn);
+    if (list) list.push({ path, group }); // push, not a copy per node: a shared node ASN has 100k owners
+    else owners.set(asn, [{ path, group }]);
   };
   if (dc.asn.spine !== undefined) owners.set(dc.asn.spine, [{ path: "asn.spine", group: "spine" }]);
   dc.racks.forEach((rack, i) => {
@@ -277,17 +292,19 @@ function checkAsns(dc: DataCenterSpec, problems: ProblemList): void {
     const node = n.rack.nodes[n.nodeIndex];
     const asn = nodeAsn(dc, n.rack, node);
     if (asn !== undefined && dc.asn.nodes && node.asn === undefined && asn > dc.asn.nodes.to)
-      problems.add(`${n.path}.id`, "asn-exhausted", `node ASN range ${dc.asn.nodes.from}–${dc.asn.nodes.to} has no ASN for ${node.name}`);
+      problems.add(`${n.path}.id`, "asn-exhausted", `node ASN range ${dc.asn.nodes.from}–${dc.asn.nodes.to} has no ASN for ${quote(node.name)}`);
     const group = scheme === NodeAsnScheme.perNode ? `node:${node.name}` : scheme === NodeAsnScheme.perRack ? `noderack:${n.rack.name}` : "nodes";
     use(asn, node.asn !== undefined ? `${n.path}.asn` : `${n.path} (node ASN)`, group);
   });
+  const rackByName = new Map<string, RackSpec>();
+  for (const r of dc.racks) if (!rackByName.has(r.name)) rackByName.set(r.name, r);
   dc.switches.forEach((s, i) => {
     if (s.asn === undefined) return;
-    const rack = dc.racks.find((r) => r.name === s.rack);
+    const rack = s.rack === undefined ? undefined : rackByName.get(s.rack);
     if (s.role !== SwitchRole.spine && !rack) return; // a leaf without a known rack is reported by checkSwitches
     const expected = s.role === SwitchRole.spine ? dc.asn.spine : leafAsn(dc, rack!);
     if (s.asn !== expected)
-      problems.add(`switches[${i}].asn`, "asn-scheme", `switch ASN ${s.asn} breaks the spineLeaf scheme: ${s.role} ${s.name} must use ${expected}`);
+      problems.add(`switches[${i}].asn`, "asn-scheme", `switch ASN ${s.asn} breaks the spineLeaf scheme: ${s.role} ${quote(s.name)} must use ${expected}`);
   });
   for (const [asn, list] of owners) {
     const groups = [...new Set(list.map((o) => o.group))];
@@ -308,43 +325,44 @@ function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
       problems.add(`switches[${i}].role`, "role-topology", `role ${s.role} does not exist in a threeTier data center (use core)`);
     if (dc.topology === "spineLeaf" && s.role === SwitchRole.core)
       problems.add(`switches[${i}].role`, "role-topology", `role core does not exist in a spineLeaf data center (use spine or leaf)`);
-    if (s.role === SwitchRole.leaf && s.rack === undefined) problems.add(`switches[${i}].rack`, "required", `leaf ${s.name} needs a rack`);
-    if (s.rack !== undefined && !rackNames.has(s.rack)) problems.add(`switches[${i}].rack`, "unknown-reference", `unknown rack ${s.rack}`);
+    if (s.role === SwitchRole.leaf && s.rack === undefined) problems.add(`switches[${i}].rack`, "required", `leaf ${quote(s.name)} needs a rack`);
+    if (s.rack !== undefined && !rackNames.has(s.rack)) problems.add(`switches[${i}].rack`, "unknown-reference", `unknown rack ${quote(s.rack)}`);
     if (s.maxPaths !== undefined && (!Number.isInteger(s.maxPaths) || s.maxPaths < 1 || s.maxPaths > 256))
       problems.add(`switches[${i}].maxPaths`, "max-paths", `maxPaths ${s.maxPaths} must be 1–256`);
     if (s.loopback !== undefined) {
       const why = addressProblem(s.loopback);
-      if (why) problems.add(`switches[${i}].loopback`, "address-invalid", `${s.loopback} ${why}`);
+      if (why) problems.add(`switches[${i}].loopback`, "address-invalid", `${quote(s.loopback)} ${why}`);
     } else if (!prefixProblem(dc.pools.loopbacks) && Number.isInteger(s.id) && switchLoopback(dc, s) === undefined) {
-      problems.add(`switches[${i}].id`, "pool-exhausted", `loopback pool ${dc.pools.loopbacks} has no host ${s.id} for ${s.name}`);
+      problems.add(`switches[${i}].id`, "pool-exhausted", `loopback pool ${quote(dc.pools.loopbacks)} has no host ${s.id} for ${quote(s.name)}`);
     }
   });
   const loopbacks = dc.switches.map((s) => (prefixProblem(dc.pools.loopbacks) && !s.loopback ? undefined : switchLoopback(dc, s)));
   const seen = new Map<string, number>();
   const seenIds = new Map<string, number>();
+  // space the plan gives to something else, for pinned loopbacks (built once, not per switch)
+  const taken = [
+    { path: "pools.podCidr.cidr", prefix: dc.pools.podCidr.cidr },
+    { path: "pools.fabricLinks", prefix: dc.pools.fabricLinks },
+    ...(dc.pools.vips ?? []).map((v, k) => ({ path: `pools.vips[${k}].cidr`, prefix: v.cidr })),
+    ...dc.racks.map((r, k) => ({ path: `racks[${k}].nodeNetwork`, prefix: r.nodeNetwork })),
+  ].filter((t) => !prefixProblem(t.prefix));
   loopbacks.forEach((lb, i) => {
     if (!lb || addressProblem(lb)) return;
     const rid = routerIdProblem(lb);
     if (rid) problems.add(`switches[${i}].loopback`, "router-id-zero", rid);
-    if (seen.has(lb)) problems.add(`switches[${i}].loopback`, "duplicate", `loopback ${lb} is already used by switches[${seen.get(lb)}]`);
+    if (seen.has(lb)) problems.add(`switches[${i}].loopback`, "duplicate", `loopback ${quote(lb)} is already used by switches[${seen.get(lb)}]`);
     else {
       seen.set(lb, i);
       // IPv6 loopbacks give 32-bit router ids from their low bits: distinct loopbacks can collide
       const id = rid ? undefined : routerId32(lb);
       if (id !== undefined && seenIds.has(id))
-        problems.add(`switches[${i}].loopback`, "duplicate", `loopback ${lb} gives router id ${id}, already the router id of switches[${seenIds.get(id)}]`);
+        problems.add(`switches[${i}].loopback`, "duplicate", `loopback ${quote(lb)} gives router id ${id}, already the router id of switches[${seenIds.get(id)}]`);
       else if (id !== undefined) seenIds.set(id, i);
     }
     // a pinned loopback must not sit in space the plan gives to something else
     if (dc.switches[i].loopback !== undefined) {
-      const taken = [
-        { path: "pools.podCidr.cidr", prefix: dc.pools.podCidr.cidr },
-        { path: "pools.fabricLinks", prefix: dc.pools.fabricLinks },
-        ...(dc.pools.vips ?? []).map((v, k) => ({ path: `pools.vips[${k}].cidr`, prefix: v.cidr })),
-        ...dc.racks.map((r, k) => ({ path: `racks[${k}].nodeNetwork`, prefix: r.nodeNetwork })),
-      ];
-      const hit = taken.find((t) => !prefixProblem(t.prefix) && containsAddress(t.prefix, lb));
-      if (hit) problems.add(`switches[${i}].loopback`, "overlap", `loopback ${lb} lies in ${hit.path} ${hit.prefix}`);
+      const hit = taken.find((t) => containsAddress(t.prefix, lb));
+      if (hit) problems.add(`switches[${i}].loopback`, "overlap", `loopback ${quote(lb)} lies in ${hit.path} ${quote(hit.prefix)}`);
     }
   });
   if (dc.topology === "spineLeaf" && !dc.switches.some((s) => s.role === SwitchRole.spine))
@@ -358,7 +376,7 @@ function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
       for (const [j, b] of dc.switches.entries()) {
         if (b.role !== upper || (lower === upper && j <= i)) continue;
         if (Number.isInteger(a.id) && Number.isInteger(b.id) && linkPrefix(dc, a.id, b.id) === undefined) {
-          problems.add(`switches[${i}].id`, "pool-exhausted", `fabric link pool ${dc.pools.fabricLinks} has no ${p2p} for ${a.name}–${b.name}`);
+          problems.add(`switches[${i}].id`, "pool-exhausted", `fabric link pool ${quote(dc.pools.fabricLinks)} has no ${p2p} for ${quote(a.name)}–${quote(b.name)}`);
         }
       }
     }
@@ -377,24 +395,25 @@ function routerIdProblem(address: string): string | undefined {
 
 function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
   const byName = new Map(dc.switches.map((s) => [s.name, s]));
+  const peersOf = rackPeersIndex(dc);
   const podCidrs: { path: string; prefix: string }[] = [];
   const addresses = new Map<string, string>();
   dc.racks.forEach((rack, ri) => {
-    const peers = rackPeers(dc, rack);
+    const peers = peersOf(rack);
     const path = rack.peers ? `racks[${ri}].peers` : `racks[${ri}]`;
     for (const p of peers) {
       const sw = byName.get(p);
-      if (!sw) problems.add(path, "unknown-reference", `unknown switch ${p}`);
+      if (!sw) problems.add(path, "unknown-reference", `unknown switch ${quote(p)}`);
       else if (dc.topology === "spineLeaf" && (sw.role !== SwitchRole.leaf || sw.rack !== rack.name))
-        problems.add(path, "peer-role", `${p} is not a leaf of rack ${rack.name}; spineLeaf nodes peer with their own rack's leaves`);
+        problems.add(path, "peer-role", `${quote(p)} is not a leaf of rack ${quote(rack.name)}; spineLeaf nodes peer with their own rack's leaves`);
       else if (dc.topology === "threeTier" && sw.role !== SwitchRole.core)
-        problems.add(path, "peer-role", `${p} is not a core switch; threeTier nodes peer with cores`);
+        problems.add(path, "peer-role", `${quote(p)} is not a core switch; threeTier nodes peer with cores`);
     }
     if (new Set(peers).size !== 2 && rack.nodes.length > 0) {
       problems.add(
         path,
         "two-peers",
-        `the nodes of rack ${rack.name} have ${new Set(peers).size} BGP peer(s) (${peers.join(", ") || "none"}); every node needs exactly two`,
+        `the nodes of rack ${quote(rack.name)} have ${new Set(peers).size} BGP peer(s) (${listCapped(peers.map((p) => quote(p))) || "none"}); every node needs exactly two`,
       );
     }
     const netProblem = prefixProblem(rack.nodeNetwork);
@@ -402,7 +421,7 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
     if (!netProblem)
       peers.forEach((p, k) => {
         if (rackPeerAddress(rack, k) === undefined)
-          problems.add(`racks[${ri}].nodeNetwork`, "rack-network-size", `${rack.nodeNetwork} has no host ${k + 1} for the rack's BGP peer ${p}`);
+          problems.add(`racks[${ri}].nodeNetwork`, "rack-network-size", `${quote(rack.nodeNetwork)} has no host ${k + 1} for the rack's BGP peer ${quote(p)}`);
       });
     // a session carries only its own family (BIRD channel, FRR address-family): PodCIDRs must match it
     const podFamily = familyOf(dc.pools.podCidr.cidr);
@@ -410,25 +429,25 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
       problems.add(
         `racks[${ri}].nodeNetwork`,
         "family-mismatch",
-        `the nodes of rack ${rack.name} peer over ${rack.nodeNetwork}, whose BGP sessions cannot carry their ${podFamily} PodCIDRs from pools.podCidr.cidr ${dc.pools.podCidr.cidr}`,
+        `the nodes of rack ${quote(rack.name)} peer over ${quote(rack.nodeNetwork)}, whose BGP sessions cannot carry their ${podFamily} PodCIDRs from pools.podCidr.cidr ${quote(dc.pools.podCidr.cidr)}`,
       );
     const netSize = netProblem ? 0 : Number(sizeOf(rack.nodeNetwork)); // once per rack, not per node
     rack.nodes.forEach((node, ni) => {
       const npath = `racks[${ri}].nodes[${ni}]`;
       const why = addressProblem(node.address);
-      if (why) problems.add(`${npath}.address`, "address-invalid", `${node.address} ${why}`);
+      if (why) problems.add(`${npath}.address`, "address-invalid", `${quote(node.address)} ${why}`);
       else if (!netProblem) {
         const offset = offsetIn(rack.nodeNetwork, node.address);
-        if (offset === undefined) problems.add(`${npath}.address`, "address-outside", `${node.address} is outside racks[${ri}].nodeNetwork ${rack.nodeNetwork}`);
+        if (offset === undefined) problems.add(`${npath}.address`, "address-outside", `${quote(node.address)} is outside racks[${ri}].nodeNetwork ${quote(rack.nodeNetwork)}`);
         // IPv6 has no broadcast (and its sizes are past Number precision): only IPv4 loses its last address
-        else if (offset === 0 || (familyOf(rack.nodeNetwork) === "ipv4" && offset === netSize - 1 && netSize > 2)) problems.add(`${npath}.address`, "address-reserved", `${node.address} is the network or broadcast address of ${rack.nodeNetwork}`);
-        else if (offset <= 2) problems.add(`${npath}.address`, "address-reserved", `${node.address} is reserved for the rack's BGP peer ${peers[offset - 1] ?? "switch"} (hosts 1 and 2 of ${rack.nodeNetwork})`);
+        else if (offset === 0 || (familyOf(rack.nodeNetwork) === "ipv4" && offset === netSize - 1 && netSize > 2)) problems.add(`${npath}.address`, "address-reserved", `${quote(node.address)} is the network or broadcast address of ${quote(rack.nodeNetwork)}`);
+        else if (offset <= 2) problems.add(`${npath}.address`, "address-reserved", `${quote(node.address)} is reserved for the rack's BGP peer ${peers[offset - 1] !== undefined ? quote(peers[offset - 1]) : "switch"} (hosts 1 and 2 of ${quote(rack.nodeNetwork)})`);
         else {
           const rid = routerIdProblem(node.address);
           if (rid) problems.add(`${npath}.address`, "router-id-zero", rid);
         }
         const prev = addresses.get(node.address);
-        if (prev) problems.add(`${npath}.address`, "duplicate", `address ${node.address} is already used by ${prev}`);
+        if (prev) problems.add(`${npath}.address`, "duplicate", `address ${quote(node.address)} is already used by ${prev}`);
         else addresses.set(node.address, `${npath}.address`);
       }
       if (node.asn !== undefined) {
@@ -437,10 +456,10 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
       }
       if (node.podCIDR !== undefined) {
         const bad = prefixProblem(node.podCIDR);
-        if (bad) problems.add(`${npath}.podCIDR`, "prefix-invalid", `${node.podCIDR} ${bad}`);
-        else if (!prefixInside(node.podCIDR, dc.pools.podCidr.cidr)) problems.add(`${npath}.podCIDR`, "podcidr-outside-pool", `${node.podCIDR} is outside the PodCIDR pool ${dc.pools.podCidr.cidr}`);
+        if (bad) problems.add(`${npath}.podCIDR`, "prefix-invalid", `${quote(node.podCIDR)} ${bad}`);
+        else if (!prefixInside(node.podCIDR, dc.pools.podCidr.cidr)) problems.add(`${npath}.podCIDR`, "podcidr-outside-pool", `${quote(node.podCIDR)} is outside the PodCIDR pool ${quote(dc.pools.podCidr.cidr)}`);
         else if (prefixLength(node.podCIDR) !== dc.pools.podCidr.prefixLength)
-          problems.add(`${npath}.podCIDR`, "podcidr-length", `${node.podCIDR} is not a /${dc.pools.podCidr.prefixLength} (pools.podCidr.prefixLength)`);
+          problems.add(`${npath}.podCIDR`, "podcidr-length", `${quote(node.podCIDR)} is not a /${dc.pools.podCidr.prefixLength} (pools.podCidr.prefixLength)`);
         else podCidrs.push({ path: `${npath}.podCIDR`, prefix: node.podCIDR });
       } else {
         const allocated = allocatedPodCidr(dc, rack, node);
@@ -449,9 +468,7 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
     });
   });
   // sort-and-sweep: the same pairs, in the same order, as comparing every pair
-  for (const [i, j] of overlappingPairs(podCidrs.map((p) => p.prefix))) {
-    problems.add(podCidrs[j].path, "overlap", `${podCidrs[j].path} ${podCidrs[j].prefix} overlaps ${podCidrs[i].path} ${podCidrs[i].prefix}`);
-  }
+  reportOverlaps(podCidrs, problems, (a, b) => `${b.path} ${quote(b.prefix)} overlaps ${a.path} ${quote(a.prefix)}`);
   // node addresses must not collide with switch loopbacks
   const swAddrs = new Map<string, string>();
   dc.switches.forEach((s, i) => {
@@ -459,56 +476,70 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
     if (lb) swAddrs.set(lb, `switches[${i}].loopback`);
   });
   for (const [addr, path] of addresses) {
-    if (swAddrs.has(addr)) problems.add(path, "duplicate", `address ${addr} is also ${swAddrs.get(addr)}`);
+    if (swAddrs.has(addr)) problems.add(path, "duplicate", `address ${quote(addr)} is also ${swAddrs.get(addr)}`);
   }
 }
 
-/** Routers that receive a VIP from its announcers, with their ECMP limit, per VIP pool. */
+/** Routers that receive a VIP from its announcers, with their ECMP limit, per VIP pool. Linear in announcers × peers. */
 function checkVips(dc: DataCenterSpec, problems: ProblemList): void {
-  const nodes = new Map(allNodes(dc).map((n) => [n.rack.nodes[n.nodeIndex].name, n]));
+  const nodes = new Map<string, NodeRef>();
+  for (const n of allNodes(dc)) if (!nodes.has(n.rack.nodes[n.nodeIndex].name)) nodes.set(n.rack.nodes[n.nodeIndex].name, n);
   const clusterNames = new Set((dc.clusters ?? []).map((c) => c.name));
   const byName = new Map(dc.switches.map((s) => [s.name, s]));
+  const leavesPerRack = new Map<string, number>();
+  for (const s of dc.switches) if (s.role === SwitchRole.leaf && s.rack !== undefined) leavesPerRack.set(s.rack, (leavesPerRack.get(s.rack) ?? 0) + 1);
+  const spines = dc.switches.filter((s) => s.role === SwitchRole.spine);
+  const peersOf = rackPeersIndex(dc);
+  const peersOfRack = new Map<RackSpec, string[]>();
+  const nodeList = (names: string[]) => listCapped(names.map((n) => quote(n)));
   duplicates(dc.pools.vips ?? [], (v) => v.name, (i) => `pools.vips[${i}].name`, "VIP pool name", problems);
   (dc.pools.vips ?? []).forEach((pool, pi) => {
     const path = `pools.vips[${pi}]`;
-    if (pool.cluster !== undefined && !clusterNames.has(pool.cluster)) problems.add(`${path}.cluster`, "unknown-reference", `unknown cluster ${pool.cluster}`);
+    if (pool.cluster !== undefined && !clusterNames.has(pool.cluster)) problems.add(`${path}.cluster`, "unknown-reference", `unknown cluster ${quote(pool.cluster)}`);
     const announcers = vipAnnouncers(dc, pool.name);
     duplicates(pool.announcers ?? [], (name) => name, (ai) => `${path}.announcers[${ai}]`, "announcer", problems);
     (pool.announcers ?? []).forEach((name, ai) => {
       const ref = nodes.get(name);
-      if (!ref) problems.add(`${path}.announcers[${ai}]`, "unknown-reference", `unknown node ${name}`);
+      if (!ref) problems.add(`${path}.announcers[${ai}]`, "unknown-reference", `unknown node ${quote(name)}`);
       else if ((ref.rack.nodes[ref.nodeIndex].role ?? NodeRole.worker) !== NodeRole.l4lb)
-        problems.add(`${path}.announcers[${ai}]`, "vip-announcer-role", `node ${name} is not an l4lb node`);
+        problems.add(`${path}.announcers[${ai}]`, "vip-announcer-role", `node ${quote(name)} is not an l4lb node`);
     });
     const mismatched = announcers.filter((name) => {
       const ref = nodes.get(name);
       return ref && !prefixProblem(ref.rack.nodeNetwork) && familyOf(ref.rack.nodeNetwork) !== familyOf(pool.cidr);
     });
     if (mismatched.length > 0)
-      problems.add(path, "family-mismatch", `VIP pool ${pool.name} (${pool.cidr}) is announced by ${mismatched.join(", ")}, whose BGP sessions carry another address family`);
-    if (announcers.length === 0) problems.add(path, "vip-no-announcer", `VIP pool ${pool.name} has no l4lb node to announce it`);
-    // each receiving switch sees one path per announcing neighbor
+      problems.add(path, "family-mismatch", `VIP pool ${quote(pool.name)} (${quote(pool.cidr)}) is announced by ${nodeList(mismatched)}, whose BGP sessions carry another address family`);
+    if (announcers.length === 0) problems.add(path, "vip-no-announcer", `VIP pool ${quote(pool.name)} has no l4lb node to announce it`);
+    // each receiving switch sees one path per announcing neighbor (a Set per switch, grown in place)
     const perSwitch = new Map<string, Set<string>>();
     const perSpineRacks = new Set<string>();
     for (const name of announcers) {
       const ref = nodes.get(name);
       if (!ref) continue;
-      for (const peer of rackPeers(dc, ref.rack)) perSwitch.set(peer, new Set([...(perSwitch.get(peer) ?? []), name]));
+      let peers = peersOfRack.get(ref.rack);
+      if (!peers) peersOfRack.set(ref.rack, (peers = peersOf(ref.rack)));
+      for (const peer of peers) {
+        let set = perSwitch.get(peer);
+        if (!set) perSwitch.set(peer, (set = new Set()));
+        set.add(name);
+      }
       perSpineRacks.add(ref.rack.name);
     }
-    for (const [swName, set] of [...perSwitch].sort()) {
+    for (const [swName, set] of [...perSwitch].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))) {
       const sw = byName.get(swName);
       if (!sw) continue;
       const limit = sw.maxPaths ?? 16;
       if (set.size > limit)
-        problems.add(path, "ecmp-limit", `VIP pool ${pool.name} is announced by ${set.size} nodes (${[...set].join(", ")}) to ${swName}, whose ECMP limit (maxPaths) is ${limit}`);
+        problems.add(path, "ecmp-limit", `VIP pool ${quote(pool.name)} is announced by ${set.size.toLocaleString("en-US")} nodes (${nodeList([...set])}) to ${quote(swName)}, whose ECMP limit (maxPaths) is ${limit}`);
     }
     if (dc.topology === "spineLeaf") {
-      const leafPaths = [...perSpineRacks].reduce((n, rackName) => n + dc.switches.filter((s) => s.role === SwitchRole.leaf && s.rack === rackName).length, 0);
-      for (const spine of dc.switches.filter((s) => s.role === SwitchRole.spine)) {
+      let leafPaths = 0;
+      for (const rackName of perSpineRacks) leafPaths += leavesPerRack.get(rackName) ?? 0;
+      for (const spine of spines) {
         const limit = spine.maxPaths ?? 16;
         if (leafPaths > limit)
-          problems.add(path, "ecmp-limit", `VIP pool ${pool.name} reaches ${spine.name} over ${leafPaths} leaves, more than its ECMP limit (maxPaths) ${limit}`);
+          problems.add(path, "ecmp-limit", `VIP pool ${quote(pool.name)} reaches ${quote(spine.name)} over ${leafPaths.toLocaleString("en-US")} leaves, more than its ECMP limit (maxPaths) ${limit}`);
       }
     }
   });
@@ -530,12 +561,12 @@ function checkClusters(dc: DataCenterSpec, problems: ProblemList): void {
   duplicates(clusters, (c) => c.id, (i) => `clusters[${i}].id`, "cluster id", problems);
   const member = new Map<string, string>();
   clusters.forEach((c, i) => {
-    if (c.name.length > 32) problems.add(`clusters[${i}].name`, "cluster-name-length", `cluster name ${c.name} has ${c.name.length} characters; Cilium allows at most 32`);
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(c.name)) problems.add(`clusters[${i}].name`, "cluster-name-format", `cluster name ${c.name} must be lower-case alphanumerics and '-'`);
+    if (c.name.length > 32) problems.add(`clusters[${i}].name`, "cluster-name-length", `cluster name ${quote(c.name)} has ${c.name.length} characters; Cilium allows at most 32`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(c.name)) problems.add(`clusters[${i}].name`, "cluster-name-format", `cluster name ${quote(c.name)} must be lower-case alphanumerics and '-'`);
     if (!Number.isInteger(c.id) || c.id < 1 || c.id > 255) problems.add(`clusters[${i}].id`, "cluster-id-range", `cluster id ${c.id} must be 1–255`);
     c.nodes.forEach((n, j) => {
-      if (!nodeNames.has(n)) problems.add(`clusters[${i}].nodes[${j}]`, "unknown-reference", `unknown node ${n}`);
-      else if (member.has(n)) problems.add(`clusters[${i}].nodes[${j}]`, "duplicate", `node ${n} is already a member of ${member.get(n)}`);
+      if (!nodeNames.has(n)) problems.add(`clusters[${i}].nodes[${j}]`, "unknown-reference", `unknown node ${quote(n)}`);
+      else if (member.has(n)) problems.add(`clusters[${i}].nodes[${j}]`, "duplicate", `node ${quote(n)} is already a member of ${member.get(n)}`);
       else member.set(n, `clusters[${i}]`);
     });
   });
