@@ -68,10 +68,11 @@ describe("apply scripts without daemons", () => {
   });
 
   it("quotes hostile values and refuses unsafe paths and names", () => {
-    const s = renderBirdApplyScript({ ...bird, config: "x\n", protocols: [], paths: { configFile: "/etc/it's here/bird.conf" } });
-    assert.match(s, /^CONF='\/etc\/it'\\''s here\/bird\.conf'$/m);
-    assert.throws(() => renderBirdApplyScript({ ...bird, config: "", protocols: [], paths: { configFile: "relative/bird.conf" } }), /absolute/);
-    assert.throws(() => renderBirdApplyScript({ ...bird, config: "", protocols: [], paths: { configFile: "/etc/../x" } }), /absolute/);
+    const s = renderBirdApplyScript({ ...bird, config: "x\n", protocols: [], owner: "it's $(touch /tmp/pwned) `id`" });
+    assert.match(s, /^OWNER='it'\\''s \$\(touch \/tmp\/pwned\) `id`'$/m);
+    assert.throws(() => renderBirdApplyScript({ ...bird, config: "", protocols: [], paths: { configFile: "relative/bird.conf" } }), /birdPaths\.configFile: "relative\/bird\.conf" is not an absolute path \[path-absolute\]/);
+    assert.throws(() => renderBirdApplyScript({ ...bird, config: "", protocols: [], paths: { configFile: "/etc/../x" } }), /\[path-segment\]/);
+    assert.throws(() => renderBirdApplyScript({ ...bird, config: "", protocols: [], paths: { configFile: "/etc/it's here/bird.conf" } }), /\[path-charset\]/);
     assert.throws(() => renderBirdApplyScript({ ...bird, config: "", protocols: ["up link"] }), /protocol name/);
     assert.throws(() => renderBirdSecretsApplyScript({ ...bird, files: ["../x"] }), /not safe/);
     assert.throws(() => renderFrrApplyScript({ ...frr, config: "", plannedNeighbors: ["1.2.3.4; rm -rf /"], requiredNeighbors: [] }), /not an address/);

@@ -5,6 +5,8 @@
  * 128 KiB by Linux) and a secret never appears in a command line.
  */
 import { createHash } from "crypto";
+import { readFileSync } from "fs";
+import { join } from "path";
 
 /** Quote `text` as one single-quoted shell word. */
 export function shq(text: string): string {
@@ -32,78 +34,52 @@ export function byteLength(text: string): number {
   return Buffer.byteLength(text, "utf8");
 }
 
-/** Check an absolute device path (no newline, no NUL, absolute, no `..` segment). */
-export function checkPath(path: string, what: string): string {
-  if (typeof path !== "string" || !path.startsWith("/") || /[\0\n\r]/.test(path) || path.split("/").includes(".."))
-    throw new Error(`${what} ${JSON.stringify(path)} must be an absolute path without '..' or newlines`);
-  return path.replace(/\/+$/, "") || "/";
-}
-
 /** Check a device name used in messages and owner tags. */
 export function checkDeviceName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`device name ${JSON.stringify(name)} is not a safe name`);
   return name;
 }
 
-/**
- * Functions shared by every script: messages, redaction of password-looking words in any text
- * the script prints (daemons echo offending lines back), a lock, stdin capture, hashing.
- * Expects `DEVICE`, `ROOT`.
- */
-export const PRELUDE = String.raw`say() { printf 'dcnet: %s: %s\n' "$DEVICE" "$*"; }
-err() { printf 'dcnet: %s: %s\n' "$DEVICE" "$*" >&2; }
-# hide anything that looks like a password in text we print (daemons echo offending lines)
-redact() { sed -E 's/(password)([^[:space:]]*)([[:space:]]+)("[^"]*"|[^[:space:];]+)/\1\2\3<redacted>/g'; }
-sha_of() { sha256sum < "$1" | cut -d' ' -f1; }
-now() { date +%s; }
-# run "$@" with all output captured in $OUT; returns its exit status
-capture() { set +e; OUT=$("$@" 2>&1); rc=$?; set -e; return $rc; }
-drain_stdin() { if [ ! -t 0 ]; then cat > /dev/null || true; fi; }
-# one dcnet script at a time per device file (flock when available)
-take_lock() {
-  if command -v flock > /dev/null 2>&1; then
-    exec 9> "$1"
-    flock -w 300 9 || { err "another dcnet apply holds $1"; exit 1; }
-  fi
-}
-same_file() { [ -f "$1" ] && [ -f "$2" ] && [ "$(sha_of "$1")" = "$(sha_of "$2")" ]; }
-# copy ownership and mode of $1 onto $2 (when $1 exists)
-copy_perms() {
-  if [ -e "$1" ]; then
-    chown "$(stat -c %u:%g "$1")" "$2" 2> /dev/null || true
-    chmod "$(stat -c %a "$1")" "$2"
-  fi
-}
-`;
+/** Folder of the shell sources of the scripts (`sdk/apply/scripts/*.sh`), next to this module. */
+export const SCRIPTS_DIR = join(__dirname, "scripts");
+const parts = new Map<string, string>();
 
 /**
- * Decoder of a secrets payload on stdin (see `encodeSecretsPayload`): writes each file into
- * directory `$1` (mode 0600) and checks the set of names against `$SECRET_FILES`.
+ * The text of one shell source in `scripts/`, read once, without its first line when that is
+ * the `# shellcheck shell=sh ...` directive (which only serves checking the file on its own).
  */
-export const PAYLOAD_DECODER = String.raw`decode_payload() {
-  _dir=$1; _seen=""; _end=0; _first=1
-  while IFS=' ' read -r _kind _name _data || [ -n "$_kind" ]; do
-    if [ "$_first" = 1 ]; then
-      [ "$_kind $_name" = "dcnet-secrets 1" ] || { err "secrets payload on stdin has no 'dcnet-secrets 1' header"; return 1; }
-      _first=0; continue
-    fi
-    case "$_kind" in
-      file)
-        case "$_name" in
-          ""|.*|*/*|*[!A-Za-z0-9._-]*) err "secrets payload names an unsafe file"; return 1 ;;
-        esac
-        printf '%s' "$_data" | base64 -d > "$_dir/$_name" || { err "secrets payload: bad encoding for $_name"; return 1; }
-        chmod 600 "$_dir/$_name"
-        _seen="$_seen $_name" ;;
-      end) _end=1 ;;
-      *) err "secrets payload: unexpected record"; return 1 ;;
-    esac
-  done
-  [ "$_end" = 1 ] || { err "secrets payload on stdin is truncated (no end record)"; return 1; }
-  [ "$(echo $_seen | tr ' ' '\n' | sort | tr '\n' ' ')" = "$(echo $SECRET_FILES | tr ' ' '\n' | sort | tr '\n' ' ')" ] ||
-    { err "secrets payload holds files [$_seen ] but the script expects [ $SECRET_FILES ]"; return 1; }
+export function scriptPart(name: string): string {
+  let text = parts.get(name);
+  if (text === undefined) {
+    text = readFileSync(join(SCRIPTS_DIR, name), "utf8").replace(/^# shellcheck shell=sh[^\n]*\n/, "");
+    parts.set(name, text);
+  }
+  return text;
 }
-`;
+
+/**
+ * A whole script: a title comment, `set -eu`, `umask 077`, the parameters as quoted assignments,
+ * then the shell sources `files` in order.
+ */
+export function buildScript(title: string, params: [string, string | number][], files: string[]): string {
+  return [
+    `# dcnet: ${title} (generated from the plan; POSIX sh, run as root)`,
+    "# shellcheck disable=SC2034 # every script of a daemon gets the same parameters and paths; not each uses all",
+    "set -eu", "umask 077", assignments(params), ...files.map(scriptPart)].join("\n");
+}
+
+/**
+ * Functions shared by every script (`scripts/common.sh`): messages, redaction for the secrets
+ * commands, capture of a command's output, a lock, hashing, literal substitution, manifests of the
+ * files dcnet wrote. Expects `DEVICE` (and `ERROR_LOG` for `withhold`).
+ */
+export const PRELUDE = scriptPart("common.sh");
+
+/**
+ * Decoder of a secrets payload on stdin (`scripts/payload.sh`, see `encodeSecretsPayload`):
+ * writes each file into directory `$1` (mode 0600) and checks the set of names against `$SECRET_FILES`.
+ */
+export const PAYLOAD_DECODER = scriptPart("payload.sh");
 
 /** A secret file sent to a device: name (no directory) and content. */
 export interface SecretFile {
