@@ -108,7 +108,7 @@ describe("k8s: cluster-side validation", () => {
     const base = "clusters[0].k8s.policies[0]";
     expectProblem(problems, `${base}.ingress[0].ports[0].port`, "policy-port", /port 70000 must be an integer 1–65535/);
     expectProblem(problems, `${base}.ingress[0].ports[1].endPort`, "policy-port");
-    expectProblem(problems, `${base}.ingress[0].ports[2].protocol`, "policy-protocol", /protocol HTTP is not one of TCP, UDP, SCTP, ANY/);
+    expectProblem(problems, `${base}.ingress[0].ports[2].protocol`, "policy-protocol", /protocol "HTTP" is not one of TCP, UDP, SCTP, ANY/);
     expectProblem(problems, `${base}.ingress[0].ports[3].protocol`, "policy-l7-protocol");
     expectProblem(problems, `${base}.ingress[0].cidrGroups[0]`, "unknown-reference", /unknown external endpoint nope/);
     expectProblem(problems, `${base}.ingress[0].pods[0].clusters[0]`, "unknown-reference", /unknown cluster prod-c/);

@@ -241,7 +241,7 @@ describe("k8s: offline rendering", () => {
         for (const n of c.nodes) assert.ok(mine.some((f) => f.path === `clusters/${c.name}/node-${n}.yaml`));
       }
       for (const f of files) {
-        assert.match(f.path, /^clusters\/[a-z0-9-]+\/(values\/[a-z-]+|[a-z]+-[a-z0-9.-]+)\.yaml$/);
+        assert.match(f.path, /^clusters\/[a-z0-9-]+\/(values\/[a-z-]+|[a-z]+-([a-z0-9-]+_)?[a-z0-9.-]+)\.yaml$/);
         const doc = parse(f.text);
         assert.ok(doc && typeof doc === "object");
         assert.ok(!/\*a\d|&a\d/.test(f.text), `${f.path} uses YAML aliases`);

@@ -14,6 +14,7 @@ import { bgpObjects, bgpSecretRefs, BGP_SECRET_KEY } from "../../sdk/k8s/bgp";
 import { CILIUM_CHART_REPO, CILIUM_NAMESPACE, ciliumOptions } from "../../sdk/k8s/defaults";
 import { toYaml } from "../../sdk/k8s/render";
 import { MANAGED_BY } from "../../sdk/k8s/objects";
+import { ownValue } from "../../sdk/k8s/keys";
 import { chartSource, loadCluster, objectResource } from "./common";
 
 /** Arguments of `CiliumAgent`. */
@@ -95,7 +96,7 @@ export class CiliumAgent extends pulumi.ComponentResource {
 
     if (o.bgpSpeaker === BgpSpeaker.cilium) {
       const secrets = bgpSecretRefs(ctx).map((ref) => {
-        const password = args.bgpPasswords?.[ref];
+        const password = ownValue(args.bgpPasswords, ref);
         if (password === undefined) throw new Error(`${name}: the BGP sessions of cluster ${ctx.cluster.name} use the MD5 secret ${ref}; pass its password in bgpPasswords.${ref}`);
         return new k8s.core.v1.Secret(
           `${name}-bgp-secret-${ref}`,

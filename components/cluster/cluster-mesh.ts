@@ -13,7 +13,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { DataCenterSpecArgs } from "../types";
-import { clusterContext } from "../../sdk/k8s/context";
+import { clusterContext, clusterInput } from "../../sdk/k8s/context";
+import { ownValue } from "../../sdk/k8s/keys";
 import { meshEndpoint } from "../../sdk/k8s/clustermesh";
 import { assertClusterSide } from "../../sdk/k8s/validate";
 import { CiliumAgent } from "./cilium-agent";
@@ -56,11 +57,11 @@ export class ClusterMesh extends pulumi.ComponentResource {
     super("dcnet:index:ClusterMesh", name, {}, opts);
     const dc = loadDataCenter(args);
     assertClusterSide(dc.plan, dc.inputs);
-    const members = dc.plan.clusters.filter((c) => dc.inputs[c.name]?.mesh?.name === args.mesh).sort((a, b) => a.id - b.id);
+    const members = dc.plan.clusters.filter((c) => clusterInput(dc.inputs, c.name)?.mesh?.name === args.mesh).sort((a, b) => a.id - b.id);
     if (members.length < 2)
       throw new Error(`${name}: mesh ${args.mesh} has ${members.length} member(s) (${members.map((m) => m.name).join(", ") || "none"}); a mesh joins at least two clusters declaring k8s.mesh.name: ${args.mesh}`);
     if (args.kubeconfigs && args.renderDirectory) throw new Error(`${name}: give kubeconfigs or renderDirectory, not both`);
-    const missing = members.filter((m) => !args.renderDirectory && !args.kubeconfigs?.[m.name]);
+    const missing = members.filter((m) => !args.renderDirectory && ownValue(args.kubeconfigs, m.name) === undefined);
     if (missing.length && args.kubeconfigs) throw new Error(`${name}: no kubeconfig for ${missing.map((m) => m.name).join(", ")}`);
 
     const endpoints: string[] = [];
@@ -74,7 +75,7 @@ export class ClusterMesh extends pulumi.ComponentResource {
           ? new k8s.Provider(`${name}-${m.name}`, { renderYamlToDirectory: path.join(args.renderDirectory, m.name) }, { parent: this })
           : args.kubeconfigs
             ? // a kubeconfig carries credentials: keep it out of the state and logs even when passed as a plain string
-              new k8s.Provider(`${name}-${m.name}`, { kubeconfig: pulumi.secret(args.kubeconfigs[m.name]) }, { parent: this })
+              new k8s.Provider(`${name}-${m.name}`, { kubeconfig: pulumi.secret(ownValue(args.kubeconfigs, m.name)!) }, { parent: this })
             : undefined;
       new CiliumAgent(
         `${name}-${m.name}`,

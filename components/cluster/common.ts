@@ -11,10 +11,11 @@ import { ClusterK8sSpec } from "../../sdk/spec/cluster-types";
 import { loadSpecFile } from "../../sdk/spec/load";
 import { resolve } from "../../sdk/resolve/resolve";
 import { Plan } from "../../sdk/plan/types";
-import { ClusterContext, ClusterInputs, clusterContext } from "../../sdk/k8s/context";
+import { ClusterContext, ClusterInputs, clusterContext, clusterInput, copyInputs } from "../../sdk/k8s/context";
 import { loadClusterInputs } from "../../sdk/k8s/external-endpoints";
 import { assertClusterSide } from "../../sdk/k8s/validate";
 import { K8sObject } from "../../sdk/k8s/objects";
+import { objectKey } from "../../sdk/k8s/render";
 
 /** Where a component finds the data center: the spec object, or a YAML/JSON spec file. */
 export interface SpecSource {
@@ -57,9 +58,9 @@ export function loadDataCenter(src: SpecSource): { spec: DataCenterSpec; plan: P
  */
 export function loadCluster(src: SpecSource, cluster: string, k8s?: ClusterK8sSpec, edit?: (inputs: ClusterInputs) => void): ClusterContext {
   const dc = loadDataCenter(src);
-  const inputs: ClusterInputs = { ...dc.inputs };
+  const inputs: ClusterInputs = copyInputs(dc.inputs);
   if (k8s) inputs[cluster] = k8s;
-  if (!inputs[cluster]) inputs[cluster] = {};
+  if (!clusterInput(inputs, cluster)) inputs[cluster] = {};
   edit?.(inputs);
   assertClusterSide(dc.plan, inputs);
   return clusterContext(dc.plan, inputs, cluster);
@@ -81,10 +82,9 @@ export function chartSource(chart: string, version: string, repo: string, localP
   return { chart, version, repositoryOpts: { repo } };
 }
 
-/** A resource name segment from an object: `<kind>-<name>` (namespace included when namespaced). */
+/** A resource name from an object: `<prefix>-<kind>-<name>`, `<prefix>-<kind>-<namespace>_<name>` when namespaced (injective, as the file names). */
 export function objectResourceName(prefix: string, obj: K8sObject): string {
-  const kind = obj.kind.toLowerCase();
-  return obj.metadata.namespace ? `${prefix}-${kind}-${obj.metadata.namespace}-${obj.metadata.name}` : `${prefix}-${kind}-${obj.metadata.name}`;
+  return `${prefix}-${objectKey(obj)}`;
 }
 
 /** Create a plain object as a Pulumi resource (custom resources untyped, core kinds typed). */

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DataCenterSpecArgs } from "../types";
 import { ClusterK8sSpec, ExternalEndpointSpec } from "../../sdk/spec/cluster-types";
 import { cidrGroup, loadInventoryFile } from "../../sdk/k8s/external-endpoints";
+import { clusterInput } from "../../sdk/k8s/context";
 import { loadCluster, objectResource } from "./common";
 
 /** Arguments of `ExternalEndpoints`. */
@@ -35,7 +36,7 @@ export class ExternalEndpoints extends pulumi.ComponentResource {
     const given = args.endpoints !== undefined || args.inventoryFile !== undefined;
     const list = [...(args.endpoints ?? []), ...(args.inventoryFile ? loadInventoryFile(args.inventoryFile) : [])];
     const ctx = loadCluster(args, args.cluster, args.k8s, (inputs) => {
-      if (given) inputs[args.cluster] = { ...inputs[args.cluster], externalEndpoints: list, externalEndpointsFile: undefined };
+      if (given) inputs[args.cluster] = { ...clusterInput(inputs, args.cluster), externalEndpoints: list, externalEndpointsFile: undefined };
     });
     const endpoints = ctx.k8s.externalEndpoints ?? [];
     for (const ep of endpoints) objectResource(name, cidrGroup(ctx.cluster.name, ep), { parent: this });

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DataCenterSpecArgs } from "../types";
 import { ClusterK8sSpec, NetworkPolicySpec } from "../../sdk/spec/cluster-types";
 import { renderPolicy } from "../../sdk/k8s/policy";
+import { clusterInput } from "../../sdk/k8s/context";
 import { loadCluster, objectResource } from "./common";
 
 /** Arguments of `NetworkPolicy`. */
@@ -34,7 +35,7 @@ export class NetworkPolicy extends pulumi.ComponentResource {
     const own = args.policy;
     const ctx = loadCluster(args, args.cluster, args.k8s, (inputs) => {
       if (!own) return;
-      const k8s = inputs[args.cluster];
+      const k8s = clusterInput(inputs, args.cluster) ?? {};
       // validated together with the cluster's policies (duplicates are reported)
       inputs[args.cluster] = { ...k8s, policies: [...(k8s.policies ?? []).filter((p) => p.name !== own.name || (p.namespace ?? "default") !== (own.namespace ?? "default") || !!p.clusterwide !== !!own.clusterwide), own] };
     });

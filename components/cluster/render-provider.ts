@@ -15,6 +15,7 @@ import { VipPool } from "./vip-pool";
 import { IstioIngress } from "./istio-ingress";
 import { NetworkPolicy } from "./network-policy";
 import { ExternalEndpoints } from "./external-endpoints";
+import { clusterInput } from "../../sdk/k8s/context";
 import { loadDataCenter } from "./common";
 
 /** A provider that renders manifests to `directory` instead of applying them. */
@@ -44,7 +45,7 @@ export function renderClusterSide(name: string, args: RenderClusterSideArgs, opt
   const src = args.spec ? { spec: args.spec } : { specFile: args.specFile };
   const out: { [cluster: string]: pulumi.Resource[] } = {};
   for (const c of dc.plan.clusters) {
-    const k8sIn = dc.inputs[c.name];
+    const k8sIn = clusterInput(dc.inputs, c.name);
     if (!k8sIn || (args.clusters && !args.clusters.includes(c.name))) continue;
     const provider = renderProvider(`${name}-${c.name}-render`, path.join(args.directory, c.name), { parent: opts?.parent });
     const o: pulumi.ComponentResourceOptions = { ...opts, providers: { kubernetes: provider } };

@@ -16,7 +16,7 @@
  */
 import { PlanSession } from "../plan/types";
 import { ClusterContext } from "./context";
-import { dcnetLabels, K8sObject, toDnsLabel } from "./objects";
+import { boundedName, dcnetLabels, K8sObject, namesHash } from "./objects";
 
 /** Name of the BGP instance on every node. */
 export const BGP_INSTANCE = "dcnet";
@@ -56,8 +56,22 @@ export function unannounceablePools(ctx: ClusterContext): { node: string; pool: 
     .flatMap((n) => [...new Set(n.announcements.filter((a) => a.kind === "vip" && !owned.has(a.pool!)).map((a) => a.pool!))].map((pool) => ({ node: n.name, pool })));
 }
 
+/**
+ * Name suffix of a set of VIP pools: `-vip-<pool>` for one pool (pool names are unique), `-vips-<hash>`
+ * for several (joining names with '-' would make `a-b` and `a`+`b` meet).
+ */
+function poolsSuffix(pools: string[]): string {
+  if (pools.length === 0) return "";
+  return pools.length === 1 ? `-vip-${pools[0]}` : `-vips-${namesHash(pools)}`;
+}
+
 function peerConfigName(pools: string[]): string {
-  return pools.length === 0 ? "dcnet-uplink" : `dcnet-uplink-vip-${pools.join("-")}`;
+  return boundedName(`dcnet-uplink${poolsSuffix(pools)}`, 253);
+}
+
+/** Value of the advertisement label of a VIP pool's advertisement (a label value: ≤ 63). */
+export function vipAdvertisementLabel(pool: string): string {
+  return boundedName(`vip-${pool}`, 63);
 }
 
 const MATCH_ALL = { matchExpressions: [{ key: "dcnet.io/no-such-label", operator: "NotIn", values: ["never-used-value"] }] };
@@ -83,7 +97,7 @@ export function bgpObjects(ctx: ClusterContext): K8sObject[] {
     out.push({
       apiVersion: "cilium.io/v2",
       kind: "CiliumBGPAdvertisement",
-      metadata: { name: `dcnet-vip-${poolName}`, labels: { ...labels, [ADVERTISEMENT_LABEL]: `vip-${poolName}` } },
+      metadata: { name: `dcnet-vip-${poolName}`, labels: { ...labels, [ADVERTISEMENT_LABEL]: vipAdvertisementLabel(poolName) } },
       spec: {
         advertisements: [
           {
@@ -112,7 +126,7 @@ export function bgpObjects(ctx: ClusterContext): K8sObject[] {
           {
             afi: s0.family,
             safi: "unicast",
-            advertisements: { matchExpressions: [{ key: ADVERTISEMENT_LABEL, operator: "In", values: ["podcidr", ...pools.map((p) => `vip-${p}`)] }] },
+            advertisements: { matchExpressions: [{ key: ADVERTISEMENT_LABEL, operator: "In", values: ["podcidr", ...pools.map(vipAdvertisementLabel)] }] },
           },
         ],
       },
@@ -129,7 +143,9 @@ export function bgpObjects(ctx: ClusterContext): K8sObject[] {
   for (const n of nodes) rackAsns.set(n.rack, new Set([...(rackAsns.get(n.rack) ?? []), n.asn]));
   for (const members of groups.values()) {
     const first = members[0];
-    const name = `dcnet-${toDnsLabel(first.rack)}${(rackAsns.get(first.rack)?.size ?? 1) > 1 ? `-as${first.asn}` : ""}${first.pools.length ? `-vip-${first.pools.join("-")}` : ""}`;
+    // rack names are DNS subdomains already (core name rule), so they are used as they are (toDnsLabel made r1.a and r1-a meet);
+    // a rack name that spells another group's name (rack r1-as65001 beside rack r1 with two ASNs) is a validation problem (rendered-object)
+    const name = boundedName(`dcnet-${first.rack}${(rackAsns.get(first.rack)?.size ?? 1) > 1 ? `-as${first.asn}` : ""}${poolsSuffix(first.pools)}`, 253);
     out.push({
       apiVersion: "cilium.io/v2",
       kind: "CiliumBGPClusterConfig",

@@ -5,10 +5,26 @@
 import { Plan, PlanCluster, PlanDevice, PlanVipPool } from "../plan/types";
 import { ClusterK8sSpec } from "../spec/cluster-types";
 import { DataCenterSpec } from "../spec/types";
+import { nullProtoMap, ownValue } from "./keys";
 
-/** Cluster-side inputs by cluster name. */
+/**
+ * Cluster-side inputs by cluster name. Read it with `clusterInput()` (own properties only: a
+ * cluster named `constructor` must not find `Object`); dcnet builds it without a prototype.
+ */
 export interface ClusterInputs {
   [cluster: string]: ClusterK8sSpec;
+}
+
+/** The inputs of one cluster, if it has any (own properties only). */
+export function clusterInput(inputs: ClusterInputs, cluster: string): ClusterK8sSpec | undefined {
+  return ownValue(inputs, cluster);
+}
+
+/** A copy of `inputs` without prototype. */
+export function copyInputs(inputs: ClusterInputs): ClusterInputs {
+  const out = nullProtoMap<ClusterK8sSpec>();
+  for (const name of Object.keys(inputs)) out[name] = inputs[name];
+  return out;
 }
 
 /** One cluster seen with its inputs. */
@@ -35,7 +51,7 @@ export interface ClusterContext {
 
 /** The cluster-side inputs written in a spec (`clusters[].k8s`). */
 export function clusterInputsFromSpec(spec: DataCenterSpec): ClusterInputs {
-  const out: ClusterInputs = {};
+  const out = nullProtoMap<ClusterK8sSpec>();
   for (const c of spec.clusters ?? []) if (c.k8s) out[c.name] = c.k8s;
   return out;
 }
@@ -55,9 +71,9 @@ export function poolsOfCluster(plan: Plan, cluster: PlanCluster): PlanVipPool[] 
 
 /** The clusters meshed with `cluster` (itself included), ordered by id. */
 export function meshMembersOf(plan: Plan, inputs: ClusterInputs, cluster: PlanCluster): PlanCluster[] {
-  const mesh = inputs[cluster.name]?.mesh?.name;
+  const mesh = clusterInput(inputs, cluster.name)?.mesh?.name;
   if (!mesh) return [cluster];
-  return plan.clusters.filter((c) => inputs[c.name]?.mesh?.name === mesh).sort((a, b) => a.id - b.id);
+  return plan.clusters.filter((c) => clusterInput(inputs, c.name)?.mesh?.name === mesh).sort((a, b) => a.id - b.id);
 }
 
 /** Build the context of one cluster. Throws if the cluster is not in the plan. */
@@ -71,7 +87,7 @@ export function clusterContext(plan: Plan, inputs: ClusterInputs, name: string):
     cluster,
     index,
     path: `clusters[${index}].k8s`,
-    k8s: inputs[name] ?? {},
+    k8s: clusterInput(inputs, name) ?? {},
     inputs,
     meshMembers: meshMembersOf(plan, inputs, cluster),
     pools: poolsOfCluster(plan, cluster),

@@ -10,7 +10,8 @@ import { familyOf } from "../net/prefix";
 import { ExternalEndpointSpec } from "../spec/cluster-types";
 import { DataCenterSpec } from "../spec/types";
 import { SpecError, SpecProblem } from "../validate/errors";
-import { ClusterContext, ClusterInputs, clusterInputsFromSpec } from "./context";
+import { ClusterContext, ClusterInputs, clusterInput, clusterInputsFromSpec } from "./context";
+import { nullProtoMap } from "./keys";
 import { dcnetLabels, K8sObject } from "./objects";
 
 /** Label naming the inventory entry of a CIDR group. */
@@ -83,9 +84,9 @@ export function loadInventoryFile(file: string, source = file): ExternalEndpoint
 export function loadClusterInputs(spec: DataCenterSpec, baseDir = "."): ClusterInputs {
   const inputs = clusterInputsFromSpec(spec);
   const problems: SpecProblem[] = [];
-  const out: ClusterInputs = {};
+  const out: ClusterInputs = nullProtoMap();
   (spec.clusters ?? []).forEach((c, i) => {
-    const k8s = inputs[c.name];
+    const k8s = clusterInput(inputs, c.name);
     if (!k8s) return;
     if (!k8s.externalEndpointsFile) {
       out[c.name] = k8s;

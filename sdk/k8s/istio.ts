@@ -46,8 +46,13 @@ export function istioValues(ctx: ClusterContext): { base: Record<string, unknown
   };
 }
 
+/**
+ * Object and port name of a host: the host itself (a DNS subdomain), `*.` spelled `wildcard.`.
+ * toDnsLabel made shop.example.com and shop-example.com meet; a literal host wildcard.x beside
+ * *.x is a validation problem (rendered-object).
+ */
 function hostName(h: IngressHostSpec): string {
-  return toDnsLabel(h.host.replace(/^\*\./, "wildcard."));
+  return h.host.replace(/^\*\./, "wildcard.");
 }
 
 /** Namespaces, the Gateway and the VirtualServices of the ingress (empty without one). */

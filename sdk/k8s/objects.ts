@@ -1,4 +1,5 @@
 /** Plain Kubernetes objects as dcnet produces them (JSON-serializable, no Pulumi types). */
+import { createHash } from "crypto";
 
 /** Object metadata. */
 export interface K8sMetadata {
@@ -72,6 +73,21 @@ export function isDnsLabel(name: string): boolean {
 /** A DNS-1123 subdomain (object names, ≤ 253 chars). */
 export function isDnsSubdomain(name: string): boolean {
   return name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name);
+}
+
+/**
+ * A derived name of at most `max` characters: `name` itself when it fits, else its head and a
+ * hash of the whole (so two long names never meet).
+ */
+export function boundedName(name: string, max: number): string {
+  if (name.length <= max) return name;
+  const hash = createHash("sha256").update(name).digest("hex").slice(0, 10);
+  return `${name.slice(0, max - 11).replace(/[-.]+$/, "")}-${hash}`;
+}
+
+/** A short stable hash of a list of names (for names derived from sets). */
+export function namesHash(names: string[]): string {
+  return createHash("sha256").update(JSON.stringify(names)).digest("hex").slice(0, 10);
 }
 
 /** Turn any text into a DNS-1123 label (lower case, `-` for anything else, ≤ 63 chars). */

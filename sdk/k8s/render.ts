@@ -1,13 +1,13 @@
 /**
  * Everything the cluster side creates, as plain objects and chart values, and the offline
  * rendering of it: `clusters/<cluster>/<kind>-<name>.yaml` (one object per file; namespaced
- * objects are named `<kind>-<namespace>-<name>.yaml`) and `clusters/<cluster>/values/<chart>.yaml`.
+ * objects are named `<kind>-<namespace>_<name>.yaml`) and `clusters/<cluster>/values/<chart>.yaml`.
  * Secrets (BGP passwords, the mesh CA) never enter these files.
  */
 import { stringify } from "yaml";
 import { Plan } from "../plan/types";
 import { BgpSpeaker } from "../spec/cluster-types";
-import { ClusterContext, ClusterInputs, clusterContext } from "./context";
+import { ClusterContext, ClusterInputs, clusterContext, clusterInput } from "./context";
 import { ciliumOptions } from "./defaults";
 import { ciliumValues } from "./cilium-values";
 import { nodePatches } from "./node-patches";
@@ -17,6 +17,7 @@ import { istioObjects, istioValues } from "./istio";
 import { policyObjects } from "./policy";
 import { externalEndpointObjects } from "./external-endpoints";
 import { assertClusterSide } from "./validate";
+import { ClusterValidationOptions } from "./chart-schema";
 import { K8sObject } from "./objects";
 
 /** Objects of a cluster, by the component that creates them. */
@@ -68,10 +69,19 @@ export function clusterChartValues(ctx: ClusterContext): ClusterChartValues {
   };
 }
 
-/** File name of an object: `<kind>-<name>.yaml`, `<kind>-<namespace>-<name>.yaml` when namespaced. */
+/**
+ * File name of an object: `<kind>-<name>.yaml`, `<kind>-<namespace>_<name>.yaml` when namespaced.
+ * Injective: kinds hold no '-', and neither namespaces (DNS labels) nor names (DNS subdomains)
+ * hold '_' (with '-' there, namespace a-b/name c and namespace a/name b-c met).
+ */
 export function objectFileName(obj: K8sObject): string {
+  return `${objectKey(obj)}.yaml`;
+}
+
+/** `<kind>-<name>` or `<kind>-<namespace>_<name>`: one string per object (file and Pulumi resource names). */
+export function objectKey(obj: K8sObject): string {
   const kind = obj.kind.toLowerCase();
-  return obj.metadata.namespace ? `${kind}-${obj.metadata.namespace}-${obj.metadata.name}.yaml` : `${kind}-${obj.metadata.name}.yaml`;
+  return obj.metadata.namespace ? `${kind}-${obj.metadata.namespace}_${obj.metadata.name}` : `${kind}-${obj.metadata.name}`;
 }
 
 /** YAML text of an object or values (stable: insertion order, no line folding). */
@@ -85,18 +95,18 @@ export function toYaml(value: unknown): string {
  * need `apiServer` for kube-proxy replacement), so only clusters present in `clusterInputs`
  * are rendered.
  */
-export function renderClusterManifests(plan: Plan, clusterInputs: ClusterInputs): { path: string; text: string }[] {
-  assertClusterSide(plan, clusterInputs);
+export function renderClusterManifests(plan: Plan, clusterInputs: ClusterInputs, options: ClusterValidationOptions = {}): { path: string; text: string }[] {
+  assertClusterSide(plan, clusterInputs, options);
   const files: { path: string; text: string }[] = [];
   for (const c of plan.clusters) {
-    if (!clusterInputs[c.name]) continue;
+    if (!clusterInput(clusterInputs, c.name)) continue;
     const ctx = clusterContext(plan, clusterInputs, c.name);
     const dir = `clusters/${c.name}`;
     const objects = Object.values(clusterObjects(ctx)).flat();
     const seen = new Set<string>();
     for (const obj of objects) {
       const file = `${dir}/${objectFileName(obj)}`;
-      if (seen.has(file)) throw new Error(`two objects render to ${file}`);
+      if (seen.has(file)) throw new Error(`internal: two objects render to ${file} (validation's rendered-object rule should have refused the inputs)`);
       seen.add(file);
       files.push({ path: file, text: toYaml(obj) });
     }

@@ -1,4 +1,5 @@
 /** Helm `--set`-style value paths (`a.b.c=value`), used for extra chart values. */
+import { defineOwn, hasOwnKey, isUnsafeKey } from "./keys";
 
 /** Split a `--set` path on unescaped dots (`\.` keeps a dot inside a key). */
 export function splitValuePath(path: string): string[] {
@@ -27,18 +28,28 @@ export function parseSetValue(text: string): unknown {
   return text;
 }
 
-/** Apply `--set` pairs onto a (cloned) values tree, in key order. */
+/**
+ * Apply `--set` pairs onto a (cloned) values tree, in key order. Every step walks own properties
+ * only and defines own properties, so no path can reach or change `Object.prototype`; a path
+ * with a `__proto__`, `constructor` or `prototype` segment (refused by validation, `unsafe-key`)
+ * or an empty segment throws.
+ */
 export function applySetValues(values: Record<string, unknown>, pairs: { [path: string]: string }): Record<string, unknown> {
   const out = structuredClone(values);
   for (const path of Object.keys(pairs).sort()) {
     const keys = splitValuePath(path);
+    const bad = keys.find((k) => isUnsafeKey(k) || k === "");
+    if (bad !== undefined) throw new Error(`Helm value path ${JSON.stringify(path)} has the segment ${JSON.stringify(bad)}, which cannot be set`);
     let node = out as Record<string, unknown>;
     for (const k of keys.slice(0, -1)) {
-      const next = node[k];
-      if (typeof next !== "object" || next === null || Array.isArray(next)) node[k] = {};
-      node = node[k] as Record<string, unknown>;
+      const next = hasOwnKey(node, k) ? node[k] : undefined;
+      if (typeof next !== "object" || next === null || Array.isArray(next)) {
+        const child: Record<string, unknown> = {};
+        defineOwn(node, k, child);
+        node = child;
+      } else node = next as Record<string, unknown>;
     }
-    node[keys[keys.length - 1]] = parseSetValue(pairs[path]);
+    defineOwn(node, keys[keys.length - 1], parseSetValue(pairs[path]));
   }
   return out;
 }
