@@ -18,6 +18,9 @@ import {
   renderBirdSecretsApplyScript,
   renderBirdSecretsDeleteScript,
   sha256Hex,
+  checkBirdPaths,
+  checkRoot,
+  DevicePathsError,
 } from "../sdk/apply";
 import { deviceCommand, normalizeDeps, requirePinnedHostKeys, sshTarget, stripUndefined } from "./device-command";
 import { BirdPathsArgs, DeliveryMode, HostArgs, SshSettingsArgs } from "./types";
@@ -63,7 +66,16 @@ export class NodeHost extends pulumi.ComponentResource {
     super("dcnet:index:NodeHost", name, {}, opts);
     const mode = args.mode ?? DeliveryMode.ssh;
     const paths = { ...args.birdPaths, ...stripUndefined(args.host?.birdPaths) };
-    const root = mode === DeliveryMode.localFolder ? (args.localFolder ?? `out-local/${args.node}`) : undefined;
+    // every path checked before anything exists: one error listing each problem (no stack trace)
+    const hostPaths = (args.host?.birdPaths ?? {}) as Record<string, unknown>;
+    const checked = checkBirdPaths(paths, (f) => (hostPaths[f] !== undefined && hostPaths[f] !== "" ? `host.birdPaths.${f}` : `birdPaths.${f}`));
+    if (checked.problems.length) throw new pulumi.RunError(new DevicePathsError(checked.problems, `NodeHost ${name}`).message);
+    let root: string | undefined;
+    try {
+      root = mode === DeliveryMode.localFolder ? checkRoot(args.localFolder ?? `out-local/${args.node}`) : undefined;
+    } catch (e) {
+      throw new pulumi.RunError(`NodeHost ${name}: ${(e as Error).message}`);
+    }
     const target = mode === DeliveryMode.ssh ? sshTarget(args.node, args.routerId, args.host, args.sshDefaults) : undefined;
     if (target) requirePinnedHostKeys([target]);
     const explicitDeps = normalizeDeps(opts?.dependsOn);

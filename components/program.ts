@@ -9,7 +9,8 @@
  *
  * Config (namespace `dcnet`): `spec` (spec file, default `examples/spine-leaf/datacenter.yaml`),
  * `mode` (`localFolder` default, or `ssh` with `hosts` as in the examples), `localFolder`
- * (default `out-local`), `bgpPassword` (secret; default a fixed demo value, with a warning).
+ * (default `out-local`), `bgpPassword` (secret; required in ssh mode; in localFolder mode a fixed demo value, with a
+ * warning, when unset).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { existsSync, mkdirSync, writeFileSync } from "fs";
@@ -17,20 +18,36 @@ import { join } from "path";
 import { DataCenter, DeliveryMode, HostArgs } from "./index";
 import { loadSpecFile } from "../sdk/spec/load";
 import { resolve } from "../sdk/resolve/resolve";
+import { SpecError } from "../sdk/validate/errors";
 
 /** Run the program; returns the stack outputs. */
 export function program(): Record<string, pulumi.Output<unknown>> {
   const config = new pulumi.Config("dcnet");
   const specFile = config.get("spec") ?? "examples/spine-leaf/datacenter.yaml";
   const mode = (config.get("mode") ?? DeliveryMode.localFolder) as DeliveryMode;
-  if (mode !== DeliveryMode.localFolder && mode !== DeliveryMode.ssh) throw new Error(`dcnet:mode must be localFolder or ssh (got ${mode})`);
+  if (mode !== DeliveryMode.localFolder && mode !== DeliveryMode.ssh)
+    throw new pulumi.RunError(`dcnet:mode: ${JSON.stringify(mode)} is not a delivery mode; use "localFolder" or "ssh" [config-mode]`);
   const localFolder = config.get("localFolder") ?? "out-local";
+  let plan: ReturnType<typeof resolve>;
+  try {
+    plan = resolve(loadSpecFile(specFile));
+  } catch (e) {
+    // a user's mistake in the spec: the problems, without a stack trace
+    if (e instanceof SpecError) throw new pulumi.RunError(`dcnet:spec ${JSON.stringify(specFile)}: ${e.message}`);
+    throw e;
+  }
+  const refs = [...new Set(plan.sessions.flatMap((s) => (s.passwordRef ? [s.passwordRef] : [])))];
   let password = config.getSecret("bgpPassword");
-  if (password === undefined) {
-    pulumi.log.warn("dcnet:bgpPassword is not set: using a fixed demo password (set it with `pulumi config set --secret dcnet:bgpPassword ...`)");
+  if (password === undefined && refs.length > 0) {
+    // the fixed demo value only ever reaches local folders; real devices need a real password
+    if (mode === DeliveryMode.ssh)
+      throw new pulumi.RunError(
+        `dcnet:bgpPassword: not set, and ssh mode configures real devices, whose sessions (passwordRef ${refs.map((r) => JSON.stringify(r)).join(", ")}) need a password; ` +
+          "set it with `pulumi config set --secret dcnet:bgpPassword ...` (the demo password is used in localFolder mode only) [config-bgp-password]",
+      );
+    pulumi.log.warn("dcnet:bgpPassword is not set: using a fixed demo password in localFolder mode (set it with `pulumi config set --secret dcnet:bgpPassword ...`)");
     password = pulumi.secret("dcnet-demo-only");
   }
-  const refs = [...new Set(resolve(loadSpecFile(specFile)).sessions.flatMap((s) => (s.passwordRef ? [s.passwordRef] : [])))];
   if (mode === DeliveryMode.localFolder) {
     mkdirSync(localFolder, { recursive: true });
     const ignore = join(localFolder, ".gitignore");

@@ -19,6 +19,9 @@ import {
   renderFrrSecretsApplyScript,
   renderFrrSecretsDeleteScript,
   sha256Hex,
+  checkFrrPaths,
+  checkRoot,
+  DevicePathsError,
 } from "../sdk/apply";
 import { deviceCommand, normalizeDeps, requirePinnedHostKeys, sshTarget, stripUndefined } from "./device-command";
 import { DeliveryMode, FrrPathsArgs, HostArgs, SshSettingsArgs } from "./types";
@@ -64,7 +67,16 @@ export class SwitchHost extends pulumi.ComponentResource {
     super("dcnet:index:SwitchHost", name, {}, opts);
     const mode = args.mode ?? DeliveryMode.ssh;
     const paths = { ...args.frrPaths, ...stripUndefined(args.host?.frrPaths) };
-    const root = mode === DeliveryMode.localFolder ? (args.localFolder ?? `out-local/${args.switchName}`) : undefined;
+    // every path checked before anything exists: one error listing each problem (no stack trace)
+    const hostPaths = (args.host?.frrPaths ?? {}) as Record<string, unknown>;
+    const checked = checkFrrPaths(paths, (f) => (hostPaths[f] !== undefined && hostPaths[f] !== "" ? `host.frrPaths.${f}` : `frrPaths.${f}`));
+    if (checked.problems.length) throw new pulumi.RunError(new DevicePathsError(checked.problems, `SwitchHost ${name}`).message);
+    let root: string | undefined;
+    try {
+      root = mode === DeliveryMode.localFolder ? checkRoot(args.localFolder ?? `out-local/${args.switchName}`) : undefined;
+    } catch (e) {
+      throw new pulumi.RunError(`SwitchHost ${name}: ${(e as Error).message}`);
+    }
     const target = mode === DeliveryMode.ssh ? sshTarget(args.switchName, args.routerId, args.host, args.sshDefaults) : undefined;
     if (target) requirePinnedHostKeys([target]);
     const explicitDeps = normalizeDeps(opts?.dependsOn);
