@@ -94,3 +94,91 @@ describe("k8s hardening: user keys never reach a prototype (defect 1)", () => {
     assert.deepEqual(validateClusterSide(plan, plain), []);
   });
 });
+
+describe("k8s hardening: cilium.values against the chart's values.schema.json (defect 1)", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { findCiliumValuesSchema, goModuleCacheSchemaPath, valuesSchemaNotes, CILIUM_VALUES_SCHEMA_ENV } = require("../sdk/k8s/chart-schema") as typeof import("../sdk/k8s/chart-schema");
+  const fs = require("fs") as typeof import("fs");
+  const os = require("os") as typeof import("os");
+  const path = require("path") as typeof import("path");
+
+  const fixture = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dcnet-schema-"));
+    const file = path.join(dir, "values.schema.json");
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        $schema: "http://json-schema.org/draft-07/schema#",
+        type: "object",
+        properties: {
+          hubble: { type: "object", properties: { relay: { type: "object", properties: { enabled: { type: "boolean" } } }, podAnnotations: { type: "object" } } },
+          envoy: { type: "object", properties: { log: { type: "object", properties: { defaultLevel: { oneOf: [{ type: "null" }, { enum: ["info", "debug"] }] } } } } },
+          name: { type: "string" },
+        },
+      }),
+    );
+    return file;
+  };
+
+  function withValues(values: { [k: string]: string }, chartVersion?: string): (i: ClusterInputs) => void {
+    return (i) => {
+      a(i).cilium = { ...a(i).cilium, values, ...(chartVersion ? { chartVersion } : {}) };
+    };
+  }
+
+  it("unknown paths, paths below a scalar, wrong types and enum members are problems; free-form maps and null pass", () => {
+    const file = fixture();
+    const ex = loadExample("spine-leaf");
+    const inputs = structuredClone(ex.inputs);
+    withValues({
+      "hubble.relay.enabled": "yes",
+      "hubble.rellay.enabled": "true",
+      "name.x": "1",
+      "hubble.podAnnotations.my\\.io/team": "a",
+      "envoy.log.defaultLevel": "loud",
+      "hubble.relay": "null",
+      "name": "7",
+    })(inputs);
+    const problems = validateClusterSide(ex.plan, inputs, { ciliumValuesSchema: file });
+    const p = "clusters[0].k8s.cilium.values";
+    expectProblem(problems, `${p}.hubble.relay.enabled`, "cilium-value-type", /"yes" is a string .* must be boolean/);
+    expectProblem(problems, `${p}.hubble.rellay.enabled`, "cilium-value-unknown", /"rellay" is not a key of "hubble" \(did you mean "relay"/);
+    expectProblem(problems, `${p}.name.x`, "cilium-value-path", /below "name", which is string/);
+    expectProblem(problems, `${p}.envoy.log.defaultLevel`, "cilium-value-type", /"info", "debug"/);
+    expectProblem(problems, `${p}.name`, "cilium-value-type", /an integer/);
+    assert.equal(problems.length, 5, problems.map((x) => `${x.path} ${x.rule}`).join("\n"));
+    assert.match(valuesSchemaNotes([{ path: "clusters[0].k8s", k8s: a(inputs) }], { ciliumValuesSchema: file })[0], /checked against .*values\.schema\.json/);
+  });
+
+  it("without a schema the values are not checked, and the notes say so; an unreadable explicit schema is a problem", () => {
+    const inputs = structuredClone(loadExample("spine-leaf").inputs);
+    withValues({ "hubble.rellay.enabled": "true" }, "1.18.99")(inputs);
+    const env = { GOMODCACHE: "/nonexistent" };
+    assert.equal(findCiliumValuesSchema("1.18.99", { env }).kind, "missing");
+    const notes = valuesSchemaNotes([{ path: "clusters[0].k8s", k8s: a(inputs) }], { env });
+    assert.equal(notes.length, 1);
+    assert.match(notes[0], new RegExp(`clusters\\[0\\]\\.k8s\\.cilium\\.values: not checked against the Cilium 1\\.18\\.99 chart's values\\.schema\\.json .*${CILIUM_VALUES_SCHEMA_ENV}`));
+    const ex = loadExample("spine-leaf");
+    const bad = validateClusterSide(ex.plan, inputs, { env: { [CILIUM_VALUES_SCHEMA_ENV]: "/nonexistent/values.schema.json" } });
+    expectProblem(bad, "clusters[0].k8s.cilium.values", "cilium-values-schema", /cannot be read/);
+  });
+
+  const real = goModuleCacheSchemaPath("1.20.2");
+  it(`the real Cilium 1.20.2 chart schema (Go module cache: ${real})`, function () {
+    if (!fs.existsSync(real)) {
+      // CI downloads it (.ci/run); elsewhere: GOFLAGS=-mod=mod go mod download github.com/cilium/cilium@v1.20.2
+      this.skip();
+    }
+    const ex = loadExample("spine-leaf");
+    const good = structuredClone(ex.inputs);
+    withValues({ "hubble.relay.enabled": "true", "hubble.tls.auto.method": "cronJob", "operator.replicas": "1", "podAnnotations.example\\.com/team": "net" }, "1.20.2")(good);
+    assert.deepEqual(validateClusterSide(ex.plan, good), []);
+    const bad = structuredClone(ex.inputs);
+    withValues({ "hubble.relay.enabled": "yes", "hubble.relay.enabeld": "true", "operator.replicas": "two" }, "1.20.2")(bad);
+    const problems = validateClusterSide(ex.plan, bad);
+    const p = "clusters[0].k8s.cilium.values";
+    expectProblem(problems, `${p}.hubble.relay.enabled`, "cilium-value-type", /must be boolean/);
+    expectProblem(problems, `${p}.hubble.relay.enabeld`, "cilium-value-unknown", /did you mean "enabled"/);
+    expectProblem(problems, `${p}.operator.replicas`, "cilium-value-type", /must be integer/);
+  });
+});
