@@ -15,6 +15,7 @@ import { CILIUM_CHART_REPO, CILIUM_NAMESPACE, ciliumOptions } from "../../sdk/k8
 import { toYaml } from "../../sdk/k8s/render";
 import { MANAGED_BY } from "../../sdk/k8s/objects";
 import { ownValue } from "../../sdk/k8s/keys";
+import { valuesSchemaNotes } from "../../sdk/k8s/chart-schema";
 import { chartSource, loadCluster, objectResource } from "./common";
 
 /** Arguments of `CiliumAgent`. */
@@ -60,6 +61,8 @@ export class CiliumAgent extends pulumi.ComponentResource {
     const o = ciliumOptions(ctx.k8s);
     const values = ciliumValues(ctx);
     const parent = { parent: this };
+    // cilium.values not checked against the chart's values.schema.json: say so (sdk/k8s/chart-schema.ts)
+    for (const note of valuesSchemaNotes([{ path: ctx.path, k8s: ctx.k8s }])) if (note.includes("not checked")) pulumi.log.warn(note, this);
 
     const hasCa = args.meshCaCertPem !== undefined || args.meshCaKeyPem !== undefined;
     if (hasCa && (args.meshCaCertPem === undefined || args.meshCaKeyPem === undefined)) throw new Error(`${name}: meshCaCertPem and meshCaKeyPem go together`);

@@ -22,7 +22,7 @@ import { CLUSTER_LABEL, isClusterScoped, isDnsLabel, isDnsSubdomain, K8sObject, 
 import { bgpSecretRefs, unannounceablePools } from "./bgp";
 import { EXTERNAL_ENDPOINT_LABEL } from "./external-endpoints";
 import { isDns1035Label, isUnsafeKey, keyPath, labelValueProblem, q, qualifiedNameProblem } from "./keys";
-import { ClusterValidationOptions, findCiliumValuesSchema, SchemaLookup, valuesPathProblem } from "./chart-schema";
+import { ClusterValidationOptions, findCiliumValuesSchema, SchemaLookup, valuesPathProblem, valuesSchemaNotes } from "./chart-schema";
 import { clusterInputShapeProblems } from "./shape";
 import { clusterObjects, clusterChartValues, objectFileName } from "./render";
 
@@ -93,6 +93,15 @@ export function validateClusterSide(plan: Plan, inputs: ClusterInputs, options: 
 export function assertClusterSide(plan: Plan, inputs: ClusterInputs, options: ClusterValidationOptions = {}): void {
   const problems = validateClusterSide(plan, inputs, options);
   if (problems.length) throw new SpecError(problems);
+}
+
+/**
+ * What validation could not check, one line each (say it, never skip silently): `cilium.values`
+ * of a cluster whose chart has no `values.schema.json` at hand (see `chart-schema.ts`).
+ */
+export function clusterSideNotes(plan: Plan, inputs: ClusterInputs, options: ClusterValidationOptions = {}): string[] {
+  const clusters = plan.clusters.map((c, i) => ({ path: `clusters[${i}].k8s`, k8s: clusterInput(inputs, c.name) }));
+  return valuesSchemaNotes(clusters.filter((c): c is { path: string; k8s: NonNullable<typeof c.k8s> } => c.k8s !== undefined), options);
 }
 
 /** The same problem (path, rule, message) once. */

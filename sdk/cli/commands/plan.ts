@@ -4,7 +4,7 @@ import { resolve } from "../../resolve/resolve";
 import { loadSpecForCli } from "../load";
 import { renderPlanFiles, writeOutputDir } from "../output";
 import * as path from "path";
-import { loadClusterInputs, renderClusterManifests } from "../../k8s";
+import { clusterSideNotes, loadClusterInputs, renderClusterManifests } from "../../k8s";
 
 /** Register `dcnet plan SPEC --out DIR [--force]` on `program`. */
 export function registerPlanCommand(program: Command): void {
@@ -19,7 +19,9 @@ export function registerPlanCommand(program: Command): void {
       const spec = loadSpecForCli(specFile);
       const plan = resolve(spec);
       // cluster side: clusters/<cluster>/<kind>-<name>.yaml and clusters/<cluster>/values/<chart>.yaml
-      const files = [...renderPlanFiles(plan), ...renderClusterManifests(plan, loadClusterInputs(spec, path.dirname(specFile)))];
+      const inputs = loadClusterInputs(spec, path.dirname(specFile));
+      const files = [...renderPlanFiles(plan), ...renderClusterManifests(plan, inputs)];
+      for (const note of clusterSideNotes(plan, inputs)) console.error(`note: ${note}`); // what could not be checked (chart values schema)
       writeOutputDir(opts.out, files, { force: opts.force });
       const hosts = files.filter((f) => f.path.startsWith("hosts/")).length;
       const sw = files.filter((f) => f.path.startsWith("switches/")).length;

@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { resolve } from "../../resolve/resolve";
 import { loadSpecForCli } from "../load";
 import * as path from "path";
-import { assertClusterSide, loadClusterInputs } from "../../k8s";
+import { assertClusterSide, clusterSideNotes, loadClusterInputs } from "../../k8s";
 
 /** Register `dcnet validate SPEC` on `program`. */
 export function registerValidateCommand(program: Command): void {
@@ -14,7 +14,9 @@ export function registerValidateCommand(program: Command): void {
     .action((specFile: string) => {
       const spec = loadSpecForCli(specFile);
       const plan = resolve(spec);
-      assertClusterSide(plan, loadClusterInputs(spec, path.dirname(specFile))); // clusters[].k8s rules
+      const inputs = loadClusterInputs(spec, path.dirname(specFile));
+      assertClusterSide(plan, inputs); // clusters[].k8s rules
+      for (const note of clusterSideNotes(plan, inputs)) console.error(`note: ${note}`); // what could not be checked (chart values schema)
       const nodes = plan.devices.filter((d) => d.kind === "node").length;
       const racks = plan.segments.filter((s) => s.kind === "rack").length;
       console.log(
