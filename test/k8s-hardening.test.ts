@@ -182,3 +182,108 @@ describe("k8s hardening: cilium.values against the chart's values.schema.json (d
     expectProblem(problems, `${p}.operator.replicas`, "cilium-value-type", /must be integer/);
   });
 });
+
+describe("k8s hardening: values Kubernetes would refuse are problems (defect 9)", () => {
+  it("a passwordRef that is no Secret name (BGP_Nodes) with bgpSpeaker: cilium [k8s-name]", () => {
+    const ex = loadExample("spine-leaf");
+    const spec = structuredClone(ex.spec);
+    spec.bgp = { ...spec.bgp, passwordRef: "BGP_Nodes" };
+    const plan = resolve(spec); // a valid host file name: the core accepts it
+    const inputs = structuredClone(ex.inputs);
+    assert.deepEqual(validateClusterSide(plan, inputs), []); // BIRD: no Secret
+    a(inputs).cilium = { ...a(inputs).cilium, bgpSpeaker: "cilium" as never };
+    expectProblem(validateClusterSide(plan, inputs), "bgp.passwordRef", "k8s-name", /"BGP_Nodes" names the Kubernetes Secret .*clusters\[0\]\.k8s\.cilium\.bgpSpeaker/);
+  });
+
+  it("label values: a newline, more than 63 characters, a bad edge character [label-value]", () => {
+    const problems = problemsWith((i) => {
+      const p = a(i).policies![0];
+      p.selector = { app: "db\nevil: true" };
+      p.ingress![0].pods![0].labels = { app: "x".repeat(64) };
+      a(i).externalEndpoints![0].labels = { team: "-billing" };
+    });
+    expectProblem(problems, "clusters[0].k8s.policies[0].selector.app", "label-value", /"db\\nevil: true"/);
+    expectProblem(problems, "clusters[0].k8s.policies[0].ingress[0].pods[0].labels.app", "label-value", /64 characters/);
+    expectProblem(problems, "clusters[0].k8s.externalEndpoints[0].labels.team", "label-value");
+  });
+
+  it("label keys: qualified names with an optional DNS prefix; keys dcnet owns are reserved [label-key, label-reserved]", () => {
+    const problems = problemsWith((i) => {
+      const p = a(i).policies![0];
+      p.selector = { "Example.COM/app": "x", "a/b/c": "x", "ok.example.com/app": "x", "": "x" };
+      p.ingress![0].pods![0].labels = { "io.cilium.k8s.policy.cluster": "prod-b" };
+      a(i).externalEndpoints![0].labels = { "dcnet.io/cluster": "prod-b", "has space": "x" };
+    });
+    const s = "clusters[0].k8s.policies[0].selector";
+    expectProblem(problems, `${s}.Example.COM/app`, "label-key", /prefix "Example.COM"/);
+    expectProblem(problems, `${s}.a/b/c`, "label-key", /more than one '\/'/);
+    expectProblem(problems, `${s}[""]`, "label-key", /empty/);
+    assert.ok(!problems.some((p) => p.path === `${s}.ok.example.com/app`));
+    expectProblem(problems, "clusters[0].k8s.policies[0].ingress[0].pods[0].labels.io.cilium.k8s.policy.cluster", "label-reserved", /clusters or anyMeshCluster/);
+    expectProblem(problems, "clusters[0].k8s.externalEndpoints[0].labels.dcnet.io/cluster", "label-reserved");
+    expectProblem(problems, 'clusters[0].k8s.externalEndpoints[0].labels["has space"]', "label-key");
+  });
+
+  it("names: Service names are DNS-1035 labels, CIDR group names are label values too, namespaces DNS-1123 labels [name-invalid, label-value]", () => {
+    const problems = problemsWith((i) => {
+      const r = a(i).ingress!.hosts[0].routes[0];
+      r.service = "1shop";
+      r.namespace = "Shop";
+      a(i).externalEndpoints![0].name = `${"x".repeat(60)}.example.com`;
+      a(i).policies![0].namespace = "default\n";
+    });
+    expectProblem(problems, "clusters[0].k8s.ingress.hosts[0].routes[0].service", "name-invalid", /DNS-1035/);
+    expectProblem(problems, "clusters[0].k8s.ingress.hosts[0].routes[0].namespace", "name-invalid", /"Shop"/);
+    expectProblem(problems, "clusters[0].k8s.externalEndpoints[0].name", "label-value", /dcnet\.io\/external-endpoint/);
+    expectProblem(problems, "clusters[0].k8s.policies[0].namespace", "name-invalid", /"default\\n"/);
+  });
+
+  it("VIP pool service selectors become matchLabels: checked as labels", () => {
+    const ex = loadExample("spine-leaf");
+    const spec = structuredClone(ex.spec);
+    spec.pools.vips![0].serviceSelector = { "lb pool": "public" };
+    const problems = validateClusterSide(resolve(spec), ex.inputs);
+    expectProblem(problems, 'pools.vips[0].serviceSelector["lb pool"]', "label-key");
+  });
+
+  it("inputs passed in code are checked against the schema first: no crash on a wrong type", () => {
+    const problems = problemsWith((i) => {
+      (a(i).ingress as unknown as { hosts: unknown }).hosts = "shop.example.com";
+      (a(i) as unknown as { colour: string }).colour = "red";
+    });
+    expectProblem(problems, "clusters[0].k8s.ingress.hosts", "schema-type");
+    expectProblem(problems, "clusters[0].k8s", "schema-additionalProperties", /"colour"/);
+  });
+});
+
+describe("k8s hardening: chart versions, API server host, ASN reported once (defect 10)", () => {
+  it("chartVersion is a strict semantic version (Cilium and Istio) [cilium-version, istio-version]", () => {
+    for (const bad of ["1.18.4; rm -rf /", "1.18", "v1.18.4", "1.18.04", "1.18.4-", "1.18.4\n"]) {
+      const problems = problemsWith((i) => {
+        a(i).cilium = { ...a(i).cilium, chartVersion: bad };
+        a(i).ingress!.chartVersion = bad;
+      });
+      expectProblem(problems, "clusters[0].k8s.cilium.chartVersion", "cilium-version", /not a semantic version/);
+      expectProblem(problems, "clusters[0].k8s.ingress.chartVersion", "istio-version", /not a semantic version/);
+    }
+    for (const good of ["1.18.4", "1.19.0-rc.1", "1.20.2+build.5"])
+      assert.deepEqual(problemsWith((i) => ((a(i).cilium = { ...a(i).cilium, chartVersion: good }), (a(i).ingress!.chartVersion = good))), [], good);
+  });
+
+  it("apiServer.host is an IP address or a DNS name [host-invalid]", () => {
+    for (const bad of ["api server", "198.18.10.13/32", "fe80::1%eth0", "https://api.example.com", "api..example.com", "-api.example.com", "999.1.1.1"])
+      expectProblem(problemsWith((i) => (a(i).apiServer!.host = bad)), "clusters[0].k8s.apiServer.host", "host-invalid", new RegExp(JSON.stringify(bad).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")));
+    for (const good of ["198.18.10.13", "2001:db8::10", "api.example.com", "API-1.example.com.", "localhost"])
+      assert.deepEqual(problemsWith((i) => (a(i).apiServer!.host = good)), [], good);
+  });
+
+  it("a pinned node ASN 65535 is reported once", () => {
+    const spec = structuredClone(loadExample("spine-leaf").spec);
+    spec.racks[0].nodes[0].asn = 65535;
+    assert.throws(() => resolve(spec), (e: unknown) => {
+      const hits = (e as SpecError).problems.filter((p) => p.path === "racks[0].nodes[0].asn" && p.rule === "asn-reserved");
+      assert.equal(hits.length, 1, (e as SpecError).message);
+      return true;
+    });
+  });
+});

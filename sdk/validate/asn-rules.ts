@@ -25,3 +25,27 @@ export function asnProblem(asn: unknown, allowPublic: boolean): { rule: string; 
   }
   return undefined;
 }
+
+/** Where ASN problems are reported (a `ProblemList`). */
+export interface AsnProblemSink {
+  add(path: string, rule: string, message: string): void;
+}
+
+const reportedAsnPaths = new WeakMap<AsnProblemSink, Set<string>>();
+
+/**
+ * Report why the ASN at `path` may not be used, once per path and problem list however many
+ * rules look at that field (a pinned node ASN is both a node field and a member of the ASN plan).
+ * Returns true when the ASN is usable.
+ */
+export function reportAsnProblem(problems: AsnProblemSink, path: string, asn: unknown, allowPublic: boolean): boolean {
+  const p = asnProblem(asn, allowPublic);
+  if (!p) return true;
+  let seen = reportedAsnPaths.get(problems);
+  if (!seen) reportedAsnPaths.set(problems, (seen = new Set()));
+  if (!seen.has(path)) {
+    seen.add(path);
+    problems.add(path, p.rule, p.message);
+  }
+  return false;
+}

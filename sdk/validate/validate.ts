@@ -29,7 +29,7 @@ import {
 import { earlierOverlaps } from "../net/overlaps";
 import { routerId32 } from "../render/router-id";
 import { withDefaults } from "../resolve/defaults";
-import { asnProblem } from "./asn-rules";
+import { reportAsnProblem } from "./asn-rules";
 import { ProblemList, SpecProblem, listCapped, quote } from "./errors";
 import schema from "../../schema/datacenter.schema.json";
 
@@ -242,8 +242,7 @@ function checkAsns(dc: DataCenterSpec, problems: ProblemList): void {
   const allowPublic = dc.asn.allowPublic ?? false;
   const check = (path: string, asn: number | undefined) => {
     if (asn === undefined) return;
-    const p = asnProblem(asn, allowPublic);
-    if (p) problems.add(path, p.rule, p.message);
+    reportAsnProblem(problems, path, asn, allowPublic);
   };
   if (dc.topology === "threeTier") {
     if (dc.asn.fabric === undefined) problems.add("asn.fabric", "required", "threeTier needs asn.fabric (the single iBGP ASN)");
@@ -451,8 +450,7 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
         else addresses.set(node.address, `${npath}.address`);
       }
       if (node.asn !== undefined) {
-        const p = asnProblem(node.asn, dc.asn.allowPublic ?? false);
-        if (p) problems.add(`${npath}.asn`, p.rule, p.message);
+        reportAsnProblem(problems, `${npath}.asn`, node.asn, dc.asn.allowPublic ?? false); // once: checkAsns reports the same field
       }
       if (node.podCIDR !== undefined) {
         const bad = prefixProblem(node.podCIDR);
