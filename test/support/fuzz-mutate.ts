@@ -124,7 +124,7 @@ const HOT = [
 
 /** A recipe for one mutation, drawn by fast-check; resolved against the current tree by `realize`. */
 export interface MutationRecipe {
-  kind: "hostile-string" | "hostile-number" | "wrong-type" | "delete" | "add-key" | "duplicate" | "swap-type" | "huge-list";
+  kind: "hostile-string" | "hostile-number" | "wrong-type" | "delete" | "add-key" | "duplicate" | "swap-type" | "huge-list" | "borrow";
   hot: boolean;
   pick: number;
   payload: number;
@@ -132,7 +132,24 @@ export interface MutationRecipe {
 }
 
 export const mutationRecipe: fc.Arbitrary<MutationRecipe> = fc.record({
-  kind: fc.constantFrom<MutationRecipe["kind"]>("hostile-string", "hostile-string", "hostile-string", "hostile-number", "wrong-type", "delete", "add-key", "duplicate", "swap-type", "huge-list"),
+  // type-keeping mutations (hostile-string on strings, hostile-number on numbers, borrow) reach
+  // the semantic rules and the renderers; the others mostly stop at the schema
+  kind: fc.constantFrom<MutationRecipe["kind"]>(
+    "hostile-string",
+    "hostile-string",
+    "hostile-string",
+    "hostile-string",
+    "hostile-number",
+    "hostile-number",
+    "borrow",
+    "borrow",
+    "wrong-type",
+    "delete",
+    "add-key",
+    "duplicate",
+    "swap-type",
+    "huge-list",
+  ),
   hot: fc.boolean(),
   pick: fc.nat(),
   payload: fc.nat(),
@@ -141,7 +158,10 @@ export const mutationRecipe: fc.Arbitrary<MutationRecipe> = fc.record({
 
 /** The concrete mutation a recipe stands for on `tree`, or undefined when nothing fits. */
 export function realize(tree: unknown, r: MutationRecipe): Mutation | undefined {
-  const paths = allPaths(tree);
+  const every = allPaths(tree);
+  // hostile strings and numbers replace values of their own type (so the schema lets them through)
+  const paths =
+    r.kind === "hostile-string" ? every.filter((p) => typeof getAt(tree, p) === "string") : r.kind === "hostile-number" ? every.filter((p) => typeof getAt(tree, p) === "number") : every;
   if (paths.length === 0) return undefined;
   const hot = paths.filter((p) => HOT.some((re) => re.test(formatPath(p))));
   const pool = r.hot && hot.length ? hot : paths;
@@ -151,7 +171,14 @@ export function realize(tree: unknown, r: MutationRecipe): Mutation | undefined 
   const num = HOSTILE_NUMBERS[r.payload % HOSTILE_NUMBERS.length];
   switch (r.kind) {
     case "hostile-string":
-      return { op: "set", path, value: typeof current === "string" || r.payload % 3 ? str : `${String(current)}${str}` };
+      // the payload alone, or appended to the current value (so name-like prefixes stay)
+      return { op: "set", path, value: r.key % 3 ? str : `${String(current)}${str}` };
+    case "borrow": {
+      // another value of the same type from elsewhere in the spec: duplicates, overlaps, wrong references
+      const same = every.filter((p) => typeof getAt(tree, p) === typeof current && p !== path);
+      if (!same.length) return undefined;
+      return { op: "set", path, value: getAt(tree, same[r.payload % same.length]) };
+    }
     case "hostile-number":
       return { op: "set", path, value: num };
     case "wrong-type":
@@ -176,12 +203,12 @@ export function realize(tree: unknown, r: MutationRecipe): Mutation | undefined 
     case "swap-type":
       return { op: "set", path, value: typeof current === "number" ? String(current) : typeof current === "string" && /^\d+$/.test(current) ? Number(current) : typeof current === "string" ? [current] : current === undefined ? null : String(current) };
     case "huge-list": {
-      // a list grown to a few hundred copies of one element (bounded: the suite stays fast)
+      // a list grown to 20–80 more copies of one element (bounded: the suite stays fast)
       let target = path;
       while (target.length && typeof target[target.length - 1] !== "number") target = target.slice(0, -1);
       if (!target.length) return undefined;
       const list = getAt(tree, target.slice(0, -1)) as unknown[];
-      const n = 50 + (r.payload % 200);
+      const n = 20 + (r.payload % 60);
       return { op: "set", path: target.slice(0, -1), value: [...list, ...Array.from({ length: n }, () => getAt(tree, target))] };
     }
   }

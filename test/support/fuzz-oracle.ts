@@ -88,7 +88,16 @@ export function k8sNameProblems(obj: K8sObject): string[] {
     if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${path}[${i}]`, depth + 1));
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
       const p = `${path}.${k}`;
-      if ((k === "matchLabels" || k === "nodeSelector" || k === "serviceSelector") && x && typeof x === "object" && !Array.isArray(x) && !("matchLabels" in x)) {
+      if (k === "matchExpressions" && Array.isArray(x)) {
+        for (const e of x as { key?: unknown; values?: unknown }[]) {
+          const prob = typeof e?.key === "string" ? labelKeyProblem(e.key, cilium) : `key ${JSON.stringify(e?.key)} is not a string`;
+          if (prob) out.push(`${where}: ${p}: ${prob}`);
+          if (Array.isArray(e?.values)) for (const lv of e.values) {
+            const vp = labelValueProblem(lv);
+            if (vp) out.push(`${where}: ${p}: ${vp}`);
+          }
+        }
+      } else if ((k === "matchLabels" || k === "nodeSelector" || k === "serviceSelector") && x && typeof x === "object" && !Array.isArray(x) && !("matchLabels" in x) && !("matchExpressions" in x)) {
         for (const [lk, lv] of Object.entries(x as Record<string, unknown>)) {
           const prob = labelKeyProblem(lk, cilium) ?? labelValueProblem(lv);
           if (prob) out.push(`${where}: ${p}: ${prob}`);
