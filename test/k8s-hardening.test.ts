@@ -287,3 +287,67 @@ describe("k8s hardening: chart versions, API server host, ASN reported once (def
     });
   });
 });
+
+describe("k8s hardening: derived names never meet (go further)", () => {
+  it("policies a-b/c and a/b-c render to two files (they were one)", () => {
+    const ex = loadExample("spine-leaf");
+    const inputs = structuredClone(ex.inputs);
+    const rule = a(inputs).policies![0].ingress!;
+    a(inputs).policies = [
+      { name: "c", namespace: "a-b", selector: {}, ingress: rule },
+      { name: "b-c", namespace: "a", selector: {}, ingress: rule },
+    ];
+    const files = renderClusterManifests(ex.plan, inputs).filter((f) => f.path.includes("ciliumnetworkpolicy"));
+    assert.deepEqual(files.map((f) => f.path).sort(), ["clusters/prod-a/ciliumnetworkpolicy-a-b_c.yaml", "clusters/prod-a/ciliumnetworkpolicy-a_b-c.yaml"]);
+  });
+
+  it("Istio hosts shop.example.com and shop-example.com get two VirtualServices (the render crashed); wildcard.x beside *.x is a problem", () => {
+    const ex = loadExample("spine-leaf");
+    const inputs = structuredClone(ex.inputs);
+    const routes = a(inputs).ingress!.hosts[0].routes;
+    a(inputs).ingress!.hosts = [
+      { host: "shop.example.com", routes },
+      { host: "shop-example.com", routes },
+    ];
+    const vs = renderClusterManifests(ex.plan, inputs).filter((f) => f.path.includes("virtualservice"));
+    assert.equal(vs.length, 2);
+    a(inputs).ingress!.hosts = [
+      { host: "*.example.com", routes },
+      { host: "wildcard.example.com", routes },
+    ];
+    expectProblem(validateClusterSide(ex.plan, inputs), "clusters[0].k8s", "rendered-object", /VirtualService "istio-ingress\/wildcard\.example\.com"/);
+  });
+
+  it("BGP objects: racks r1.a and r1-a, pools a-b and a+b get distinct, valid names", () => {
+    const spec: DataCenterSpec = structuredClone(loadExample("spine-leaf").spec);
+    spec.racks[0].name = "r1.a";
+    spec.racks[1].name = "r1-a";
+    for (const s of spec.switches) if (s.rack === "r1") s.rack = "r1.a";
+    for (const s of spec.switches) if (s.rack === "r2") s.rack = "r1-a";
+    spec.clusters![0].nodes = [...spec.clusters![0].nodes, ...spec.clusters![1].nodes.filter((n) => n.startsWith("r2"))];
+    spec.clusters![1].nodes = spec.clusters![1].nodes.filter((n) => !n.startsWith("r2"));
+    const long = "p".repeat(63);
+    spec.pools.vips = [
+      { name: "a-b", cidr: "198.18.200.0/30", cluster: "prod-a" },
+      { name: "a", cidr: "198.18.200.4/31", cluster: "prod-a" },
+      { name: long, cidr: "198.18.200.6/31", cluster: "prod-a" },
+    ];
+    const plan = resolve(spec);
+    const inputs = structuredClone(loadExample("spine-leaf").inputs);
+    a(inputs).cilium = { ...a(inputs).cilium, bgpSpeaker: "cilium" as never };
+    delete a(inputs).ingress;
+    delete a(inputs).mesh;
+    delete inputs["prod-b"].mesh;
+    a(inputs).policies![0].ingress![0].pods![0].anyMeshCluster = false;
+    assert.deepEqual(validateClusterSide(plan, inputs), []);
+    const ctx = clusterContext(plan, inputs, "prod-a");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { bgpObjects } = require("../sdk/k8s") as typeof import("../sdk/k8s");
+    const objs = bgpObjects(ctx);
+    const names = objs.map((o) => `${o.kind}/${o.metadata.name}`);
+    assert.equal(new Set(names).size, names.length, names.join("\n"));
+    assert.ok(names.some((n) => n === "CiliumBGPClusterConfig/dcnet-r1.a" || n.startsWith("CiliumBGPClusterConfig/dcnet-r1.a-")), names.join("\n"));
+    assert.ok(names.some((n) => n === "CiliumBGPClusterConfig/dcnet-r1-a" || n.startsWith("CiliumBGPClusterConfig/dcnet-r1-a-")), names.join("\n"));
+    for (const o of objs) for (const v of Object.values(o.metadata.labels ?? {})) assert.ok(v.length <= 63, `${o.metadata.name}: label ${v}`);
+  });
+});
