@@ -76,7 +76,7 @@ export enum PolicyProtocol {
 
 /** The Kubernetes API server as the Cilium agent reaches it (needed with kube-proxy replacement). */
 export interface ApiServerEndpointSpec {
-  /** Address or DNS name of the API server (`k8sServiceHost`). */
+  /** IPv4/IPv6 address (no zone id) or DNS name of the API server (`k8sServiceHost`). */
   host: string;
   /** Port (`k8sServicePort`), default 6443. */
   port?: number;
@@ -96,7 +96,7 @@ export interface CiliumLoadBalancerSpec {
 
 /** Options of the Cilium agent of a cluster. */
 export interface CiliumSpec {
-  /** Cilium Helm chart version, ≥ 1.18 (default pinned by dcnet). */
+  /** Cilium Helm chart version: strict semantic version MAJOR.MINOR.PATCH[-PRE][+BUILD], ≥ 1.18 (default pinned by dcnet). */
   chartVersion?: string;
   /** Replace kube-proxy with eBPF (default true; needs `apiServer`). */
   kubeProxyReplacement?: boolean;
@@ -108,7 +108,9 @@ export interface CiliumSpec {
   podCidrSource?: PodCidrSource;
   /**
    * Extra Helm values in `--set` syntax (`"hubble.relay.enabled": "true"`). Values dcnet derives
-   * from the plan cannot be overridden here, and settings Cilium 1.18 removed are refused.
+   * from the plan cannot be overridden here, and settings Cilium 1.18 removed are refused; no path
+   * segment may be `__proto__`, `constructor` or `prototype`. Checked against the chart's
+   * `values.schema.json` when one is at hand (`DCNET_CILIUM_VALUES_SCHEMA`, or the Go module cache).
    */
   values?: { [path: string]: string };
   /** Removed in Cilium 1.18: refused by validation (declare `externalEndpoints` instead). */
@@ -131,7 +133,7 @@ export interface ClusterMeshMemberSpec {
 export interface IngressRouteSpec {
   /** URI prefix, e.g. `/` or `/api`. */
   pathPrefix: string;
-  /** Destination Service name. */
+  /** Destination Service name (a DNS-1035 label). */
   service: string;
   /** Destination Service namespace (default `default`). */
   namespace?: string;
@@ -155,7 +157,7 @@ export interface IngressSpec {
   address: string;
   /** Namespace of the gateway (default `istio-ingress`). */
   namespace?: string;
-  /** Istio chart version (default pinned by dcnet). */
+  /** Istio chart version: strict semantic version (default pinned by dcnet). */
   chartVersion?: string;
   /** Gateway replicas (default 2). */
   replicas?: number;
@@ -165,7 +167,7 @@ export interface IngressSpec {
 
 /** A set of pods a policy rule talks to. */
 export interface PolicyPodPeerSpec {
-  /** Pod labels (`matchLabels`); empty selects every pod. */
+  /** Pod labels (`matchLabels`, Kubernetes label keys and values); empty selects every pod. */
   labels: { [key: string]: string };
   /** Namespace of the pods (default: the policy's namespace; every namespace for clusterwide policies). */
   namespace?: string;
@@ -228,7 +230,7 @@ export interface NetworkPolicySpec {
   clusterwide?: boolean;
   /** Free text. */
   description?: string;
-  /** Pods the policy applies to (`endpointSelector.matchLabels`); empty selects every pod. */
+  /** Pods the policy applies to (`endpointSelector.matchLabels`, Kubernetes label keys and values); empty selects every pod. */
   selector: { [key: string]: string };
   /** Allowed inbound traffic. */
   ingress?: PolicyRuleSpec[];
@@ -242,11 +244,11 @@ export interface NetworkPolicySpec {
 
 /** A non-Cilium endpoint (VMs, bare-metal hosts, pods of other platforms) given identity by a `CiliumCIDRGroup`. */
 export interface ExternalEndpointSpec {
-  /** Name (the `CiliumCIDRGroup` name). */
+  /** Name (the `CiliumCIDRGroup` name and a label value: a DNS-1123 subdomain of at most 63 characters). */
   name: string;
   /** Its addresses or prefixes. */
   cidrs: string[];
-  /** Labels, selectable from policies with `cidrGroupLabels`. */
+  /** Labels (Kubernetes label keys and values; not `dcnet.io/cluster`, `dcnet.io/external-endpoint`), selectable from policies with `cidrGroupLabels`. */
   labels?: { [key: string]: string };
   /** Free text. */
   description?: string;
