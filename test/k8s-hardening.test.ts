@@ -351,3 +351,42 @@ describe("k8s hardening: derived names never meet (go further)", () => {
     for (const o of objs) for (const v of Object.values(o.metadata.labels ?? {})) assert.ok(v.length <= 63, `${o.metadata.name}: label ${v}`);
   });
 });
+
+describe("k8s hardening: rendered YAML and inventory files (go further)", () => {
+  it("hostile strings in descriptions, HTTP rules and Helm values come back from the YAML unchanged", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { parse } = require("yaml") as typeof import("yaml");
+    const ex = loadExample("spine-leaf");
+    const inputs = structuredClone(ex.inputs);
+    const hostile = "x\n---\nkind: Secret\nmetadata: {name: evil}\n# \u001b[31m \"quoted\" 'single' {flow} [seq] &anchor *alias !tag";
+    a(inputs).policies![0].description = hostile;
+    a(inputs).policies![0].ingress![0].http = [{ method: "GET", path: hostile, headers: [`X-A: ${hostile}`] }];
+    a(inputs).externalEndpoints![0].description = hostile;
+    a(inputs).cilium = { ...a(inputs).cilium, values: { "podAnnotations.example\\.com/note": hostile } };
+    const files = renderClusterManifests(ex.plan, inputs, { ciliumValuesSchema: false });
+    const policy = files.find((f) => f.path.includes("ciliumnetworkpolicy"))!;
+    const docs = policy.text.split(/^---$/m);
+    assert.equal(docs.length, 1, "the description opened a second YAML document");
+    const obj = parse(policy.text);
+    assert.equal(obj.spec.description, hostile);
+    assert.equal(obj.spec.ingress[0].toPorts[0].rules.http[0].path, hostile);
+    const group = parse(files.find((f) => f.path.includes("ciliumcidrgroup"))!.text);
+    assert.equal(group.metadata.annotations["dcnet.io/description"], hostile);
+    const values = parse(files.find((f) => f.path.endsWith("values/cilium.yaml"))!.text);
+    assert.equal(values.podAnnotations["example.com/note"], hostile);
+  });
+
+  it("an inventory file larger than the limit is a problem before it is parsed [inventory-size]", () => {
+    const fs = require("fs") as typeof import("fs");
+    const os = require("os") as typeof import("os");
+    const path = require("path") as typeof import("path");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { loadInventoryFile, INVENTORY_MAX_BYTES } = require("../sdk/k8s") as typeof import("../sdk/k8s");
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dcnet-inv-")), "huge.yaml");
+    fs.writeFileSync(file, "[".repeat(INVENTORY_MAX_BYTES + 1));
+    assert.throws(() => loadInventoryFile(file, "clusters[0].k8s.externalEndpointsFile"), (e: unknown) => {
+      expectProblem((e as SpecError).problems, "clusters[0].k8s.externalEndpointsFile", "inventory-size", /at most 8388608/);
+      return true;
+    });
+  });
+});

@@ -110,8 +110,8 @@ describe("k8s: cluster-side validation", () => {
     expectProblem(problems, `${base}.ingress[0].ports[1].endPort`, "policy-port");
     expectProblem(problems, `${base}.ingress[0].ports[2].protocol`, "policy-protocol", /protocol "HTTP" is not one of TCP, UDP, SCTP, ANY/);
     expectProblem(problems, `${base}.ingress[0].ports[3].protocol`, "policy-l7-protocol");
-    expectProblem(problems, `${base}.ingress[0].cidrGroups[0]`, "unknown-reference", /unknown external endpoint nope/);
-    expectProblem(problems, `${base}.ingress[0].pods[0].clusters[0]`, "unknown-reference", /unknown cluster prod-c/);
+    expectProblem(problems, `${base}.ingress[0].cidrGroups[0]`, "unknown-reference", /unknown external endpoint "nope"/);
+    expectProblem(problems, `${base}.ingress[0].pods[0].clusters[0]`, "unknown-reference", /unknown cluster "prod-c"/);
     expectProblem(problems, `${base}.ingressDeny[0].entities[0]`, "policy-entity");
     expectProblem(problems, `${base}.ingressDeny[0].http`, "policy-l7-deny");
   });

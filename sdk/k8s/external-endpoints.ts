@@ -3,16 +3,19 @@
  * become labelled `CiliumCIDRGroup` objects, which policies reference by name (`cidrGroupRef`)
  * or by label (`cidrGroupSelector`). The inventory comes from code, the spec, or a YAML/JSON file.
  */
-import { readFileSync } from "fs";
+import { readFileSync, statSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { familyOf } from "../net/prefix";
 import { ExternalEndpointSpec } from "../spec/cluster-types";
 import { DataCenterSpec } from "../spec/types";
-import { SpecError, SpecProblem } from "../validate/errors";
+import { SpecError, SpecProblem, quote } from "../validate/errors";
 import { ClusterContext, ClusterInputs, clusterInput, clusterInputsFromSpec } from "./context";
 import { nullProtoMap } from "./keys";
 import { dcnetLabels, K8sObject } from "./objects";
+
+/** Largest inventory file read (bytes). */
+export const INVENTORY_MAX_BYTES = 8 * 1024 * 1024;
 
 /** Label naming the inventory entry of a CIDR group. */
 export const EXTERNAL_ENDPOINT_LABEL = "dcnet.io/external-endpoint";
@@ -68,9 +71,14 @@ export function parseInventory(data: unknown, source: string): { endpoints: Exte
 export function loadInventoryFile(file: string, source = file): ExternalEndpointSpec[] {
   let data: unknown;
   try {
-    data = parse(readFileSync(file, "utf8"));
+    // bounded before parsing: a huge or deeply nested file must be a problem, not an exhausted heap
+    const size = statSync(file).size;
+    if (size > INVENTORY_MAX_BYTES)
+      throw new SpecError([{ path: source, rule: "inventory-size", message: `${quote(file)} has ${size} bytes; an inventory holds at most ${INVENTORY_MAX_BYTES}` }]);
+    data = parse(readFileSync(file, "utf8"), { maxAliasCount: 100 });
   } catch (e) {
-    throw new SpecError([{ path: source, rule: "inventory-read", message: `${file}: ${(e as Error).message.split("\n")[0]}` }]);
+    if (e instanceof SpecError) throw e;
+    throw new SpecError([{ path: source, rule: "inventory-read", message: `${quote(file)}: ${quote((e as Error).message.split("\n")[0])}` }]);
   }
   const { endpoints, problems } = parseInventory(data, source);
   if (problems.length) throw new SpecError(problems);
