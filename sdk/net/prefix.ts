@@ -228,7 +228,7 @@ function rangeToCidrs(first: bigint, last: bigint, family: Family): string[] {
 export function coveringPrefix(prefixes: string[]): string | undefined {
   if (prefixes.length === 0) return undefined;
   const family = familyOf(prefixes[0])!;
-  let candidate = prefixes[0];
+  const candidate = prefixes[0];
   let len = prefixLength(candidate);
   const first = parsePrefix(candidate).getFirst().toString();
   while (len >= 0) {
