@@ -4,9 +4,25 @@
  * checked against the chart's schema, derived names never meet.
  */
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
 import { resolve } from "../sdk/resolve/resolve";
 import { SpecError, SpecProblem } from "../sdk/validate/errors";
-import { applySetValues, ClusterInputs, clusterContext, renderClusterManifests, renderPolicy, validateClusterSide } from "../sdk/k8s";
+import {
+  applySetValues,
+  bgpObjects,
+  ClusterInputs,
+  clusterContext,
+  INVENTORY_MAX_BYTES,
+  loadClusterInputs,
+  loadInventoryFile,
+  renderClusterManifests,
+  renderPolicy,
+  validateClusterSide,
+} from "../sdk/k8s";
+import { CILIUM_VALUES_SCHEMA_ENV, findCiliumValuesSchema, goModuleCacheSchemaPath, valuesSchemaNotes } from "../sdk/k8s/chart-schema";
 import { ClusterK8sSpec } from "../sdk/spec/cluster-types";
 import { DataCenterSpec } from "../sdk/spec/types";
 import { loadExample } from "./support/k8s-models";
@@ -83,7 +99,6 @@ describe("k8s hardening: user keys never reach a prototype (defect 1)", () => {
     spec.clusters![1] = { name: "constructor", id: 2, nodes: spec.clusters![1].nodes };
     spec.clusters![0].k8s!.mesh = undefined;
     const plan = resolve(spec);
-    const { loadClusterInputs } = require("../sdk/k8s") as typeof import("../sdk/k8s");
     const inputs = loadClusterInputs(spec, "examples/spine-leaf");
     assert.deepEqual(validateClusterSide(plan, inputs), []);
     const files = renderClusterManifests(plan, inputs).map((f) => f.path);
@@ -96,11 +111,6 @@ describe("k8s hardening: user keys never reach a prototype (defect 1)", () => {
 });
 
 describe("k8s hardening: cilium.values against the chart's values.schema.json (defect 1)", () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { findCiliumValuesSchema, goModuleCacheSchemaPath, valuesSchemaNotes, CILIUM_VALUES_SCHEMA_ENV } = require("../sdk/k8s/chart-schema") as typeof import("../sdk/k8s/chart-schema");
-  const fs = require("fs") as typeof import("fs");
-  const os = require("os") as typeof import("os");
-  const path = require("path") as typeof import("path");
 
   const fixture = () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dcnet-schema-"));
@@ -341,8 +351,6 @@ describe("k8s hardening: derived names never meet (go further)", () => {
     a(inputs).policies![0].ingress![0].pods![0].anyMeshCluster = false;
     assert.deepEqual(validateClusterSide(plan, inputs), []);
     const ctx = clusterContext(plan, inputs, "prod-a");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { bgpObjects } = require("../sdk/k8s") as typeof import("../sdk/k8s");
     const objs = bgpObjects(ctx);
     const names = objs.map((o) => `${o.kind}/${o.metadata.name}`);
     assert.equal(new Set(names).size, names.length, names.join("\n"));
@@ -354,8 +362,6 @@ describe("k8s hardening: derived names never meet (go further)", () => {
 
 describe("k8s hardening: rendered YAML and inventory files (go further)", () => {
   it("hostile strings in descriptions, HTTP rules and Helm values come back from the YAML unchanged", () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { parse } = require("yaml") as typeof import("yaml");
     const ex = loadExample("spine-leaf");
     const inputs = structuredClone(ex.inputs);
     const hostile = "x\n---\nkind: Secret\nmetadata: {name: evil}\n# \u001b[31m \"quoted\" 'single' {flow} [seq] &anchor *alias !tag";
@@ -377,11 +383,6 @@ describe("k8s hardening: rendered YAML and inventory files (go further)", () => 
   });
 
   it("an inventory file larger than the limit is a problem before it is parsed [inventory-size]", () => {
-    const fs = require("fs") as typeof import("fs");
-    const os = require("os") as typeof import("os");
-    const path = require("path") as typeof import("path");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { loadInventoryFile, INVENTORY_MAX_BYTES } = require("../sdk/k8s") as typeof import("../sdk/k8s");
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dcnet-inv-")), "huge.yaml");
     fs.writeFileSync(file, "[".repeat(INVENTORY_MAX_BYTES + 1));
     assert.throws(() => loadInventoryFile(file, "clusters[0].k8s.externalEndpointsFile"), (e: unknown) => {
