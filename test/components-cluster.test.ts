@@ -147,6 +147,14 @@ describe("components/cluster (Pulumi mocks)", function () {
     assert.ok(!JSON.stringify(await value(agent.valuesYaml)).includes("s3cret"));
   });
 
+  it("bgpPasswords is read by own key: a secret named constructor is missing, not Object (issue 10)", () => {
+    const ex = loadExample("three-tier");
+    const spec = structuredClone(ex.spec);
+    spec.bgp = { ...spec.bgp, passwordRef: "constructor" };
+    spec.clusters![0].k8s = { ...ex.inputs.main, externalEndpointsFile: undefined, cilium: { bgpSpeaker: "cilium" as never } };
+    assert.throws(() => new c.CiliumAgent("ctor", { spec: spec as never, cluster: "main", bgpPasswords: {} }), /pass its password in bgpPasswords\.constructor/);
+  });
+
   it("air-gapped: a local chart path replaces the repository", async () => {
     const ex = loadExample("three-tier");
     new c.CiliumAgent("local", { specFile: ex.file, cluster: "main", chartPath: "/charts/cilium-1.18.4.tgz" });
