@@ -25,6 +25,7 @@ import { loadSpecFile } from "../sdk/spec/load";
 import { resolve } from "../sdk/resolve/resolve";
 import { renderBirdConfig, renderBirdSecrets } from "../sdk/render/bird";
 import { renderSwitchConfig, renderSwitchSecrets } from "../sdk/render/switch/index";
+import { deviceHasPasswords, planPasswordRefs } from "../sdk/render/plan-query";
 import { birdPaths, frrPaths, nodeProtocols, rolloutPlan, sha256Hex, switchNeighbors } from "../sdk/apply";
 import { NodeHost } from "./node-host";
 import { SwitchHost } from "./switch-host";
@@ -105,7 +106,7 @@ export class DataCenter extends pulumi.ComponentResource {
       if (!plan.devices.some((d) => d.rack === r)) throw new Error(`DataCenter ${name}: rackSsh.${r} names no rack of the plan`);
 
     // passwords: every passwordRef of the plan must have a value
-    const refs = [...new Set(plan.sessions.flatMap((s) => (s.passwordRef ? [s.passwordRef] : [])))].sort();
+    const refs = planPasswordRefs(plan);
     const missing = refs.filter((r) => !(r in (args.passwords ?? {})));
     if (missing.length) throw new Error(`DataCenter ${name}: no password given for passwordRef ${missing.map((m) => `"${m}"`).join(", ")} (args.passwords)`);
     const passwords = pulumi.secret(pulumi.output(args.passwords ?? {})) as pulumi.Output<Record<string, string>>;
@@ -143,7 +144,7 @@ export class DataCenter extends pulumi.ComponentResource {
         if ((device.dialect ?? "frr") !== "frr") throw new Error(`DataCenter ${name}: switch ${device.name} uses dialect ${device.dialect}; only frr has apply scripts`);
         const text = withExtra(device.name, renderSwitchConfig(plan, device.name).text);
         const neighbors = switchNeighbors(plan, device.name, rollout);
-        const hasSecrets = plan.sessions.some((s) => s.passwordRef && (s.a.device === device.name || s.b.device === device.name));
+        const hasSecrets = deviceHasPasswords(plan, device.name);
         const paths = { ...stripUndefined(args.frrPaths), ...stripUndefined(host?.frrPaths) };
         frrPaths(paths); // check early
         const sw = new SwitchHost(

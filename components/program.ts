@@ -19,6 +19,7 @@ import { DataCenter, DeliveryMode, HostArgs } from "./index";
 import { loadSpecFile } from "../sdk/spec/load";
 import { resolve } from "../sdk/resolve/resolve";
 import { SpecError } from "../sdk/validate/errors";
+import { planPasswordRefs } from "../sdk/render/plan-query";
 
 /** Run the program; returns the stack outputs. */
 export function program(): Record<string, pulumi.Output<unknown>> {
@@ -36,7 +37,7 @@ export function program(): Record<string, pulumi.Output<unknown>> {
     if (e instanceof SpecError) throw new pulumi.RunError(`dcnet:spec ${JSON.stringify(specFile)}: ${e.message}`);
     throw e;
   }
-  const refs = [...new Set(plan.sessions.flatMap((s) => (s.passwordRef ? [s.passwordRef] : [])))];
+  const refs = planPasswordRefs(plan);
   let password = config.getSecret("bgpPassword");
   if (password === undefined && refs.length > 0) {
     // the fixed demo value only ever reaches local folders; real devices need a real password

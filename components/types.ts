@@ -5,7 +5,7 @@
  * values where the value shapes the resource graph or the script text.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AsnSpec, BgpOptionsSpec, ClusterSpec, PoolsSpec, RackSpec, SwitchRole, Topology } from "../sdk/spec/types";
+import { AsnSpec, BgpOptionsSpec, ClusterSpec, PoolsSpec, RackSpec, SwitchRole, Topology, UpstreamSpec } from "../sdk/spec/types";
 
 /** Where a device's configuration goes. */
 export enum DeliveryMode {
@@ -170,4 +170,6 @@ export interface DataCenterSpecArgs {
   racks: RackSpec[];
   /** Kubernetes clusters. */
   clusters?: ClusterSpec[];
+  /** The way out: upstream routers and the border switches peering with them. */
+  upstreams?: UpstreamSpec[];
 }

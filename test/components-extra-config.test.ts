@@ -46,7 +46,7 @@ describe("components: DataCenter extraConfig (Pulumi mocks)", function () {
     const devices = [...spec.switches.map((s) => s.name), ...spec.racks.flatMap((r) => r.nodes.map((n) => n.name))];
     const dc = new c.DataCenter(name, {
       spec,
-      passwords: { "bgp-nodes": pulumi.secret("pw-extra-config-test") },
+      passwords: { "bgp-nodes": pulumi.secret("pw-extra-config-test"), "bgp-upstream": pulumi.secret("pw-upstream-extra-config-test") },
       hosts: Object.fromEntries(devices.map((d) => [d, { host: `${d}.example`, hostKey: `ssh-ed25519 AAAAfake-${d}` }])),
       ...(extraConfig ? { extraConfig } : {}),
     });
@@ -76,6 +76,6 @@ describe("components: DataCenter extraConfig (Pulumi mocks)", function () {
   });
 
   it("refuses a device name the plan does not have", () => {
-    assert.throws(() => new c.DataCenter("bad", { specFile: SPEC, passwords: { "bgp-nodes": "x" }, mode: c.DeliveryMode.localFolder, extraConfig: { leaf9z: "x" } }), /extraConfig\.leaf9z names no device/);
+    assert.throws(() => new c.DataCenter("bad", { specFile: SPEC, passwords: { "bgp-nodes": "x", "bgp-upstream": "y" }, mode: c.DeliveryMode.localFolder, extraConfig: { leaf9z: "x" } }), /extraConfig\.leaf9z names no device/);
   });
 });

@@ -12,6 +12,7 @@ import * as path from "path";
 import type * as PulumiT from "@pulumi/pulumi";
 import type * as ComponentsT from "../components";
 import { loadSpecFile } from "../sdk/spec/load";
+import { resolve } from "../sdk/resolve/resolve";
 import { DataCenterSpec } from "../sdk/spec/types";
 import { DataCenterSpecArgs } from "../components/types";
 
@@ -19,6 +20,7 @@ const ROOT = path.resolve(__dirname, "..");
 const EXAMPLES = ["spine-leaf", "three-tier"];
 const specFileOf = (ex: string) => path.join(ROOT, "examples", ex, "datacenter.yaml");
 const PASSWORD = "Sup3r-Secret-pw-7e1";
+const UPSTREAM_PASSWORD = "Upstr3am-Secret-pw-9c4";
 const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nZmFrZS1rZXktZm9yLXRlc3Rz\n-----END OPENSSH PRIVATE KEY-----\n";
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const isSecret = (v: any) => v !== null && typeof v === "object" && v[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";
@@ -96,7 +98,7 @@ for (const preview of [false, true]) {
     };
     const sshArgs = (spec: DataCenterSpec, extra: Partial<ComponentsT.DataCenterArgs> = {}): ComponentsT.DataCenterArgs => ({
       spec,
-      passwords: { "bgp-nodes": pulumi.secret(PASSWORD) },
+      passwords: { "bgp-nodes": pulumi.secret(PASSWORD), "bgp-upstream": pulumi.secret(UPSTREAM_PASSWORD) },
       ssh: { user: "root", privateKey: pulumi.secret(PRIVATE_KEY) },
       hosts: hostsFor(spec),
       ...extra,
@@ -282,7 +284,12 @@ for (const preview of [false, true]) {
           assert.deepEqual(created, [`dc-${rack.name}n9`, `dc-${rack.name}n9-bird`, `dc-${rack.name}n9-bird-secrets`].sort());
           assert.deepEqual([...graph.keys()].filter((k) => !after.has(k)), [], "nothing removed");
           const changed = [...graph.keys()].filter((k) => JSON.stringify(after.get(k)!.raw) !== JSON.stringify(graph.get(k)!.raw)).sort();
-          assert.deepEqual(changed, peers.flatMap((p) => [`dc-${p}-frr`, `dc-${p}-frr-secrets`]).sort());
+          // besides: the border switches, when the node's cluster changes the aggregates they announce upstream
+          const announced = (p: ReturnType<typeof dc.getPlan>) => new Map(p.upstreams.flatMap((u) => u.links.map((l) => [l.switch, JSON.stringify(u.announce)] as const)));
+          const before = announced(dc.getPlan());
+          const borders = [...announced(resolve(added))].filter(([sw, a]) => before.get(sw) !== a).map(([sw]) => `dc-${sw}-frr`);
+          if (ex === "spine-leaf") assert.ok(borders.length > 0, "the new node's cluster supernets change, so the border leaves' announcements do");
+          assert.deepEqual(changed, [...peers.flatMap((p) => [`dc-${p}-frr`, `dc-${p}-frr-secrets`]), ...borders].sort());
         });
 
         it("refuses hosts without a pinned host key, unless that host opts out", () => {
@@ -341,7 +348,7 @@ for (const preview of [false, true]) {
 
     it("local-folder mode (the root program): local commands writing under out-local/<device>", async () => {
       const spec = loadSpecFile(specFileOf("spine-leaf"));
-      const g = await run(() => new c.DataCenter("loc", { spec, mode: c.DeliveryMode.localFolder, passwords: { "bgp-nodes": pulumi.secret(PASSWORD) } }));
+      const g = await run(() => new c.DataCenter("loc", { spec, mode: c.DeliveryMode.localFolder, passwords: { "bgp-nodes": pulumi.secret(PASSWORD), "bgp-upstream": pulumi.secret(UPSTREAM_PASSWORD) } }));
       const cmds = [...g.values()].filter((r) => r.custom);
       assert.equal(cmds.length, 38);
       for (const r of cmds) {
@@ -360,6 +367,7 @@ for (const preview of [false, true]) {
           const project = pulumi.getProject();
           pulumi.runtime.setConfig(`${project}:hosts`, JSON.stringify(hostsFor(spec)));
           pulumi.runtime.setConfig(`${project}:bgpPassword`, PASSWORD);
+          pulumi.runtime.setConfig(`${project}:upstreamPassword`, UPSTREAM_PASSWORD);
           pulumi.runtime.setConfig(`${project}:maxHostsInFlightPerRack`, "2");
           try {
             const g = await run(() => require(path.join(ROOT, "examples", ex, "index.ts")));
@@ -369,7 +377,7 @@ for (const preview of [false, true]) {
             for (const n of nodes) assert.ok(g.get(`${dcName}-${n}-bird`), `${n} configured`);
             assert.equal(unwrap(g.get(`${dcName}-${nodes[0]}-bird`)!.raw.connection).host, `${nodes[0]}.mgmt.example`);
           } finally {
-            for (const k of ["hosts", "bgpPassword", "maxHostsInFlightPerRack"]) pulumi.runtime.setConfig(`${project}:${k}`, undefined as unknown as string);
+            for (const k of ["hosts", "bgpPassword", "upstreamPassword", "maxHostsInFlightPerRack"]) pulumi.runtime.setConfig(`${project}:${k}`, undefined as unknown as string);
           }
         });
 

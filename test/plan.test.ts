@@ -56,6 +56,7 @@ function checkConsistency(plan: Plan): void {
   // expected routes reference real neighbors of the switch
   for (const sw of plan.switches) {
     const neighbors = new Set(plan.sessions.filter((s) => s.a.device === sw.name || s.b.device === sw.name).map((s) => (s.a.device === sw.name ? s.b.address : s.a.address)));
+    for (const u of plan.upstreams) for (const l of u.links) if (l.switch === sw.name) neighbors.add(l.peerAddress);
     for (const r of expandExpectedRoutes(sw)) for (const h of r.nextHops) assert.ok(neighbors.has(h), `${sw.name} ${r.prefix} via non-neighbor ${h}`);
   }
 }

@@ -18,7 +18,7 @@ import { birdBgpProtocols, entryKey, entryRange, frrPrefixLists, frrRouterBgp } 
 import { dualStackPlan, V6_POD_CIDR } from "./support/dual-stack-plan";
 
 const EXAMPLES = ["spine-leaf", "three-tier"];
-const PASSWORDS = { "bgp-nodes": "sw1tch-S3cret\\x#!?'" };
+const PASSWORDS = { "bgp-nodes": "sw1tch-S3cret\\x#!?'", "bgp-upstream": "upstr3am-S3cret;|$x" };
 
 const planOf = (example: string): Plan => resolve(loadSpecFile(join(__dirname, "..", "examples", example, "datacenter.yaml")));
 const switchNames = (plan: Plan) => plan.devices.filter((d) => d.kind === "switch").map((d) => d.name);
@@ -109,7 +109,17 @@ describe("renderSwitchConfig (FRR)", () => {
             assert.match(text, new RegExp(`^route-map ${FRR_DENY_ALL_ROUTE_MAP} deny 10\\nexit$`, "m"));
             assert.equal(text.match(new RegExp(`^route-map ${FRR_DENY_ALL_ROUTE_MAP} `, "gm"))?.length, 1, "a single deny entry");
           } else assert.ok(!text.includes("route-map "), `${sw} has no node neighbor`);
-          assert.equal(bgp.neighbors.size, sessions.length);
+          const upstreamLinks = plan.upstreams.flatMap((u) => u.links.filter((l) => l.switch === sw).map((l) => ({ u, l })));
+          assert.equal(bgp.neighbors.size, sessions.length + upstreamLinks.length);
+          // upstream sessions: exactly the accepted prefixes in, exactly the announced aggregates out
+          for (const { u, l } of upstreamLinks) {
+            const af = bgp.neighbors.get(l.peerAddress)!.af.get(l.family)!;
+            assert.ok(af.includes(`prefix-list ${frrInboundListName(u.name)} in`) && af.includes(`prefix-list ${frrOutboundListName(u.name)} out`));
+            const permits = (name: string) => sortedKeys(lists.get(name)!.filter((e) => e.action === "permit").map((e) => entryKey(entryRange(e))));
+            assert.deepEqual(permits(frrInboundListName(u.name)), sortedKeys(u.accept.map(entryKey)));
+            assert.deepEqual(permits(frrOutboundListName(u.name)), sortedKeys(u.announce.map(entryKey)));
+            assert.ok(u.announce.every((e) => e.ge === e.le && e.le === Number(e.prefix.split("/")[1])), "aggregates only, each exactly");
+          }
           for (const s of sessions) {
             const remote = remoteOf(s, sw);
             const af = bgp.neighbors.get(remote.address)!.af.get(s.family)!;
@@ -126,9 +136,14 @@ describe("renderSwitchConfig (FRR)", () => {
               const peerFilter = plan.switches.find((x) => x.name === remote.device)!.inboundFilters.find((f) => f.device === sw)!;
               const permits = lists.get(out)!.filter((e) => e.action === "permit");
               assert.deepEqual(sortedKeys(permits.map((e) => entryKey(entryRange(e)))), sortedKeys(peerFilter.entries.map(entryKey)));
-              // pool-bounded: only the PodCIDR pool and VIP pools, at their exact lengths
+              // pool-bounded node prefixes (the PodCIDR pool and VIP pools at their exact lengths),
+              // and the underlay exactly: rack networks, loopbacks and upstream routes, one by one
               const pools = [plan.pools.podCidr.prefix, ...plan.vipPools.map((v) => v.cidr)];
-              assert.ok(permits.every((e) => pools.includes(e.prefix)));
+              const underlay = new Set([...plan.switches.flatMap((x) => (x.originates ?? []).filter((o) => o.kind !== "aggregate").map((o) => o.prefix)), ...plan.upstreams.flatMap((u) => u.accept.map((e) => e.prefix))]);
+              for (const e of permits) {
+                const r = entryRange(e);
+                assert.ok(pools.includes(e.prefix) || (underlay.has(e.prefix) && r.ge === r.le && r.le === Number(e.prefix.split("/")[1])), `${sw} → ${remote.device}: ${e.prefix} ge ${r.ge} le ${r.le} is neither a pool nor an exact underlay prefix`);
+              }
             }
           }
         }
@@ -166,11 +181,15 @@ describe("renderSwitchConfig (FRR)", () => {
           const overlay = renderSwitchSecrets(plan, sw, PASSWORDS);
           const protectedSessions = plan.sessions.filter((s) => (s.a.device === sw || s.b.device === sw) && s.passwordRef);
           const ov = frrRouterBgp(overlay);
-          if (protectedSessions.length === 0) assert.equal(overlay, "");
-          else assert.equal(ov.asn, plan.devices.find((d) => d.name === sw)!.asn);
+          if (protectedSessions.length > 0) assert.equal(ov.asn, plan.devices.find((d) => d.name === sw)!.asn);
           for (const s of protectedSessions)
             assert.deepEqual(ov.neighbors.get(remoteOf(s, sw).address)!.global, [`password ${PASSWORDS["bgp-nodes"]}`]);
-          assert.equal(ov.neighbors.size, protectedSessions.length);
+          // upstream sessions: their own secret, in the overlay only
+          const upstreamLinks = plan.upstreams.flatMap((u) => (u.passwordRef ? u.links.filter((l) => l.switch === sw).map((l) => ({ u, l })) : []));
+          assert.ok(!text.includes(PASSWORDS["bgp-upstream"]));
+          for (const { u, l } of upstreamLinks) assert.deepEqual(ov.neighbors.get(l.peerAddress)!.global, [`password ${PASSWORDS[u.passwordRef as keyof typeof PASSWORDS]}`]);
+          assert.equal(ov.neighbors.size, protectedSessions.length + upstreamLinks.length);
+          if (protectedSessions.length + upstreamLinks.length === 0) assert.equal(overlay, "");
         }
       });
 

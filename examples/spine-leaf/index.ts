@@ -4,6 +4,7 @@
  *
  *   pulumi stack init prod
  *   pulumi config set --secret bgpPassword 'S0me-Long-Secret'
+ *   pulumi config set --secret upstreamPassword 'The-Providers-Secret'             # the wan upstream's sessions
  *   pulumi config set --secret sshPrivateKey -- "$(cat ~/.ssh/id_ed25519)"   # or rely on ssh-agent
  *   pulumi config set --path 'hosts.leaf1a.host' 198.18.255.3                     # management address
  *   pulumi config set --path 'hosts.leaf1a.hostKey' "$(ssh-keyscan -t ed25519 198.18.255.3 2>/dev/null | cut -d' ' -f2-)"
@@ -27,7 +28,7 @@ const frrPaths = config.getObject<FrrPathsArgs>("frrPaths");
 
 const dc = new DataCenter("dc1", {
   specFile: path.join(__dirname, "datacenter.yaml"),
-  passwords: { "bgp-nodes": config.requireSecret("bgpPassword") },
+  passwords: { "bgp-nodes": config.requireSecret("bgpPassword"), "bgp-upstream": config.requireSecret("upstreamPassword") },
   ssh: {
     user: config.get("sshUser") ?? "root",
     ...(privateKey ? { privateKey } : {}),

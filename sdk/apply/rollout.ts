@@ -115,5 +115,8 @@ export function switchNeighbors(plan: Plan, sw: string, steps?: RolloutStep[]): 
     planned.push(other.address);
     if (s.kind !== "node-uplink" && before.has(other.device)) required.push(other.address);
   }
+  // upstream sessions are declared too (their password lines belong in the overlay); not required:
+  // the upstream is not ours to roll out
+  for (const u of plan.upstreams ?? []) for (const l of u.links) if (l.switch === sw) planned.push(l.peerAddress);
   return { planned: [...new Set(planned)].sort(), required: [...new Set(required)].sort() };
 }

@@ -14,9 +14,10 @@
  * `formatCheckReport()` renders the result as text (a table per switch).
  */
 import { Family, Plan, PlanDevice } from "../plan/types";
-import { expandExpectedRoutes } from "../plan/expected-routes";
 import { birdProtocols, frrAdvertised, frrBgpTable, frrPeers, kernelRoutes, probeSessions, SessionProbe } from "./probe";
 import { LabState } from "./state";
+import { checkUpstreams, probeUpstreamSessions, UpstreamCheck } from "./check-upstream";
+import { ProbeResult, runProbes } from "./dataplane";
 
 /** One route row of a switch. */
 export interface RouteCheck {
@@ -90,6 +91,10 @@ export interface LabCheckReport {
   switches: SwitchCheck[];
   nodes: NodeCheck[];
   topologyChecks: TopologyCheck[];
+  /** The upstream routers: sessions and what they receive. */
+  upstreams: UpstreamCheck[];
+  /** Data-plane probes (node and pod addresses across racks, loopbacks, the way out). */
+  dataPlane: ProbeResult[];
   /** Every mismatch, one line each. */
   problems: string[];
 }
@@ -119,6 +124,14 @@ interface ExpectedRoute {
 export function expectedRoutesOf(plan: Plan, sw: string): ExpectedRoute[] {
   const list = (plan.switches.find((x) => x.name === sw)?.expectedRoutes ?? []) as unknown as (Omit<ExpectedRoute, "prefix"> & { prefix?: string; prefixes?: string[] })[];
   return list.flatMap((g) => (g.prefixes ?? (g.prefix ? [g.prefix] : [])).map((prefix) => ({ family: g.family, prefix, nextHops: g.nextHops, via: g.via })));
+}
+
+/** Kind of every underlay prefix of the plan: rack networks, loopbacks, upstream routes. */
+function underlayKinds(plan: Plan): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const sw of plan.switches) for (const o of sw.originates ?? []) out.set(o.prefix, o.kind);
+  for (const u of plan.upstreams ?? []) for (const e of u.accept) out.set(e.prefix, `upstream ${u.name}`);
+  return out;
 }
 
 /** Families a device uses. */
@@ -156,12 +169,22 @@ function checkSwitch(plan: Plan, state: LabState, d: PlanDevice, problems: strin
     out.sessions.push(row);
     if (!row.ok && !peers.error) fail(`session ${s.id} with ${remote.device} (${remote.address}) is ${row.state}`);
   }
+  for (const u of plan.upstreams ?? [])
+    for (const l of u.links) {
+      if (l.switch !== d.name) continue;
+      planned.add(l.peerAddress);
+      const p = peers.peers.get(l.peerAddress);
+      const row: SwitchSessionCheck = { session: l.id, peer: l.peerAddress, device: u.name, state: p?.state ?? "not configured", pfxRcd: p?.pfxRcd ?? 0, ok: p?.state === "Established" };
+      out.sessions.push(row);
+      if (!row.ok && !peers.error) fail(`upstream session ${l.id} (${l.peerAddress}) is ${row.state}`);
+    }
   for (const [addr, p] of peers.peers) if (!planned.has(addr)) fail(`unplanned BGP neighbor ${addr} (${p.state})`);
 
   // routes
   const plannedRoutes = expectedRoutesOf(plan, d.name);
-  const kindOf = new Map<string, string>();
+  const kindOf = underlayKinds(plan);
   for (const n of plan.nodes) for (const a of n.announcements) kindOf.set(a.prefix, a.kind);
+  const originates = plan.switches.find((x) => x.name === d.name)?.originates ?? [];
   for (const fam of familiesOf(plan, d.name)) {
     const table = frrBgpTable(dev, fam);
     const fib = kernelRoutes(dev, fam, "bgp");
@@ -171,6 +194,17 @@ function checkSwitch(plan: Plan, state: LabState, d: PlanDevice, problems: strin
     }
     const expected = plannedRoutes.filter((r) => r.family === fam);
     const seen = new Set<string>();
+    // what the switch originates itself: in its BGP table as a local path; aggregates also as a blackhole route
+    for (const o of originates.filter((x) => x.family === fam)) {
+      seen.add(o.prefix);
+      const local = (table.routes.get(o.prefix) ?? []).some((p) => p.peer === undefined && p.valid);
+      const k = fib.routes.get(o.prefix);
+      const blackholed = o.kind !== "aggregate" || (!!k && k.nextHops.length === 0);
+      const row: RouteCheck = { prefix: o.prefix, family: fam, kind: `originates ${o.kind}`, expected: [], via: [], bgp: local ? ["local"] : null, fib: o.kind === "aggregate" ? (k ? ["blackhole"] : null) : ["connected"], ok: local && blackholed };
+      out.routes.push(row);
+      if (!local) fail(`${o.prefix}: the plan says ${d.name} originates it (${o.kind}), its BGP table has no local path`);
+      else if (!blackholed) fail(`${o.prefix}: aggregate without its blackhole route in the kernel FIB`);
+    }
     for (const r of expected) {
       seen.add(r.prefix);
       const paths = table.routes.get(r.prefix);
@@ -298,10 +332,12 @@ function topologyChecks(plan: Plan, state: LabState, switches: SwitchCheck[], pr
 export function labCheck(plan: Plan, state: LabState): LabCheckReport {
   const started = Date.now();
   const problems: string[] = [];
-  const sessions = probeSessions(plan, state).map((s) => ({ ...s, ok: s.established }));
+  const sessions = [...probeSessions(plan, state), ...probeUpstreamSessions(plan, state)].map((s) => ({ ...s, ok: s.established }));
   const switches = plan.devices.filter((d) => d.kind === "switch").map((d) => checkSwitch(plan, state, d, problems));
   const nodes = plan.devices.filter((d) => d.kind === "node").map((d) => checkNode(plan, state, d, problems));
   const topo = topologyChecks(plan, state, switches, problems);
+  const upstreams = checkUpstreams(plan, state, problems);
+  const dataPlane = runProbes(plan, state, problems);
   return {
     ok: problems.length === 0,
     plan: plan.name,
@@ -314,6 +350,8 @@ export function labCheck(plan: Plan, state: LabState): LabCheckReport {
     switches,
     nodes,
     topologyChecks: topo,
+    upstreams,
+    dataPlane,
     problems: [...new Set(problems)],
   };
 }
@@ -371,6 +409,24 @@ export function formatCheckReport(r: LabCheckReport): string {
   out.push("");
   out.push(`${r.topology === "spineLeaf" ? "spine–leaf" : "three-tier"} checks:`);
   for (const t of r.topologyChecks) out.push(`  ${t.ok ? "ok      " : "MISMATCH"}  ${t.name}: ${t.detail}`);
+  if (r.upstreams.length) {
+    out.push("");
+    out.push("upstreams:");
+    out.push(
+      ...table(
+        ["UPSTREAM", "LINK", "SWITCH", "UPSTREAM SIDE", "RECEIVES", ""],
+        r.upstreams.flatMap((u) =>
+          u.links.map((l) => [`${u.name} (AS ${u.asn})`, `${l.switch} → ${l.peerAddress}`, l.switchState, l.upstreamState, l.received.join(" ") || "-", l.ok ? "ok" : "MISMATCH"]),
+        ),
+      ),
+    );
+  }
+  if (r.dataPlane.length) {
+    out.push("");
+    const run = r.dataPlane.filter((p) => !p.skipped);
+    out.push(`data plane: ${run.filter((p) => p.ok).length}/${run.length} probes answered${run.length < r.dataPlane.length ? `, ${r.dataPlane.length - run.length} skipped` : ""}`);
+    out.push(...table(["KIND", "FROM", "TO", "RESULT", ""], r.dataPlane.map((p) => [p.kind, `${p.from} ${p.source}`, `${p.to} ${p.target}`, p.result, p.skipped ? "skipped" : p.ok ? "ok" : "FAILED"])));
+  }
   if (r.problems.length) {
     out.push("");
     out.push("problems:");

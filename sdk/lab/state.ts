@@ -123,6 +123,8 @@ export interface LabState {
   /** Claim files of the management subnet (removed by down). */
   claims: string[];
   devices: Record<string, LabDevice>;
+  /** The lab's upstream routers (FRR), by upstream name. */
+  upstreams?: Record<string, LabDevice>;
   /** Per-run BGP passwords by passwordRef. */
   passwords: Record<string, string>;
   /** Management network (ssh mode). */

@@ -14,19 +14,22 @@
  * Everything is recorded in `<runDir>/state.json` before it is created; `labDown(state)` removes
  * it all, also after a failed or interrupted `labUp`.
  */
-import { spawn } from "child_process";
-import { chownSync, closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from "fs";
+import { chownSync, existsSync, readFileSync, statSync, writeFileSync } from "fs";
 import { randomBytes } from "crypto";
 import { dirname, join, resolve as resolvePath } from "path";
 import { Plan, PlanDevice } from "../plan/types";
 import { renderBirdConfig, renderBirdSecrets } from "../render/bird";
 import { renderSwitchConfig, renderSwitchSecrets } from "../render/switch/index";
 import { containsAddress, nthAddress, prefixInside, prefixLength } from "../net/prefix";
-import { findExecutable, ipBatch, LabError, nsRun, run, sleep, waitFor } from "./exec";
+import { ipBatch, LabError, nsRun, run, sleep } from "./exec";
 import { defaultRunDir, labPrefix, labRoot, LabNames, MAX_IFNAME, MGMT_IFACE, NODE_ROUTE_IFACE } from "./names";
 import { LabTools, requireTools } from "./prereq";
 import { LabConfigs, LabDevice, LabProcess, LabState, loadState, makeDir, saveState } from "./state";
 import { probeSessions } from "./probe";
+import { createUpstreamLinks, startUpstreams, upstreamExternalAddresses } from "./upstream";
+import { probeUpstreamSessions } from "./check-upstream";
+import { DaemonWait, frrUser, spawnDaemon, startBird, startFrr, waitForFiles, DAEMON_START_TIMEOUT_MS } from "./daemons";
+export { applyFrrConfig, startBird, waitStarted } from "./daemons";
 import { claimMgmtPrefix } from "./mgmt";
 
 /** Progress events of `labUp`. */
@@ -75,7 +78,6 @@ export class LabUpError extends LabError {
   }
 }
 
-const DAEMON_START_TIMEOUT_MS = 10000;
 
 /** The only address space the lab brings up (RFC 2544 benchmarking, RFC 3849 documentation). */
 export const LAB_ALLOWED = ["198.18.0.0/15", "2001:db8::/32"];
@@ -165,7 +167,7 @@ export async function labUp(plan: Plan, opts: LabUpOptions): Promise<LabState> {
       let last = -1;
       for (;;) {
         checkAbort();
-        const sessions = probeSessions(plan, state);
+        const sessions = [...probeSessions(plan, state), ...probeUpstreamSessions(plan, state)];
         const up = sessions.filter((s) => s.established).length;
         if (up !== last) {
           progress("sessions", `sessions Established: ${up}/${sessions.length}`, { established: up, total: sessions.length });
@@ -236,6 +238,14 @@ export function checkPlanForLab(plan: Plan, ssh: boolean): void {
   for (const d of plan.devices)
     for (const i of d.interfaces) for (const a of i.addresses) if (!allowed(a.cidr)) problems.push(`${d.name} ${i.name}: ${a.cidr} is outside ${LAB_ALLOWED.join(" and ")}`);
   for (const n of plan.nodes) for (const a of n.announcements) if (!allowed(a.prefix)) problems.push(`${n.name} announces ${a.prefix}, outside ${LAB_ALLOWED.join(" and ")}`);
+  for (const u of plan.upstreams ?? []) {
+    for (const l of u.links) if (!allowed(l.prefix)) problems.push(`upstream ${u.name}: link ${l.prefix} is outside ${LAB_ALLOWED.join(" and ")}`);
+    try {
+      for (const a of upstreamExternalAddresses(plan, u)) if (!allowed(a.cidr)) problems.push(`upstream ${u.name}: ${a.cidr} (behind it in the lab) is outside ${LAB_ALLOWED.join(" and ")}`);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
   if (ssh && plan.devices.length > 253) problems.push(`${plan.devices.length} devices do not fit a /24 management network`);
   if (problems.length > 0) throw new LabError(`the lab cannot build plan ${plan.name}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
 }
@@ -254,7 +264,8 @@ function checkTraversable(dir: string): void {
 
 function randomPasswords(plan: Plan): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const s of plan.sessions) if (s.passwordRef && !out[s.passwordRef]) out[s.passwordRef] = `lab-${randomBytes(12).toString("hex")}`;
+  for (const ref of [...plan.sessions.map((s) => s.passwordRef), ...(plan.upstreams ?? []).map((u) => u.passwordRef)])
+    if (ref && !out[ref]) out[ref] = `lab-${randomBytes(12).toString("hex")}`;
   return out;
 }
 
@@ -321,6 +332,7 @@ function buildTopology(plan: Plan, state: LabState, names: LabNames): void {
   });
   ipBatch(undefined, rootLines);
   ipBatch(state.hubNamespace, hubLines);
+  createUpstreamLinks(plan, state, names);
 
   // addresses, interfaces up, node dummy interface and static routes
   for (const d of plan.devices) {
@@ -401,69 +413,6 @@ function setupManagement(plan: Plan, state: LabState, names: LabNames, tools: La
     state.devices[d.name].ssh = { host: addr, port: 22, user: "root", hostPublicKey: "", knownHostsLine: "" };
   });
   saveState(state);
-}
-
-let frrIds: { uid: number; gid: number } | undefined;
-function frrUser(): { uid: number; gid: number } {
-  if (!frrIds) frrIds = { uid: Number(run("id", ["-u", "frr"]).stdout.trim()), gid: Number(run("id", ["-g", "frr"]).stdout.trim()) };
-  return frrIds;
-}
-
-let unshareBin: string | null | undefined;
-/** `unshare` (util-linux), when present. */
-function utsWrapper(): string | undefined {
-  if (unshareBin === undefined) unshareBin = findExecutable(["unshare"]) ?? null;
-  return unshareBin ?? undefined;
-}
-
-/** Children spawned by this process that already exited (pid → exit code/signal). */
-const exited = new Map<number, string>();
-
-/** Start a daemon detached inside a namespace; the record is saved before the spawn, the pid right after. */
-function spawnDaemon(state: LabState, rec: LabProcess, ns: string, cmd: string, args: string[], logFile: string, hostname?: string): void {
-  state.processes.push(rec);
-  saveState(state);
-  const fd = openSync(logFile, "a", 0o640);
-  // with a hostname: its own UTS namespace named after the device (FRR shows it, ssh sessions see it);
-  // every step execs, so the recorded pid is the daemon's
-  const uts = hostname && /^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(hostname) ? utsWrapper() : undefined;
-  const argv = uts ? ["netns", "exec", ns, uts, "--uts", "--", "sh", "-c", 'hostname "$0" && exec "$@"', hostname!, cmd, ...args] : ["netns", "exec", ns, cmd, ...args];
-  let child;
-  try {
-    child = spawn("ip", argv, { detached: true, stdio: ["ignore", fd, fd] });
-  } finally {
-    closeSync(fd);
-  }
-  if (child.pid === undefined) throw new LabError(`could not start ${cmd} in ${ns}`);
-  const pid = child.pid;
-  rec.pid = pid;
-  saveState(state);
-  child.on("error", () => undefined);
-  child.on("exit", (code, signal) => exited.set(pid, signal ? `signal ${signal}` : `exit ${code}`));
-  child.unref();
-}
-
-function tail(file: string, lines = 12): string {
-  try {
-    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "(no log)";
-  }
-}
-
-/** Wait until every path exists; fail early (with the log) when the daemon died. */
-async function waitForFiles(items: { files: string[]; rec: LabProcess; log: string }[], timeoutMs: number): Promise<void> {
-  const ok = await waitFor(() => {
-    for (const it of items) {
-      const why = it.rec.pid !== undefined ? exited.get(it.rec.pid) : undefined;
-      if (why) throw new LabError(`${it.rec.daemon} on ${it.rec.device} stopped (${why}):\n${tail(it.log)}`);
-    }
-    return items.every((it) => it.files.every((f) => existsSync(f))) ? true : undefined;
-  }, timeoutMs, 25);
-  if (!ok) {
-    const late = items.filter((it) => !it.files.every((f) => existsSync(f)));
-    throw new LabError(`timed out after ${timeoutMs} ms waiting for ${late.map((it) => `${it.rec.daemon} on ${it.rec.device}`).join(", ")}:\n${late.map((it) => tail(it.log, 5)).join("\n")}`);
-  }
 }
 
 function q(v: string): string {
@@ -564,78 +513,12 @@ async function startDaemons(plan: Plan, state: LabState, names: LabNames, tools:
   for (const d of plan.devices) writeEnvFile(state, state.devices[d.name], tools);
 
   // --- start: FRR first (switches are up before nodes boot, as in a data center), then BIRD
-  const frrArgs = (dev: LabDevice, daemon: string) => [
-    "-N",
-    dev.frr!.pathspace,
-    "--vty_socket",
-    dev.frr!.vtySocketDir,
-    "-i",
-    join(dev.dir, `${daemon}.pid`),
-    "-z",
-    dev.frr!.zservSocket,
-    "-P",
-    "0",
-    "--log",
-    `file:${join(dev.dir, `${daemon}.log`)}`,
-    "-f",
-    "/dev/null",
-  ];
-  const zebraWait: { files: string[]; rec: LabProcess; log: string }[] = [];
-  for (const d of switches) {
-    const dev = state.devices[d.name];
-    const log = join(dev.dir, "zebra.out");
-    const rec: LabProcess = { device: d.name, daemon: "zebra", pidFile: join(dev.dir, "zebra.pid"), cmd: "" };
-    const args = [...frrArgs(dev, "zebra"), "-s", "16777216"];
-    rec.cmd = [tools.zebra, ...args].join(" ");
-    spawnDaemon(state, rec, dev.namespace, tools.zebra, args, log, d.name);
-    zebraWait.push({ files: [dev.frr!.zservSocket, join(dev.dir, "zebra.vty")], rec, log: join(dev.dir, "zebra.log") });
-  }
-  await waitForFiles(zebraWait, DAEMON_START_TIMEOUT_MS);
-  const restWait: { files: string[]; rec: LabProcess; log: string }[] = [];
-  for (const d of switches) {
-    const dev = state.devices[d.name];
-    for (const daemon of ["bgpd", "bfdd"] as const) {
-      const args = [...frrArgs(dev, daemon), ...(daemon === "bfdd" ? ["--bfdctl", dev.frr!.bfdctlSocket] : [])];
-      const rec: LabProcess = { device: d.name, daemon, pidFile: join(dev.dir, `${daemon}.pid`), cmd: [tools[daemon], ...args].join(" ") };
-      spawnDaemon(state, rec, dev.namespace, tools[daemon], args, join(dev.dir, `${daemon}.out`), d.name);
-      restWait.push({ files: [join(dev.dir, `${daemon}.vty`)], rec, log: join(dev.dir, `${daemon}.log`) });
-    }
-  }
-  await waitForFiles(restWait, DAEMON_START_TIMEOUT_MS);
-  for (const d of switches) applyFrrConfig(state.devices[d.name], tools);
+  await startFrr(state, switches.map((d) => state.devices[d.name]), tools);
+  await startUpstreams(plan, state, tools);
 
-  const birdWait: { files: string[]; rec: LabProcess; log: string }[] = [];
+  const birdWait: DaemonWait[] = [];
   for (const d of nodes) birdWait.push(startBird(state, state.devices[d.name], tools));
   await waitForFiles(birdWait, DAEMON_START_TIMEOUT_MS);
-}
-
-/**
- * Start BIRD on a node (its config must be in place). Returns what to wait for. `recovery` starts
- * it with `-R` (graceful restart recovery: its sessions tell peers the forwarding state was kept,
- * so they hold the node's routes until BIRD has re-sent them), as after `birdc graceful restart`.
- */
-export function startBird(state: LabState, dev: LabDevice, tools: Pick<LabTools, "bird">, opts: { recovery?: boolean } = {}): { files: string[]; rec: LabProcess; log: string } {
-  const b = dev.bird!;
-  const args = ["-f", ...(opts.recovery ? ["-R"] : []), "-c", b.conf, "-s", b.socket, "-P", b.pidFile];
-  const rec: LabProcess = { device: dev.name, daemon: "bird", pidFile: b.pidFile, cmd: [tools.bird, ...args].join(" ") };
-  spawnDaemon(state, rec, dev.namespace, tools.bird, args, b.log, dev.name);
-  return { files: [b.socket], rec, log: b.log };
-}
-
-/** Wait for a daemon started by `startBird` to open its socket. */
-export async function waitStarted(items: { files: string[]; rec: LabProcess; log: string }[], timeoutMs = DAEMON_START_TIMEOUT_MS): Promise<void> {
-  await waitForFiles(items, timeoutMs);
-}
-
-/** Load a switch's running config file into its FRR daemons (`vtysh -f`). */
-export function applyFrrConfig(dev: LabDevice, tools: Pick<LabTools, "vtysh">): void {
-  const r = nsRun(dev.namespace, tools.vtysh, ["--vty_socket", dev.frr!.vtySocketDir, "--config_dir", dev.frr!.vtySocketDir, "-f", dev.frr!.conf], {
-    check: false,
-    timeoutMs: 30000,
-  });
-  const out = `${r.stdout}${r.stderr}`.trim();
-  if (r.code !== 0 || /% (Unknown|Ambiguous|Invalid|Command incomplete)|line \d+: %/.test(out))
-    throw new LabError(`FRR on ${dev.name} did not take ${dev.frr!.conf} (exit ${r.code}):\n${out}`);
 }
 
 /** sshd per device, host key generated per run, listening on the management address only. */

@@ -122,6 +122,14 @@ export interface PlanSession {
   maxPrefix?: number;
   /** `b` accepts routes carrying its own ASN this many times (shared node ASN scheme). */
   allowasIn?: number;
+  /**
+   * Ends (device names) that accept routes originated in their own ASN over this session (FRR
+   * `allowas-in origin`): the leaves of a pair share an ASN and reach each other's loopback over
+   * the spines.
+   */
+  acceptOwnOrigin?: string[];
+  /** Both ends rewrite the next hop to themselves (iBGP core mesh: upstream routes resolve). */
+  nextHopSelf?: boolean;
 }
 
 /** What a node may announce, and what it is expected to. */
@@ -213,14 +221,71 @@ export interface PlanNode {
   announcements: PlanAnnouncement[];
 }
 
+/** What a switch originates into BGP itself. */
+export type PlanOriginationKind = "rackNetwork" | "loopback" | "aggregate";
+
+/** A prefix a switch originates: its rack networks and loopback (`network`), aggregates toward upstreams. */
+export interface PlanOrigination {
+  family: Family;
+  prefix: string;
+  kind: PlanOriginationKind;
+}
+
 /** A switch's planned BGP state. */
 export interface PlanSwitch {
   /** Switch name. */
   name: string;
+  /**
+   * Prefixes the switch originates, ordered by kind then prefix: rack networks it sits on and its
+   * loopback (as `network`, the connected route must exist), aggregates it announces to upstreams
+   * (`aggregate-address`, installed as a blackhole route).
+   */
+  originates: PlanOrigination[];
   /** Per-neighbor inbound filters: neighbor address → allowed prefixes. Empty list = deny all. */
   inboundFilters: { neighbor: string; device: string; entries: PlanPrefixFilterEntry[] }[];
   /** Routes the switch must hold when the network is up, grouped by next-hop set. */
   expectedRoutes: PlanExpectedRouteGroup[];
+}
+
+/** One link of an upstream to a border switch, and its eBGP session. */
+export interface PlanUpstreamLink {
+  /** Stable id `<switch>--<upstream>`. */
+  id: string;
+  family: Family;
+  /** The border switch. */
+  switch: string;
+  /** The switch's interface toward the upstream (`up-<upstream>`). */
+  interface: string;
+  /** The link's subnet. */
+  prefix: string;
+  /** The switch's address on the link. */
+  address: string;
+  /** The switch's ASN. */
+  asn: number;
+  /** The upstream router's address (the BGP neighbor). */
+  peerAddress: string;
+}
+
+/** An upstream router (group) outside the data center, with both ends of its sessions. */
+export interface PlanUpstream {
+  /** Upstream name (also the "device" of its next hops in expected routes). */
+  name: string;
+  /** The upstream's ASN. */
+  asn: number;
+  /** Name of the secret holding the session password (never the value). */
+  passwordRef?: string;
+  /** BGP timers, BFD and graceful restart of the upstream sessions. */
+  timers: { keepalive: number; hold: number };
+  bfd: { enabled: boolean; intervalMs: number; multiplier: number };
+  gracefulRestart: { enabled: boolean; restartTime: number };
+  /** What the border switches accept from it (exact entries; everything else is denied). */
+  accept: PlanPrefixFilterEntry[];
+  /** Maximum prefixes a border switch accepts from it. */
+  maxPrefix: number;
+  /** What the border switches announce to it (exact entries: aggregates, or what was asked for). */
+  announce: PlanPrefixFilterEntry[];
+  /** Links to border switches, by switch name. */
+  links: PlanUpstreamLink[];
 }
 
 /** The whole plan. */
@@ -245,6 +310,8 @@ export interface Plan {
   vipPools: PlanVipPool[];
   /** Clusters, in spec order. */
   clusters: PlanCluster[];
+  /** Upstreams (the way out), in spec order. */
+  upstreams: PlanUpstream[];
   /** Pools as resolved. */
   pools: { podCidr: PlanPrefix; podPrefixLength: number; loopbacks: PlanPrefix; fabricLinks: PlanPrefix };
 }

@@ -78,3 +78,17 @@ export function endsOf(session: PlanSession, device: string): { local: PlanSessi
   if (session.b.device === device) return { local: session.b, remote: session.a };
   throw new Error(`session ${session.id} does not involve ${device}`);
 }
+
+/** Every `passwordRef` the plan names (sessions and upstreams), sorted, once each. */
+export function planPasswordRefs(plan: Plan): string[] {
+  const refs = new Set<string>();
+  for (const s of plan.sessions) if (s.passwordRef) refs.add(s.passwordRef);
+  for (const u of plan.upstreams ?? []) if (u.passwordRef) refs.add(u.passwordRef);
+  return [...refs].sort();
+}
+
+/** True when a session or upstream link of `device` is password-protected. */
+export function deviceHasPasswords(plan: Plan, device: string): boolean {
+  if (sessionsOf(plan, device).some((s) => s.passwordRef)) return true;
+  return (plan.upstreams ?? []).some((u) => !!u.passwordRef && u.links.some((l) => l.switch === device));
+}

@@ -15,6 +15,7 @@ import {
   PlanSegment,
   PlanSession,
   PlanSwitch,
+  PlanUpstream,
   PlanVipPool,
 } from "../plan/types";
 import { aggregate, coveringPrefix, familyOf, hostLength, hostPrefixes, nthAddress, prefixLength } from "../net/prefix";
@@ -22,6 +23,8 @@ import { allocatedPodCidr, linkPrefix, nodeAsn, nodeScheme, rackPeerAddress, rac
 import { SpecError } from "../validate/errors";
 import { validate, vipAnnouncers } from "../validate/validate";
 import { withDefaults } from "./defaults";
+import { resolveUpstreams } from "./upstreams";
+import { computeUnderlay, Underlay } from "./underlay";
 
 /** Validate and resolve a spec into a plan. Throws `SpecError` listing every problem. */
 export function resolve(spec: DataCenterSpec): Plan {
@@ -46,6 +49,12 @@ function buildPlan(spec: DataCenterSpec): Plan {
   const bgp = withDefaults(spec.bgp);
   const family = memoFamily();
   const switchByName = new Map(spec.switches.map((s) => [s.name, s]));
+  const asnCount = new Map<number, number>();
+  for (const sw of spec.switches) {
+    const asn = switchAsn(spec, sw);
+    if (asn !== undefined) asnCount.set(asn, (asnCount.get(asn) ?? 0) + 1);
+  }
+  const sharesAsn = (sw: SwitchSpec) => (asnCount.get(switchAsn(spec, sw)!) ?? 0) > 1;
   const clusterOf = new Map<string, string>();
   for (const c of spec.clusters ?? []) for (const n of c.nodes) clusterOf.set(n, c.name);
 
@@ -182,6 +191,8 @@ function buildPlan(spec: DataCenterSpec): Plan {
     });
     const asnA = switchAsn(spec, a)!;
     const asnB = switchAsn(spec, b)!;
+    // leaves of a pair share an ASN: they accept each other's own routes (loopbacks) over the spines
+    const ownOrigin = kind === "leaf-spine" ? [a, b].filter((x) => x.role === SwitchRole.leaf && sharesAsn(x)).map((x) => x.name) : [];
     sessions.push({
       id: `${a.name}--${b.name}`,
       kind,
@@ -192,8 +203,33 @@ function buildPlan(spec: DataCenterSpec): Plan {
       timers,
       bfd,
       gracefulRestart,
+      ...(ownOrigin.length > 0 ? { acceptOwnOrigin: ownOrigin } : {}),
+      ...(kind === "core-mesh" ? { nextHopSelf: true } : {}),
     });
   }
+
+  // the clusters and upstreams (the way out)
+  const clusters: PlanCluster[] = (spec.clusters ?? []).map((c) => {
+    const cidrs = nodes.filter((n) => n.cluster === c.name).map((n) => n.podCIDR);
+    const supernets = aggregate(cidrs);
+    // the supernets cover exactly the PodCIDRs: checking them (after the first PodCIDR, the
+    // starting candidate) gives the same covering prefix as checking every PodCIDR, much faster
+    const cover = cidrs.length > 0 ? coveringPrefix([cidrs[0], ...supernets]) : undefined;
+    return {
+      name: c.name,
+      id: c.id,
+      nodes: [...c.nodes],
+      podCIDRs: cidrs.map((p) => ({ family: family(p), prefix: p })),
+      supernets: supernets.map((p) => ({ family: family(p), prefix: p })),
+      ...(cover ? { coveringPrefix: { family: family(cover), prefix: cover } } : {}),
+    };
+  });
+  const upstreams = resolveUpstreams(spec, bgp, clusters, vipPools, (name) => switchAsn(spec, switchByName.get(name)!)!);
+  for (const u of upstreams)
+    for (const l of u.links) {
+      const len = l.prefix.split("/")[1];
+      ifacesOf(switchByName.get(l.switch)!).push({ name: l.interface, segment: l.id, addresses: [{ family: l.family, address: l.address, cidr: `${l.address}/${len}` }] });
+    }
 
   for (const sw of sorted) {
     devices.push({
@@ -216,24 +252,17 @@ function buildPlan(spec: DataCenterSpec): Plan {
     announcements: n.announcements,
   }));
 
-  const ctx = switchContext(spec, nodes, sessions, vipPools, family);
-  const switches = sorted.map((sw) => planSwitch(ctx, sw));
-
-  const clusters: PlanCluster[] = (spec.clusters ?? []).map((c) => {
-    const cidrs = nodes.filter((n) => n.cluster === c.name).map((n) => n.podCIDR);
-    const supernets = aggregate(cidrs);
-    // the supernets cover exactly the PodCIDRs: checking them (after the first PodCIDR, the
-    // starting candidate) gives the same covering prefix as checking every PodCIDR, much faster
-    const cover = cidrs.length > 0 ? coveringPrefix([cidrs[0], ...supernets]) : undefined;
-    return {
-      name: c.name,
-      id: c.id,
-      nodes: [...c.nodes],
-      podCIDRs: cidrs.map((p) => ({ family: family(p), prefix: p })),
-      supernets: supernets.map((p) => ({ family: family(p), prefix: p })),
-      ...(cover ? { coveringPrefix: { family: family(cover), prefix: cover } } : {}),
-    };
+  const underlay = computeUnderlay({
+    spec,
+    family,
+    loopbackOf: new Map(sorted.map((sw) => [sw.name, switchLoopback(spec, sw)!])),
+    rackNetworks: [...spec.racks].sort((a, b) => a.id - b.id).map((r) => ({ prefix: r.nodeNetwork, switches: peersOfRack.get(r)!.map((sw) => sw.name) })),
+    sessions,
+    upstreams,
+    knownRoutes: new Set(nodes.flatMap((n) => n.announcements.map((a) => a.prefix))),
   });
+  const ctx = switchContext(spec, nodes, sessions, vipPools, family, underlay, upstreams);
+  const switches = sorted.map((sw) => planSwitch(ctx, sw));
 
   return {
     version: 1,
@@ -246,6 +275,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
     switches,
     vipPools,
     clusters,
+    upstreams,
     pools: {
       podCidr: { family: family(spec.pools.podCidr.cidr), prefix: spec.pools.podCidr.cidr },
       podPrefixLength: spec.pools.podCidr.prefixLength,
@@ -285,9 +315,20 @@ interface SwitchContext {
   vipNodes: NodeCtx[];
   /** Cache of `remotePodCidrs()`, keyed by the names of the direct nodes. */
   remotePodCidrs: Map<string, Map<Family, string[]>>;
+  /** Underlay prefixes: origination, routes and fabric filter entries per switch. */
+  underlay: Underlay;
+  upstreams: PlanUpstream[];
 }
 
-function switchContext(spec: DataCenterSpec, nodes: NodeCtx[], sessions: PlanSession[], vipPools: PlanVipPool[], family: (p: string) => Family): SwitchContext {
+function switchContext(
+  spec: DataCenterSpec,
+  nodes: NodeCtx[],
+  sessions: PlanSession[],
+  vipPools: PlanVipPool[],
+  family: (p: string) => Family,
+  underlay: Underlay,
+  upstreams: PlanUpstream[],
+): SwitchContext {
   const sessionsOf = new Map<string, PlanSession[]>();
   const push = <T>(m: Map<string, T[]>, k: string, v: T) => {
     const list = m.get(k);
@@ -320,6 +361,8 @@ function switchContext(spec: DataCenterSpec, nodes: NodeCtx[], sessions: PlanSes
     sessionsOf,
     directOf,
     remotePodCidrs: new Map(),
+    underlay,
+    upstreams,
     vipNodes: nodes.filter((n) => n.announcements.some((a) => a.kind === "vip")),
   };
 }
@@ -353,8 +396,10 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
   for (const s of mine) {
     const other = s.a.device === sw.name ? s.b : s.a;
     const node = ctx.nodeByName.get(other.device);
-    inboundFilters.push({ neighbor: other.address, device: other.device, entries: node ? nodeFilter(ctx, node) : fabricFilter(ctx) });
+    const underlayEntries = ctx.underlay.inbound.get(sw.name)?.get(other.device) ?? [];
+    inboundFilters.push({ neighbor: other.address, device: other.device, entries: node ? nodeFilter(ctx, node) : [...fabricFilter(ctx), ...underlayEntries] });
   }
+  for (const u of ctx.upstreams) for (const l of u.links) if (l.switch === sw.name) inboundFilters.push({ neighbor: l.peerAddress, device: u.name, entries: u.accept });
   const routes = new RouteCollector(ctx);
   const direct = ctx.directOf.get(sw.name) ?? [];
   for (const n of direct) {
@@ -386,7 +431,8 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
       }
     }
   }
-  return { name: sw.name, inboundFilters, expectedRoutes: routes.groups() };
+  for (const r of ctx.underlay.routes.get(sw.name) ?? []) routes.addMany(r.family, r.hops, [r.prefix]);
+  return { name: sw.name, originates: ctx.underlay.originates.get(sw.name) ?? [], inboundFilters, expectedRoutes: routes.groups() };
 }
 
 /** PodCIDRs of every node outside `direct`, by family, in node order; cached per set of direct nodes. */

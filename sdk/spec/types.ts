@@ -204,6 +204,72 @@ export interface ClusterSpec {
   k8s?: ClusterK8sSpec;
 }
 
+/** Which PodCIDR prefixes of a cluster an upstream receives. */
+export enum UpstreamPodCidrs {
+  /** The cluster's exact supernets (the smallest set of prefixes covering exactly its PodCIDRs). Default. */
+  supernets = "supernets",
+  /** The single smallest prefix covering every PodCIDR of the cluster. */
+  covering = "covering",
+  /** Every node PodCIDR one by one (more specific than the supernets: only when asked for). */
+  nodes = "nodes",
+}
+
+/** What the data center accepts from an upstream. Everything else is refused (RFC 8212). */
+export interface UpstreamAcceptSpec {
+  /** Accept the default route (`0.0.0.0/0` or `::/0`). Default true. */
+  defaultRoute?: boolean;
+  /** Further prefixes accepted exactly as listed (never inside a dcnet pool, rack network or VIP pool). */
+  prefixes?: string[];
+  /** Tear the session down when the upstream sends more prefixes than this. Default: the accepted prefixes + 8. */
+  maxPrefix?: number;
+}
+
+/**
+ * What the data center announces to an upstream: nothing unless asked, and then only aggregates
+ * (cluster PodCIDR supernets, VIP pools, node-network aggregates), never a loopback or a fabric link.
+ */
+export interface UpstreamAnnounceSpec {
+  /** Clusters whose PodCIDRs are announced (as `podCidrs` says: supernets by default). */
+  clusters?: string[];
+  /** How cluster PodCIDRs are announced (default `supernets`). */
+  podCidrs?: UpstreamPodCidrs;
+  /** VIP pools announced as one prefix each (the pool's CIDR). */
+  vipPools?: string[];
+  /** Aggregates of the node networks: together they cover every rack network and nothing of another pool. */
+  nodeNetworks?: string[];
+}
+
+/** One link from a border switch to an upstream router, and its eBGP session. */
+export interface UpstreamLinkSpec {
+  /** The border switch (leaf, spine or core). */
+  switch: string;
+  /** The border switch's interface address with the link's length, e.g. `198.18.2.0/31`. */
+  address: string;
+  /** The upstream router's address on the link (the BGP neighbor). */
+  peerAddress: string;
+}
+
+/**
+ * An upstream: the routers outside the data center that give it its way out (a provider, a WAN
+ * edge, a firewall pair). It peers eBGP with one or more border switches.
+ */
+export interface UpstreamSpec {
+  /** Upstream name (≤ 10 characters, lowercase letters, digits and `-`); the switch interface is `up-<name>`. */
+  name: string;
+  /** The upstream's ASN (may be public; never one of the data center's). */
+  asn: number;
+  /** Name of the secret holding the session password (MD5). */
+  passwordRef?: string;
+  /** BFD on the upstream sessions with the data center's BFD timers (default false). */
+  bfd?: boolean;
+  /** What we accept from the upstream. */
+  accept?: UpstreamAcceptSpec;
+  /** What we announce to the upstream (default nothing). */
+  announce?: UpstreamAnnounceSpec;
+  /** Links from border switches to this upstream, at most one per switch. */
+  links: UpstreamLinkSpec[];
+}
+
 /** A whole data center: the root of the spec. */
 export interface DataCenterSpec {
   /**
@@ -227,4 +293,6 @@ export interface DataCenterSpec {
   racks: RackSpec[];
   /** Kubernetes clusters. */
   clusters?: ClusterSpec[];
+  /** The way out: upstream routers and the border switches peering with them. */
+  upstreams?: UpstreamSpec[];
 }

@@ -1,0 +1,100 @@
+/**
+ * Data-plane probes of `lab check`: TCP connections through the kernels of the lab (a reset from
+ * the owner of the address proves the path both ways), from one node per rack:
+ * - node address → node address of every other rack (kubelet → API server, health checks, SNAT replies),
+ * - PodCIDR → PodCIDR of every other rack (the router address on the lab's cilium_host),
+ * - node address → every switch loopback (management),
+ * - node address → the address behind each upstream (the way out; only when the upstream is told
+ *   an aggregate covering the node's address, else the reply has no way back: reported as skipped).
+ * Bounded: at most `MAX_PROBES` probes of `PROBE_TIMEOUT_MS` each.
+ */
+import { Family, Plan, PlanDevice } from "../plan/types";
+import { containsAddress, familyOf } from "../net/prefix";
+import { reach } from "./ops";
+import { LabState } from "./state";
+import { nodeLocalAddresses } from "./up";
+import { upstreamExternalAddresses } from "./upstream";
+
+/** Most probes one check runs. */
+export const MAX_PROBES = 96;
+/** Time one probe may take. */
+export const PROBE_TIMEOUT_MS = 1000;
+
+/** Kind of probe. */
+export type ProbeKind = "node-node" | "pod-pod" | "node-loopback" | "node-upstream";
+
+/** One planned probe. */
+export interface DataPlaneProbe {
+  kind: ProbeKind;
+  /** Device the connection starts from. */
+  from: string;
+  source: string;
+  target: string;
+  /** What the target is (device or upstream name). */
+  to: string;
+  /** Why the probe is not run (the path cannot work by design). */
+  skipped?: string;
+}
+
+/** A probe with its result. */
+export interface ProbeResult extends DataPlaneProbe {
+  ok: boolean;
+  result: string;
+}
+
+const addressOf = (d: PlanDevice) => d.interfaces.find((i) => i.name === "eth0")?.addresses[0]?.address ?? d.routerId;
+const fam = (a: string): Family => familyOf(a) ?? "ipv4";
+
+/** The probes `lab check` runs for a plan, in a stable order. */
+export function plannedProbes(plan: Plan): DataPlaneProbe[] {
+  const reps: PlanDevice[] = [];
+  const racks = new Set<string>();
+  for (const d of plan.devices)
+    if (d.kind === "node" && d.rack && !racks.has(d.rack)) {
+      racks.add(d.rack);
+      reps.push(d);
+    }
+  const out: DataPlaneProbe[] = [];
+  const pod = (d: PlanDevice) => nodeLocalAddresses(plan, d.name)[0]?.split("/")[0];
+  for (const a of reps)
+    for (const b of reps) {
+      if (a === b || fam(addressOf(a)) !== fam(addressOf(b))) continue;
+      out.push({ kind: "node-node", from: a.name, source: addressOf(a), target: addressOf(b), to: b.name });
+      const pa = pod(a);
+      const pb = pod(b);
+      if (pa && pb && fam(pa) === fam(pb)) out.push({ kind: "pod-pod", from: a.name, source: pa, target: pb, to: b.name });
+    }
+  const probers = reps.length > 1 ? [reps[0], reps[reps.length - 1]] : reps;
+  for (const a of probers)
+    for (const sw of plan.devices.filter((d) => d.kind === "switch")) {
+      const lb = sw.interfaces.find((i) => i.name === "lo")?.addresses[0]?.address;
+      if (lb && fam(lb) === fam(addressOf(a))) out.push({ kind: "node-loopback", from: a.name, source: addressOf(a), target: lb, to: sw.name });
+    }
+  for (const u of plan.upstreams ?? []) {
+    const target = upstreamExternalAddresses(plan, u)[0]?.address;
+    if (!target) continue;
+    for (const a of reps) {
+      if (fam(target) !== fam(addressOf(a))) continue;
+      const covered = u.announce.some((e) => e.family === fam(target) && containsAddress(e.prefix, addressOf(a)));
+      out.push({
+        kind: "node-upstream",
+        from: a.name,
+        source: addressOf(a),
+        target,
+        to: u.name,
+        ...(covered ? {} : { skipped: `upstream ${u.name} is told no aggregate covering ${addressOf(a)} (announce.nodeNetworks): replies have no way back` }),
+      });
+    }
+  }
+  return out.slice(0, MAX_PROBES);
+}
+
+/** Run the planned probes against the lab. Never throws for a failed probe. */
+export function runProbes(plan: Plan, state: LabState, problems: string[]): ProbeResult[] {
+  return plannedProbes(plan).map((p) => {
+    if (p.skipped) return { ...p, ok: true, result: `skipped: ${p.skipped}` };
+    const r = reach(state, p.from, p.target, { source: p.source, timeoutMs: PROBE_TIMEOUT_MS });
+    if (!r.ok) problems.push(`data plane ${p.kind}: ${p.from} (${p.source}) → ${p.to} (${p.target}) fails: ${r.result || "no answer"}`);
+    return { ...p, ok: r.ok, result: r.result };
+  });
+}

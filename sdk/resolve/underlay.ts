@@ -1,0 +1,185 @@
+/**
+ * The underlay: what makes the fabric a complete data center network besides PodCIDRs and VIPs.
+ *
+ * - Origination: every switch originates its loopback and the rack networks it sits on (a leaf
+ *   its rack's, a core every rack it peers for); a border switch also originates the aggregates
+ *   it announces to its upstreams.
+ * - Propagation, per topology, as BGP carries it with the policies dcnet renders:
+ *   - spine–leaf (eBGP): a spine holds each rack network over the leaves originating it, each
+ *     leaf loopback over that leaf, the upstream routes over the border leaves (or its own
+ *     upstreams); a leaf holds every other rack network and leaf loopback over all spines (the
+ *     sibling of its pair too: leaf–spine sessions accept routes originated in the leaf's own ASN,
+ *     FRR `allowas-in origin`), each spine loopback over that spine, the upstream routes over all
+ *     spines (or its own upstreams). Spines share one ASN and never hold each other's loopbacks
+ *     (RFC 7938).
+ *   - three-tier (iBGP core mesh, next-hop-self): a core holds every rack network it does not sit
+ *     on over the cores that do, each other core's loopback over that core, the upstream routes
+ *     over the border cores (or its own upstreams).
+ * - Filters: a switch accepts from a fabric peer exactly the underlay prefixes it expects over
+ *   that peer (and sends it exactly what the peer accepts), besides the pool-bounded node prefixes.
+ */
+import { DataCenterSpec, SwitchRole } from "../spec/types";
+import { Family, PlanOrigination, PlanPrefixFilterEntry, PlanSession, PlanUpstream } from "../plan/types";
+import { comparePrefixes } from "../render/order";
+import { hostLength } from "../net/prefix";
+import { exactEntry } from "./upstreams";
+
+/** One next hop: the neighbor's address and device (a switch, or an upstream's name). */
+export interface UnderlayHop {
+  address: string;
+  device: string;
+}
+
+/** An underlay route a switch is expected to hold. */
+export interface UnderlayRoute {
+  family: Family;
+  prefix: string;
+  hops: UnderlayHop[];
+}
+
+/** The underlay of the whole fabric, per switch. */
+export interface Underlay {
+  /** Prefixes each switch originates. */
+  originates: Map<string, PlanOrigination[]>;
+  /** Underlay routes each switch holds, in a stable order (by prefix). */
+  routes: Map<string, UnderlayRoute[]>;
+  /** Extra inbound filter entries of a switch toward a fabric peer: `switch → peer → entries`. */
+  inbound: Map<string, Map<string, PlanPrefixFilterEntry[]>>;
+}
+
+/** What the underlay is computed from. */
+export interface UnderlayInput {
+  spec: DataCenterSpec;
+  family: (p: string) => Family;
+  /** Loopback address of every switch. */
+  loopbackOf: Map<string, string>;
+  /** Rack networks and the switches sitting on them (the rack's peers). */
+  rackNetworks: { prefix: string; switches: string[] }[];
+  /** Every session (node uplinks and switch-to-switch). */
+  sessions: PlanSession[];
+  upstreams: PlanUpstream[];
+  /** Prefixes that already are routes somewhere (PodCIDRs, VIP host prefixes): never aggregated. */
+  knownRoutes: Set<string>;
+}
+
+const KIND_ORDER: Record<PlanOrigination["kind"], number> = { rackNetwork: 0, loopback: 1, aggregate: 2 };
+
+/** Compute the underlay (origination, expected routes, fabric filter entries). */
+export function computeUnderlay(input: UnderlayInput): Underlay {
+  const { spec, family } = input;
+  const roleOf = new Map(spec.switches.map((s) => [s.name, s.role]));
+  const switches = [...spec.switches].sort((a, b) => a.id - b.id).map((s) => s.name);
+
+  // origination
+  const originates = new Map<string, PlanOrigination[]>(switches.map((s) => [s, []]));
+  const onRack = new Map<string, Set<string>>(switches.map((s) => [s, new Set()]));
+  for (const r of input.rackNetworks)
+    for (const sw of r.switches) {
+      if (!originates.has(sw) || onRack.get(sw)!.has(r.prefix)) continue;
+      onRack.get(sw)!.add(r.prefix);
+      originates.get(sw)!.push({ family: family(r.prefix), prefix: r.prefix, kind: "rackNetwork" });
+    }
+  // a switch originates only in the families its sessions carry (one session per family)
+  const families = new Map<string, Set<Family>>(switches.map((s) => [s, new Set()]));
+  for (const s of input.sessions) for (const end of [s.a, s.b]) families.get(end.device)?.add(s.family);
+  for (const u of input.upstreams) for (const l of u.links) families.get(l.switch)?.add(l.family);
+  for (const [sw, list] of originates) originates.set(sw, list.filter((o) => families.get(sw)!.has(o.family)));
+  for (const sw of switches) {
+    const lb = input.loopbackOf.get(sw)!;
+    const f = family(lb);
+    if (families.get(sw)!.has(f)) originates.get(sw)!.push({ family: f, prefix: `${lb}/${hostLength(f)}`, kind: "loopback" });
+  }
+  const known = new Set([...input.knownRoutes, ...input.rackNetworks.map((r) => r.prefix), ...[...originates.values()].flat().map((o) => o.prefix)]);
+  for (const u of input.upstreams)
+    for (const l of u.links)
+      for (const e of u.announce) {
+        const list = originates.get(l.switch)!;
+        if (known.has(e.prefix) || list.some((o) => o.prefix === e.prefix)) continue;
+        list.push({ family: e.family, prefix: e.prefix, kind: "aggregate" });
+      }
+  for (const list of originates.values()) list.sort((x, y) => KIND_ORDER[x.kind] - KIND_ORDER[y.kind] || comparePrefixes(x.prefix, y.prefix));
+
+  // neighbors over fabric sessions: switch → peer → the peer's address and the session's family
+  const peersOf = new Map<string, Map<string, { address: string; family: Family }>>(switches.map((s) => [s, new Map()]));
+  for (const s of input.sessions) {
+    if (s.kind === "node-uplink") continue;
+    peersOf.get(s.a.device)?.set(s.b.device, { address: s.b.address, family: s.family });
+    peersOf.get(s.b.device)?.set(s.a.device, { address: s.a.address, family: s.family });
+  }
+  // a prefix is originated somewhere, so it can be carried at all
+  const originated = new Set([...originates.values()].flat().map((o) => o.prefix));
+  // upstream routes: switch → prefix → its own upstream hops
+  const exitHops = new Map<string, Map<string, UnderlayHop[]>>();
+  for (const u of input.upstreams)
+    for (const l of u.links)
+      for (const e of u.accept) {
+        const byPrefix = exitHops.get(l.switch) ?? new Map<string, UnderlayHop[]>();
+        exitHops.set(l.switch, byPrefix);
+        byPrefix.set(e.prefix, [...(byPrefix.get(e.prefix) ?? []), { address: l.peerAddress, device: u.name }]);
+      }
+  const exitPrefixes = [...new Set([...exitHops.values()].flatMap((m) => [...m.keys()]))];
+
+  const routes = new Map<string, UnderlayRoute[]>();
+  for (const sw of switches) {
+    const out: UnderlayRoute[] = [];
+    const peers = peersOf.get(sw)!;
+    const hopTo = (peer: string): UnderlayHop => ({ address: peers.get(peer)!.address, device: peer });
+    const add = (prefix: string, hops: UnderlayHop[]) => {
+      const f = family(prefix);
+      // only over sessions of the prefix's family; upstream hops are in the upstream's family
+      const usable = hops.filter((h) => (peers.has(h.device) ? peers.get(h.device)!.family === f : true));
+      if (usable.length > 0) out.push({ family: f, prefix, hops: usable });
+    };
+    const addOriginated = (prefix: string, hops: UnderlayHop[]) => {
+      if (originated.has(prefix)) add(prefix, hops);
+    };
+    const role = roleOf.get(sw);
+    const spines = [...peers.keys()].filter((p) => roleOf.get(p) === SwitchRole.spine);
+    const own = new Set(originates.get(sw)!.map((o) => o.prefix));
+    const mine = exitHops.get(sw);
+
+    if (spec.topology === "spineLeaf" && role === SwitchRole.spine) {
+      for (const r of input.rackNetworks) if (!own.has(r.prefix)) addOriginated(r.prefix, r.switches.filter((x) => peers.has(x) && originatedBy(originates, x, r.prefix)).map(hopTo));
+      for (const [peer] of peers) if (originatedBy(originates, peer, loopbackPrefix(input, peer))) add(loopbackPrefix(input, peer), [hopTo(peer)]);
+      for (const p of exitPrefixes) add(p, mine?.get(p) ?? [...peers.keys()].filter((x) => exitHops.get(x)?.has(p)).map(hopTo));
+    } else if (spec.topology === "spineLeaf" && role === SwitchRole.leaf) {
+      for (const r of input.rackNetworks) if (!own.has(r.prefix)) addOriginated(r.prefix, spines.map(hopTo));
+      for (const other of switches) {
+        if (other === sw || !originatedBy(originates, other, loopbackPrefix(input, other))) continue;
+        add(loopbackPrefix(input, other), roleOf.get(other) === SwitchRole.spine ? (peers.has(other) ? [hopTo(other)] : []) : spines.map(hopTo));
+      }
+      for (const p of exitPrefixes) add(p, mine?.get(p) ?? spines.map(hopTo));
+    } else if (spec.topology === "threeTier") {
+      for (const r of input.rackNetworks) if (!own.has(r.prefix)) addOriginated(r.prefix, r.switches.filter((x) => peers.has(x) && originatedBy(originates, x, r.prefix)).map(hopTo));
+      for (const [peer] of peers) if (originatedBy(originates, peer, loopbackPrefix(input, peer))) add(loopbackPrefix(input, peer), [hopTo(peer)]);
+      for (const p of exitPrefixes) add(p, mine?.get(p) ?? [...peers.keys()].filter((x) => exitHops.get(x)?.has(p)).map(hopTo));
+    }
+    const seen = new Set<string>();
+    routes.set(
+      sw,
+      out.filter((r) => !seen.has(r.prefix) && !!seen.add(r.prefix)).sort((x, y) => comparePrefixes(x.prefix, y.prefix)),
+    );
+  }
+
+  // fabric filters: exactly the underlay routes expected over each peer
+  const inbound = new Map<string, Map<string, PlanPrefixFilterEntry[]>>();
+  for (const [sw, list] of routes) {
+    const byPeer = new Map<string, PlanPrefixFilterEntry[]>();
+    for (const r of list)
+      for (const h of r.hops) {
+        if (!peersOf.get(sw)!.has(h.device)) continue;
+        byPeer.set(h.device, [...(byPeer.get(h.device) ?? []), exactEntry(r.prefix)]);
+      }
+    inbound.set(sw, byPeer);
+  }
+  return { originates, routes, inbound };
+}
+
+function originatedBy(originates: Map<string, PlanOrigination[]>, sw: string, prefix: string): boolean {
+  return (originates.get(sw) ?? []).some((o) => o.prefix === prefix);
+}
+
+function loopbackPrefix(input: UnderlayInput, sw: string): string {
+  const lb = input.loopbackOf.get(sw)!;
+  return `${lb}/${hostLength(input.family(lb))}`;
+}
