@@ -331,7 +331,7 @@ function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
     if (s.loopback !== undefined) {
       const why = addressProblem(s.loopback);
       if (why) problems.add(`switches[${i}].loopback`, "address-invalid", `${quote(s.loopback)} ${why}`);
-    } else if (!prefixProblem(dc.pools.loopbacks) && Number.isInteger(s.id) && switchLoopback(dc, s) === undefined) {
+    } else if (!prefixProblem(dc.pools.loopbacks) && Number.isInteger(s.id) && s.id >= 1 && switchLoopback(dc, s) === undefined) { // an id < 1 is an id-range problem
       problems.add(`switches[${i}].id`, "pool-exhausted", `loopback pool ${quote(dc.pools.loopbacks)} has no host ${s.id} for ${quote(s.name)}`);
     }
   });
@@ -374,7 +374,7 @@ function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
       if (a.role !== lower) continue;
       for (const [j, b] of dc.switches.entries()) {
         if (b.role !== upper || (lower === upper && j <= i)) continue;
-        if (Number.isInteger(a.id) && Number.isInteger(b.id) && linkPrefix(dc, a.id, b.id) === undefined) {
+        if (Number.isInteger(a.id) && Number.isInteger(b.id) && a.id >= 1 && b.id >= 1 && linkPrefix(dc, a.id, b.id) === undefined) { // ids < 1: id-range
           problems.add(`switches[${i}].id`, "pool-exhausted", `fabric link pool ${quote(dc.pools.fabricLinks)} has no ${p2p} for ${quote(a.name)}–${quote(b.name)}`);
         }
       }

@@ -162,7 +162,7 @@ export function runOracle(spec: unknown, baseDir: string): OracleResult {
   }
   let plan: Plan;
   try {
-    plan = resolve(spec);
+    plan = resolve(spec as DataCenterSpec); // unchecked on purpose: resolve() validates it
   } catch (e) {
     if (!(e instanceof SpecError)) {
       findings.push({ kind: "internal-error", detail: `resolve() threw ${describeError(e)}` });
