@@ -3,7 +3,7 @@
 mkdir -p "$CONF_DIR"
 take_lock "$CONF.dcnet-lock"
 NEW=$(mktemp "$CONF_DIR/.dcnet-new.XXXXXX")
-trap 'rm -rf "$NEW" "$NEW.restore" "$NEW.pub"' EXIT
+trap 'rm -f "$NEW" "$NEW.restore"; rm -rf "$NEW.pub"' EXIT
 trap 'exit 1' HUP INT TERM
 cat > "$NEW"
 if [ "$(sha_of "$NEW")" != "$EXPECT_SHA256" ]; then
