@@ -2,7 +2,8 @@
  * Generators of very large valid specs, for the 100,000-node `dcnet plan` figure and the
  * hardening tests (render-only: the pools are large and never brought up).
  *
- *   npx tsx bench/big-spec.ts spineLeaf 100000 /tmp/dc100k.json   write a spec file
+ *   npx tsx bench/big-spec.ts threeTier 100000 /tmp/dc100k.json   write a spec file
+ *   (spineLeaf | threeTier | threeTierL4lb: every node l4lb, one pool, over the ECMP limit)
  *   /usr/bin/time -v npx tsx sdk/cli/main.ts plan /tmp/dc100k.json --out /tmp/out100k
  */
 import { writeFileSync } from "fs";
@@ -89,9 +90,22 @@ export function bigThreeTierL4lbSpec(nodes: number): DataCenterSpec {
   };
 }
 
+/**
+ * A valid three-tier data center of `nodes` nodes: two cores, 64 nodes per rack, two l4lb nodes
+ * in each of the first four racks announcing one VIP pool (8 announcers, within ECMP 16).
+ */
+export function bigThreeTierSpec(nodes: number): DataCenterSpec {
+  const spec = bigThreeTierL4lbSpec(nodes);
+  spec.name = "big3";
+  spec.racks.forEach((r, ri) => r.nodes.forEach((n) => (n.role = ri < 4 && n.id <= 2 ? NodeRole.l4lb : NodeRole.worker)));
+  spec.bgp = { passwordRef: "bgp-nodes" };
+  return spec;
+}
+
 if (require.main === module) {
   const [topology = "spineLeaf", count = "100000", file = "/tmp/dc100k.json"] = process.argv.slice(2);
-  const spec = topology === "threeTier" ? bigThreeTierL4lbSpec(Number(count)) : bigSpineLeafSpec(Number(count), 2);
+  const spec =
+    topology === "threeTier" ? bigThreeTierSpec(Number(count)) : topology === "threeTierL4lb" ? bigThreeTierL4lbSpec(Number(count)) : bigSpineLeafSpec(Number(count), 2);
   writeFileSync(file, JSON.stringify(spec));
   console.log(`wrote ${file}: ${spec.racks.reduce((n, r) => n + r.nodes.length, 0)} nodes, ${spec.switches.length} switches`);
 }

@@ -156,16 +156,17 @@ describe("summary.md and topology.svg", () => {
     checkXml(svg);
     assert.ok(svgText(svg).includes(`dc <1> & "two" | 'three'`));
     const md = renderSummary(plan);
-    assert.ok(md.startsWith(`# dc <1> & "two" | 'three': network plan`));
+    assert.ok(md.startsWith(`# dc &lt;1&gt; &amp; "two" \\| 'three': network plan`), md.split("\n")[0]); // no raw HTML in Markdown
     const clusterRow = md.split("\n").find((l) => l.startsWith("| `a<b>&c` |"))!;
     assert.equal(clusterRow.split(/(?<!\\)\|/).length - 2, 5, "cluster row keeps its 5 cells");
   });
 
-  it("a data center name with line breaks stays one summary heading", () => {
+  it("a data center name with line breaks stays one summary heading, its control characters shown escaped", () => {
     const plan = JSON.parse(JSON.stringify(plans[0][1])) as Plan;
-    plan.name = "dc1\n\n## injected\r\nsection";
+    plan.name = "dc1\n\n## injected\r\nsection\u001b[31m";
     const md = renderSummary(plan);
-    assert.equal(md.split("\n")[0], "# dc1 ## injected section: network plan");
+    assert.equal(md.split("\n")[0], "# dc1\\\\u000a\\\\u000a## injected\\\\u000d\\\\u000asection\\\\u001b[31m: network plan");
+    assert.doesNotMatch(md, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     assert.equal(md.split("\n")[1], "");
   });
 

@@ -10,7 +10,7 @@
  *   topology.svg                  diagram
  *   clusters/<cluster>/...        Kubernetes objects and chart values of the cluster side (sdk/k8s/render.ts)
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from "fs";
 import { randomBytes } from "crypto";
 import * as path from "path";
 import { Plan } from "../plan/types";
@@ -27,8 +27,13 @@ export const OWNED_ENTRIES = ["clusters", "hosts", "plan.json", "summary.md", "s
 export interface OutputFile {
   /** Path inside the output folder, e.g. `hosts/r1n1/bird.conf`. */
   path: string;
-  /** File contents. */
-  text: string;
+  /** File contents (for plan.json computed when read: see `chunks`). */
+  readonly text: string;
+  /**
+   * The contents in pieces, for a file that may be longer than one JavaScript string can be
+   * (plan.json of a 100,000-node data center): `writeOutputDir` writes it piece by piece.
+   */
+  chunks?: () => Iterable<string>;
 }
 
 /** A device name as one path segment: refuses anything that could leave its folder. */
@@ -56,9 +61,87 @@ export function renderPlanFiles(plan: Plan): OutputFile[] {
   return [planJsonFile(plan), ...renderConfigFiles(plan)].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** `plan.json`: the plan, pretty-printed, keys in the order resolve() produced them. */
+/**
+ * `plan.json`: the plan, pretty-printed, keys in the order resolve() produced them. Its `text`
+ * is built only when read; `writeOutputDir` writes its `chunks`, so the size of a plan is
+ * never bounded by the longest string V8 can hold (~512 MB).
+ */
 export function planJsonFile(plan: Plan): OutputFile {
-  return { path: "plan.json", text: JSON.stringify(plan, null, 2) + "\n" };
+  const chunks = () => jsonChunks(plan);
+  return {
+    path: "plan.json",
+    chunks,
+    get text() {
+      return [...chunks()].join("");
+    },
+  };
+}
+
+/** Nesting levels split into pieces; deeper values are serialized whole (each is small). */
+const JSON_SPLIT_DEPTH = 3;
+
+/**
+ * `JSON.stringify(value, null, 2) + "\n"`, byte for byte, in pieces: objects and arrays down to
+ * `JSON_SPLIT_DEPTH` are walked, deeper values stringified on their own and re-indented (JSON
+ * text has newlines only between tokens, so indenting after every newline is exact).
+ */
+export function* jsonChunks(value: unknown): Generator<string> {
+  yield* jsonPieces(value, "", 0);
+  yield "\n";
+}
+
+function* jsonPieces(value: unknown, indent: string, depth: number): Generator<string> {
+  const v = value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function" ? (value as { toJSON: () => unknown }).toJSON() : value;
+  if (depth >= JSON_SPLIT_DEPTH || v === null || typeof v !== "object") {
+    const text = JSON.stringify(v, null, 2) ?? "null";
+    yield indent ? text.replace(/\n/g, `\n${indent}`) : text;
+    return;
+  }
+  const inner = indent + "  ";
+  if (Array.isArray(v)) {
+    if (v.length === 0) return void (yield "[]");
+    yield "[";
+    for (let i = 0; i < v.length; i++) {
+      yield `${i === 0 ? "" : ","}\n${inner}`;
+      const el = v[i];
+      yield* jsonPieces(el === undefined || typeof el === "function" || typeof el === "symbol" ? null : el, inner, depth + 1);
+    }
+    yield `\n${indent}]`;
+    return;
+  }
+  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined && typeof x !== "function" && typeof x !== "symbol");
+  if (entries.length === 0) return void (yield "{}");
+  yield "{";
+  for (let i = 0; i < entries.length; i++) {
+    yield `${i === 0 ? "" : ","}\n${inner}${JSON.stringify(entries[i][0])}: `;
+    yield* jsonPieces(entries[i][1], inner, depth + 1);
+  }
+  yield `\n${indent}}`;
+}
+
+/** Write `chunks` to `file`, buffered (one write per ~1 MB), looping over short writes. */
+function writeChunks(file: string, chunks: Iterable<string>): void {
+  const fd = openSync(file, "w");
+  const flush = (text: string) => {
+    const bytes = Buffer.from(text, "utf8");
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+  };
+  try {
+    let buf: string[] = [];
+    let size = 0;
+    for (const c of chunks) {
+      buf.push(c);
+      size += c.length;
+      if (size >= 1 << 20) {
+        flush(buf.join(""));
+        buf = [];
+        size = 0;
+      }
+    }
+    if (buf.length) flush(buf.join(""));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The rendered files (BIRD and switch configs, summary, diagram), without plan.json, sorted by path. */
@@ -141,7 +224,8 @@ export function writeOutputDir(dir: string, files: OutputFile[], opts: { force?:
       for (const f of files) {
         const abs = path.join(tmp, ...f.path.split("/"));
         mkdirSync(path.dirname(abs), { recursive: true });
-        writeFileSync(abs, f.text);
+        if (f.chunks) writeChunks(abs, f.chunks());
+        else writeFileSync(abs, f.text);
       }
       if (!existing) {
         renameSync(tmp, target);

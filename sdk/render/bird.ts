@@ -42,9 +42,10 @@ function commentText(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]/g, "?");
 }
 
-/** A BIRD string literal. BIRD strings have no escapes, so `"` and newlines are impossible: fail loudly. */
+/** A BIRD string literal. BIRD strings have no escapes, so `"`, newlines and other control characters are impossible: fail loudly. */
 function birdString(text: string, what: string): string {
-  if (/["\n\r]/.test(text)) throw new Error(`${what} ${JSON.stringify(text)} cannot be written as a BIRD string (no '"' or newlines)`);
+  if (/["\u0000-\u0008\u000a-\u001f\u007f]/.test(text))
+    throw new Error(`${what} ${what === "password" ? "(not shown)" : JSON.stringify(text)} cannot be written as a BIRD string (no '"', newlines or control characters)`);
   return `"${text}"`;
 }
 

@@ -4,28 +4,48 @@
  * Secrets never appear: sessions show only the name of the secret (`passwordRef`).
  */
 import { Plan, PlanDevice, PlanSession } from "../plan/types";
+import { controlFree } from "./escape";
+
+/** Plain text in Markdown: one line, no control characters, no HTML, Markdown's table/escape characters escaped. */
+function inline(value: string | number): string {
+  return controlFree(value)
+    .replace(/\\/g, "\\\\")
+    .replace(/\|/g, "\\|")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;");
+}
 
 /** Escape a value for a Markdown table cell. */
 function cell(value: string | number | undefined): string {
   if (value === undefined || value === "") return "—";
-  return String(value).replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+  return inline(value);
 }
 
-/** Inline code in a table cell (names, prefixes). */
+/** Inline code in a table cell (names, prefixes): no backtick can end it, no control character breaks the line. */
 function code(value: string | undefined): string {
   if (value === undefined || value === "") return "—";
-  return "`" + String(value).replace(/`/g, "'").replace(/\|/g, "\\|") + "`";
+  return "`" + controlFree(value).replace(/`/g, "'").replace(/\|/g, "\\|") + "`";
+}
+
+/** Append lines and tables (a loop: spreading 200,000 rows into push() overflows the call stack). */
+function push(out: string[], ...parts: (string | string[])[]): void {
+  for (const p of parts) {
+    if (typeof p === "string") out.push(p);
+    else for (const l of p) out.push(l);
+  }
 }
 
 function table(head: string[], rows: string[][]): string[] {
-  return [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
+  const out = [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`];
+  for (const r of rows) out.push(`| ${r.join(" | ")} |`);
+  return out;
 }
 
 const topologyLabel = (t: Plan["topology"]) => (t === "spineLeaf" ? "spine–leaf (RFC 7938, eBGP)" : "three-tier (access–aggregation–core, iBGP)");
 
 /** The rack of a rack segment: named by its nodes, else by the segment name (`rack-<name>`). */
-function rackNameOf(plan: Plan, segmentName: string, deviceByName: Map<string, PlanDevice>): string {
-  const seg = plan.segments.find((s) => s.name === segmentName);
+function rackNameOf(seg: Plan["segments"][number], segmentName: string, deviceByName: Map<string, PlanDevice>): string {
   for (const m of seg?.members ?? []) {
     const d = deviceByName.get(m.device);
     if (d?.kind === "node" && d.rack) return d.rack;
@@ -49,7 +69,7 @@ export function renderSummary(plan: Plan): string {
   const switches = plan.devices.filter((d) => d.kind === "switch");
   const out: string[] = [];
 
-  out.push(`# ${plan.name.replace(/\s*[\r\n]+\s*/g, " ")}: network plan`, ""); // the name is free text: one heading line
+  out.push(`# ${inline(plan.name)}: network plan`, ""); // one heading line, whatever the name holds
   out.push(
     `Topology: ${topologyLabel(plan.topology)} · ${nodes.length} node${nodes.length === 1 ? "" : "s"} · ` +
       `${switches.length} switch${switches.length === 1 ? "" : "es"} · ${plan.sessions.length} BGP session${plan.sessions.length === 1 ? "" : "s"} · ` +
@@ -60,8 +80,9 @@ export function renderSummary(plan: Plan): string {
   );
 
   out.push("## Pools", "");
-  out.push(
-    ...table(
+  push(
+    out,
+    table(
       ["Pool", "Prefix", "Use"],
       [
         ["PodCIDR", code(plan.pools.podCidr.prefix), cell(`one /${plan.pools.podPrefixLength} per node`)],
@@ -77,20 +98,21 @@ export function renderSummary(plan: Plan): string {
   const rackSegments = plan.segments.filter((s) => s.kind === "rack");
   if (rackSegments.length === 0) out.push("No racks.", "");
   for (const seg of rackSegments) {
-    const rack = rackNameOf(plan, seg.name, deviceByName);
+    const rack = rackNameOf(seg, seg.name, deviceByName);
     const members = seg.members.map((m) => ({ m, d: deviceByName.get(m.device) }));
     const peers = members.filter((x) => x.d?.kind === "switch");
     const rackNodes = members.filter((x) => x.d?.kind === "node");
-    out.push(`### Rack ${rack}`, "");
+    out.push(`### Rack ${inline(rack)}`, "");
     out.push(
       `Node network ${code(seg.prefix)} · BGP peers: ` +
-        (peers.length ? peers.map((p) => `${code(p.m.device)} (${p.m.address}, AS ${p.d!.asn})`).join(", ") : "none") +
+        (peers.length ? peers.map((p) => `${code(p.m.device)} (${inline(p.m.address ?? "")}, AS ${p.d!.asn})`).join(", ") : "none") +
         ` · ${rackNodes.length} node${rackNodes.length === 1 ? "" : "s"}`,
       "",
     );
     if (rackNodes.length > 0) {
-      out.push(
-        ...table(
+      push(
+        out,
+        table(
           ["Node", "Role", "Address", "ASN", "PodCIDR", "Cluster"],
           rackNodes.map(({ m, d }) => [
             code(m.device),
@@ -107,8 +129,9 @@ export function renderSummary(plan: Plan): string {
   }
 
   out.push("## Switches", "");
-  out.push(
-    ...table(
+  push(
+    out,
+    table(
       ["Switch", "Role", "Rack", "ASN", "Loopback", "ECMP limit", "Dialect"],
       switches.map((s) => [code(s.name), cell(s.role), cell(s.rack), cell(s.asn), cell(s.routerId), cell(s.maxPaths), cell(s.dialect)]),
     ),
@@ -119,10 +142,11 @@ export function renderSummary(plan: Plan): string {
   const kinds = [...new Set(plan.sessions.map((s) => s.kind))];
   out.push(kinds.map((k) => `${plan.sessions.filter((s) => s.kind === k).length} ${k}`).join(" · ") || "No sessions.", "");
   if (plan.sessions.length > 0) {
-    out.push(
+    push(
+      out,
       "Auth shows the name of the secret holding the MD5 password, never its value.",
       "",
-      ...table(
+      table(
         ["Session", "Kind", "A device", "A address", "A ASN", "B device", "B address", "B ASN", "Type", "BFD", "GR", "Auth"],
         plan.sessions.map((s) => [
           code(s.id),
@@ -146,8 +170,9 @@ export function renderSummary(plan: Plan): string {
   out.push("## VIP pools", "");
   if (plan.vipPools.length === 0) out.push("No VIP pools.", "");
   else
-    out.push(
-      ...table(
+    push(
+      out,
+      table(
         ["Pool", "CIDR", "Cluster", "VIPs (/32 each)", "Announcers"],
         plan.vipPools.map((v) => [code(v.name), code(v.cidr), cell(v.cluster), cell(v.addresses.length), v.announcers.map((a) => code(a)).join(", ") || "—"]),
       ),
@@ -157,8 +182,9 @@ export function renderSummary(plan: Plan): string {
   out.push("## Clusters", "");
   if (plan.clusters.length === 0) out.push("No clusters.", "");
   else
-    out.push(
-      ...table(
+    push(
+      out,
+      table(
         ["Cluster", "ID", "Nodes", "PodCIDR supernets", "Covering prefix"],
         plan.clusters.map((c) => [
           code(c.name),

@@ -8,11 +8,19 @@
  * edge, the one to its second peer down the right edge, so a rack of 40 nodes stays readable.
  */
 import { Plan, PlanDevice, PlanSession, SessionKind } from "../plan/types";
+import { controlFree } from "./escape";
 
 /** Escape text for XML content and attribute values. */
 export function xmlEscape(text: string | number): string {
-  const s = String(text);
+  const s = controlFree(text); // control characters are illegal in XML 1.0, even as character references
   return XML_SPECIAL.test(s) ? s.replace(XML_SPECIAL_ALL, (c) => XML_ENTITIES[c]) : s;
+}
+
+/** The largest of `values` and `floor` (a loop: Math.max(...values) overflows the stack on 100,000 values). */
+function maxOf(floor: number, values: Iterable<number>): number {
+  let m = floor;
+  for (const v of values) if (v > m) m = v;
+  return m;
 }
 
 const XML_SPECIAL = /[&<>"']/;
@@ -124,7 +132,7 @@ export function renderTopologySvg(plan: Plan): string {
   }
 
   // ---- horizontal layout --------------------------------------------------------------
-  const t1Chars = Math.max(18, ...tier1.map((s) => Math.max(s.name.length + 2, `${s.role} · AS ${s.asn}`.length, `lo ${s.routerId} · ECMP ${s.maxPaths ?? ""}`.length)));
+  const t1Chars = maxOf(18, tier1.map((s) => Math.max(s.name.length + 2, `${s.role} · AS ${s.asn}`.length, `lo ${s.routerId} · ECMP ${s.maxPaths ?? ""}`.length)));
   const t1W = Math.ceil(t1Chars * CHAR_W) + 20;
   const racksW = racks.reduce((sum, r) => sum + r.w, 0) + Math.max(0, racks.length - 1) * RACK_GAP;
   const t1Total = tier1.length * t1W + Math.max(0, tier1.length - 1) * RACK_GAP;
@@ -138,12 +146,12 @@ export function renderTopologySvg(plan: Plan): string {
   // ---- vertical layout ----------------------------------------------------------------
   const coreSessions = plan.sessions.filter((s) => s.kind === "core-mesh");
   const t1Index = new Map(tier1.map((s, i) => [s.name, i]));
-  const maxSpan = Math.max(0, ...coreSessions.map((s) => Math.abs((t1Index.get(s.a.device) ?? 0) - (t1Index.get(s.b.device) ?? 0))));
+  const maxSpan = maxOf(0, coreSessions.map((s) => Math.abs((t1Index.get(s.a.device) ?? 0) - (t1Index.get(s.b.device) ?? 0))));
   const arcRoom = maxSpan > 1 ? 24 + 14 * maxSpan : 0;
   const t1Y = M + TITLE_H + arcRoom;
   const leafY = t1Y + T1_H + 120;
   const rackY = hasLeafTier ? leafY + LEAF_H + 34 : t1Y + T1_H + 130;
-  const racksH = Math.max(0, ...racks.map((r) => r.h));
+  const racksH = maxOf(0, racks.map((r) => r.h));
 
   const boxes = new Map<string, Box>();
   tier1.forEach((s, i) => {
@@ -329,7 +337,7 @@ export function renderTopologySvg(plan: Plan): string {
   let ly = legendY;
   let rowH = 0;
   for (const col of columns) {
-    const colW = Math.ceil(Math.max(col.title.length * 7.6, ...col.rows.map((r) => (r.swatch ? 38 : 0) + r.label.length * CHAR_W))) + 40;
+    const colW = Math.ceil(maxOf(col.title.length * 7.6, col.rows.map((r) => (r.swatch ? 38 : 0) + r.label.length * CHAR_W))) + 40;
     if (lx > M && lx + colW > M + contentW) {
       lx = M;
       ly += rowH + 16;
