@@ -30,6 +30,7 @@ import { earlierOverlaps } from "../net/overlaps";
 import { routerId32 } from "../render/router-id";
 import { withDefaults } from "../resolve/defaults";
 import { reportAsnProblem } from "./asn-rules";
+import { checkUpstreams } from "./upstreams";
 import { ProblemList, SpecProblem, listCapped, quote } from "./errors";
 import schema from "../../schema/datacenter.schema.json";
 
@@ -73,6 +74,7 @@ export function validate(spec: unknown): SpecProblem[] {
   if (poolsOk) {
     checkRacksAndNodes(dc, problems);
     checkVips(dc, problems);
+    checkUpstreams(dc, problems);
   }
   checkClusters(dc, problems);
   checkBgpOptions(dc, problems);
