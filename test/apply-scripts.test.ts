@@ -35,13 +35,15 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const unwrap = (v: any): any => (v && typeof v === "object" && v[SECRET_SIG] ? unwrap(v.value) : v);
 const VERIFY_S = 150; // FRR 8.4 re-creates a BFD session that is up when BGP comes up; BIRD then waits 60 s
 
-/** spine-leaf example cut down to one rack: 2 spines, 2 leaves, 2 nodes (both l4lb, one VIP pool). */
+/** spine-leaf example cut down to one rack: 2 spines, 2 leaves, 2 nodes (both l4lb, one VIP pool), no upstream. */
 function smallSpec(): DataCenterSpec {
   const spec = loadSpecFile(join(ROOT, "examples/spine-leaf/datacenter.yaml"));
   spec.switches = spec.switches.filter((s) => !s.rack || s.rack === "r1");
   spec.racks = spec.racks.filter((r) => r.name === "r1").map((r) => ({ ...r, nodes: r.nodes.slice(0, 2) }));
   const keep = new Set(spec.racks[0].nodes.map((n) => n.name));
   spec.clusters = (spec.clusters ?? []).map((c) => ({ ...c, nodes: c.nodes.filter((n) => keep.has(n)) })).filter((c) => c.nodes.length > 0);
+  // the example's upstream peers with rack r3's leaves: not part of this lab
+  delete spec.upstreams;
   return spec;
 }
 
