@@ -3,11 +3,19 @@
  * [rule]` problems with quoted values, never a crash, a garbled terminal, a hang or an OOM.
  */
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
 import * as path from "path";
 import { validate } from "../sdk/validate/validate";
 import { resolve } from "../sdk/resolve/resolve";
 import { SpecError, formatProblems, quote, listCapped } from "../sdk/validate/errors";
-import { loadSpecFile } from "../sdk/spec/load";
+import { loadSpecFile, nestingProblem, parseSpecText } from "../sdk/spec/load";
+import { OutputFile, planJsonFile, writeOutputDir } from "../sdk/cli/output";
+import { renderSummary } from "../sdk/render/summary";
+import { renderTopologySvg } from "../sdk/render/topology-svg";
+import { renderBirdConfig, renderBirdSecrets } from "../sdk/render/bird";
+import { Plan } from "../sdk/plan/types";
 import { DataCenterSpec } from "../sdk/spec/types";
 import { addressProblem, prefixProblem } from "../sdk/net/prefix";
 import { bigThreeTierL4lbSpec } from "../bench/big-spec";
@@ -162,5 +170,170 @@ describe("hardening: quadratic validation (defect 8)", () => {
   it("listCapped names the first items and counts the rest", () => {
     assert.equal(listCapped(["a", "b"]), "a, b");
     assert.equal(listCapped(Array.from({ length: 40_000 }, (_, i) => `n${i}`)), "n0, n1, n2, n3, n4, n5, n6, n7, n8, n9 and 39,990 more");
+  });
+});
+
+/** The SpecError problems a call throws (fails when it throws anything else, or nothing). */
+function problemsThrown(f: () => unknown): { path: string; rule: string; message: string }[] {
+  try {
+    f();
+  } catch (e) {
+    assert.ok(e instanceof SpecError, `expected a SpecError, got ${(e as Error)?.stack ?? String(e)}`);
+    return e.problems;
+  }
+  assert.fail("expected a SpecError, nothing was thrown");
+}
+
+const ROOT = path.resolve(__dirname, "..");
+function dcnet(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [path.join(ROOT, "bin/dcnet"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("hardening: unbounded input (defect 7)", () => {
+  let tmp: string;
+  before(() => (tmp = mkdtempSync(path.join(tmpdir(), "dcnet-hardening-"))));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it("10 MB of '{[' is refused by the nesting scan before the YAML parser runs, in well under a second", function () {
+    this.timeout(30_000);
+    const file = path.join(tmp, "bomb.yaml");
+    writeFileSync(file, "{[".repeat(5 * 1024 * 1024));
+    const t0 = Date.now();
+    const problems = problemsThrown(() => loadSpecFile(file));
+    assert.ok(Date.now() - t0 < 5_000, `took ${Date.now() - t0} ms`); // was a V8 out-of-memory abort after ~40 s
+    assert.deepEqual(problems.map((p) => [p.path, p.rule]), [[file, "spec-too-deep"]]);
+    assert.match(problems[0].message, /nests deeper than 100 levels \(line 1\)/);
+  });
+
+  it("deep block nesting (indentation) and deep JSON are refused the same way", () => {
+    let block = "";
+    for (let i = 0; i < 3000; i++) block += `${" ".repeat(i)}a:\n`;
+    assert.equal(problemsThrown(() => parseSpecText(block))[0].rule, "spec-too-deep");
+    assert.equal(problemsThrown(() => parseSpecText("[".repeat(200) + "]".repeat(200), "x.json"))[0].rule, "spec-too-deep");
+    let seq = "";
+    for (let i = 0; i < 200; i++) seq += "- ".repeat(i) + "x\n";
+    assert.equal(nestingProblem(seq) !== undefined, true);
+  });
+
+  it("the bundled examples nest far below the limit", () => {
+    for (const f of ["spine-leaf/datacenter.yaml", "three-tier/datacenter.yaml"]) assert.equal(nestingProblem(readFileSync(path.join(examples, f), "utf8"), 20), undefined, f);
+  });
+
+  it("a file over the size limit is refused before it is read (option and DCNET_MAX_SPEC_BYTES)", () => {
+    const file = path.join(tmp, "big.yaml");
+    writeFileSync(file, `name: dc1\n# ${"x".repeat(4096)}\n`);
+    const p = problemsThrown(() => loadSpecFile(file, { maxBytes: 1024 }));
+    assert.deepEqual(p.map((x) => x.rule), ["spec-too-large"]);
+    assert.match(p[0].message, /more than the limit of 1024 bytes/);
+    const saved = process.env.DCNET_MAX_SPEC_BYTES;
+    process.env.DCNET_MAX_SPEC_BYTES = "2048";
+    try {
+      assert.deepEqual(problemsThrown(() => loadSpecFile(file)).map((x) => x.rule), ["spec-too-large"]);
+      assert.deepEqual(problemsThrown(() => parseSpecText("a: 1\n".repeat(1000))).map((x) => x.rule), ["spec-too-large"]);
+    } finally {
+      if (saved === undefined) delete process.env.DCNET_MAX_SPEC_BYTES;
+      else process.env.DCNET_MAX_SPEC_BYTES = saved;
+    }
+  });
+
+  it("a YAML alias bomb is refused by the alias limit", function () {
+    this.timeout(10_000);
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 9; i++) levels.push(`${"abcdefghij"[i]}: &${"abcdefghij"[i]} [${Array(10).fill(`*${"abcdefghij"[i - 1]}`).join(", ")}]`);
+    const p = problemsThrown(() => parseSpecText(levels.join("\n") + "\n"));
+    assert.deepEqual(p.map((x) => x.rule), ["yaml-syntax"]);
+    assert.match(p[0].message, /alias/i);
+  });
+
+  it("a JSON syntax error is one json-syntax problem", () => {
+    const p = problemsThrown(() => parseSpecText('{"name": "dc1",\n "x": }', "spec.json"));
+    assert.deepEqual(p.map((x) => [x.path, x.rule]), [["spec.json", "json-syntax"]]);
+  });
+
+  it("dcnet validate on the bomb: exit 1, one problem line, no stack trace", function () {
+    this.timeout(60_000);
+    const file = path.join(tmp, "bomb2.yaml");
+    writeFileSync(file, "{[".repeat(1024 * 1024));
+    const r = dcnet("validate", file);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /spec-too-deep/);
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
+  });
+});
+
+describe("hardening: large plans are written, not crashed on (defect 6)", () => {
+  const plan = () => resolve(spineLeaf());
+
+  it("plan.json comes in pieces equal to JSON.stringify, and writeOutputDir writes the pieces, never one string", () => {
+    const p = plan();
+    const file = planJsonFile(p);
+    assert.equal([...file.chunks!()].join(""), JSON.stringify(p, null, 2) + "\n");
+    const tmp = mkdtempSync(path.join(tmpdir(), "dcnet-chunks-"));
+    try {
+      // a file whose text cannot be built (as plan.json of a 100,000-node data center): only its pieces exist
+      const huge: OutputFile = {
+        path: "plan.json",
+        chunks: file.chunks,
+        get text(): string {
+          throw new RangeError("Invalid string length");
+        },
+      };
+      writeOutputDir(path.join(tmp, "out"), [huge]);
+      assert.equal(readFileSync(path.join(tmp, "out", "plan.json"), "utf8"), JSON.stringify(p, null, 2) + "\n");
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("two files with the same path are refused before anything is written", () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), "dcnet-dup-"));
+    try {
+      const files = [
+        { path: "clusters/c/a.yaml", text: "1" },
+        { path: "clusters/c/A.yaml", text: "2" },
+      ];
+      assert.throws(() => writeOutputDir(path.join(tmp, "out"), files), /two output files would be written to "clusters\/c\/A.yaml"/);
+      assert.throws(() => readFileSync(path.join(tmp, "out", "clusters", "c", "a.yaml")));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("summary.md and topology.svg render 250,000 sessions (spreading rows into push() overflowed the stack)", function () {
+    this.timeout(120_000);
+    const p = plan();
+    const many: Plan = { ...p, sessions: Array.from({ length: 250_000 }, (_, i) => p.sessions[i % p.sessions.length]) };
+    const md = renderSummary(many);
+    assert.ok(md.split("\n").length > 250_000);
+    assert.ok(renderTopologySvg(many).length > 250_000);
+  });
+});
+
+describe("hardening: renderers escape control characters (defect 5)", () => {
+  it("topology.svg stays legal XML 1.0 and summary.md one line per row whatever a plan holds", () => {
+    const p = JSON.parse(JSON.stringify(resolve(spineLeaf()))) as Plan;
+    p.name = "dc1\u0000\u001b[31m\n</svg>";
+    const svg = renderTopologySvg(p);
+    assert.doesNotMatch(svg, /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/, "control character in the SVG");
+    assert.ok(!svg.includes("</svg>\n") || svg.indexOf("</svg>") === svg.lastIndexOf("</svg>"));
+    assert.ok(svg.includes("dc1\\u0000\\u001b[31m\\u000a&lt;/svg&gt;"));
+    const md = renderSummary(p);
+    assert.doesNotMatch(md, /[\u0000-\u0009\u000b-\u001f]/);
+  });
+
+  it("bird.conf refuses a control character in a string instead of writing it, and never shows a password", () => {
+    const p = JSON.parse(JSON.stringify(resolve(spineLeaf()))) as Plan;
+    const node = p.devices.find((d) => d.kind === "node")!.name;
+    const s = p.sessions.find((x) => x.a.device === node)!;
+    s.id = `${s.id}\u001b`;
+    assert.throws(() => renderBirdConfig(p, node), /cannot be written as a BIRD string/);
+    const plan = resolve(spineLeaf());
+    const ref = plan.sessions.find((x) => x.a.device === node)!.passwordRef!;
+    assert.throws(
+      () => renderBirdSecrets(plan, node, { [ref]: 'sEcReT"\n' }),
+      (e: Error) => !e.message.includes("sEcReT"), // refused, without the password in the message
+    );
   });
 });

@@ -198,10 +198,15 @@ function inspect(dir: string): Existing | undefined {
  *   replaced and the rest is kept.
  */
 export function writeOutputDir(dir: string, files: OutputFile[], opts: { force?: boolean } = {}): void {
+  const paths = new Set<string>();
   for (const f of files) {
     const top = f.path.split("/")[0];
     if (!(OWNED_ENTRIES as readonly string[]).includes(top) || f.path.split("/").some((s) => s === "" || s === "." || s === ".."))
       throw new Error(`internal: output path ${f.path} is not dcnet-owned`);
+    // names map to paths injectively (validation refuses collisions); checked again before anything is written
+    const key = f.path.toLowerCase(); // the same file on a case-insensitive file system
+    if (paths.has(key)) throw new Error(`internal: two output files would be written to ${JSON.stringify(f.path)}`);
+    paths.add(key);
   }
   const target = path.resolve(dir);
   try {
