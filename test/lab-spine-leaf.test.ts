@@ -34,6 +34,11 @@ import {
 } from "../sdk/lab";
 import { renderBirdConfig } from "../sdk/render/bird";
 import { figure, requireLab, testLabName } from "./support/lab-env";
+import { frrAdvertised } from "../sdk/lab/probe";
+import { nsRun } from "../sdk/lab/exec";
+
+/** Prefixes a lab FRR device advertises to `neighbor` (IPv4). */
+const frrAdvertisedTo = (dev: Parameters<typeof frrAdvertised>[0], neighbor: string) => frrAdvertised(dev, "ipv4", neighbor).prefixes;
 
 const ROOT = join(__dirname, "..");
 /** BFD 100 ms × 3 detects in 300 ms; the issue asks for a withdrawal within 1 s. */
@@ -99,6 +104,68 @@ describe("lab: spine–leaf example with real BIRD and FRR", function () {
       const from = "r3n4";
       for (const to of ["r1n1", "r1n4", "r2n2", "r3n1"]) assert.ok(reach(state!, from, router(to), { source: router(from) }).ok, `${from} → ${to}`);
       assert.ok(reach(state!, from, plan.vipPools[0].addresses[1], { source: router(from) }).ok, "VIP");
+    });
+  });
+
+  describe("the underlay and the way out", function () {
+    const nodeAddrOf = (n: string) => nodeAddr(n);
+    const upstream = () => state!.upstreams!["wan"];
+    const leaves = () => plan.devices.filter((d) => d.kind === "switch" && d.role === "leaf");
+    const rackNetworkOf = (leaf: string) => plan.switches.find((x) => x.name === leaf)!.originates.find((o) => o.kind === "rackNetwork")!.prefix;
+    const inAf = (asn: number, lines: string[]) => ["configure terminal", `router bgp ${asn}`, "address-family ipv4 unicast", ...lines, "end"];
+
+    it("node addresses across racks, switch loopbacks and the address behind the upstream are reachable (lab check's probes)", function () {
+      const r = labCheck(plan, state!);
+      assert.ok(r.ok, formatCheckReport(r));
+      const run = r.dataPlane.filter((p) => !p.skipped);
+      for (const kind of ["node-node", "pod-pod", "node-loopback", "node-upstream"]) assert.ok(run.some((p) => p.kind === kind && p.ok), `${kind} probed`);
+      assert.ok(r.upstreams.length === 1 && r.upstreams[0].links.every((l) => l.ok), "the upstream receives exactly the planned aggregates");
+      const leaf = r.switches.find((x) => x.name === "leaf1a")!;
+      figure(
+        `spine-leaf underlay: leaf1a holds ${leaf.routes.filter((x) => x.kind !== "unexpected").length} routes (${leaf.routes.filter((x) => /rackNetwork|loopback|upstream/.test(x.kind)).length} underlay), spine1 ${r.switches.find((x) => x.name === "spine1")!.routes.length}, leaf3a ${r.switches.find((x) => x.name === "leaf3a")!.routes.length}; ${run.length} data-plane probes in ${r.ms} ms`,
+      );
+    });
+
+    it("without the underlay lines (the renderers before it) a node cannot reach a node of another rack; with them it can", async function () {
+      const from = "r3n4";
+      const to = "r1n2";
+      assert.ok(reach(state!, from, nodeAddrOf(to), { source: nodeAddrOf(from) }).ok, "reachable with the underlay");
+      for (const l of leaves()) assert.equal(vtysh(state!.devices[l.name], inAf(l.asn, [`no network ${rackNetworkOf(l.name)}`])).code, 0);
+      try {
+        const gone = await timeUntil(() => fibNextHops(state!, "leaf3a", rackNetworkOf("leaf1a")) === null, 10000, 50);
+        assert.ok(gone !== undefined, "leaf3a still routes rack r1's network");
+        const probe = reach(state!, from, nodeAddrOf(to), { source: nodeAddrOf(from), timeoutMs: 800 });
+        assert.ok(!probe.ok, `node → node across racks must fail without the underlay (${probe.result})`);
+        assert.ok(reach(state!, from, router(to), { source: router(from) }).ok, "PodCIDR traffic still works, which is why the old data-plane test passed");
+      } finally {
+        for (const l of leaves()) vtysh(state!.devices[l.name], inAf(l.asn, [`network ${rackNetworkOf(l.name)}`]));
+      }
+      await waitChecked("underlay restored");
+    });
+
+    it("rogue routes from the upstream (a PodCIDR, a VIP, a rack network, a loopback) are refused by the border leaves", async function () {
+      const dev = upstream();
+      const rogue = [podOf("r2n2"), `${plan.vipPools[0].addresses[3]}/32`, "198.18.11.128/25", "198.18.0.3/32"];
+      const asn = plan.upstreams[0].asn;
+      // the upstream can only originate what its RIB holds: give each rogue prefix an address behind it
+      const addrs = rogue.map((p) => `${p.split("/")[0].replace(/\.0$/, ".1")}/${p.split("/")[1]}`);
+      for (const a of addrs) nsRun(dev.namespace, "ip", ["addr", "add", a, "dev", "ext0"], { timeoutMs: 5000 });
+      assert.equal(vtysh(dev, inAf(asn, rogue.map((p) => `network ${p}`))).code, 0);
+      try {
+        const border = plan.upstreams[0].links;
+        const sent = await timeUntil(() => border.every((l) => rogue.every((p) => frrAdvertisedTo(dev, l.address).includes(p))), 15000, 100);
+        assert.ok(sent !== undefined, "the upstream announces the rogue prefixes");
+        await new Promise((r) => setTimeout(r, 1500));
+        for (const l of border) {
+          const table = frrBgpTable(state!.devices[l.switch], "ipv4").routes;
+          for (const p of rogue) assert.ok(!(table.get(p) ?? []).some((x) => x.peer === l.peerAddress), `${l.switch} accepted ${p} from the upstream`);
+        }
+        const r = labCheck(plan, state!);
+        assert.ok(r.ok, formatCheckReport(r));
+      } finally {
+        vtysh(dev, inAf(asn, rogue.map((p) => `no network ${p}`)));
+        for (const a of addrs) nsRun(dev.namespace, "ip", ["addr", "del", a, "dev", "ext0"], { check: false, timeoutMs: 5000 });
+      }
     });
   });
 
