@@ -34,10 +34,5 @@ export default tseslint.config(
       "@typescript-eslint/no-explicit-any": "off",
     },
   },
-  {
-    // sdk/resolve belongs to another work stream: its unused helper stays allowed here until
-    // that file drops it (remove this entry then)
-    files: ["sdk/resolve/resolve.ts"],
-    rules: { "@typescript-eslint/no-unused-vars": ["error", { args: "after-used", argsIgnorePattern: "^_", varsIgnorePattern: "^(_|byName$)", caughtErrors: "none", ignoreRestSiblings: true }] },
-  },
+
 );

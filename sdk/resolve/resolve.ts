@@ -43,8 +43,6 @@ interface NodeCtx {
   announcements: PlanAnnouncement[];
 }
 
-const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-
 function buildPlan(spec: DataCenterSpec): Plan {
   const bgp = withDefaults(spec.bgp);
   const family = memoFamily();
