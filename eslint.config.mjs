@@ -34,5 +34,4 @@ export default tseslint.config(
       "@typescript-eslint/no-explicit-any": "off",
     },
   },
-
 );
