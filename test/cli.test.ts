@@ -184,7 +184,7 @@ describe("dcnet CLI", function () {
     const r = dcnet("plan", spec, "--out", path.join(tmp, "shape-out"));
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^\s*racks: must be array \[schema-type\]$/m);
-    assert.match(r.stderr, /\(root\): must NOT have additional properties \(bogus\) \[schema-additionalProperties\]/);
+    assert.match(r.stderr, /\(root\): must NOT have additional properties \("bogus"\) \[schema-additionalProperties\]/);
     assert.match(r.stderr, /\(root\): must have required property 'pools' \[schema-required\]/);
     noStackTrace(r.stderr);
     assert.ok(!existsSync(path.join(tmp, "shape-out")));
