@@ -53,6 +53,23 @@ describe("hardening: forged or garbled output (defect 5)", () => {
     assert.match(text, /a\\u000ab: evil\\u001b\[2J\\u000d\\u000aforged: line \[x\] \[r\\u000a\]/);
   });
 
+  it("formatProblems prints at most 1000 problems and counts the rest", () => {
+    const many = Array.from({ length: 5000 }, (_, i) => ({ path: `racks[${i}].id`, rule: "id-range", message: "m" }));
+    const lines = formatProblems(many).split("\n");
+    assert.equal(lines.length, 1002);
+    assert.equal(lines[0], "spec is invalid (5000 problems):");
+    assert.equal(lines[1001], "  … and 4,000 more problems (SpecError.problems holds all)");
+  });
+
+  it("the CLI escapes control characters in a file name it cannot read (no escape sequence reaches the terminal)", function () {
+    this.timeout(60_000);
+    const r = dcnet("validate", "/nonexistent/\u001b[2Jspec\n.yaml");
+    assert.equal(r.status, 1);
+    assert.doesNotMatch(r.stderr, /\u001b/);
+    assert.match(r.stderr, /\\u001b\[2Jspec\\u000a\.yaml/);
+    assert.equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+  });
+
   it("a value with a newline or an ANSI sequence is quoted in the message, one line per problem", () => {
     const spec = spineLeaf();
     spec.switches[2].rack = "r9\n  switches[0].name: forged problem [duplicate]";

@@ -5,7 +5,7 @@
  * prints its stack (exit 70).
  */
 import { Command, CommanderError } from "commander";
-import { SpecError } from "../validate/errors";
+import { SpecError, neutralize } from "../validate/errors";
 import { registerCommands } from "./commands";
 import { UserError, isUserFsError } from "./errors";
 
@@ -28,21 +28,22 @@ export function reportError(e: unknown): number {
   if (e instanceof SpecError) {
     const reads = e.problems.filter((p) => p.rule === "file-read");
     if (reads.length > 0 && reads.length === e.problems.length) {
-      for (const p of reads) console.error(`dcnet: cannot read spec ${p.path}: ${p.message}`);
-    } else console.error(e.message);
+      for (const p of reads) console.error(`dcnet: cannot read spec ${neutralize(p.path)}: ${neutralize(p.message)}`);
+    } else console.error(e.message); // formatProblems already escaped every control character
     return 1;
   }
+  // messages may carry file names and spec values: one line each, no control character reaches the terminal
   if (e instanceof UserError) {
-    console.error(`dcnet: ${e.message}`);
+    console.error(`dcnet: ${neutralize(e.message)}`);
     return 1;
   }
   if (isUserFsError(e)) {
-    console.error(`dcnet: ${e.message}`);
+    console.error(`dcnet: ${neutralize(e.message)}`);
     return 1;
   }
   if (e instanceof CommanderError) return e.exitCode;
   console.error("dcnet: internal error (a bug in dcnet; please report it with the spec that triggered it):");
-  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  console.error((e instanceof Error ? (e.stack ?? e.message) : String(e)).split("\n").map(neutralize).join("\n"));
   return EXIT_INTERNAL;
 }
 

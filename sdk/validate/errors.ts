@@ -69,11 +69,17 @@ function safeLine(text: string): string {
 /**
  * One line per problem: `path: message [rule]`. Control characters in any part are shown
  * escaped, so a problem is always exactly one line, whatever a rule put into its message.
+ * After `maxLines` problems, one line counts the rest.
  */
-export function formatProblems(problems: SpecProblem[]): string {
-  const lines = problems.map((p) => `  ${safeLine(p.path)}: ${safeLine(p.message)} [${safeLine(p.rule)}]`);
+export function formatProblems(problems: SpecProblem[], maxLines = FORMAT_MAX_PROBLEMS): string {
+  const shown = problems.length > maxLines ? problems.slice(0, maxLines) : problems;
+  const lines = shown.map((p) => `  ${safeLine(p.path)}: ${safeLine(p.message)} [${safeLine(p.rule)}]`);
+  if (shown.length < problems.length) lines.push(`  … and ${(problems.length - shown.length).toLocaleString("en-US")} more problems (SpecError.problems holds all)`);
   return `spec is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}`;
 }
+
+/** Most problems `formatProblems` prints (a broken 100,000-node spec can have as many problems). */
+export const FORMAT_MAX_PROBLEMS = 1000;
 
 /** Collects problems while rules run. */
 export class ProblemList {
