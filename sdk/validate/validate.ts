@@ -490,13 +490,14 @@ function checkVips(dc: DataCenterSpec, problems: ProblemList): void {
   for (const s of dc.switches) if (s.role === SwitchRole.leaf && s.rack !== undefined) leavesPerRack.set(s.rack, (leavesPerRack.get(s.rack) ?? 0) + 1);
   const spines = dc.switches.filter((s) => s.role === SwitchRole.spine);
   const peersOf = rackPeersIndex(dc);
+  const announcersOf = vipAnnouncersIndex(dc);
   const peersOfRack = new Map<RackSpec, string[]>();
   const nodeList = (names: string[]) => listCapped(names.map((n) => quote(n)));
   duplicates(dc.pools.vips ?? [], (v) => v.name, (i) => `pools.vips[${i}].name`, "VIP pool name", problems);
   (dc.pools.vips ?? []).forEach((pool, pi) => {
     const path = `pools.vips[${pi}]`;
     if (pool.cluster !== undefined && !clusterNames.has(pool.cluster)) problems.add(`${path}.cluster`, "unknown-reference", `unknown cluster ${quote(pool.cluster)}`);
-    const announcers = vipAnnouncers(dc, pool.name);
+    const announcers = announcersOf(pool.name);
     duplicates(pool.announcers ?? [], (name) => name, (ai) => `${path}.announcers[${ai}]`, "announcer", problems);
     (pool.announcers ?? []).forEach((name, ai) => {
       const ref = nodes.get(name);
@@ -543,6 +544,31 @@ function checkVips(dc: DataCenterSpec, problems: ProblemList): void {
       }
     }
   });
+}
+
+/**
+ * `vipAnnouncers` for every pool at once: the l4lb nodes and cluster memberships are collected
+ * once (vipAnnouncers scans every node per pool: pools × nodes). Same answers.
+ */
+export function vipAnnouncersIndex(dc: DataCenterSpec): (poolName: string) => string[] {
+  const pools = new Map<string, NonNullable<DataCenterSpec["pools"]["vips"]>[number]>();
+  for (const v of dc.pools.vips ?? []) if (!pools.has(v.name)) pools.set(v.name, v);
+  const l4lb = dc.racks.flatMap((r) => r.nodes).filter((n) => (n.role ?? NodeRole.worker) === NodeRole.l4lb).map((n) => n.name);
+  const members = new Map<string, Set<string>>();
+  for (const c of dc.clusters ?? []) if (!members.has(c.name)) members.set(c.name, new Set(c.nodes));
+  const byCluster = new Map<string, string[]>();
+  return (poolName) => {
+    const pool = pools.get(poolName);
+    if (!pool) return [];
+    if (pool.announcers) return [...pool.announcers];
+    if (!pool.cluster) return [...l4lb];
+    let list = byCluster.get(pool.cluster);
+    if (!list) {
+      const set = members.get(pool.cluster) ?? new Set<string>();
+      byCluster.set(pool.cluster, (list = l4lb.filter((n) => set.has(n))));
+    }
+    return [...list];
+  };
 }
 
 /** The l4lb nodes announcing a VIP pool: its explicit list, else the l4lb nodes of its cluster (or the whole DC). */
