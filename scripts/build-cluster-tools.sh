@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Builds the cluster-side tools from source (Go module proxy) and caches them outside the repository,
+# one folder per tool and version:
+#   ${DCNET_TOOLS_DIR:-/var/cache/dcnet-tools}/<name>-<version>/<binary>
+# A cached binary is used as it is (warm run: seconds). Never a downloaded prebuilt binary.
+#
+#   kube-apiserver, kubectl  k8s.io/kubernetes v1.37.2 via tools/kubernetes (staging modules replaced
+#                            with their published v0.37.2), version.gitVersion set for a truthful /version
+#   helm                     helm.sh/helm/v3 v3.22.0 (go install, no wrapper needed)
+#   cilium-agent, cilium-operator-generic, cilium-cni, clustermesh-apiserver
+#                            github.com/cilium/cilium v1.20.2 via tools/cilium (see its go.mod for the
+#                            two unserved dependencies and how they are replaced)
+#
+# Usage: scripts/build-cluster-tools.sh [TOOL...]   (default: all; e.g. `kube-apiserver helm`)
+# Prints one line per tool: `cached`, `built in N s` or `FAILED (reason)`; the build log of a failure is
+# kept in ${DCNET_TOOLS_DIR}/logs/. Exits 1 when a required tool (all but cilium-cni and
+# clustermesh-apiserver) is missing afterwards.
+# Versions are kept in sync with sdk/tools/cluster-tools.ts.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+TOOLS_DIR="${DCNET_TOOLS_DIR:-/var/cache/dcnet-tools}"
+K8S_VERSION=1.37.2
+HELM_VERSION=3.22.0
+CILIUM_VERSION=1.20.2
+export CGO_ENABLED=0
+export GOFLAGS="-buildvcs=false"
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+
+mkdir -p "$TOOLS_DIR/logs"
+
+ALL_TOOLS=(kube-apiserver kubectl helm cilium-agent cilium-operator-generic cilium-cni clustermesh-apiserver)
+OPTIONAL_TOOLS=" cilium-cni clustermesh-apiserver "
+
+version_of() {
+  case "$1" in
+    kube-apiserver | kubectl) echo "$K8S_VERSION" ;;
+    helm) echo "$HELM_VERSION" ;;
+    *) echo "$CILIUM_VERSION" ;;
+  esac
+}
+
+# build_one NAME OUT: writes the binary to OUT (a temporary path next to the cache folder)
+build_one() {
+  local name="$1" out="$2"
+  local minor k8s_ld
+  minor="$(echo "$K8S_VERSION" | cut -d. -f2)"
+  k8s_ld="-s -w -X k8s.io/component-base/version.gitVersion=v${K8S_VERSION} -X k8s.io/component-base/version.gitMajor=${K8S_VERSION%%.*} -X k8s.io/component-base/version.gitMinor=${minor} -X k8s.io/component-base/version.gitTreeState=clean"
+  local cilium_ld="-s -w -X 'github.com/cilium/cilium/pkg/version.ciliumVersion=${CILIUM_VERSION} v${CILIUM_VERSION}'"
+  case "$name" in
+    kube-apiserver)
+      (cd "$ROOT/tools/kubernetes" && go build -trimpath -ldflags "$k8s_ld" -o "$out" k8s.io/kubernetes/cmd/kube-apiserver) ;;
+    kubectl)
+      (cd "$ROOT/tools/kubernetes" && go build -trimpath -ldflags "$k8s_ld" -o "$out" k8s.io/kubernetes/cmd/kubectl) ;;
+    helm)
+      local gobin
+      gobin="$(dirname "$out")/gobin"
+      mkdir -p "$gobin"
+      (cd / && GOBIN="$gobin" GOFLAGS="-buildvcs=false -mod=mod" go install -trimpath \
+        -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v${HELM_VERSION} -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
+        "helm.sh/helm/v3/cmd/helm@v${HELM_VERSION}")
+      mv "$gobin/helm" "$out"
+      rmdir "$gobin" ;;
+    cilium-agent)
+      (cd "$ROOT/tools/cilium" && go build -trimpath -tags=osusergo -ldflags "$cilium_ld" -o "$out" github.com/cilium/cilium/daemon) ;;
+    cilium-operator-generic)
+      (cd "$ROOT/tools/cilium" && go build -trimpath -tags=osusergo,ipam_provider_operator -ldflags "$cilium_ld" -o "$out" github.com/cilium/cilium/operator) ;;
+    cilium-cni)
+      (cd "$ROOT/tools/cilium" && go build -trimpath -tags=osusergo -ldflags "$cilium_ld" -o "$out" github.com/cilium/cilium/plugins/cilium-cni) ;;
+    clustermesh-apiserver)
+      (cd "$ROOT/tools/cilium" && go build -trimpath -tags=osusergo -ldflags "$cilium_ld" -o "$out" github.com/cilium/cilium/clustermesh-apiserver) ;;
+    *) echo "unknown tool $name" >&2; return 2 ;;
+  esac
+}
+
+if [ "$#" -gt 0 ]; then TOOLS=("$@"); else TOOLS=("${ALL_TOOLS[@]}"); fi
+
+missing_required=0
+for name in "${TOOLS[@]}"; do
+  version="$(version_of "$name")"
+  dir="$TOOLS_DIR/$name-$version"
+  bin="$dir/$name"
+  if [ -x "$bin" ]; then
+    printf '%-26s %-8s cached  %s\n' "$name" "$version" "$bin"
+    continue
+  fi
+  mkdir -p "$dir"
+  log="$TOOLS_DIR/logs/$name-$version.log"
+  tmp="$dir/.$name.partial"
+  rm -f "$tmp"
+  start=$SECONDS
+  if build_one "$name" "$tmp" >"$log" 2>&1 && [ -x "$tmp" ]; then
+    mv -f "$tmp" "$bin"
+    printf '%-26s %-8s built in %d s  %s\n' "$name" "$version" "$((SECONDS - start))" "$bin"
+  else
+    rm -f "$tmp"
+    reason="$(grep -v '^\s*$' "$log" | tail -n 3 | tr '\n' ' ' | cut -c1-400)"
+    printf '%-26s %-8s FAILED after %d s (%s) log: %s\n' "$name" "$version" "$((SECONDS - start))" "$reason" "$log"
+    case "$OPTIONAL_TOOLS" in
+      *" $name "*) ;;
+      *) missing_required=1 ;;
+    esac
+  fi
+done
+
+for sys in etcd clang-19 socat; do
+  if command -v "$sys" >/dev/null 2>&1; then
+    printf '%-26s %-8s system  %s\n' "$sys" "-" "$(command -v "$sys")"
+  else
+    printf '%-26s %-8s MISSING (Debian package: %s)\n' "$sys" "-" "$([ "$sys" = etcd ] && echo etcd-server || echo "$sys")"
+  fi
+done
+du -sh "$TOOLS_DIR" 2>/dev/null | awk '{print "disk: " $1 " in " $2}'
+
+exit "$missing_required"
