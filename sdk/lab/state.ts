@@ -19,6 +19,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "fs";
 import { join } from "path";
 import { Plan } from "../plan/types";
+import type { ClusterDaemon, LabClusterState } from "./cluster/types";
 
 /** Which configuration the daemons start with. */
 export type LabConfigs = "planned" | "baseline";
@@ -26,7 +27,7 @@ export type LabConfigs = "planned" | "baseline";
 /** A process the lab started. `pid` is recorded right after spawning; `pidFile` before. */
 export interface LabProcess {
   device: string;
-  daemon: "bird" | "zebra" | "bgpd" | "bfdd" | "sshd";
+  daemon: "bird" | "zebra" | "bgpd" | "bfdd" | "sshd" | ClusterDaemon;
   pidFile: string;
   pid?: number;
   /** Command line (for humans). */
@@ -129,6 +130,8 @@ export interface LabState {
   passwords: Record<string, string>;
   /** Management network (ssh mode). */
   mgmt?: { prefix: string; hostAddress: string; bridge: string };
+  /** The cluster side (API servers, operators, agents): see sdk/lab/cluster. */
+  cluster?: LabClusterState;
   timings: LabTimings;
 }
 
