@@ -158,7 +158,8 @@ export function registerLabCommand(program: Command): void {
         if (sw) lines.push(`  switch shell: ip netns exec ${state.devices[sw.name].namespace} vtysh --vty_socket ${state.devices[sw.name].frr!.vtySocketDir}`);
         if (node) lines.push(`  node BIRD:    birdc -s ${state.devices[node.name].bird!.socket}`);
         if (state.mgmt) lines.push(`  ssh:          root@<device address on ${state.mgmt.prefix}> (see --json or ${state.runDir}/state.json)`);
-        lines.push(`  next:         dcnet lab check ${specFile}${opts.name ? ` --name ${opts.name}` : ""}   /   dcnet lab down ${specFile}${opts.name ? ` --name ${opts.name}` : ""}`);
+        const again = `${opts.name ? ` --name ${opts.name}` : ""}${opts.runDir ? ` --run-dir ${t.runDir}` : ""}`;
+        lines.push(`  next:         dcnet lab check ${specFile}${again}   /   dcnet lab down ${specFile}${again}`);
         console.error(lines.join("\n"));
         if (!ok) process.exitCode = 1;
       } catch (e) {
