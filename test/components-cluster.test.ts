@@ -6,7 +6,7 @@ import { strict as assert } from "assert";
 import * as path from "path";
 import type * as PulumiT from "@pulumi/pulumi";
 import type * as ComponentsT from "../components/cluster";
-import { clusterContext, ciliumValues, istioValues, POD_CIDR_ANNOTATION, CILIUM_CHART_VERSION } from "../sdk/k8s";
+import { clusterContext, ciliumValues, istioValues, CILIUM_CHART_VERSION } from "../sdk/k8s";
 import { EXAMPLES, loadExample } from "./support/k8s-models";
 
 interface Created {
@@ -84,7 +84,7 @@ describe("components/cluster (Pulumi mocks)", function () {
           assert.deepEqual(patches.map((p) => p.inputs.metadata.name).sort(), [...cluster.nodes].sort());
           for (const p of patches) {
             const planned = ex.plan.nodes.find((n) => n.name === p.inputs.metadata.name)!.podCIDR.prefix;
-            assert.equal(p.inputs.metadata.annotations[POD_CIDR_ANNOTATION], planned);
+            assert.deepEqual(p.inputs.spec, { podCIDR: planned, podCIDRs: [planned] });
             assert.equal(parents.get(`kubernetes:core/v1:NodePatch::${p.name}`), name);
           }
           assert.equal(parents.get(`kubernetes:helm.sh/v4:Chart::${chart.name}`), name);

@@ -105,27 +105,30 @@ describe("k8s: Cilium values from the plan", () => {
 
 describe("k8s: node PodCIDR patches", () => {
   for (const name of EXAMPLES) {
-    it(`${name}: every cluster node gets its planned PodCIDR (annotation by default)`, () => {
+    it(`${name}: every cluster node gets its planned PodCIDR (spec.podCIDR by default: Cilium 1.20 reads the annotation only with annotateK8sNode)`, () => {
       const ex = loadExample(name);
       for (const c of ex.plan.clusters) {
         const patches = nodePatches(clusterContext(ex.plan, ex.inputs, c.name));
         assert.deepEqual(patches.map((p) => p.metadata.name).sort(), [...c.nodes].sort());
         for (const p of patches) {
           const planned = ex.plan.nodes.find((n) => n.name === p.metadata.name)!.podCIDR.prefix;
-          assert.equal(p.metadata.annotations![POD_CIDR_ANNOTATION], planned);
-          assert.equal(p.spec, undefined);
+          assert.deepEqual(p.spec, { podCIDR: planned, podCIDRs: [planned] });
+          assert.equal(p.metadata.annotations, undefined);
           assert.equal(p.metadata.labels!["dcnet.io/cluster"], c.name);
         }
       }
     });
   }
-  it("podCidrSource: spec writes spec.podCIDR(s) instead", () => {
+  it("podCidrSource: annotation writes the annotation instead, and turns annotateK8sNode on (without it the agent never reads it)", () => {
     const ex = loadExample("three-tier");
-    const inputs: ClusterInputs = { main: { ...ex.inputs.main, cilium: { podCidrSource: PodCidrSource.spec } } };
-    const [p] = nodePatches(clusterContext(ex.plan, inputs, "main"));
+    const inputs: ClusterInputs = { main: { ...ex.inputs.main, cilium: { podCidrSource: PodCidrSource.annotation } } };
+    const ctx = clusterContext(ex.plan, inputs, "main");
+    const [p] = nodePatches(ctx);
     const planned = ex.plan.nodes.find((n) => n.name === p.metadata.name)!.podCIDR.prefix;
-    assert.deepEqual(p.spec, { podCIDR: planned, podCIDRs: [planned] });
-    assert.equal(p.metadata.annotations, undefined);
+    assert.equal(p.metadata.annotations![POD_CIDR_ANNOTATION], planned);
+    assert.equal(p.spec, undefined);
+    assert.equal(ciliumValues(ctx).annotateK8sNode, true);
+    assert.equal(ciliumValues(clusterContext(ex.plan, ex.inputs, "main")).annotateK8sNode, undefined, "not with the default spec source");
   });
 });
 

@@ -4,7 +4,7 @@
  * (`ipam.mode=kubernetes`), kube-proxy replacement, the L4 load balancer, cluster identity,
  * ClusterMesh, the Istio-compatibility settings and the BGP speaker choice.
  */
-import { BgpSpeaker, LoadBalancerAlgorithm } from "../spec/cluster-types";
+import { BgpSpeaker, LoadBalancerAlgorithm, PodCidrSource } from "../spec/cluster-types";
 import { coveringPrefix } from "../net/prefix";
 import { ClusterContext } from "./context";
 import { CILIUM_NAMESPACE, ciliumOptions } from "./defaults";
@@ -20,6 +20,8 @@ export const MANAGED_CILIUM_VALUES = [
   "autoDirectNodeRoutes",
   "ipam.mode",
   "k8s.requireIPv4PodCIDR",
+  // podCidrSource: annotation only works with it (the agent reads the PodCIDR annotation only then)
+  "annotateK8sNode",
   "kubeProxyReplacement",
   "k8sServiceHost",
   "k8sServicePort",
@@ -50,6 +52,12 @@ export function nativeRoutingCidr(ctx: ClusterContext): string {
   return coveringPrefix(cidrs) ?? ctx.plan.pools.podCidr.prefix;
 }
 
+/** Is chart `version` (MAJOR.MINOR.PATCH…) older than `major.minor`? */
+function chartBefore(version: string, major: number, minor: number): boolean {
+  const [ma, mi] = version.split(".").map((x) => parseInt(x, 10));
+  return ma < major || (ma === major && mi < minor);
+}
+
 /** Helm values of the Cilium chart for a cluster (extra `cilium.values` applied last). */
 export function ciliumValues(ctx: ClusterContext): Record<string, unknown> {
   const o = ciliumOptions(ctx.k8s);
@@ -63,13 +71,16 @@ export function ciliumValues(ctx: ClusterContext): Record<string, unknown> {
     ipv6: { enabled: false },
     ipam: { mode: "kubernetes" },
     k8s: { requireIPv4PodCIDR: true },
+    // Cilium (1.20) reads network.cilium.io/ipv4-pod-cidr only with annotate-k8s-node on
+    ...(o.podCidrSource === PodCidrSource.annotation ? { annotateK8sNode: true } : {}),
     enableIPv4Masquerade: true,
     bpf: { masquerade: o.kubeProxyReplacement },
     kubeProxyReplacement: o.kubeProxyReplacement,
     ...(api ? { k8sServiceHost: api.host, k8sServicePort: api.port ?? 6443 } : {}),
     loadBalancer: { mode: o.mode, algorithm: o.algorithm, acceleration: o.acceleration },
     ...(o.algorithm === LoadBalancerAlgorithm.maglev ? { maglev: { tableSize: o.maglevTableSize } } : {}),
-    externalIPs: { enabled: true },
+    // externalIPs.enabled left the chart in 1.20 (kube-proxy replacement always serves external IPs)
+    ...(chartBefore(o.chartVersion, 1, 20) ? { externalIPs: { enabled: true } } : {}),
     bgpControlPlane: {
       enabled: o.bgpSpeaker === BgpSpeaker.cilium,
       ...(o.bgpSpeaker === BgpSpeaker.cilium ? { secretsNamespace: { create: false, name: CILIUM_NAMESPACE } } : {}),

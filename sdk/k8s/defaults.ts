@@ -9,7 +9,7 @@ import {
 } from "../spec/cluster-types";
 
 /** Cilium chart pinned by dcnet (≥ 1.18: BGP v2, LB-IPAM and CIDR group APIs at cilium.io/v2). */
-export const CILIUM_CHART_VERSION = "1.18.4";
+export const CILIUM_CHART_VERSION = "1.20.2";
 /** The official Cilium chart repository. */
 export const CILIUM_CHART_REPO = "https://helm.cilium.io/";
 /** Istio charts (base, istiod, gateway) pinned by dcnet. */
@@ -51,7 +51,7 @@ export interface CiliumOptions {
   maglevTableSize: number;
   /** Who announces the node's prefixes: BIRD or Cilium's BGP Control Plane. */
   bgpSpeaker: BgpSpeaker;
-  /** Where the node's PodCIDR is written: annotation or `spec.podCIDR`. */
+  /** Where the node's PodCIDR is written: `spec.podCIDR` (default) or the annotation (then `annotateK8sNode`). */
   podCidrSource: PodCidrSource;
   /** Extra Helm values (`--set` paths), applied last. */
   values: { [path: string]: string };
@@ -68,7 +68,7 @@ export function ciliumOptions(k8s: ClusterK8sSpec | undefined): CiliumOptions {
     acceleration: c.loadBalancer?.acceleration ?? LoadBalancerAcceleration.disabled,
     maglevTableSize: c.loadBalancer?.maglevTableSize ?? 16381,
     bgpSpeaker: c.bgpSpeaker ?? BgpSpeaker.bird,
-    podCidrSource: c.podCidrSource ?? PodCidrSource.annotation,
+    podCidrSource: c.podCidrSource ?? PodCidrSource.spec,
     values: c.values ?? {},
   };
 }

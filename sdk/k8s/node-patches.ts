@@ -1,12 +1,13 @@
 /**
  * Node patches: each node's planned PodCIDR written on its (existing) Node object.
  *
- * Default: the annotation `network.cilium.io/ipv4-pod-cidr`. Cilium's `ipam.mode=kubernetes`
- * reads `spec.podCIDR(s)` first and the annotation when the spec is empty; the annotation is
- * mutable and can be (re)applied with server-side apply at any time, whereas `spec.podCIDR` is
- * immutable once set (by kube-controller-manager's `--allocate-node-cidrs` or by the first
- * patch). So run kube-controller-manager with `--allocate-node-cidrs=false`, or choose
- * `podCidrSource: spec` for nodes that join without a PodCIDR.
+ * Default: `spec.podCIDR(s)`, which Cilium's `ipam.mode=kubernetes` always reads. It is immutable
+ * once set (by kube-controller-manager's `--allocate-node-cidrs` or by the first patch), so run
+ * kube-controller-manager with `--allocate-node-cidrs=false` and let nodes join without one.
+ * `podCidrSource: annotation` writes `network.cilium.io/ipv4-pod-cidr` instead (mutable, can be
+ * re-applied at any time); Cilium reads it only when `spec.podCIDR` is empty and only with
+ * `annotateK8sNode: true` (1.20: `pkg/k8s/node.go` ignores annotations otherwise), which dcnet
+ * then sets in the chart values.
  */
 import { PodCidrSource } from "../spec/cluster-types";
 import { ClusterContext } from "./context";

@@ -4,7 +4,7 @@
  * objects are named `<kind>-<namespace>_<name>.yaml`) and `clusters/<cluster>/values/<chart>.yaml`.
  * Secrets (BGP passwords, the mesh CA) never enter these files.
  */
-import { stringify } from "yaml";
+import { Document, Scalar, parse, visit } from "yaml";
 import { Plan } from "../plan/types";
 import { BgpSpeaker } from "../spec/cluster-types";
 import { ClusterContext, ClusterInputs, clusterContext, clusterInput } from "./context";
@@ -84,9 +84,36 @@ export function objectKey(obj: K8sObject): string {
   return obj.metadata.namespace ? `${kind}-${obj.metadata.namespace}_${obj.metadata.name}` : `${kind}-${obj.metadata.name}`;
 }
 
-/** YAML text of an object or values (stable: insertion order, no line folding). */
+/**
+ * Would this string, written as a plain scalar, be read as something else than the same string by a
+ * YAML 1.1 reader (kubectl, the API server and Helm read YAML with go-yaml, i.e. 1.1 rules: `Yes`,
+ * `on`, `y` are booleans, `017` octal, `1_000` and `1:20` integers, `2001-12-14` a timestamp, `<<` a
+ * merge key)? The `yaml` package writes YAML 1.2, which already quotes what 1.2 would misread.
+ */
+function misreadByYaml11(s: string): boolean {
+  if (s.length === 0 || s.length > 64 || /[\n\r\t]/.test(s)) return false;
+  if (s === "<<" || s === "=") return true;
+  try {
+    return parse(s, { version: "1.1" }) !== s;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * YAML text of an object or values (stable: insertion order, no line folding). The text means the
+ * same under YAML 1.1 and 1.2: every string scalar (key or value) a 1.1 reader would take for a
+ * boolean, number, null, timestamp or merge key is double-quoted, so `allowFirstLastIPs: "Yes"`
+ * stays a string for kubectl, the API server and Helm.
+ */
 export function toYaml(value: unknown): string {
-  return stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+  const doc = new Document(value, { aliasDuplicateObjects: false });
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === "string" && misreadByYaml11(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
 }
 
 /**

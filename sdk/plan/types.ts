@@ -95,6 +95,17 @@ export interface PlanSessionEnd {
   interface: string;
 }
 
+/**
+ * Failover a session promises: BFD (`bfd.intervalMs × bfd.multiplier`) when both ends run it, else
+ * the BGP hold timer (`timers.hold`; Cilium's speaker has no BFD).
+ */
+export interface PlanFailover {
+  /** What detects the dead peer. */
+  detection: "bfd" | "hold-timer";
+  /** Worst-case detection time in milliseconds. */
+  ms: number;
+}
+
 /** Kind of BGP session. */
 export type SessionKind = "node-uplink" | "leaf-spine" | "core-mesh";
 
@@ -112,8 +123,12 @@ export interface PlanSession {
   nodeProtocol?: string;
   /** BGP keepalive and hold time, in seconds. */
   timers: { keepalive: number; hold: number };
-  /** BFD on the session, interval in ms × detect multiplier. */
+  /** BFD on the session, interval in ms × detect multiplier (node-uplink: off when the node's speaker has no BFD). */
   bfd: { enabled: boolean; intervalMs: number; multiplier: number };
+  /** node-uplink: the node's BGP speaker (its cluster's `k8s.cilium.bgpSpeaker`, else BIRD). */
+  speaker?: "bird" | "cilium";
+  /** node-uplink: how fast the switch notices a dead node, as this session can promise it. */
+  failover?: PlanFailover;
   /** Graceful restart, restart time in seconds. */
   gracefulRestart: { enabled: boolean; restartTime: number };
   /** Name of the secret holding the MD5 password (never the value). */

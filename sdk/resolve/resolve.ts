@@ -25,6 +25,8 @@ import { validate, vipAnnouncers } from "../validate/validate";
 import { withDefaults } from "./defaults";
 import { resolveUpstreams } from "./upstreams";
 import { computeUnderlay, Underlay } from "./underlay";
+import { nodeSpeakers, speakerSession } from "./speakers";
+import { BgpSpeaker } from "../spec/cluster-types";
 
 /** Validate and resolve a spec into a plan. Throws `SpecError` listing every problem. */
 export function resolve(spec: DataCenterSpec): Plan {
@@ -105,6 +107,8 @@ function buildPlan(spec: DataCenterSpec): Plan {
   const gracefulRestart = { enabled: bgp.gracefulRestart, restartTime: bgp.restartTime };
 
   // rack segments, node devices and node-uplink sessions
+  // the node's speaker decides BFD and the failover the uplink sessions promise
+  const speakers = nodeSpeakers(spec);
   const nodesOfRack = new Map<RackSpec, NodeCtx[]>(spec.racks.map((r) => [r, []]));
   for (const n of nodes) nodesOfRack.get(n.rack)!.push(n);
   for (const rack of [...spec.racks].sort((a, b) => a.id - b.id)) {
@@ -135,6 +139,8 @@ function buildPlan(spec: DataCenterSpec): Plan {
         interfaces: [{ name: "eth0", segment: segName, addresses: [{ family: fam, address: n.spec.address, cidr: `${n.spec.address}/${len}` }] }],
         staticRoutes: [{ family: fam, prefix: fam === "ipv4" ? "0.0.0.0/0" : "::/0", nextHops: [...peerAddresses] }],
       });
+      const speaker = speakers.get(n.spec.name) ?? BgpSpeaker.bird;
+      const uplink = speakerSession(speaker, bfd, timers);
       peers.forEach((sw, k) => {
         const swAsn = peerAsns[k];
         sessions.push({
@@ -146,7 +152,9 @@ function buildPlan(spec: DataCenterSpec): Plan {
           b: { device: sw.name, address: peerAddresses[k], asn: swAsn, interface: peerIface },
           nodeProtocol: `uplink${k}`,
           timers,
-          bfd,
+          bfd: uplink.bfd,
+          speaker,
+          failover: uplink.failover,
           gracefulRestart,
           ...(bgp.passwordRef ? { passwordRef: bgp.passwordRef } : {}),
           maxPrefix: n.announcements.length + bgp.maxPrefixSlack,

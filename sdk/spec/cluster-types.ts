@@ -45,9 +45,13 @@ export enum BgpSpeaker {
 
 /** Where a node's planned PodCIDR is written for Cilium's `ipam.mode=kubernetes`. */
 export enum PodCidrSource {
-  /** Annotation `network.cilium.io/ipv4-pod-cidr` (mutable; used when `spec.podCIDR` is empty). */
+  /**
+   * Annotation `network.cilium.io/ipv4-pod-cidr` (mutable; used when `spec.podCIDR` is empty). Cilium
+   * reads it only with `annotateK8sNode: true`, which dcnet then sets (the agent also writes its own
+   * annotations on the Node).
+   */
   annotation = "annotation",
-  /** `Node.spec.podCIDR(s)` (immutable once set; only for nodes that do not have one yet). */
+  /** `Node.spec.podCIDR(s)` (the default; immutable once set: nodes must join without one). */
   spec = "spec",
 }
 
@@ -104,7 +108,7 @@ export interface CiliumSpec {
   loadBalancer?: CiliumLoadBalancerSpec;
   /** BGP speaker: bird (default) or cilium. */
   bgpSpeaker?: BgpSpeaker;
-  /** Where each node's PodCIDR is written (default annotation). */
+  /** Where each node's PodCIDR is written (default spec). */
   podCidrSource?: PodCidrSource;
   /**
    * Extra Helm values in `--set` syntax (`"hubble.relay.enabled": "true"`). Values dcnet derives

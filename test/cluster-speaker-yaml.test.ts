@@ -1,0 +1,81 @@
+/**
+ * Issue 14 defects: (a) every rendered YAML file means the same in YAML 1.1 (kubectl, the API
+ * server, Helm) and 1.2; (c) the plan models what each BGP speaker supports: no BFD toward nodes
+ * whose speaker is Cilium's, and the failover each node session promises.
+ */
+import { strict as assert } from "assert";
+import { parse } from "yaml";
+import { resolve } from "../sdk/resolve/resolve";
+import { renderFrrConfig } from "../sdk/render/switch/frr";
+import { renderClusterManifests, toYaml } from "../sdk/k8s/render";
+import { BgpSpeaker } from "../sdk/spec/cluster-types";
+import { DataCenterSpec } from "../sdk/spec/types";
+import { EXAMPLES, loadExample } from "./support/k8s-models";
+
+/** The spine-leaf example with prod-b's nodes on Cilium's BGP speaker. */
+export function spineLeafWithCiliumSpeaker(): DataCenterSpec {
+  const spec = structuredClone(loadExample("spine-leaf").spec);
+  const b = spec.clusters!.find((c) => c.name === "prod-b")!;
+  b.k8s = { ...b.k8s, cilium: { ...b.k8s?.cilium, bgpSpeaker: BgpSpeaker.cilium } };
+  return spec;
+}
+
+describe("YAML: every rendered file means the same in YAML 1.1 and 1.2 (issue 14)", () => {
+  it("strings YAML 1.1 reads as booleans, numbers, nulls, timestamps or merge keys are quoted, keys too", () => {
+    const tricky = ["Yes", "yes", "y", "Y", "n", "NO", "on", "Off", "~", "null", "017", "0o17", "1_000", "1:20", "0x1F", "2001-12-14", "<<", "1e3", ".inf", "-.5", "+12"];
+    const value = Object.fromEntries(tricky.map((s) => [s, s]));
+    const text = toYaml({ allowFirstLastIPs: "Yes", value, ok: "plain", n: 1, b: true, z: null });
+    assert.match(text, /^allowFirstLastIPs: "Yes"$/m);
+    assert.deepEqual(parse(text, { version: "1.1" }), parse(text, { version: "1.2" }));
+    assert.deepEqual(parse(text, { version: "1.1" }).value, value);
+    assert.match(text, /^ok: plain$/m, "ordinary strings stay plain");
+  });
+
+  for (const name of EXAMPLES) {
+    it(`${name}: every file of dcnet plan's cluster side (objects and values, user values included) reads the same under 1.1 and 1.2`, () => {
+      const ex = loadExample(name);
+      const inputs = structuredClone(ex.inputs);
+      for (const k of Object.keys(inputs)) inputs[k] = { ...inputs[k], cilium: { ...inputs[k].cilium, values: { "hubble.relay.enabled": "true", "podAnnotations.flag": "Yes", "podAnnotations.on": "off" } } };
+      const files = renderClusterManifests(ex.plan, inputs, { ciliumValuesSchema: false });
+      assert.ok(files.length > 0);
+      for (const f of files) assert.deepEqual(parse(f.text, { version: "1.1" }), parse(f.text, { version: "1.2" }), f.path);
+      const pool = files.find((f) => f.path.includes("ciliumloadbalancerippool-"))!;
+      assert.match(pool.text, /allowFirstLastIPs: "Yes"/);
+    });
+  }
+});
+
+describe("plan: what each BGP speaker supports (issue 14)", () => {
+  it("bgpSpeaker: cilium: its nodes' sessions have no BFD and promise the hold timer; BIRD nodes keep BFD", () => {
+    const spec = spineLeafWithCiliumSpeaker();
+    const plan = resolve(spec);
+    const ciliumNodes = new Set(spec.clusters!.find((c) => c.name === "prod-b")!.nodes);
+    const uplinks = plan.sessions.filter((s) => s.kind === "node-uplink");
+    assert.ok(uplinks.some((s) => ciliumNodes.has(s.a.device)) && uplinks.some((s) => !ciliumNodes.has(s.a.device)));
+    for (const s of uplinks) {
+      if (ciliumNodes.has(s.a.device)) {
+        assert.equal(s.speaker, "cilium");
+        assert.equal(s.bfd.enabled, false, s.id);
+        assert.deepEqual(s.failover, { detection: "hold-timer", ms: s.timers.hold * 1000 });
+      } else {
+        assert.equal(s.speaker, "bird");
+        assert.equal(s.bfd.enabled, true, s.id);
+        assert.deepEqual(s.failover, { detection: "bfd", ms: s.bfd.intervalMs * s.bfd.multiplier });
+      }
+    }
+    // the switches: no `neighbor <cilium node> bfd`, still for BIRD nodes
+    for (const sw of plan.switches) {
+      const frr = renderFrrConfig(plan, sw.name);
+      for (const s of uplinks.filter((x) => x.b.device === sw.name)) {
+        const hasBfd = new RegExp(`^ neighbor ${s.a.address.replace(/\./g, "\\.")} bfd$`, "m").test(frr);
+        assert.equal(hasBfd, !ciliumNodes.has(s.a.device), `${sw.name}: ${s.id}`);
+      }
+    }
+  });
+
+  it("bgp.bfd.enabled: false: every node session promises the hold timer", () => {
+    const spec = structuredClone(loadExample("three-tier").spec);
+    spec.bgp = { ...spec.bgp, bfd: { ...spec.bgp?.bfd, enabled: false } };
+    for (const s of resolve(spec).sessions.filter((x) => x.kind === "node-uplink")) assert.equal(s.failover?.detection, "hold-timer");
+  });
+});
