@@ -10,6 +10,7 @@ import * as path from "path";
 import { Plan } from "../plan/types";
 import { resolve } from "../resolve/resolve";
 import { loadSpecForCli } from "./load";
+import { clusterInputsForLab } from "../lab/cluster/cli";
 import { UserError } from "./errors";
 import {
   defaultRunDir,
@@ -107,10 +108,12 @@ export function registerLabCommand(program: Command): void {
     .option("--baseline", "start the daemons with a baseline config (no BGP sessions) instead of the rendered ones", false)
     .option("--ssh-key <file>", "also start an sshd per device on a management bridge, accepting this public key for root")
     .option("--json", "print the lab state (namespaces, paths, ssh access) as JSON on stdout", false)
-    .action(async (specFile: string, opts: { name?: string; runDir?: string; timeout: string; baseline: boolean; sshKey?: string; json: boolean }) => {
+    .option("--no-cluster", "do not bring up the cluster side (API server, Cilium operator and agents) of clusters with k8s settings")
+    .action(async (specFile: string, opts: { name?: string; runDir?: string; timeout: string; baseline: boolean; sshKey?: string; json: boolean; cluster: boolean }) => {
       const t = targetOf(specFile, opts);
       requirePrerequisites(!!opts.sshKey);
       const plan = loadPlan(specFile);
+      const cluster = opts.cluster ? clusterInputsForLab(specFile, plan, (m) => console.error(m)) : undefined;
       const timeoutS = Number(opts.timeout);
       if (!Number.isFinite(timeoutS) || timeoutS < 0 || timeoutS > 3600) throw new UserError(`--timeout must be a number of seconds between 0 and 3600`);
       let authorizedKey: string | undefined;
@@ -139,6 +142,7 @@ export function registerLabCommand(program: Command): void {
           waitTimeoutMs: timeoutS * 1000,
           onProgress: progress.onProgress,
           signal: controller.signal,
+          ...(cluster ? { cluster } : {}),
           ...(authorizedKey ? { ssh: { authorizedKey } } : {}),
         });
         progress.done();

@@ -14,10 +14,12 @@
  * `formatCheckReport()` renders the result as text (a table per switch).
  */
 import { Family, Plan, PlanDevice } from "../plan/types";
-import { birdProtocols, frrAdvertised, frrBgpTable, frrPeers, kernelRoutes, probeSessions, SessionProbe } from "./probe";
+import { birdProtocols, frrAdvertised, frrBgpTable, frrPeers, kernelRoutes, SessionProbe } from "./probe";
 import { LabState } from "./state";
 import { checkUpstreams, probeUpstreamSessions, UpstreamCheck } from "./check-upstream";
 import { ProbeResult, runProbes } from "./dataplane";
+import { checkClusters, ciliumNodeCheck, ClusterCheck, clusterProbeSessions, formatClusterChecks, planForCheck } from "./cluster/check";
+import { clusterTools } from "../tools/cluster-tools";
 
 /** One route row of a switch. */
 export interface RouteCheck {
@@ -95,6 +97,8 @@ export interface LabCheckReport {
   upstreams: UpstreamCheck[];
   /** Data-plane probes (node and pod addresses across racks, loopbacks, the way out). */
   dataPlane: ProbeResult[];
+  /** The cluster side (API servers, operators, agents), when the lab runs one. */
+  cluster?: ClusterCheck[];
   /** Every mismatch, one line each. */
   problems: string[];
 }
@@ -329,15 +333,19 @@ function topologyChecks(plan: Plan, state: LabState, switches: SwitchCheck[], pr
 }
 
 /** Compare the live lab with the plan. Never throws for a mismatch: see `report.ok` and `report.problems`. */
-export function labCheck(plan: Plan, state: LabState): LabCheckReport {
+export function labCheck(planned: Plan, state: LabState): LabCheckReport {
   const started = Date.now();
   const problems: string[] = [];
-  const sessions = [...probeSessions(plan, state), ...probeUpstreamSessions(plan, state)].map((s) => ({ ...s, ok: s.established }));
+  // with Cilium speakers: only allocated VIP /32s are expected (see sdk/lab/cluster/check.ts)
+  const kubectlBin = state.cluster ? clusterTools().kubectl : undefined;
+  const plan = planForCheck(planned, state, kubectlBin);
+  const sessions = [...clusterProbeSessions(plan, state), ...probeUpstreamSessions(plan, state)].map((s) => ({ ...s, ok: s.established }));
   const switches = plan.devices.filter((d) => d.kind === "switch").map((d) => checkSwitch(plan, state, d, problems));
-  const nodes = plan.devices.filter((d) => d.kind === "node").map((d) => checkNode(plan, state, d, problems));
+  const nodes = plan.devices.filter((d) => d.kind === "node").map((d) => (state.cluster?.nodes[d.name]?.speaker === "cilium" ? ciliumNodeCheck(plan, state, d, problems) : checkNode(plan, state, d, problems)));
   const topo = topologyChecks(plan, state, switches, problems);
   const upstreams = checkUpstreams(plan, state, problems);
   const dataPlane = runProbes(plan, state, problems);
+  const cluster = state.cluster ? checkClusters(plan, state, kubectlBin, problems) : undefined;
   return {
     ok: problems.length === 0,
     plan: plan.name,
@@ -352,6 +360,7 @@ export function labCheck(plan: Plan, state: LabState): LabCheckReport {
     topologyChecks: topo,
     upstreams,
     dataPlane,
+    ...(cluster ? { cluster } : {}),
     problems: [...new Set(problems)],
   };
 }
@@ -427,6 +436,7 @@ export function formatCheckReport(r: LabCheckReport): string {
     out.push(`data plane: ${run.filter((p) => p.ok).length}/${run.length} probes answered${run.length < r.dataPlane.length ? `, ${r.dataPlane.length - run.length} skipped` : ""}`);
     out.push(...table(["KIND", "FROM", "TO", "RESULT", ""], r.dataPlane.map((p) => [p.kind, `${p.from} ${p.source}`, `${p.to} ${p.target}`, p.result, p.skipped ? "skipped" : p.ok ? "ok" : "FAILED"])));
   }
+  if (r.cluster?.length) out.push(...formatClusterChecks(r.cluster));
   if (r.problems.length) {
     out.push("");
     out.push("problems:");

@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, rmSync, readdirSync } from "fs";
 import { run, sleep } from "./exec";
 import { releaseClaim } from "./mgmt";
+import { clusterDown } from "./cluster/index";
 import { listNamespaces } from "./up";
 import { LabProcess, LabState, loadState, saveState, stateFile } from "./state";
 
@@ -115,6 +116,9 @@ export async function labDown(target: LabState | string): Promise<LabDownResult>
   const ours = state.namespaces.filter((ns) => present.has(ns) && (ns === state!.hubNamespace || ns.startsWith(`${state!.prefix}-`)));
   const leftovers = ours.flatMap(namespacePids);
   if (leftovers.length > 0) result.killed.push(...(await terminate(leftovers)));
+
+  // 2b. the cluster side's cgroups (empty now that its agents are gone)
+  result.warnings.push(...clusterDown(state));
 
   // 3. namespaces (their interfaces and veth peers go with them)
   for (const ns of ours) {

@@ -25,16 +25,17 @@ import { ipBatch, LabError, nsRun, run, sleep } from "./exec";
 import { defaultRunDir, labPrefix, labRoot, LabNames, MAX_IFNAME, MGMT_IFACE, NODE_ROUTE_IFACE } from "./names";
 import { LabTools, requireTools } from "./prereq";
 import { LabConfigs, LabDevice, LabProcess, LabState, loadState, makeDir, saveState } from "./state";
-import { probeSessions } from "./probe";
 import { createUpstreamLinks, startUpstreams, upstreamExternalAddresses } from "./upstream";
 import { probeUpstreamSessions } from "./check-upstream";
 import { DaemonWait, frrUser, spawnDaemon, startBird, startFrr, waitForFiles, DAEMON_START_TIMEOUT_MS } from "./daemons";
 export { applyFrrConfig, startBird, waitStarted } from "./daemons";
 import { claimMgmtPrefix } from "./mgmt";
+import { clusterSpeakers, clusterUp, LabClusterOptions } from "./cluster/index";
+import { clusterProbeSessions } from "./cluster/check";
 
 /** Progress events of `labUp`. */
 export interface LabProgress {
-  phase: "topology" | "daemons" | "ssh" | "sessions" | "ready";
+  phase: "topology" | "daemons" | "ssh" | "cluster" | "sessions" | "ready";
   message: string;
   elapsedMs: number;
   /** Sessions Established on both ends so far (phase `sessions`). */
@@ -63,6 +64,8 @@ export interface LabUpOptions {
   /** Throw when the wait times out (default false: the lab stays up, `timings.establishedMs` stays unset). */
   requireEstablished?: boolean;
   onProgress?: (p: LabProgress) => void;
+  /** Bring the cluster side up too (API servers, operators, a Cilium agent per node of each cluster with inputs): see sdk/lab/cluster. */
+  cluster?: LabClusterOptions;
   /** Abort `up` between steps (the state stays recorded: call `labDown`). */
   signal?: AbortSignal;
 }
@@ -143,7 +146,9 @@ export async function labUp(plan: Plan, opts: LabUpOptions): Promise<LabState> {
 
   try {
     progress("topology", `building ${plan.devices.length} namespaces and ${plan.segments.length} segments (run ${names.prefix}, ${runDir})`);
-    buildTopology(plan, state, names);
+    // nodes of clusters with a real agent: the agent owns cilium_host; Cilium-spoken nodes run no BIRD
+    const speakers = clusterSpeakers(plan, opts.cluster?.inputs);
+    buildTopology(plan, state, names, speakers);
     state.timings.topologyMs = Date.now() - started;
     saveState(state);
     checkAbort();
@@ -155,11 +160,17 @@ export async function labUp(plan: Plan, opts: LabUpOptions): Promise<LabState> {
     }
 
     progress("daemons", `starting FRR on ${plan.devices.filter((d) => d.kind === "switch").length} switches and BIRD on ${plan.devices.filter((d) => d.kind === "node").length} nodes (${state.configs} configs)`);
-    await startDaemons(plan, state, names, tools);
+    await startDaemons(plan, state, names, tools, speakers);
     if (opts.ssh) await startSshd(plan, state, tools, opts.ssh.authorizedKey);
     state.timings.daemonsMs = Date.now() - started;
     saveState(state);
     checkAbort();
+
+    if (speakers.size > 0 && opts.cluster) {
+      progress("cluster", `cluster side: ${new Set(plan.clusters.filter((c) => c.nodes.some((n) => speakers.has(n))).map((c) => c.name)).size} clusters, ${speakers.size} Cilium agents`);
+      await clusterUp(plan, state, { ...opts.cluster, onProgress: (m) => progress("cluster", m) }, started);
+      checkAbort();
+    }
 
     const waitMs = opts.waitTimeoutMs ?? DEFAULT_WAIT_MS;
     if (state.configs === "planned" && waitMs > 0 && plan.sessions.length > 0) {
@@ -167,7 +178,7 @@ export async function labUp(plan: Plan, opts: LabUpOptions): Promise<LabState> {
       let last = -1;
       for (;;) {
         checkAbort();
-        const sessions = [...probeSessions(plan, state), ...probeUpstreamSessions(plan, state)];
+        const sessions = [...clusterProbeSessions(plan, state), ...probeUpstreamSessions(plan, state)];
         const up = sessions.filter((s) => s.established).length;
         if (up !== last) {
           progress("sessions", `sessions Established: ${up}/${sessions.length}`, { established: up, total: sessions.length });
@@ -280,7 +291,7 @@ function devNs(plan: Plan, names: LabNames, name: string): string {
 const isV6 = (cidrOrAddr: string) => cidrOrAddr.includes(":");
 
 /** Namespaces, links, bridges, addresses, routes, sysctls. */
-function buildTopology(plan: Plan, state: LabState, names: LabNames): void {
+function buildTopology(plan: Plan, state: LabState, names: LabNames, agents: Map<string, unknown>): void {
   const nsList = [state.hubNamespace, ...plan.devices.map((d, i) => names.namespaceOf(d.name, i))];
   // record first, then create
   state.namespaces.push(...nsList);
@@ -339,7 +350,7 @@ function buildTopology(plan: Plan, state: LabState, names: LabNames): void {
     const ns = state.devices[d.name].namespace;
     const lines: string[] = ["link set lo up"];
     for (const i of d.interfaces) if (i.name !== "lo" && !i.segment) addDummy(ns, i.name);
-    if (d.kind === "node") {
+    if (d.kind === "node" && !agents.has(d.name)) {
       // the lab's stand-in for Cilium: cilium_host holds the node's router address (first host of
       // its PodCIDR) and, on l4lb nodes, the VIPs it announces, so the data plane can be probed
       addDummy(ns, NODE_ROUTE_IFACE);
@@ -457,10 +468,10 @@ export function baselineFrrConfig(d: PlanDevice): string {
 }
 
 /** Write configs and start FRR (switches) and BIRD (nodes). */
-async function startDaemons(plan: Plan, state: LabState, names: LabNames, tools: LabTools): Promise<void> {
+async function startDaemons(plan: Plan, state: LabState, names: LabNames, tools: LabTools, speakers: Map<string, "bird" | "cilium">): Promise<void> {
   const planned = state.configs === "planned";
   const switches = plan.devices.filter((d) => d.kind === "switch");
-  const nodes = plan.devices.filter((d) => d.kind === "node");
+  const nodes = plan.devices.filter((d) => d.kind === "node" && speakers.get(d.name) !== "cilium");
   const { uid, gid } = frrUser();
 
   // --- FRR: files

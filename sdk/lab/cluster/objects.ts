@@ -14,6 +14,7 @@
  */
 import { Plan, PlanDevice } from "../../plan/types";
 import { BGP_SECRET_KEY, bgpSecretRefs, ClusterContext, clusterObjects, K8sObject } from "../../k8s";
+import { nthAddress } from "../../net/prefix";
 import { LabError } from "../exec";
 import { kubectl } from "./apiserver";
 import { LabApiServer } from "./types";
@@ -43,12 +44,25 @@ function nodeAddr(d: PlanDevice): string {
 
 /** Node skeletons of the cluster's lab nodes. */
 export function nodeSkeletons(ctx: ClusterContext): K8sObject[] {
-  return ctx.nodes.map((d) => ({
-    apiVersion: "v1",
-    kind: "Node",
-    metadata: { name: d.name, labels: { "kubernetes.io/hostname": d.name, "kubernetes.io/os": "linux" } },
-  }));
+  const pod = new Map(ctx.plan.nodes.map((n) => [n.name, n.podCIDR.prefix]));
+  return ctx.nodes.map((d) => {
+    // lab only: the agent restores its router address from this annotation, so cilium_host holds
+    // the first host of the PodCIDR, the address the lab's data-plane probes use (as the stand-in did)
+    const router = pod.has(d.name) ? nthAddress(pod.get(d.name)!, 1) : undefined;
+    return {
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: {
+        name: d.name,
+        labels: { "kubernetes.io/hostname": d.name, "kubernetes.io/os": "linux" },
+        ...(router ? { annotations: { [CILIUM_HOST_ANNOTATION]: router } } : {}),
+      },
+    };
+  });
 }
+
+/** Node annotation Cilium restores its router (cilium_host) address from. */
+export const CILIUM_HOST_ANNOTATION = "network.cilium.io/ipv4-cilium-host";
 
 /** Set each Node's status addresses (InternalIP = node address, Hostname). */
 export function patchNodeStatus(api: LabApiServer, kubectlBin: string, ctx: ClusterContext): void {
