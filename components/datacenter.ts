@@ -1,18 +1,26 @@
 /**
  * `DataCenter` (`dcnet:index:DataCenter`): the whole data center in one component. It resolves the
- * spec once, renders every device's config, and creates one `SwitchHost` per switch and one
- * `NodeHost` per node in rollout order (`sdk/apply/rollout.ts`):
+ * spec once, renders every device's config, and creates one command per device directly below
+ * itself (`<name>-<node>-bird`, `<name>-<switch>-frr`: config on stdin, secrets in a secret
+ * environment variable, see `device-apply.ts`), in rollout order (`sdk/apply/rollout.ts`):
  *
- * - switches before the nodes that peer with them (a switch knows a node's neighbor before the
- *   node announces); spines/cores before leaves;
- * - racks one after another (configurable), at most `maxHostsInFlightPerRack` nodes of a rack at
- *   a time (`dependsOn` chains);
+ * - default `waves`: spines/cores one at a time; a canary (the first rack's switches one at a
+ *   time, then one of its nodes); then every other rack in parallel (or `racksPerWave` at a
+ *   time), inside a rack its switches one at a time, then at most `maxUnavailable` nodes;
+ * - `sequential`: the earlier order (racks one after another or all at once);
+ * - a node always after both of its peer switches; each apply is its own health gate (sessions
+ *   Established) and a failure stops what depends on it (Pulumi starts nothing new after it);
  * - removal: Pulumi deletes dependents first, so when a switch and its nodes go away together the
  *   nodes stop announcing first. Within one `pulumi up` Pulumi applies creates and updates before
  *   deleting resources that left the program: removing one node from the spec updates its
  *   switches first (they drop the session, which withdraws the node's prefixes just as stopping
  *   the node would), then resets the node to the baseline. For strict node-first removal run
- *   `pulumi destroy --target <the NodeHost URN> --target-dependents` before removing the node.
+ *   `pulumi destroy --target <the node's command URN>` before removing the node.
+ *
+ * Stacks from the earlier layout (a `NodeHost`/`SwitchHost` component per device with a config
+ * and a secrets command below it) upgrade in place: each command keeps its name and aliases its
+ * old parent, so it is updated, not replaced; the old secrets commands are deleted, and their
+ * delete scripts leave what the merged command installed running (see `switch-host.ts`).
  *
  * Resource names derive from this component's name and device names only, so editing the spec
  * never renames (replaces) an unrelated device's resources.
@@ -27,10 +35,10 @@ import { renderBirdConfig, renderBirdSecrets } from "../sdk/render/bird";
 import { renderSwitchConfig, renderSwitchSecrets } from "../sdk/render/switch/index";
 import { deviceHasPasswords, planPasswordRefs } from "../sdk/render/plan-query";
 import { birdPaths, frrPaths, nodeProtocols, rolloutPlan, sha256Hex, switchNeighbors } from "../sdk/apply";
-import { NodeHost } from "./node-host";
-import { SwitchHost } from "./switch-host";
+import { nodeCommand } from "./node-host";
+import { switchCommand } from "./switch-host";
 import { requirePinnedHostKeys, sshTarget, stripUndefined, SshTarget } from "./device-command";
-import { BirdPathsArgs, DataCenterSpecArgs, DeliveryMode, FrrPathsArgs, HostArgs, RackOrder, RolloutArgs, SshSettingsArgs } from "./types";
+import { BirdPathsArgs, DataCenterSpecArgs, DeliveryMode, FrrPathsArgs, HostArgs, RackOrder, RolloutArgs, RolloutStrategy, SshSettingsArgs } from "./types";
 
 /** Arguments of `DataCenter`. */
 export interface DataCenterArgs {
@@ -80,11 +88,11 @@ export class DataCenter extends pulumi.ComponentResource {
   public readonly podCIDRs: pulumi.Output<{ [node: string]: string }>;
   /** ASN of every node. */
   public readonly nodeAsns: pulumi.Output<{ [node: string]: number }>;
-  /** SHA-256 of every switch's main config. */
+  /** SHA-256 of the main config every switch runs: known once its command succeeded (a device that rejected the new config keeps the previous value). */
   public readonly switchConfigSha256: pulumi.Output<{ [switchName: string]: string }>;
-  /** SHA-256 of every node's BIRD config. */
+  /** SHA-256 of the BIRD config every node runs: known once its command succeeded. */
   public readonly nodeConfigSha256: pulumi.Output<{ [node: string]: string }>;
-  /** Resources per device (its host component included). */
+  /** Resources per device (1: its command). */
   public readonly resourceCounts: pulumi.Output<{ [device: string]: number }>;
   /** Rollout order: each device with the devices it waits for. */
   public readonly rolloutOrder: pulumi.Output<{ [device: string]: string[] }>;
@@ -98,9 +106,10 @@ export class DataCenter extends pulumi.ComponentResource {
     const mode = args.mode ?? DeliveryMode.ssh;
     const folder = (args.localFolder ?? "out-local").replace(/\/+$/, "");
     const hosts = args.hosts ?? {};
-    for (const h of Object.keys(hosts)) if (!plan.devices.some((d) => d.name === h)) throw new Error(`DataCenter ${name}: hosts.${h} names no device of the plan`);
+    const names = new Set(plan.devices.map((d) => d.name));
+    for (const h of Object.keys(hosts)) if (!names.has(h)) throw new Error(`DataCenter ${name}: hosts.${h} names no device of the plan`);
     const extra = args.extraConfig ?? {};
-    for (const d of Object.keys(extra)) if (!plan.devices.some((x) => x.name === d)) throw new Error(`DataCenter ${name}: extraConfig.${d} names no device of the plan`);
+    for (const d of Object.keys(extra)) if (!names.has(d)) throw new Error(`DataCenter ${name}: extraConfig.${d} names no device of the plan`);
     const withExtra = (device: string, text: string) => (extra[device] ? `${text}${text.endsWith("\n") ? "" : "\n"}${extra[device].replace(/\n?$/, "\n")}` : text);
     for (const r of Object.keys(args.rackSsh ?? {}))
       if (!plan.devices.some((d) => d.rack === r)) throw new Error(`DataCenter ${name}: rackSsh.${r} names no rack of the plan`);
@@ -120,17 +129,22 @@ export class DataCenter extends pulumi.ComponentResource {
       requirePinnedHostKeys([...targets.values()]);
     }
 
+    const ro = args.rollout ?? {};
+    const waves = (ro.strategy ?? RolloutStrategy.waves) === RolloutStrategy.waves;
     const rollout = rolloutPlan(plan, {
-      rackOrder: args.rollout?.rackOrder === RackOrder.parallel ? "parallel" : "sequential",
-      maxInFlightPerRack: args.rollout?.maxHostsInFlightPerRack ?? 1,
+      strategy: waves ? "waves" : "sequential",
+      rackOrder: ro.rackOrder === RackOrder.parallel ? "parallel" : "sequential",
+      maxInFlightPerRack: (waves ? ro.maxUnavailable : undefined) ?? ro.maxHostsInFlightPerRack ?? 1,
+      ...(ro.canaryNodes !== undefined ? { canaryNodes: ro.canaryNodes } : {}),
+      ...(ro.racksPerWave !== undefined ? { racksPerWave: ro.racksPerWave } : {}),
     });
-    const verify = args.rollout?.verifyTimeoutSeconds;
-    const created = new Map<string, pulumi.ComponentResource>();
+    const verify = ro.verifyTimeoutSeconds;
+    const byName = new Map(plan.devices.map((d) => [d.name, d]));
+    const created = new Map<string, pulumi.Resource>();
     const counts: Record<string, number> = {};
-    const nodeSha: Record<string, string> = {};
-    const switchSha: Record<string, string> = {};
+    const reported: pulumi.Output<[string, string, string]>[] = [];
     for (const step of rollout) {
-      const device = plan.devices.find((d) => d.name === step.device)!;
+      const device = byName.get(step.device)!;
       const host = hosts[device.name];
       const common = {
         mode,
@@ -139,16 +153,24 @@ export class DataCenter extends pulumi.ComponentResource {
         ...(device.rack && rackSsh[device.rack] ? { sshDefaults: mergeDefaults(rackSsh[device.rack], args.ssh) } : args.ssh ? { sshDefaults: args.ssh } : {}),
         ...(verify !== undefined ? { verifyTimeoutSeconds: verify } : {}),
       };
-      const childOpts: pulumi.ComponentResourceOptions = { parent: this, dependsOn: step.dependsOn.map((d) => created.get(d)!) };
+      const at = {
+        parent: this,
+        dependsOn: step.dependsOn.map((d) => created.get(d)!),
+        // earlier layout: the command below a per-device host component of the same name
+        aliases: [{ parent: pulumi.createUrn(`${name}-${device.name}`, device.kind === "node" ? "dcnet:index:NodeHost" : "dcnet:index:SwitchHost", this) }],
+      };
+      let cmd: pulumi.CustomResource & { stdout: pulumi.Output<string> };
+      let text: string;
       if (device.kind === "switch") {
         if ((device.dialect ?? "frr") !== "frr") throw new Error(`DataCenter ${name}: switch ${device.name} uses dialect ${device.dialect}; only frr has apply scripts`);
-        const text = withExtra(device.name, renderSwitchConfig(plan, device.name).text);
+        text = withExtra(device.name, renderSwitchConfig(plan, device.name).text);
         const neighbors = switchNeighbors(plan, device.name, rollout);
         const hasSecrets = deviceHasPasswords(plan, device.name);
         const paths = { ...stripUndefined(args.frrPaths), ...stripUndefined(host?.frrPaths) };
         frrPaths(paths); // check early
-        const sw = new SwitchHost(
-          `${name}-${device.name}`,
+        cmd = switchCommand(
+          `${name}-${device.name}-frr`,
+          `DataCenter ${name}: switch ${device.name}`,
           {
             switchName: device.name,
             frrConfig: text,
@@ -159,18 +181,16 @@ export class DataCenter extends pulumi.ComponentResource {
             frrPaths: paths,
             ...common,
           },
-          childOpts,
+          at,
         );
-        created.set(device.name, sw);
-        counts[device.name] = hasSecrets ? 3 : 2;
-        switchSha[device.name] = sha256Hex(text);
       } else {
         const paths = { ...stripUndefined(args.birdPaths), ...stripUndefined(host?.birdPaths) };
         const bp = birdPaths(paths);
-        const text = withExtra(device.name, renderBirdConfig(plan, device.name, { secretsDir: bp.secretsDir }));
+        text = withExtra(device.name, renderBirdConfig(plan, device.name, { secretsDir: bp.secretsDir }));
         const fileNames = renderBirdSecrets(plan, device.name, placeholder).map((f) => f.file);
-        const node = new NodeHost(
-          `${name}-${device.name}`,
+        cmd = nodeCommand(
+          `${name}-${device.name}-bird`,
+          `DataCenter ${name}: node ${device.name}`,
           {
             node: device.name,
             birdConfig: text,
@@ -185,13 +205,17 @@ export class DataCenter extends pulumi.ComponentResource {
             birdPaths: paths,
             ...common,
           },
-          childOpts,
+          at,
         );
-        created.set(device.name, node);
-        counts[device.name] = fileNames.length ? 3 : 2;
-        nodeSha[device.name] = sha256Hex(text);
       }
+      created.set(device.name, cmd);
+      counts[device.name] = 1;
+      const sha = sha256Hex(text);
+      // known once the device's command succeeded: what the device runs, not only what was planned
+      reported.push(cmd.stdout.apply(() => [device.kind, device.name, sha] as [string, string, string]));
     }
+    const runs = pulumi.all(reported);
+    const shaOf = (kind: string) => runs.apply((r) => Object.fromEntries(r.filter(([k]) => k === kind).map(([, d, h]) => [d, h])));
 
     const switches = plan.devices.filter((d) => d.kind === "switch").length;
     const nodes = plan.devices.length - switches;
@@ -203,8 +227,8 @@ export class DataCenter extends pulumi.ComponentResource {
     );
     this.podCIDRs = pulumi.output(Object.fromEntries(plan.nodes.map((n) => [n.name, n.podCIDR.prefix])));
     this.nodeAsns = pulumi.output(Object.fromEntries(plan.devices.filter((d) => d.kind === "node").map((d) => [d.name, d.asn])));
-    this.switchConfigSha256 = pulumi.output(switchSha);
-    this.nodeConfigSha256 = pulumi.output(nodeSha);
+    this.switchConfigSha256 = shaOf("switch");
+    this.nodeConfigSha256 = shaOf("node");
     this.resourceCounts = pulumi.output(counts);
     this.rolloutOrder = pulumi.output(Object.fromEntries(rollout.map((s) => [s.device, s.dependsOn])));
     this.registerOutputs({

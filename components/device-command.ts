@@ -1,7 +1,8 @@
 /**
  * Internal: one device command (`remote.Command` over SSH, or `local.Command` in folder mode)
- * with dcnet's conventions: the script is the command text, the payload goes on stdin, the
- * previous output is not injected into the environment, deletes happen before a replacement.
+ * with dcnet's conventions: a short launcher is the command text, the scripts and the config go on
+ * stdin, the secrets in a secret environment variable (see `device-apply.ts`), the previous output
+ * is not injected into the environment, deletes happen before a replacement.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
@@ -81,18 +82,20 @@ export interface DeviceCommandSpec {
   mode: DeliveryMode;
   /** SSH mode: the target. */
   target?: SshTarget;
-  /** Create/update script text (no secrets: it is a plain input). */
+  /** Create/update command text (no secrets: it is a plain input). */
   create: string;
-  /** Delete script text. */
+  /** Delete command text. */
   delete: string;
-  /** Payload on the script's stdin (config text, or a secret payload). */
+  /** Payload on the command's stdin (visible: script line + config). */
   stdin: pulumi.Input<string>;
-  /** Secrets command: no logging, stdout/stderr secret. */
-  secret: boolean;
-  /** Parent component. */
+  /** Secrets payload, passed as the environment variable DCNET_SECRETS (a Pulumi secret). */
+  secrets?: pulumi.Input<string>;
+  /** Parent resource. */
   parent: pulumi.Resource;
   /** Resources to wait for (rollout order). */
   dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** Earlier names/parents of this resource (upgrades without replacement). */
+  aliases?: pulumi.Input<pulumi.Alias | string>[];
 }
 
 /** Create the command. */
@@ -101,7 +104,8 @@ export function deviceCommand(s: DeviceCommandSpec): command.remote.Command | co
     parent: s.parent,
     dependsOn: s.dependsOn,
     deleteBeforeReplace: true,
-    ...(s.secret ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
+    ...(s.secrets !== undefined ? { additionalSecretOutputs: ["environment"] } : {}),
+    ...(s.aliases?.length ? { aliases: s.aliases } : {}),
   };
   // the same script semantics in both modes; only the transport differs
   const args = {
@@ -109,7 +113,7 @@ export function deviceCommand(s: DeviceCommandSpec): command.remote.Command | co
     delete: s.delete,
     stdin: s.stdin,
     addPreviousOutputInEnv: false,
-    ...(s.secret ? { logging: "none" as const } : {}),
+    ...(s.secrets !== undefined ? { environment: { DCNET_SECRETS: pulumi.secret(s.secrets) } } : {}),
   };
   if (s.mode === DeliveryMode.localFolder) return new command.local.Command(s.name, args, opts);
   if (!s.target) throw new Error(`${s.name}: ssh mode needs a target`);

@@ -16,6 +16,7 @@ export {
   JumpHostArgs,
   RackOrder,
   RolloutArgs,
+  RolloutStrategy,
   SshSettingsArgs,
   SwitchSpecArgs,
 } from "./types";

@@ -1,14 +1,14 @@
 /**
- * `NodeHost` (`dcnet:index:NodeHost`): installs one node's BIRD config, and its secret files when
- * it has password-protected sessions. Children (2 or 1 resources):
+ * `NodeHost` (`dcnet:index:NodeHost`): installs one node's BIRD config and its secret files with
+ * one command, `<name>-bird`, below the component:
  *
- * - `<name>-bird-secrets`: the secret files (`<passwordRef>.conf`, 0600) — a command whose stdin
- *   is a Pulumi secret, with logging off and stdout/stderr secret. Runs first.
- * - `<name>-bird`: the visible config — the rendered bird.conf is its `stdin`, so
- *   `pulumi preview --diff` shows the changed lines; the script validates, installs, reloads and
- *   waits for the node's sessions (see `sdk/apply/bird.ts`).
+ * - its `stdin` is the rendered bird.conf (after one line holding the scripts, see
+ *   `device-apply.ts`), so `pulumi preview --diff` shows the changed config lines;
+ * - the secret files (`<passwordRef>.conf`, 0600) travel in the secret environment variable
+ *   `DCNET_SECRETS`; the command installs them first, then validates, installs, reloads and waits
+ *   for the node's sessions (see `sdk/apply/bird.ts`).
  *
- * The component's `dependsOn` also applies to both children (rollout order).
+ * `nodeCommand` creates the same command without the component (what `DataCenter` does).
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -23,6 +23,7 @@ import {
   DevicePathsError,
 } from "../sdk/apply";
 import { deviceCommand, normalizeDeps, requirePinnedHostKeys, sshTarget, stripUndefined } from "./device-command";
+import { LauncherPart, launchers } from "./device-apply";
 import { BirdPathsArgs, DeliveryMode, HostArgs, SshSettingsArgs } from "./types";
 
 /** Arguments of `NodeHost`. */
@@ -53,9 +54,79 @@ export interface NodeHostArgs {
   verifyTimeoutSeconds?: number;
 }
 
+/** Where a node command goes in the resource tree. */
+export interface CommandPlacement {
+  parent: pulumi.Resource;
+  dependsOn: pulumi.Input<pulumi.Resource>[];
+  aliases?: pulumi.Input<pulumi.Alias | string>[];
+}
+
+/** The single command installing a node's BIRD config and secret files (named `name`). */
+export function nodeCommand(name: string, label: string, args: NodeHostArgs, at: CommandPlacement) {
+  const mode = args.mode ?? DeliveryMode.ssh;
+  const paths = { ...args.birdPaths, ...stripUndefined(args.host?.birdPaths) };
+  // every path checked before anything exists: one error listing each problem (no stack trace)
+  const hostPaths = (args.host?.birdPaths ?? {}) as Record<string, unknown>;
+  const checked = checkBirdPaths(paths, (f) => (hostPaths[f] !== undefined && hostPaths[f] !== "" ? `host.birdPaths.${f}` : `birdPaths.${f}`));
+  if (checked.problems.length) throw new pulumi.RunError(new DevicePathsError(checked.problems, label).message);
+  let root: string | undefined;
+  try {
+    root = mode === DeliveryMode.localFolder ? checkRoot(args.localFolder ?? `out-local/${args.node}`) : undefined;
+  } catch (e) {
+    throw new pulumi.RunError(`${label}: ${(e as Error).message}`);
+  }
+  const target = mode === DeliveryMode.ssh ? sshTarget(args.node, args.routerId, args.host, args.sshDefaults) : undefined;
+  if (target) requirePinnedHostKeys([target]);
+  const owner = `${pulumi.getProject()}/${pulumi.getStack()}/${name}`;
+  const t = { device: args.node, paths, owner, ...(root ? { root } : {}) };
+  const fileNames = [...(args.secretFileNames ?? [])].sort();
+  let payload: pulumi.Output<string> | undefined;
+  if (fileNames.length > 0) {
+    if (args.secretFiles === undefined) throw new Error(`NodeHost ${args.node}: secretFileNames given without secretFiles`);
+    payload = pulumi.secret(
+      pulumi.output(args.secretFiles).apply((files) => {
+        const missing = fileNames.filter((f) => !(f in files));
+        if (missing.length) throw new Error(`NodeHost ${args.node}: no content for secret file(s) ${missing.join(", ")}`);
+        return encodeSecretsPayload(fileNames.map((f) => ({ name: f, text: files[f] as string })));
+      }),
+    );
+  }
+  const secretsParts = (mk: (o: typeof t & { files: string[] }) => string, onStdin: boolean): LauncherPart[] =>
+    fileNames.length ? [{ script: mk({ ...t, files: fileNames }), secretsOnStdin: onStdin }] : [];
+  const l = launchers(
+    args.node,
+    `install the BIRD config and secret files of node ${args.node}`,
+    [
+      ...secretsParts(renderBirdSecretsApplyScript, true),
+      {
+        script: renderBirdApplyScript({
+          ...t,
+          config: args.birdConfig,
+          protocols: args.protocols,
+          routerId: args.routerId,
+          ...(args.verifyTimeoutSeconds !== undefined ? { verifyTimeoutSeconds: args.verifyTimeoutSeconds } : {}),
+        }),
+      },
+    ],
+    [{ script: renderBirdDeleteScript({ ...t, routerId: args.routerId }) }, ...secretsParts(renderBirdSecretsDeleteScript, false)],
+  );
+  return deviceCommand({
+    name,
+    mode,
+    target,
+    create: l.create,
+    delete: l.delete,
+    stdin: l.lib + args.birdConfig,
+    ...(payload ? { secrets: payload } : {}),
+    parent: at.parent,
+    dependsOn: at.dependsOn,
+    ...(at.aliases ? { aliases: at.aliases } : {}),
+  });
+}
+
 /** One node's BIRD config and secret files. */
 export class NodeHost extends pulumi.ComponentResource {
-  /** SHA-256 of the installed bird.conf. */
+  /** SHA-256 of the installed bird.conf (known once the device reported it installed). */
   public readonly configSha256: pulumi.Output<string>;
   /** What the apply script reported (stdout). */
   public readonly applyOutput: pulumi.Output<string>;
@@ -64,70 +135,11 @@ export class NodeHost extends pulumi.ComponentResource {
 
   constructor(name: string, args: NodeHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dcnet:index:NodeHost", name, {}, opts);
-    const mode = args.mode ?? DeliveryMode.ssh;
-    const paths = { ...args.birdPaths, ...stripUndefined(args.host?.birdPaths) };
-    // every path checked before anything exists: one error listing each problem (no stack trace)
-    const hostPaths = (args.host?.birdPaths ?? {}) as Record<string, unknown>;
-    const checked = checkBirdPaths(paths, (f) => (hostPaths[f] !== undefined && hostPaths[f] !== "" ? `host.birdPaths.${f}` : `birdPaths.${f}`));
-    if (checked.problems.length) throw new pulumi.RunError(new DevicePathsError(checked.problems, `NodeHost ${name}`).message);
-    let root: string | undefined;
-    try {
-      root = mode === DeliveryMode.localFolder ? checkRoot(args.localFolder ?? `out-local/${args.node}`) : undefined;
-    } catch (e) {
-      throw new pulumi.RunError(`NodeHost ${name}: ${(e as Error).message}`);
-    }
-    const target = mode === DeliveryMode.ssh ? sshTarget(args.node, args.routerId, args.host, args.sshDefaults) : undefined;
-    if (target) requirePinnedHostKeys([target]);
-    const explicitDeps = normalizeDeps(opts?.dependsOn);
-    const owner = (res: string) => `${pulumi.getProject()}/${pulumi.getStack()}/${res}`;
-    const target0 = { device: args.node, paths, ...(root ? { root } : {}) };
-
-    const fileNames = [...(args.secretFileNames ?? [])].sort();
-    let secrets: pulumi.Resource | undefined;
-    if (fileNames.length > 0) {
-      if (args.secretFiles === undefined) throw new Error(`NodeHost ${args.node}: secretFileNames given without secretFiles`);
-      const payload = pulumi.secret(
-        pulumi.output(args.secretFiles).apply((files) => {
-          const missing = fileNames.filter((f) => !(f in files));
-          if (missing.length) throw new Error(`NodeHost ${args.node}: no content for secret file(s) ${missing.join(", ")}`);
-          return encodeSecretsPayload(fileNames.map((f) => ({ name: f, text: files[f] as string })));
-        }),
-      );
-      const secretsName = `${name}-bird-secrets`;
-      secrets = deviceCommand({
-        name: secretsName,
-        mode,
-        target,
-        create: renderBirdSecretsApplyScript({ ...target0, owner: owner(secretsName), files: fileNames }),
-        delete: renderBirdSecretsDeleteScript({ ...target0, owner: owner(secretsName), files: fileNames }),
-        stdin: payload,
-        secret: true,
-        parent: this,
-        dependsOn: explicitDeps,
-      });
-    }
-    const configName = `${name}-bird`;
-    const config = deviceCommand({
-      name: configName,
-      mode,
-      target,
-      create: renderBirdApplyScript({
-        ...target0,
-        owner: owner(configName),
-        config: args.birdConfig,
-        protocols: args.protocols,
-        routerId: args.routerId,
-        ...(args.verifyTimeoutSeconds !== undefined ? { verifyTimeoutSeconds: args.verifyTimeoutSeconds } : {}),
-      }),
-      delete: renderBirdDeleteScript({ ...target0, owner: owner(configName), routerId: args.routerId }),
-      stdin: args.birdConfig,
-      secret: false,
-      parent: this,
-      dependsOn: secrets ? [...explicitDeps, secrets] : explicitDeps,
-    });
-    this.configSha256 = pulumi.output(sha256Hex(args.birdConfig));
-    this.applyOutput = config.stdout;
-    this.resourceCount = pulumi.output(secrets ? 3 : 2);
+    const cmd = nodeCommand(`${name}-bird`, `NodeHost ${name}`, args, { parent: this, dependsOn: normalizeDeps(opts?.dependsOn) });
+    const sha = sha256Hex(args.birdConfig);
+    this.configSha256 = cmd.stdout.apply(() => sha);
+    this.applyOutput = cmd.stdout;
+    this.resourceCount = pulumi.output(2);
     this.registerOutputs({ configSha256: this.configSha256, applyOutput: this.applyOutput, resourceCount: this.resourceCount });
   }
 }

@@ -1,19 +1,25 @@
 /**
- * `SwitchHost` (`dcnet:index:SwitchHost`): installs one switch's FRR config, and its secrets
- * overlay when it has password-protected sessions. Children (2 or 1 resources):
+ * `SwitchHost` (`dcnet:index:SwitchHost`): installs one switch's FRR config and its secrets
+ * overlay with one command, `<name>-frr`, below the component:
  *
- * - `<name>-frr`: the visible main config — the rendered frr.conf is its `stdin`, so
- *   `pulumi preview --diff` shows the changed lines; the script validates, installs, reloads with
- *   frr-reload.py and checks neighbors (see `sdk/apply/frr.ts`). Runs first.
- * - `<name>-frr-secrets`: the overlay with `neighbor X password P` lines — stdin is a Pulumi
- *   secret, logging off, stdout/stderr secret.
+ * - its `stdin` is the rendered main frr.conf (after one line holding the scripts, see
+ *   `device-apply.ts`), so `pulumi preview --diff` shows the changed lines;
+ * - the overlay (`router bgp N` + `neighbor X password P`) travels in the secret environment
+ *   variable `DCNET_SECRETS`; the command stores it first, then validates, installs and reloads
+ *   the assembled config and checks neighbors (see `sdk/apply/frr.ts`).
  *
- * The component's `dependsOn` also applies to both children (rollout order).
+ * The main config is kept as `<stateDir>/frr.main.conf` (the two-command layout of earlier
+ * versions kept `frr.base.conf`, which the command removes: the delete of an earlier stack's
+ * secrets command then leaves the running config alone). `switchCommand` creates the same command
+ * without the component (what `DataCenter` does).
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
   encodeSecretsPayload,
+  FRR_BASE_FILE,
   FRR_SECRETS_FILE,
+  prefixRoot,
+  shq,
   renderFrrApplyScript,
   renderFrrDeleteScript,
   renderFrrSecretsApplyScript,
@@ -24,6 +30,8 @@ import {
   DevicePathsError,
 } from "../sdk/apply";
 import { deviceCommand, normalizeDeps, requirePinnedHostKeys, sshTarget, stripUndefined } from "./device-command";
+import { launchers } from "./device-apply";
+import { CommandPlacement } from "./node-host";
 import { DeliveryMode, FrrPathsArgs, HostArgs, SshSettingsArgs } from "./types";
 
 /** Arguments of `SwitchHost`. */
@@ -54,9 +62,68 @@ export interface SwitchHostArgs {
   verifyTimeoutSeconds?: number;
 }
 
+/** Name of the installed main config in the state dir (one-command layout). */
+export const FRR_MAIN_FILE = "frr.main.conf";
+
+/** The single command installing a switch's FRR config and secrets overlay (named `name`). */
+export function switchCommand(name: string, label: string, args: SwitchHostArgs, at: CommandPlacement) {
+  const mode = args.mode ?? DeliveryMode.ssh;
+  const paths = { ...args.frrPaths, ...stripUndefined(args.host?.frrPaths) };
+  // every path checked before anything exists: one error listing each problem (no stack trace)
+  const hostPaths = (args.host?.frrPaths ?? {}) as Record<string, unknown>;
+  const checked = checkFrrPaths(paths, (f) => (hostPaths[f] !== undefined && hostPaths[f] !== "" ? `host.frrPaths.${f}` : `frrPaths.${f}`));
+  if (checked.problems.length) throw new pulumi.RunError(new DevicePathsError(checked.problems, label).message);
+  let root: string | undefined;
+  try {
+    root = mode === DeliveryMode.localFolder ? checkRoot(args.localFolder ?? `out-local/${args.switchName}`) : undefined;
+  } catch (e) {
+    throw new pulumi.RunError(`${label}: ${(e as Error).message}`);
+  }
+  const target = mode === DeliveryMode.ssh ? sshTarget(args.switchName, args.routerId, args.host, args.sshDefaults) : undefined;
+  if (target) requirePinnedHostKeys([target]);
+  const owner = `${pulumi.getProject()}/${pulumi.getStack()}/${name}`;
+  const t = { device: args.switchName, paths, owner, ...(root ? { root } : {}) };
+  const main = (script: string) => script.replace(new RegExp(`^BASE_FILE='${FRR_BASE_FILE.replace(/\./g, "\\.")}'$`, "m"), `BASE_FILE='${FRR_MAIN_FILE}'`);
+  const hasSecrets = args.secretsOverlay !== undefined;
+  const oldBase = prefixRoot(root, `${checked.paths.stateDir}/${FRR_BASE_FILE}`);
+  const l = launchers(
+    args.switchName,
+    `install the FRR config and secrets overlay of switch ${args.switchName}`,
+    [
+      ...(hasSecrets ? [{ script: main(renderFrrSecretsApplyScript(t)), secretsOnStdin: true }] : []),
+      {
+        script: main(
+          renderFrrApplyScript({
+            ...t,
+            config: args.frrConfig,
+            plannedNeighbors: args.plannedNeighbors,
+            requiredNeighbors: args.requiredNeighbors ?? [],
+            ...(args.verifyTimeoutSeconds !== undefined ? { verifyTimeoutSeconds: args.verifyTimeoutSeconds } : {}),
+          }),
+        ),
+      },
+    ],
+    [{ script: main(renderFrrDeleteScript(t)) }, ...(hasSecrets ? [{ script: main(renderFrrSecretsDeleteScript(t)) }] : [])],
+    [`rm -f ${shq(oldBase)}`],
+  );
+  const payload = hasSecrets ? pulumi.secret(pulumi.output(args.secretsOverlay!).apply((text) => encodeSecretsPayload([{ name: FRR_SECRETS_FILE, text }]))) : undefined;
+  return deviceCommand({
+    name,
+    mode,
+    target,
+    create: l.create,
+    delete: l.delete,
+    stdin: l.lib + args.frrConfig,
+    ...(payload ? { secrets: payload } : {}),
+    parent: at.parent,
+    dependsOn: at.dependsOn,
+    ...(at.aliases ? { aliases: at.aliases } : {}),
+  });
+}
+
 /** One switch's FRR config and secrets overlay. */
 export class SwitchHost extends pulumi.ComponentResource {
-  /** SHA-256 of the installed main config. */
+  /** SHA-256 of the installed main config (known once the device reported it installed). */
   public readonly configSha256: pulumi.Output<string>;
   /** What the apply script reported (stdout). */
   public readonly applyOutput: pulumi.Output<string>;
@@ -65,63 +132,11 @@ export class SwitchHost extends pulumi.ComponentResource {
 
   constructor(name: string, args: SwitchHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dcnet:index:SwitchHost", name, {}, opts);
-    const mode = args.mode ?? DeliveryMode.ssh;
-    const paths = { ...args.frrPaths, ...stripUndefined(args.host?.frrPaths) };
-    // every path checked before anything exists: one error listing each problem (no stack trace)
-    const hostPaths = (args.host?.frrPaths ?? {}) as Record<string, unknown>;
-    const checked = checkFrrPaths(paths, (f) => (hostPaths[f] !== undefined && hostPaths[f] !== "" ? `host.frrPaths.${f}` : `frrPaths.${f}`));
-    if (checked.problems.length) throw new pulumi.RunError(new DevicePathsError(checked.problems, `SwitchHost ${name}`).message);
-    let root: string | undefined;
-    try {
-      root = mode === DeliveryMode.localFolder ? checkRoot(args.localFolder ?? `out-local/${args.switchName}`) : undefined;
-    } catch (e) {
-      throw new pulumi.RunError(`SwitchHost ${name}: ${(e as Error).message}`);
-    }
-    const target = mode === DeliveryMode.ssh ? sshTarget(args.switchName, args.routerId, args.host, args.sshDefaults) : undefined;
-    if (target) requirePinnedHostKeys([target]);
-    const explicitDeps = normalizeDeps(opts?.dependsOn);
-    const owner = (res: string) => `${pulumi.getProject()}/${pulumi.getStack()}/${res}`;
-    const target0 = { device: args.switchName, paths, ...(root ? { root } : {}) };
-
-    const configName = `${name}-frr`;
-    const config = deviceCommand({
-      name: configName,
-      mode,
-      target,
-      create: renderFrrApplyScript({
-        ...target0,
-        owner: owner(configName),
-        config: args.frrConfig,
-        plannedNeighbors: args.plannedNeighbors,
-        requiredNeighbors: args.requiredNeighbors ?? [],
-        ...(args.verifyTimeoutSeconds !== undefined ? { verifyTimeoutSeconds: args.verifyTimeoutSeconds } : {}),
-      }),
-      delete: renderFrrDeleteScript({ ...target0, owner: owner(configName) }),
-      stdin: args.frrConfig,
-      secret: false,
-      parent: this,
-      dependsOn: explicitDeps,
-    });
-    let count = 2;
-    if (args.secretsOverlay !== undefined) {
-      const secretsName = `${name}-frr-secrets`;
-      const payload = pulumi.secret(pulumi.output(args.secretsOverlay).apply((text) => encodeSecretsPayload([{ name: FRR_SECRETS_FILE, text }])));
-      deviceCommand({
-        name: secretsName,
-        mode,
-        target,
-        create: renderFrrSecretsApplyScript({ ...target0, owner: owner(secretsName) }),
-        delete: renderFrrSecretsDeleteScript({ ...target0, owner: owner(secretsName) }),
-        stdin: payload,
-        secret: true,
-        parent: this,
-        dependsOn: [...explicitDeps, config],
-      });
-      count = 3;
-    }
-    this.configSha256 = pulumi.output(sha256Hex(args.frrConfig));
-    this.applyOutput = config.stdout;
-    this.resourceCount = pulumi.output(count);
+    const cmd = switchCommand(`${name}-frr`, `SwitchHost ${name}`, args, { parent: this, dependsOn: normalizeDeps(opts?.dependsOn) });
+    const sha = sha256Hex(args.frrConfig);
+    this.configSha256 = cmd.stdout.apply(() => sha);
+    this.applyOutput = cmd.stdout;
+    this.resourceCount = pulumi.output(2);
     this.registerOutputs({ configSha256: this.configSha256, applyOutput: this.applyOutput, resourceCount: this.resourceCount });
   }
 }

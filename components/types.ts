@@ -116,11 +116,31 @@ export interface HostArgs {
   frrPaths?: FrrPathsArgs;
 }
 
+/** Rollout strategy. */
+export enum RolloutStrategy {
+  /**
+   * Default: spines/cores one at a time; a canary (the first rack's switches one at a time, then
+   * `canaryNodes` of its nodes); then waves of racks in parallel (`racksPerWave`), inside each
+   * rack its switches one at a time, then at most `maxUnavailable` nodes at a time.
+   */
+  waves = "waves",
+  /** The earlier order: `rackOrder` (racks one after another, or all at once), `maxHostsInFlightPerRack` nodes of a rack at a time. */
+  sequential = "sequential",
+}
+
 /** Rollout settings. */
 export interface RolloutArgs {
-  /** Racks one after another (default) or all at once. */
+  /** `waves` (default) or `sequential`. */
+  strategy?: RolloutStrategy;
+  /** Waves: nodes of a rack applied at the same time (default 1). */
+  maxUnavailable?: number;
+  /** Waves: nodes of the canary rack applied one at a time before any other rack starts (default 1; 0: the canary is its switches only). */
+  canaryNodes?: number;
+  /** Waves: racks per wave after the canary (default: every other rack in one wave). */
+  racksPerWave?: number;
+  /** Sequential: racks one after another (default) or all at once. */
   rackOrder?: RackOrder;
-  /** Nodes of one rack applied at the same time (default 1). */
+  /** Sequential: nodes of one rack applied at the same time (default 1). Waves: used when `maxUnavailable` is not given. */
   maxHostsInFlightPerRack?: number;
   /** Seconds an apply waits for its BGP sessions to reach Established before it rolls back (default 120). */
   verifyTimeoutSeconds?: number;

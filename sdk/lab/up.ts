@@ -567,6 +567,8 @@ async function startSshd(plan: Plan, state: LabState, tools: LabTools, authorize
         "X11Forwarding no",
         "AllowTcpForwarding no",
         "MaxStartups 100:30:200",
+        // dcnet's device commands carry their secrets payload in this variable (components/device-apply.ts)
+        "AcceptEnv DCNET_SECRETS",
         `SetEnv DCNET_DEVICE_ENV=${dev.envFile} DCNET_DEVICE=${d.name}`,
         "Subsystem sftp internal-sftp",
         "",

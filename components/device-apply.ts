@@ -1,0 +1,82 @@
+/**
+ * Internal: one command per device. The apply scripts of `sdk/apply` (config and secrets, create
+ * and delete) are combined into one short launcher per operation; their bodies travel on stdin:
+ *
+ * - `stdin` = one line (the script bodies, gzip + base64) followed by the rendered config, so the
+ *   config stays the visible, line-by-line part of `pulumi preview --diff` (the first line changes
+ *   only when dcnet's scripts do);
+ * - `create` / `delete` = the scripts' parameters (quoted assignments) and a few lines that unpack
+ *   the bodies and run the parts in order, each in a subshell: the command text stays short, so a
+ *   failure shows the device's own error right after it;
+ * - the secrets payload (`encodeSecretsPayload`) travels in the environment variable
+ *   `DCNET_SECRETS`, a secret input (over SSH the device's sshd must accept it:
+ *   `AcceptEnv DCNET_SECRETS`); the launcher moves it into a shell variable and unsets it before
+ *   anything else runs, so no daemon or child process inherits it.
+ *
+ * Every part runs with `PUBLIC=1`: the command's output is not secret, so daemon words that may
+ * hold a password stay on the device (see the scripts).
+ */
+import { gzipSync } from "zlib";
+import { PRELUDE, shq } from "../sdk/apply/shell";
+
+/** One part of a launcher: an apply script of sdk/apply, rendered. */
+export interface LauncherPart {
+  /** The whole rendered script (`buildScript` output). */
+  script: string;
+  /** The part reads the secrets payload on its stdin (instead of the command's stdin). */
+  secretsOnStdin?: boolean;
+}
+
+/** A script's parameters (its assignment lines) and body (the shell sources after them). */
+export function splitScript(script: string): { params: string; body: string } {
+  const head = "\numask 077\n";
+  const h = script.indexOf(head);
+  const b = script.indexOf(`\n${PRELUDE}`);
+  if (h < 0 || b < h) throw new Error("not a dcnet apply script (no umask line or prelude)");
+  const params = script.slice(h + head.length, b).replace(/^PUBLIC=0$/m, "PUBLIC=1");
+  return { params, body: script.slice(b + 1) };
+}
+
+/** The launchers and the first stdin line of one device command. */
+export interface Launchers {
+  create: string;
+  delete: string;
+  /** First line of stdin (with its newline): the bodies of every part, gzip + base64. */
+  lib: string;
+}
+
+/**
+ * Build the launchers of a device: `createParts` run in order by `create`, `deleteParts` by
+ * `delete`; `after` (optional) are extra lines run by `create` after every part succeeded.
+ */
+export function launchers(device: string, title: string, createParts: LauncherPart[], deleteParts: LauncherPart[], after: string[] = []): Launchers {
+  const all = [...createParts, ...deleteParts].map((p) => ({ ...p, ...splitScript(p.script) }));
+  const lib = gzipSync(Buffer.from(all.map((p, i) => `DCNET_P${i + 1}=${shq(p.body)}`).join("\n") + "\n", "utf8"), { level: 9 }).toString("base64") + "\n";
+  const msg = (text: string) => `printf 'dcnet: %s: %s\\n' ${shq(device)} ${shq(text)} >&2`;
+  const head = (what: string) => [
+    `# dcnet: ${what} (launcher: the script bodies are the first line of stdin, gzip+base64; the config follows it)`,
+    "set -eu",
+    "umask 077",
+    "DCNET_S=${DCNET_SECRETS-}",
+    "unset DCNET_SECRETS",
+    `DCNET_LIB=$(dd bs=1 count=${lib.length} 2> /dev/null | base64 -d | gzip -dc) || { ${msg("could not unpack the scripts from stdin (needs dd, base64 and gzip)")}; exit 1; }`,
+    'eval "$DCNET_LIB"',
+    "unset DCNET_LIB",
+  ];
+  const run = (parts: typeof all, offset: number) =>
+    parts.flatMap((p, i) => {
+      const v = `"$DCNET_P${offset + i + 1}"`;
+      return ["(", p.params, p.secretsOnStdin ? `printf '%s' "$DCNET_S" | (eval ${v})` : `eval ${v}`, ")"];
+    });
+  const needsSecrets = createParts.some((p) => p.secretsOnStdin);
+  const create = [
+    ...head(title),
+    ...(needsSecrets
+      ? [`if [ -z "$DCNET_S" ]; then ${msg("no secrets arrived: the environment variable DCNET_SECRETS is empty (over SSH the device's sshd must accept it: AcceptEnv DCNET_SECRETS)")}; exit 1; fi`]
+      : []),
+    ...run(all.slice(0, createParts.length), 0),
+    ...after,
+  ].join("\n") + "\n";
+  const del = [...head(`${title}: remove`), "unset DCNET_S", ...run(all.slice(createParts.length), createParts.length)].join("\n") + "\n";
+  return { create, delete: del, lib };
+}
