@@ -29,6 +29,7 @@ export * from "./types";
 export { LAB_AGENT_OVERRIDES, LAB_OPERATOR_OVERRIDES } from "./config";
 export { kubectl, startControlPlane, KUBE_VERSION } from "./apiserver";
 export { agentHealth, agentApi, agentPid, stopAgent, rssKb } from "./agent";
+export { checkClusters, clusterProbeSessions, planForCheck, allocatedLoadBalancerIps, ClusterCheck, ClusterNodeCheck } from "./check";
 
 /** Options of the cluster side of `labUp`. */
 export interface LabClusterOptions {
@@ -210,4 +211,15 @@ export function clusterDown(state: LabState): string[] {
     }
   }
   return warnings;
+}
+
+/** Start a node's agent again (after `stopAgent`), with its config as it is; waits until healthy. */
+export async function startAgentAgain(state: LabState, node: string, tools: ClusterTools = clusterTools()): Promise<void> {
+  const n = state.cluster?.nodes[node];
+  const dev = state.devices[node];
+  if (!n || !dev) throw new LabError(`${node} runs no Cilium agent in this lab`);
+  const curl = req(findExecutable(["curl"]), "curl");
+  const bpfDir = join(req(tools.ciliumModuleDir, "the Cilium module"), "bpf");
+  startAgent(state, dev, n, join(n.dir, "kubeconfig"), { ciliumAgent: req(tools.ciliumAgent, "cilium-agent"), socat: req(tools.socat, "socat"), clang: req(tools.clang, "clang"), bpfDir, curl }, state.cluster!.cgroups);
+  await waitAgent(state, n, curl);
 }
