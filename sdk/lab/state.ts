@@ -97,6 +97,8 @@ export interface LabTimings {
   daemonsMs?: number;
   /** Every planned session Established on both ends (planned mode). */
   establishedMs?: number;
+  /** Every switch selects every planned route over the planned next hops. */
+  convergedMs?: number;
 }
 
 /** Everything a lab run created and how to reach it. */

@@ -25,6 +25,7 @@ import { ipBatch, LabError, nsRun, run, sleep } from "./exec";
 import { defaultRunDir, labPrefix, labRoot, LabNames, MAX_IFNAME, MGMT_IFACE, NODE_ROUTE_IFACE } from "./names";
 import { LabTools, requireTools } from "./prereq";
 import { LabConfigs, LabDevice, LabProcess, LabState, loadState, makeDir, saveState } from "./state";
+import { CONVERGE_WAIT_MS, unconvergedSwitches, waitConverged } from "./converge";
 import { createUpstreamLinks, startUpstreams, upstreamExternalAddresses } from "./upstream";
 import { probeUpstreamSessions } from "./check-upstream";
 import { DaemonWait, frrUser, spawnDaemon, startBird, startFrr, waitForFiles, DAEMON_START_TIMEOUT_MS } from "./daemons";
@@ -200,9 +201,20 @@ export async function labUp(plan: Plan, opts: LabUpOptions): Promise<LabState> {
         await sleep(250);
       }
     }
+    if (state.timings.establishedMs !== undefined) {
+      // routes arrive a moment after the sessions: wait (bounded) until every switch selects them
+      const ms = await waitConverged(plan, state, CONVERGE_WAIT_MS, checkAbort);
+      if (ms !== undefined) state.timings.convergedMs = Date.now() - started;
+      else progress("sessions", `routing has not converged ${CONVERGE_WAIT_MS / 1000} s after the sessions came up: ${unconvergedSwitches(plan, state).join(", ")}`);
+    }
     state.status = "up";
     saveState(state);
-    progress("ready", state.timings.establishedMs !== undefined ? `all sessions Established after ${(state.timings.establishedMs / 1000).toFixed(1)} s` : "lab is up");
+    progress(
+      "ready",
+      state.timings.establishedMs !== undefined
+        ? `all sessions Established after ${(state.timings.establishedMs / 1000).toFixed(1)} s${state.timings.convergedMs !== undefined ? `, routes converged after ${(state.timings.convergedMs / 1000).toFixed(1)} s` : ""}`
+        : "lab is up",
+    );
     return state;
   } catch (e) {
     state.status = "failed";

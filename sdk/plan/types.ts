@@ -145,6 +145,13 @@ export interface PlanSession {
   acceptOwnOrigin?: string[];
   /** Both ends rewrite the next hop to themselves (iBGP core mesh: upstream routes resolve). */
   nextHopSelf?: boolean;
+  /**
+   * Both ends send every path, not only their best (RFC 7911 add-path): a core reflecting a VIP
+   * must pass on every announcer's path, or the other cores lose ECMP over the announcers.
+   */
+  addPathTxAll?: boolean;
+  /** `b` (a three-tier core) reflects the routes of `a` (a node) to the other cores (RFC 4456). */
+  routeReflectorClient?: boolean;
 }
 
 /** What a node may announce, and what it is expected to. */
@@ -166,6 +173,10 @@ export interface PlanExpectedRoute {
   nextHops: string[];
   /** Devices behind the next hops. */
   via: string[];
+  /** Kernel next hops when the BGP next hop resolves recursively (a reflected node route on a core). */
+  fibNextHops?: string[];
+  /** Devices behind `fibNextHops`. */
+  fibVia?: string[];
 }
 
 /**
@@ -180,6 +191,14 @@ export interface PlanExpectedRouteGroup {
   via: string[];
   /** The prefixes reached over exactly these next hops. */
   prefixes: string[];
+  /**
+   * Kernel next hops when they differ from the BGP next hops: on a three-tier core, a node route
+   * reflected by another core keeps the node as BGP next hop, which the kernel reaches over the
+   * cores on the node's rack.
+   */
+  fibNextHops?: string[];
+  /** Devices behind `fibNextHops`, in the same order. */
+  fibVia?: string[];
 }
 
 /** An inbound filter entry on a switch: toward a node exactly what it may send, toward a switch the pools. */

@@ -159,6 +159,8 @@ function buildPlan(spec: DataCenterSpec): Plan {
           ...(bgp.passwordRef ? { passwordRef: bgp.passwordRef } : {}),
           maxPrefix: n.announcements.length + bgp.maxPrefixSlack,
           ...(spec.topology === "spineLeaf" && nodeScheme(spec) === NodeAsnScheme.shared ? { allowasIn: 1 } : {}),
+          // three-tier: the cores reflect node routes to each other, so racks on other cores are reached too
+          ...(spec.topology === "threeTier" && sw.role === SwitchRole.core ? { routeReflectorClient: true } : {}),
         });
       });
     }
@@ -210,7 +212,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
       bfd,
       gracefulRestart,
       ...(ownOrigin.length > 0 ? { acceptOwnOrigin: ownOrigin } : {}),
-      ...(kind === "core-mesh" ? { nextHopSelf: true } : {}),
+      ...(kind === "core-mesh" ? { nextHopSelf: true, addPathTxAll: true } : {}),
     });
   }
 
@@ -436,9 +438,40 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
         for (const a of n.announcements) if (a.kind === "vip" && !routes.has(a)) routes.add(a, spines);
       }
     }
+  } else if (sw.role === SwitchRole.core) {
+    // route reflection (RFC 4456): every other node's prefixes, reflected by the cores on its rack;
+    // BGP keeps the node as next hop, the kernel reaches it over those cores (their rack network)
+    const directSet = new Set(direct);
+    const meshHop = new Map<string, Hop>();
+    for (const s of mine)
+      if (s.kind === "core-mesh") {
+        const o = s.a.device === sw.name ? s.b : s.a;
+        meshHop.set(o.device, { address: o.address, device: o.device });
+      }
+    const fibOf = new Map<RackSpec, Hop[]>();
+    for (const n of nodes) {
+      if (directSet.has(n)) continue;
+      let fib = fibOf.get(n.rack);
+      if (!fib) fibOf.set(n.rack, (fib = n.peers.filter((p) => meshHop.has(p.name)).map((p) => meshHop.get(p.name)!)));
+      if (fib.length === 0) continue;
+      const hop = [{ address: n.spec.address, device: n.spec.name }];
+      // VIPs: ECMP over every announcer of the data center (the mesh carries all paths: add-path)
+      for (const a of n.announcements) routes.add(a, hop, fib);
+    }
   }
   for (const r of ctx.underlay.routes.get(sw.name) ?? []) routes.addMany(r.family, r.hops, [r.prefix]);
   return { name: sw.name, originates: ctx.underlay.originates.get(sw.name) ?? [], inboundFilters, expectedRoutes: routes.groups() };
+}
+
+/** Hops ordered by device name (then address). */
+function sortHops(hops: Hop[]): Hop[] {
+  return [...hops].sort((x, y) => (x.device < y.device ? -1 : x.device > y.device ? 1 : x.address < y.address ? -1 : x.address > y.address ? 1 : 0));
+}
+
+/** `a` plus the hops of `b` it does not hold yet (by address). */
+function merge(a: Hop[], b: Hop[]): Hop[] {
+  const extra = b.filter((h) => !a.some((c) => c.address === h.address));
+  return extra.length > 0 ? [...a, ...extra] : a;
 }
 
 /** PodCIDRs of every node outside `direct`, by family, in node order; cached per set of direct nodes. */
@@ -470,6 +503,8 @@ class RouteCollector {
   private readonly keyOfList = new Map<Family, Map<Hop[], string>>();
   private readonly seenPodCidrs = new Set<string>();
   private readonly vipHops = new Map<string, Hop[]>();
+  /** Kernel next hops of VIPs, when some announcer is reached recursively. */
+  private readonly vipFib = new Map<string, Hop[]>();
 
   constructor(private readonly ctx: SwitchContext) {}
 
@@ -477,19 +512,18 @@ class RouteCollector {
     return a.kind === "vip" ? this.vipHops.has(a.prefix) : this.seenPodCidrs.has(a.prefix);
   }
 
-  add(a: PlanAnnouncement, hops: Hop[]): void {
+  /** Add an announcement over `hops`; `fib`: the kernel's next hops when BGP's resolve recursively. */
+  add(a: PlanAnnouncement, hops: Hop[], fib?: Hop[]): void {
     if (a.kind !== "vip") {
       if (this.seenPodCidrs.has(a.prefix)) return;
       this.seenPodCidrs.add(a.prefix);
-      this.groupOf(a.family, hops).prefixes.push(a.prefix);
+      this.groupOf(a.family, hops, fib).prefixes.push(a.prefix);
       return;
     }
     const cur = this.vipHops.get(a.prefix);
-    if (cur === undefined) this.vipHops.set(a.prefix, hops);
-    else {
-      const extra = hops.filter((h) => !cur.some((c) => c.address === h.address));
-      if (extra.length > 0) this.vipHops.set(a.prefix, [...cur, ...extra]);
-    }
+    this.vipHops.set(a.prefix, cur === undefined ? hops : merge(cur, hops));
+    const curFib = this.vipFib.get(a.prefix);
+    if (fib || curFib) this.vipFib.set(a.prefix, merge(curFib ?? cur ?? [], fib ?? hops));
   }
 
   /** Append PodCIDRs known to be unique and not yet collected (one announcer each). */
@@ -502,12 +536,23 @@ class RouteCollector {
   }
 
   groups(): PlanExpectedRouteGroup[] {
-    for (const [prefix, hops] of this.vipHops) this.groupOf(this.ctx.family(prefix), hops).prefixes.push(prefix);
+    for (const [prefix, hops] of this.vipHops) this.groupOf(this.ctx.family(prefix), hops, this.vipFib.get(prefix)).prefixes.push(prefix);
     return [...this.byKey.values()];
   }
 
-  /** The group of a next-hop list (hops ordered by device name). */
-  private groupOf(family: Family, hops: Hop[]): PlanExpectedRouteGroup {
+  /** The group of a next-hop list (hops ordered by device name), with kernel next hops when they differ. */
+  private groupOf(family: Family, hops: Hop[], fib?: Hop[]): PlanExpectedRouteGroup {
+    if (fib !== undefined && !(fib.length === hops.length && fib.every((f) => hops.some((h) => h.address === f.address)))) {
+      const ordered = sortHops(hops);
+      const orderedFib = sortHops(fib);
+      const key = `${family} ${ordered.map((h) => `${h.device}@${h.address}`).join(" ")} fib ${orderedFib.map((h) => `${h.device}@${h.address}`).join(" ")}`;
+      let g = this.byKey.get(key);
+      if (!g) {
+        g = { family, nextHops: ordered.map((h) => h.address), via: ordered.map((h) => h.device), prefixes: [], fibNextHops: orderedFib.map((h) => h.address), fibVia: orderedFib.map((h) => h.device) };
+        this.byKey.set(key, g);
+      }
+      return g;
+    }
     let keys = this.keyOfList.get(family);
     if (keys === undefined) this.keyOfList.set(family, (keys = new Map()));
     let key = keys.get(hops);

@@ -270,6 +270,8 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
       if (n.session.allowasIn !== undefined) lines.push(`  neighbor ${a} allowas-in ${n.session.allowasIn}`);
       if (n.session.acceptOwnOrigin?.includes(device.name)) lines.push(`  neighbor ${a} allowas-in origin`);
       if (n.session.nextHopSelf) lines.push(`  neighbor ${a} next-hop-self`);
+      if (n.session.addPathTxAll) lines.push(`  neighbor ${a} addpath-tx-all-paths`);
+      if (n.session.routeReflectorClient && n.session.b.device === device.name) lines.push(`  neighbor ${a} route-reflector-client`);
     }
     for (const u of upstreams.filter((x) => x.link.family === f)) {
       const a = u.link.peerAddress;
