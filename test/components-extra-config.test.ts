@@ -41,6 +41,8 @@ describe("components: DataCenter extraConfig (Pulumi mocks)", function () {
     proto.registerResource = original;
   });
 
+  /** The config on a command's stdin (after the first line, the script bodies). */
+  const configPart = (stdin: string) => stdin.slice(stdin.indexOf("\n") + 1);
   const build = async (name: string, extraConfig?: Record<string, string>) => {
     const spec = loadSpecFile(SPEC);
     const devices = [...spec.switches.map((s) => s.name), ...spec.racks.flatMap((r) => r.nodes.map((n) => n.name))];
@@ -63,10 +65,10 @@ describe("components: DataCenter extraConfig (Pulumi mocks)", function () {
     await build("extra", { leaf2a: "ip forwarding", r1n1: "# extra bird line" });
     const plan = resolve(loadSpecFile(SPEC));
     const leaf = renderSwitchConfig(plan, "leaf2a").text;
-    assert.equal(unwrap(regs.get("extra-leaf2a-frr").stdin), `${leaf}ip forwarding\n`);
+    assert.equal(configPart(unwrap(regs.get("extra-leaf2a-frr").stdin)), `${leaf}ip forwarding\n`);
     assert.ok(regs.get("extra-leaf2a-frr").create.includes(sha256Hex(`${leaf}ip forwarding\n`)), "the install script checks the combined text");
     const bird = renderBirdConfig(plan, "r1n1");
-    assert.equal(unwrap(regs.get("extra-r1n1-bird").stdin), `${bird}${bird.endsWith("\n") ? "" : "\n"}# extra bird line\n`);
+    assert.equal(configPart(unwrap(regs.get("extra-r1n1-bird").stdin)), `${bird}${bird.endsWith("\n") ? "" : "\n"}# extra bird line\n`);
     for (const [name, raw] of regs) {
       if (!name.startsWith("extra-") || /leaf2a-frr$|r1n1-bird$/.test(name)) continue;
       const twin = regs.get(name.replace(/^extra-/, "plain-"));

@@ -11,7 +11,12 @@ import { strict as assert } from "assert";
 import * as path from "path";
 import type * as PulumiT from "@pulumi/pulumi";
 import type * as ComponentsT from "../components";
+import { spawnSync } from "child_process";
+import { mkdtempSync, readFileSync, rmSync } from "fs";
+import { tmpdir } from "os";
 import { loadSpecFile } from "../sdk/spec/load";
+import { renderBirdConfig } from "../sdk/render/bird";
+import { renderSwitchConfig } from "../sdk/render/switch/index";
 import { resolve } from "../sdk/resolve/resolve";
 import { DataCenterSpec } from "../sdk/spec/types";
 import { DataCenterSpecArgs } from "../components/types";
@@ -44,6 +49,8 @@ interface Reg {
   /** Names of the resources this one depends on (as sent to the engine). */
   deps: string[];
   secretOutputs: string[];
+  /** Aliases as sent (alias specs: parentUrn, name, ...). */
+  aliases: any[];
 }
 
 const nameOfUrn = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
@@ -128,6 +135,7 @@ for (const preview of [false, true]) {
           raw: req.getObject()?.toJavaScript() ?? {},
           deps: (req.getDependenciesList() as string[]).map(nameOfUrn).sort(),
           secretOutputs: req.getAdditionalsecretoutputsList(),
+          aliases: req.getAliasesList().map((a: any) => a.toObject().spec ?? a.toObject()),
         });
         return original.call(this, req, cb);
       };
@@ -148,111 +156,129 @@ for (const preview of [false, true]) {
           });
         });
 
-        it("types, names and parents: one host component per device, its commands below it", () => {
+        it("types, names and parents: one command per device, directly below the DataCenter", () => {
           const plan = dc.getPlan();
           const root = graph.get("dc")!;
           assert.equal(root.type, "dcnet:index:DataCenter");
-          const hasSecrets = (d: string) => plan.sessions.some((s) => s.passwordRef && (s.a.device === d || s.b.device === d));
           const expected = new Set<string>(["dc"]);
           for (const d of plan.devices) {
-            const host = graph.get(`dc-${d.name}`);
-            assert.ok(host, `component for ${d.name}`);
-            assert.equal(host!.type, d.kind === "node" ? "dcnet:index:NodeHost" : "dcnet:index:SwitchHost");
-            assert.equal(host!.parent, root.urn);
-            const tool = d.kind === "node" ? "bird" : "frr";
-            const children = [`dc-${d.name}-${tool}`, ...(hasSecrets(d.name) ? [`dc-${d.name}-${tool}-secrets`] : [])];
-            expected.add(`dc-${d.name}`);
-            for (const ch of children) {
-              const r = graph.get(ch);
-              assert.ok(r, `${ch} exists`);
-              assert.equal(r!.type, "command:remote:Command");
-              assert.equal(r!.parent, host!.urn, `${ch} is parented to its host component`);
-              expected.add(ch);
-            }
+            const name = `dc-${d.name}-${d.kind === "node" ? "bird" : "frr"}`;
+            const r = graph.get(name);
+            assert.ok(r, `${name} exists`);
+            assert.equal(r!.type, "command:remote:Command");
+            assert.equal(r!.parent, root.urn, `${name} is parented to the DataCenter`);
+            expected.add(name);
           }
           assert.deepEqual([...graph.keys()].sort(), [...expected].sort(), "no other resources");
         });
 
-        it("resources per device: 3 with passwords (component, config, secrets), 2 without", async () => {
+        it("upgrade from the earlier layout: each command aliases its old URN (below a NodeHost/SwitchHost of the device)", () => {
+          const plan = dc.getPlan();
+          const project = pulumi.getProject();
+          const stack = pulumi.getStack();
+          for (const d of plan.devices) {
+            const tool = d.kind === "node" ? "bird" : "frr";
+            const host = d.kind === "node" ? "NodeHost" : "SwitchHost";
+            const r = graph.get(`dc-${d.name}-${tool}`)!;
+            // the URN the earlier layout registered for the config command (component dc-<device> below the DataCenter)
+            const old = `urn:pulumi:${stack}::${project}::dcnet:index:DataCenter$dcnet:index:${host}$command:remote:Command::dc-${d.name}-${tool}`;
+            const urns = r.aliases.map((a) => {
+              assert.ok(a.parenturn, `${r.name}: alias by parent`);
+              const parentType = a.parenturn.split("::")[2];
+              return `${a.parenturn.split("::").slice(0, 2).join("::")}::${parentType}$${a.type || r.type}::${a.name || r.name}`;
+            });
+            assert.deepEqual(urns, [old], `${r.name} maps its old URN`);
+          }
+        });
+
+        it("resources per device: 1 (its command)", async () => {
           const plan = dc.getPlan();
           if (preview) return; // outputs of the component itself are plain values; checked in up mode
           const counts = await new Promise<Record<string, number>>((r) => dc.resourceCounts.apply(r));
-          for (const d of plan.devices) {
-            const pw = plan.sessions.some((s) => s.passwordRef && (s.a.device === d.name || s.b.device === d.name));
-            assert.equal(counts[d.name], pw ? 3 : 2, d.name);
-            const actual = [...graph.keys()].filter((n) => n === `dc-${d.name}` || n.startsWith(`dc-${d.name}-`)).length;
-            assert.equal(actual, counts[d.name], `${d.name} registered ${actual}`);
-          }
+          for (const d of plan.devices) assert.equal(counts[d.name], 1, d.name);
+          assert.equal(graph.size, plan.devices.length + 1);
         });
 
-        it("dependsOn: a node's commands wait for both peer switches (config and secrets) and its own secrets", () => {
+        it("dependsOn (waves): a node waits for both peer switches; spines/cores one at a time; a rack's switches one at a time", () => {
           const plan = dc.getPlan();
+          const cmd = (d: string) => `dc-${d}-${plan.devices.find((x) => x.name === d)!.kind === "node" ? "bird" : "frr"}`;
           for (const n of plan.devices.filter((d) => d.kind === "node")) {
             const peers = plan.sessions.filter((s) => s.kind === "node-uplink" && s.a.device === n.name).map((s) => s.b.device);
             assert.equal(peers.length, 2);
-            const bird = graph.get(`dc-${n.name}-bird`)!;
-            const secrets = graph.get(`dc-${n.name}-bird-secrets`)!;
-            assert.ok(bird.deps.includes(`dc-${n.name}-bird-secrets`), `${n.name}: config after secrets`);
-            for (const r of [bird, secrets])
-              for (const p of peers) {
-                assert.ok(r.deps.includes(`dc-${p}-frr`), `${r.name} waits for ${p}-frr`);
-                if (graph.has(`dc-${p}-frr-secrets`)) assert.ok(r.deps.includes(`dc-${p}-frr-secrets`), `${r.name} waits for ${p}-frr-secrets`);
-              }
+            for (const p of peers) assert.ok(graph.get(cmd(n.name))!.deps.includes(cmd(p)), `${n.name} waits for ${p}`);
           }
-          for (const s of plan.devices.filter((d) => d.kind === "switch")) {
-            const sec = graph.get(`dc-${s.name}-frr-secrets`);
-            if (sec) assert.ok(sec.deps.includes(`dc-${s.name}-frr`), `${s.name}: overlay after main config`);
-            if (s.role === "leaf")
-              for (const spine of plan.devices.filter((d) => d.role === "spine"))
-                assert.ok(graph.get(`dc-${s.name}-frr`)!.deps.includes(`dc-${spine.name}-frr`), `${s.name} after ${spine.name}`);
-            if (s.role === "spine" || s.role === "core") assert.deepEqual(graph.get(`dc-${s.name}-frr`)!.deps, [], `${s.name} goes first`);
+          const upper = plan.devices.filter((d) => d.kind === "switch" && !d.rack);
+          upper.forEach((s, i) => assert.deepEqual(graph.get(cmd(s.name))!.deps, i === 0 ? [] : [cmd(upper[i - 1].name)], `${s.name}: one upper-tier switch at a time`));
+          for (const rack of new Set(plan.devices.filter((d) => d.role === "leaf").map((d) => d.rack!))) {
+            const leaves = plan.devices.filter((d) => d.role === "leaf" && d.rack === rack);
+            for (let i = 1; i < leaves.length; i++) assert.ok(graph.get(cmd(leaves[i].name))!.deps.includes(cmd(leaves[i - 1].name)), `${leaves[i].name} after ${leaves[i - 1].name}`);
+            for (const l of leaves) for (const s of upper) if (plan.sessions.some((x) => [x.a.device, x.b.device].includes(l.name) && [x.a.device, x.b.device].includes(s.name))) assert.ok(graph.get(cmd(l.name))!.deps.includes(cmd(s.name)), `${l.name} after ${s.name}`);
           }
         });
 
-        it("dependsOn: racks roll one after another, one node at a time inside a rack", () => {
+        it("dependsOn (waves): canary = the first rack's switches and first node; every other rack waits for the canary, one node at a time inside a rack", () => {
           const plan = dc.getPlan();
-          const racks = ["r1", "r2", "r3"];
+          const racks = [...new Set(plan.devices.filter((d) => d.kind === "node").map((d) => d.rack!))];
           const nodesOf = (r: string) => plan.devices.filter((d) => d.kind === "node" && d.rack === r).map((d) => d.name);
+          const canary = nodesOf(racks[0])[0];
           for (const [i, r] of racks.entries()) {
             const nodes = nodesOf(r);
             nodes.forEach((n, k) => {
               const deps = graph.get(`dc-${n}-bird`)!.deps;
               if (k > 0) assert.ok(deps.includes(`dc-${nodes[k - 1]}-bird`), `${n} after ${nodes[k - 1]}`);
-              else if (i > 0) {
-                const prev = nodesOf(racks[i - 1]);
-                assert.ok(deps.includes(`dc-${prev[prev.length - 1]}-bird`), `${n} (first of ${r}) after the last node of ${racks[i - 1]}`);
-              } else assert.ok(!deps.some((d) => /-bird/.test(d) && d !== `dc-${n}-bird-secrets`), `${n} waits for no other node`);
+              if (k > 1) assert.ok(!deps.includes(`dc-${nodes[k - 2]}-bird`), `${n}: one node at a time is enough`);
             });
-            if (i > 0)
-              for (const leaf of plan.devices.filter((d) => d.role === "leaf" && d.rack === r)) {
-                const prev = nodesOf(racks[i - 1]);
-                assert.ok(graph.get(`dc-${leaf.name}-frr`)!.deps.includes(`dc-${prev[prev.length - 1]}-bird`), `${leaf.name} after rack ${racks[i - 1]}`);
-              }
+            if (i > 0) {
+              const first = plan.devices.find((d) => d.kind === "switch" && d.rack === r);
+              const firstCmd = first ? `dc-${first.name}-frr` : `dc-${nodes[0]}-bird`;
+              assert.ok(graph.get(firstCmd)!.deps.includes(`dc-${canary}-bird`), `${r} starts after the canary node ${canary}`);
+              assert.ok(!graph.get(firstCmd)!.deps.some((d) => nodesOf(racks[0]).slice(1).some((n) => d === `dc-${n}-bird`)), `${r} does not wait for the rest of the canary rack`);
+            }
           }
         });
 
-        it("secrets: payloads are Pulumi secrets, logging off, stdout/stderr secret; no secret text in any plain input", () => {
+        it("secrets: the payload is a secret environment variable (environment output secret); no secret text in any plain input", () => {
           for (const r of graph.values()) {
             const plain = plainStrings(r.raw);
-            for (const s of plain) {
-              assert.ok(!s.includes(PASSWORD), `${r.name}: password in a non-secret input`);
-              assert.ok(!s.includes("ZmFrZS1rZXktZm9yLXRlc3Rz"), `${r.name}: private key in a non-secret input`);
+            for (const x of plain) {
+              assert.ok(!x.includes(PASSWORD) && !x.includes(UPSTREAM_PASSWORD), `${r.name}: password in a non-secret input`);
+              assert.ok(!x.includes("ZmFrZS1rZXktZm9yLXRlc3Rz"), `${r.name}: private key in a non-secret input`);
             }
-            if (r.name.endsWith("-secrets")) {
-              assert.ok(isSecret(r.raw.stdin), `${r.name}: stdin is secret`);
-              assert.equal(r.raw.logging, "none");
-              assert.ok(r.secretOutputs.includes("stdout") && r.secretOutputs.includes("stderr"), `${r.name}: stdout/stderr secret`);
-              if (!preview) assert.ok(Buffer.from(String(r.raw.stdin.value).split("\n")[1].split(" ")[2], "base64").toString().includes(PASSWORD), "payload carries the password");
-            } else if (r.custom) {
-              assert.equal(typeof r.raw.stdin, "string", `${r.name}: the config is a visible input`);
-              assert.ok(r.raw.stdin.length > 100);
+            if (!r.custom) continue;
+            assert.equal(typeof r.raw.stdin, "string", `${r.name}: the config is a visible input`);
+            assert.equal(r.raw.logging, undefined, `${r.name}: output is not secret (the scripts never print secret text)`);
+            assert.ok(r.raw.create.length < 3000, `${r.name}: the command text is a short launcher (${r.raw.create.length} bytes)`);
+            const env = r.raw.environment;
+            if (env !== undefined) {
+              const e = unwrap(env);
+              assert.ok(isSecret(env) || isSecret(e.DCNET_SECRETS), `${r.name}: DCNET_SECRETS is secret`);
+              assert.ok(r.secretOutputs.includes("environment"), `${r.name}: environment output secret`);
+              if (!preview) {
+                const payload = String(unwrap(e.DCNET_SECRETS));
+                const texts = payload.split("\n").filter((l) => l.startsWith("file ")).map((l) => Buffer.from(l.split(" ")[2], "base64").toString());
+                assert.ok(texts.some((t) => t.includes(PASSWORD)), `${r.name}: the payload carries the password`);
+              }
             }
           }
           const bird = graph.get("dc-r1n1-bird")!;
+          assert.ok(bird.raw.environment, "a node with passwords gets the secrets");
           assert.match(bird.raw.stdin, /include "\/etc\/bird\/dcnet-secrets\/bgp-nodes\.conf";/);
           assert.match(bird.raw.create, /^set -eu$/m);
           assert.ok(isSecret(bird.raw.connection), "the connection (private key included) is secret");
           assert.equal(unwrap(bird.raw.connection).hostKey, hostsFor(spec).r1n1.hostKey, "host key pinned");
+        });
+
+        it("stdin: one line of scripts, then exactly the rendered config", () => {
+          const plan = dc.getPlan();
+          for (const d of plan.devices) {
+            const r = graph.get(`dc-${d.name}-${d.kind === "node" ? "bird" : "frr"}`)!;
+            const nl = r.raw.stdin.indexOf("\n");
+            assert.match(r.raw.stdin.slice(0, nl), /^[A-Za-z0-9+/=]+$/, `${r.name}: first line is the script bodies`);
+            const config = r.raw.stdin.slice(nl + 1);
+            const want = d.kind === "node" ? renderBirdConfig(plan, d.name) : renderSwitchConfig(plan, d.name).text;
+            assert.equal(config, want, `${r.name}: the config follows`);
+            assert.ok(r.raw.create.includes(`count=${nl + 1} `), `${r.name}: the launcher reads exactly that line`);
+          }
         });
 
         it("outputs: plan summary and per-node values are known; command outputs are unknown in preview", async () => {
@@ -260,8 +286,7 @@ for (const preview of [false, true]) {
           assert.match(summary, new RegExp(`^${spec.name} \\(${spec.topology}\\)`));
           const cidrs = await new Promise<Record<string, string>>((r) => dc.podCIDRs.apply(r));
           assert.equal(Object.keys(cidrs).length, spec.racks.reduce((a, r) => a + r.nodes.length, 0));
-          const host = graph.get("dc-r1n1")!;
-          assert.ok(host);
+          assert.ok(graph.get("dc-r1n1-bird"));
           const known = await (dc as any).summary.isKnown;
           assert.equal(known, true);
         });
@@ -281,7 +306,7 @@ for (const preview of [false, true]) {
           const after = await run(() => new c.DataCenter("dc", sshArgs(added)));
           const peers = dc.getPlan().sessions.filter((s) => s.kind === "node-uplink" && s.a.device === rack.nodes[0].name).map((s) => s.b.device).sort();
           const created = [...after.keys()].filter((k) => !graph.has(k)).sort();
-          assert.deepEqual(created, [`dc-${rack.name}n9`, `dc-${rack.name}n9-bird`, `dc-${rack.name}n9-bird-secrets`].sort());
+          assert.deepEqual(created, [`dc-${rack.name}n9-bird`]);
           assert.deepEqual([...graph.keys()].filter((k) => !after.has(k)), [], "nothing removed");
           const changed = [...graph.keys()].filter((k) => JSON.stringify(after.get(k)!.raw) !== JSON.stringify(graph.get(k)!.raw)).sort();
           // besides: the border switches, when the node's cluster changes the aggregates they announce upstream
@@ -289,7 +314,7 @@ for (const preview of [false, true]) {
           const before = announced(dc.getPlan());
           const borders = [...announced(resolve(added))].filter(([sw, a]) => before.get(sw) !== a).map(([sw]) => `dc-${sw}-frr`);
           if (ex === "spine-leaf") assert.ok(borders.length > 0, "the new node's cluster supernets change, so the border leaves' announcements do");
-          assert.deepEqual(changed, [...peers.flatMap((p) => [`dc-${p}-frr`, `dc-${p}-frr-secrets`]), ...borders].sort());
+          assert.deepEqual(changed, [...new Set([...peers.map((p) => `dc-${p}-frr`), ...borders])].sort());
         });
 
         it("refuses hosts without a pinned host key, unless that host opts out", () => {
@@ -304,10 +329,20 @@ for (const preview of [false, true]) {
       });
     }
 
-    it("rollout options: racks in parallel, two nodes in flight per rack", async () => {
+    it("rollout options: waves with two nodes unavailable per rack, no canary node", async () => {
+      const spec = loadSpecFile(specFileOf("spine-leaf"));
+      const g = await run(() => new c.DataCenter("wv", sshArgs(spec, { rollout: { maxUnavailable: 2, canaryNodes: 0 } })));
+      const deps = (n: string) => g.get(`wv-${n}-bird`)!.deps;
+      assert.ok(!deps("r1n2").includes("wv-r1n1-bird"), "r1n2 runs beside r1n1");
+      assert.ok(deps("r1n3").includes("wv-r1n1-bird"), "r1n3 waits for r1n1");
+      assert.ok(g.get("wv-leaf2a-frr")!.deps.includes("wv-leaf1b-frr"), "rack r2 starts after the canary rack's switches");
+      assert.ok(!g.get("wv-leaf2a-frr")!.deps.some((d) => /wv-r1n\d-bird/.test(d)), "no canary node");
+    });
+
+    it("rollout options: strategy sequential, racks in parallel, two nodes in flight per rack", async () => {
       const spec = loadSpecFile(specFileOf("spine-leaf"));
       const g = await run(
-        () => new c.DataCenter("par", sshArgs(spec, { rollout: { rackOrder: c.RackOrder.parallel, maxHostsInFlightPerRack: 2, verifyTimeoutSeconds: 30 } })),
+        () => new c.DataCenter("par", sshArgs(spec, { rollout: { strategy: c.RolloutStrategy.sequential, rackOrder: c.RackOrder.parallel, maxHostsInFlightPerRack: 2, verifyTimeoutSeconds: 30 } })),
       );
       const deps = (n: string) => g.get(`par-${n}-bird`)!.deps;
       assert.ok(!deps("r2n1").some((d) => d.startsWith("par-r1n")), "r2 does not wait for r1");
@@ -315,6 +350,7 @@ for (const preview of [false, true]) {
       assert.ok(deps("r1n3").includes("par-r1n1-bird"), "r1n3 waits for r1n1");
       assert.ok(deps("r1n4").includes("par-r1n2-bird"), "r1n4 waits for r1n2");
       assert.match(g.get("par-r1n1-bird")!.raw.create, /^TIMEOUT=30$/m);
+      for (const s of ["spine1", "spine2"]) assert.deepEqual(g.get(`par-${s}-frr`)!.deps, [], "spines in parallel");
     });
 
     it("per-host paths, jump host and SSH defaults reach the commands", async () => {
@@ -333,6 +369,7 @@ for (const preview of [false, true]) {
       assert.match(bird.raw.create, /^CONF='\/run\/lab\/r1n1\/bird\.conf'$/m);
       assert.match(bird.raw.create, /^SOCK='\/run\/lab\/r1n1\/bird\.ctl'$/m);
       assert.match(bird.raw.stdin, /include "\/run\/lab\/r1n1\/secrets\/bgp-nodes\.conf";/, "renderer and script agree on the secrets dir");
+      assert.match(bird.raw.create, /^SECRETS_DIR='\/run\/lab\/r1n1\/secrets'$/m);
       const conn = unwrap(bird.raw.connection);
       assert.equal(conn.port, 2222);
       assert.equal(conn.user, "ops");
@@ -346,18 +383,49 @@ for (const preview of [false, true]) {
       );
     });
 
-    it("local-folder mode (the root program): local commands writing under out-local/<device>", async () => {
+    it("local-folder mode (the root program): local commands writing under out-local/<device>; the launchers install, no-op and delete", async () => {
       const spec = loadSpecFile(specFileOf("spine-leaf"));
-      const g = await run(() => new c.DataCenter("loc", { spec, mode: c.DeliveryMode.localFolder, passwords: { "bgp-nodes": pulumi.secret(PASSWORD), "bgp-upstream": pulumi.secret(UPSTREAM_PASSWORD) } }));
-      const cmds = [...g.values()].filter((r) => r.custom);
-      assert.equal(cmds.length, 38);
-      for (const r of cmds) {
-        assert.equal(r.type, "command:local:Command");
-        const device = r.name.replace(/^loc-/, "").replace(/-(bird|frr)(-secrets)?$/, "");
-        assert.match(r.raw.create, new RegExp(`^DAEMON=0$`, "m"));
-        assert.match(r.raw.create, new RegExp(`^CONF='out-local/${device}/etc/`, "m"));
+      const tmp = mkdtempSync(path.join(tmpdir(), "dcnet-components-"));
+      try {
+        const folder = path.join(tmp, "out-local");
+        const g = await run(() => new c.DataCenter("loc", { spec, mode: c.DeliveryMode.localFolder, localFolder: folder, passwords: { "bgp-nodes": pulumi.secret(PASSWORD), "bgp-upstream": pulumi.secret(UPSTREAM_PASSWORD) } }));
+        const cmds = [...g.values()].filter((r) => r.custom);
+        assert.equal(cmds.length, 20);
+        for (const r of cmds) {
+          assert.equal(r.type, "command:local:Command");
+          const device = r.name.replace(/^loc-/, "").replace(/-(bird|frr)$/, "");
+          assert.match(r.raw.create, new RegExp(`^DAEMON=0$`, "m"));
+          assert.match(r.raw.create, new RegExp(`^CONF='${folder}/${device}/etc/`, "m"));
+        }
+        assert.match(g.get("loc-r1n1-bird")!.raw.stdin, /include "\/etc\/bird\/dcnet-secrets\/bgp-nodes\.conf";/, "configs are the production ones");
+        if (preview) return;
+        // what the command provider does: sh -c <create|delete>, the stdin, the environment
+        const sh = (r: Reg, op: "create" | "delete") => {
+          const env = r.raw.environment ? { DCNET_SECRETS: String(unwrap(unwrap(r.raw.environment).DCNET_SECRETS)) } : {};
+          const x = spawnSync("sh", ["-c", r.raw[op]], { input: r.raw.stdin, env: { PATH: process.env.PATH, ...env }, encoding: "utf8" });
+          return { code: x.status, out: x.stdout + x.stderr };
+        };
+        for (const name of ["loc-leaf1a-frr", "loc-r1n1-bird"]) {
+          const r = g.get(name)!;
+          let x = sh(r, "create");
+          assert.equal(x.code, 0, x.out);
+          assert.ok(!x.out.includes(PASSWORD), "no password in the output");
+          assert.match(sh(r, "create").out, /nothing to do/, `${name}: a second run is a no-op`);
+          x = sh(r, "delete");
+          assert.equal(x.code, 0, x.out);
+        }
+        const leaf = readFileSync(path.join(folder, "leaf1a/etc/frr/frr.conf"), "utf8");
+        assert.match(leaf, /^! dcnet baseline for leaf1a/, "deleted to the baseline");
+        // a failure: the device's own error comes right after the short command text
+        const bad = { ...g.get("loc-r1n2-bird")!, raw: { ...g.get("loc-r1n2-bird")!.raw, stdin: g.get("loc-r1n2-bird")!.raw.stdin + "# tampered\n" } };
+        const f = sh(bad, "create");
+        assert.notEqual(f.code, 0);
+        assert.match(f.out, /is not the planned one/);
+        const missing = { ...bad, raw: { ...bad.raw, environment: undefined, stdin: g.get("loc-r1n2-bird")!.raw.stdin } };
+        assert.match(sh(missing, "create").out, /no secrets arrived: .*AcceptEnv DCNET_SECRETS/);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
       }
-      assert.match(g.get("loc-r1n1-bird")!.raw.stdin, /include "\/etc\/bird\/dcnet-secrets\/bgp-nodes\.conf";/, "configs are the production ones");
     });
 
     if (!preview)

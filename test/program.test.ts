@@ -85,16 +85,16 @@ describe("root program: dcnet:bgpPassword (Pulumi mocks)", function () {
     assert.deepEqual(created, [], "nothing registered");
   });
 
-  it("ssh mode with dcnet:bgpPassword: the configured password reaches the secrets commands only", async () => {
+  it("ssh mode with dcnet:bgpPassword: the configured password reaches the secrets payloads only", async () => {
     pulumi.runtime.setConfig("dcnet:mode", "ssh");
     pulumi.runtime.setConfig("dcnet:hosts", sshHosts());
     pulumi.runtime.setConfig("dcnet:bgpPassword", "Real-Pw-from-config-9");
     program();
     await settle();
-    const secrets = created.find((r) => r.name === "dc-r1n1-bird-secrets");
+    const secrets = created.find((r) => r.name === "dc-r1n1-bird");
     assert.ok(secrets, `created: ${created.map((r) => r.name).join(", ")}`);
     assert.equal(secrets!.type, "command:remote:Command");
-    const payload = String(unwrap(secrets!.inputs.stdin));
+    const payload = String(unwrap(unwrap(secrets!.inputs.environment).DCNET_SECRETS));
     const file = payload.split("\n").find((l) => l.startsWith("file "))!.split(" ")[2];
     assert.equal(Buffer.from(file, "base64").toString("utf8"), 'password "Real-Pw-from-config-9";\n');
   });
@@ -106,7 +106,7 @@ describe("root program: dcnet:bgpPassword (Pulumi mocks)", function () {
     const cmds = created.filter((r) => r.type.startsWith("command:"));
     assert.ok(cmds.length > 0);
     assert.ok(cmds.every((r) => r.type === "command:local:Command"), "no remote command with the demo password");
-    const payload = String(unwrap(created.find((r) => r.name === "dc-r1n1-bird-secrets")!.inputs.stdin));
+    const payload = String(unwrap(unwrap(created.find((r) => r.name === "dc-r1n1-bird")!.inputs.environment).DCNET_SECRETS));
     assert.ok(payload.includes(Buffer.from('password "dcnet-demo-only";\n').toString("base64")));
   });
 
