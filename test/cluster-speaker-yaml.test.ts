@@ -8,17 +8,8 @@ import { parse } from "yaml";
 import { resolve } from "../sdk/resolve/resolve";
 import { renderFrrConfig } from "../sdk/render/switch/frr";
 import { renderClusterManifests, toYaml } from "../sdk/k8s/render";
-import { BgpSpeaker } from "../sdk/spec/cluster-types";
-import { DataCenterSpec } from "../sdk/spec/types";
 import { EXAMPLES, loadExample } from "./support/k8s-models";
-
-/** The spine-leaf example with prod-b's nodes on Cilium's BGP speaker. */
-export function spineLeafWithCiliumSpeaker(): DataCenterSpec {
-  const spec = structuredClone(loadExample("spine-leaf").spec);
-  const b = spec.clusters!.find((c) => c.name === "prod-b")!;
-  b.k8s = { ...b.k8s, cilium: { ...b.k8s?.cilium, bgpSpeaker: BgpSpeaker.cilium } };
-  return spec;
-}
+import { spineLeafWithCiliumSpeaker } from "./support/cluster-variants";
 
 describe("YAML: every rendered file means the same in YAML 1.1 and 1.2 (issue 14)", () => {
   it("strings YAML 1.1 reads as booleans, numbers, nulls, timestamps or merge keys are quoted, keys too", () => {

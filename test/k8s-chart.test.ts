@@ -1,0 +1,105 @@
+/**
+ * Issue 14, proof 2: the real Cilium 1.20.2 chart (from the Go module) renders with dcnet's values for
+ * every example cluster (`helm template cilium <chart> -n kube-system --kube-version 1.37.2 -f
+ * values.yaml`, helm 3.22.0 built from source), its values.schema.json accepts the values, and the
+ * rendered `cilium-config` ConfigMap holds the intended settings.
+ */
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import * as os from "os";
+import * as path from "path";
+import Ajv from "ajv";
+import { parseAllDocuments } from "yaml";
+import { clusterContext } from "../sdk/k8s/context";
+import { clusterChartValues, toYaml } from "../sdk/k8s/render";
+import { nativeRoutingCidr } from "../sdk/k8s/cilium-values";
+import { ciliumOptions } from "../sdk/k8s/defaults";
+import { LBIPAM_IPS_ANNOTATION } from "../sdk/k8s/objects";
+import { BgpSpeaker, LoadBalancerAlgorithm, PodCidrSource } from "../sdk/spec/cluster-types";
+import { ClusterTools } from "../sdk/tools/cluster-tools";
+import { requireClusterTools } from "./support/cluster-tools-gate";
+import { variants } from "./support/cluster-variants";
+
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; annotations?: Record<string, string> }; data?: Record<string, string>; spec?: Record<string, unknown> };
+
+describe("k8s: the real Cilium 1.20.2 chart renders dcnet's values (issue 14)", function () {
+  this.timeout(300000);
+  let tools: ClusterTools;
+  let work: string;
+  let validate: ReturnType<Ajv["compile"]>;
+
+  before(function () {
+    tools = requireClusterTools(this, ["helm", "ciliumModuleDir"]);
+    work = mkdtempSync(path.join(os.tmpdir(), "dcnet-chart-"));
+    const schema = JSON.parse(readFileSync(path.join(tools.ciliumChart!, "values.schema.json"), "utf8")) as object;
+    validate = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(schema);
+  });
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  for (const v of variants()) {
+    for (const cluster of v.plan.clusters.filter((c) => v.inputs[c.name])) {
+      it(`${v.name}, ${cluster.name}: schema accepts the values, helm template renders, cilium-config holds dcnet's settings`, () => {
+        const ctx = clusterContext(v.plan, v.inputs, cluster.name);
+        const o = ciliumOptions(ctx.k8s);
+        const values = clusterChartValues(ctx).cilium;
+        assert.ok(validate(values), `values.schema.json refuses dcnet's values: ${JSON.stringify(validate.errors)}`);
+        const file = path.join(work, `${cluster.name}-${Math.random().toString(36).slice(2)}.yaml`);
+        writeFileSync(file, toYaml(values));
+        const env = { ...process.env, HELM_CACHE_HOME: path.join(work, "cache"), HELM_CONFIG_HOME: path.join(work, "config"), HELM_DATA_HOME: path.join(work, "data") };
+        const r = spawnSync(tools.helm!, ["template", "cilium", tools.ciliumChart!, "-n", "kube-system", "--kube-version", "1.37.2", "-f", file], { encoding: "utf8", env, timeout: 120000, maxBuffer: 64 * 1024 * 1024 });
+        assert.equal(r.status, 0, `helm template failed: ${r.stderr}`);
+        const docs = parseAllDocuments(r.stdout, { version: "1.1" }).map((d) => d.toJS() as Obj).filter((d) => d && d.kind);
+        const cm = docs.find((d) => d.kind === "ConfigMap" && d.metadata.name === "cilium-config");
+        assert.ok(cm?.data, "a cilium-config ConfigMap");
+        const data = cm.data;
+        const expect: Record<string, string | undefined> = {
+          "routing-mode": "native",
+          "ipv4-native-routing-cidr": nativeRoutingCidr(ctx),
+          "auto-direct-node-routes": "false",
+          ipam: "kubernetes",
+          "k8s-require-ipv4-pod-cidr": "true",
+          "cluster-name": cluster.name,
+          "cluster-id": String(cluster.id),
+          "kube-proxy-replacement": "true",
+          "k8s-service-host": ctx.k8s.apiServer?.host,
+          "k8s-service-port": String(ctx.k8s.apiServer?.port ?? 6443),
+          "bpf-lb-mode": o.mode,
+          "bpf-lb-algorithm": o.algorithm,
+          "bpf-lb-acceleration": o.acceleration,
+          "enable-ipv4": "true",
+          "enable-ipv6": "false",
+          // 1.19+: policies select the local cluster unless they name clusters (dcnet's always do)
+          "policy-default-local-cluster": "true",
+        };
+        if (o.algorithm === LoadBalancerAlgorithm.maglev) expect["bpf-lb-maglev-table-size"] = String(o.maglevTableSize);
+        if (o.bgpSpeaker === BgpSpeaker.cilium) Object.assign(expect, { "enable-bgp-control-plane": "true", "bgp-secrets-namespace": "kube-system" });
+        if (o.podCidrSource === PodCidrSource.annotation) expect["annotate-k8s-node"] = "true";
+        if (ctx.k8s.ingress) expect["bpf-lb-sock-hostns-only"] = "true";
+        for (const [k, want] of Object.entries(expect)) assert.equal(data[k], want, `cilium-config ${k}`);
+        if (o.bgpSpeaker !== BgpSpeaker.cilium) assert.notEqual(data["enable-bgp-control-plane"], "true", "no BGP control plane with BIRD");
+        if (o.podCidrSource !== PodCidrSource.annotation) assert.equal(data["annotate-k8s-node"], undefined);
+
+        // ClusterMesh: the clustermesh-apiserver on the pinned VIP (or NodePort) and every other member in the config
+        const svc = docs.find((d) => d.kind === "Service" && d.metadata.name === "clustermesh-apiserver");
+        const meshSecret = docs.find((d) => d.kind === "Secret" && d.metadata.name === "cilium-clustermesh") as (Obj & { data?: Record<string, string>; stringData?: Record<string, string> }) | undefined;
+        if (!ctx.k8s.mesh) {
+          assert.equal(svc, undefined, "no clustermesh-apiserver without a mesh");
+          return;
+        }
+        assert.ok(svc, "a clustermesh-apiserver Service");
+        assert.ok(docs.some((d) => d.kind === "Deployment" && d.metadata.name === "clustermesh-apiserver"), "a clustermesh-apiserver Deployment");
+        if (ctx.k8s.mesh.apiServerAddress) {
+          assert.equal(svc.spec?.type, "LoadBalancer");
+          assert.equal(svc.metadata.annotations?.[LBIPAM_IPS_ANNOTATION], ctx.k8s.mesh.apiServerAddress);
+        } else assert.equal(svc.spec?.type, "NodePort");
+        const peers = ctx.meshMembers.filter((m) => m.name !== cluster.name).map((m) => m.name);
+        assert.ok(peers.length > 0);
+        const keys = Object.keys({ ...meshSecret?.data, ...meshSecret?.stringData });
+        for (const p of peers) assert.ok(keys.includes(p), `cilium-clustermesh holds ${p} (keys: ${keys.join(", ")})`);
+      });
+    }
+  }
+});
