@@ -49,8 +49,6 @@ describe("lab cluster side (unit)", function () {
     assert.strictEqual(v["install-iptables-rules"], "false");
     assert.strictEqual(v.devices, "eth0");
     assert.strictEqual(v["cgroup-root"], "/r/c");
-    assert.strictEqual(v["k8s-service-host"], "127.0.0.1");
-    assert.strictEqual(v["k8s-service-port"], "6443");
   });
 
   it("Node skeletons carry the router address (first host of the PodCIDR) for cilium_host", function () {

@@ -5,7 +5,8 @@
  *   namespace rooted there and a private mount namespace where its cgroup root is a cgroup2 mount
  *   of that namespace (so even a program attached "to the root" is attached to the node's own
  *   cgroup, never the machine's), its bpffs is a fresh one of its own, and `/proc/sys/kernel` is
- *   read-only (host-wide sysctls stay untouched; `/proc/sys/net` is the namespace's own);
+ *   read-only (host-wide sysctls stay untouched; `/proc/sys/net` is the namespace's own), and
+ *   `/run` is a tmpfs of its own (Cilium's fixed socket paths below /var/run/cilium never meet);
  * - it reaches the API server through the node's relay: socat listening on 127.0.0.1 inside the
  *   node's namespace, connected to the cluster's Unix socket in the run dir;
  * - clang-19 first in PATH (the agent compiles its datapath with `clang`), the `bpf/` sources of
@@ -105,6 +106,9 @@ export function startAgent(state: LabState, dev: LabDevice, node: LabClusterNode
     'mount -t bpf bpffs "$DCNET_BPF_ROOT"',
     "mount --bind /proc/sys/kernel /proc/sys/kernel",
     "mount -o remount,bind,ro /proc/sys/kernel",
+    // Cilium keeps a few sockets at fixed paths below /var/run/cilium (monitor, health): a /run of its own
+    "mount -t tmpfs -o mode=755,size=64m tmpfs /run",
+    "mkdir -p /run/cilium",
     'exec "$@"',
   ].join("\n");
   const argv = [

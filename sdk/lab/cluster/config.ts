@@ -53,8 +53,6 @@ export const LAB_AGENT_OVERRIDES: LabOverride[] = [
   { key: "write-cni-conf-when-ready", value: "", reason: "no CNI config is written to the machine's /etc/cni/net.d (no kubelet in the lab)" },
   { key: "devices", value: (n) => n.device, reason: "the node's interface in its namespace" },
   { key: "direct-routing-device", value: (n) => n.device, reason: "as above: goes with the line before" },
-  { key: "k8s-service-host", value: "127.0.0.1", reason: "the API server is reached through the node's relay (socat, Unix socket) on 127.0.0.1 in the node's namespace, never on a lab address" },
-  { key: "k8s-service-port", value: (n) => String(n.relayPort), reason: "as above: goes with the line before" },
   { key: "prometheus-serve-addr", value: "", reason: "no metrics listener" },
   { key: "operator-prometheus-serve-addr", value: "", reason: "no metrics listener" },
   { key: "enable-metrics", value: "false", reason: "no metrics listener" },
