@@ -1,93 +1,148 @@
 /**
- * Benchmark: Pulumi mock registration of dcnet's DataCenter (ssh mode: every node's BIRD config
- * and secrets, every switch's FRR config and overlay, rollout dependsOn chains) for generated
- * spine–leaf specs of 100, 1,000 and 4,000 nodes, against the same number of bare
- * `remote.Command` resources (the SDK's own floor). Each case runs in a fresh process; reported:
- * wall time from the first constructor call until every resource is registered, and the RSS /
- * heap growth over the case. Render-only addresses (10.0.0.0/8, see resolve-render.bench.ts).
+ * Benchmark: Pulumi mock registration of dcnet's DataCenter (ssh mode: one command per device with
+ * its config on stdin and, for devices with passwords, the secrets in a secret environment
+ * variable; rollout dependsOn) for generated spine–leaf specs (racks of 40 nodes, 4 spines),
+ * against the floor: one bare `remote.Command` per device with that device's rendered config on
+ * stdin, same connection settings. Each case runs in a fresh process; reported: wall time from the
+ * first constructor call until every resource is registered, RSS / heap growth, and the
+ * approximate state size (under mocks: the JSON of every registered resource's inputs and
+ * outputs, which is what the engine's checkpoint holds per resource, without its URNs and
+ * metadata). Also: the rollout depth (longest dependsOn chain) of the default (waves) and of the
+ * sequential strategy, and a simulated `up` under mocks where every device command takes 2 s (the
+ * mock answers each registration after 2 s; a command is registered only after its dependencies
+ * are, as the engine would run it).
  *
  *   node --expose-gc --import tsx bench/components.bench.ts            table + JSON
  *   node --expose-gc --import tsx bench/components.bench.ts --json     JSON only
- *   ... --sizes 100,1000                                                 other sizes (nodes)
+ *   ... --sizes 1000,4000 --no-simulate                                  other sizes (nodes)
  */
 import { spawnSync } from "child_process";
 import { generateSpec } from "./resolve-render.bench";
 
 interface CaseResult {
-  kind: "dataCenter" | "bareCommands";
+  kind: "dataCenter" | "bareCommands" | "simulatedUp";
   nodes: number;
   resources: number;
   ms: number;
   rssMB: number;
   heapMB: number;
+  stateMB: number;
 }
 
 const mb = (n: number) => Math.round((n / 1048576) * 10) / 10;
 
-async function runCase(kind: CaseResult["kind"], nodes: number, commands: number): Promise<CaseResult> {
+function specOf(nodes: number) {
+  const nodesPerRack = Math.min(40, nodes);
+  return generateSpec(Math.ceil(nodes / nodesPerRack), nodesPerRack, 4);
+}
+
+async function runCase(kind: CaseResult["kind"], nodes: number): Promise<CaseResult> {
   const pulumi = await import("@pulumi/pulumi");
   const { DataCenter } = await import("../components");
   const command = await import("@pulumi/command");
   let registered = 0;
-  await pulumi.runtime.setMocks({ newResource: (a) => ((registered++), { id: `${a.name}-id`, state: a.inputs }), call: (a) => a.inputs }, "bench", "bench", false);
-  const nodesPerRack = Math.min(40, nodes);
-  const racks = Math.ceil(nodes / nodesPerRack);
-  const spec = generateSpec(racks, nodesPerRack, 4);
+  let stateBytes = 0;
+  const delay = kind === "simulatedUp" ? 2000 : 0;
+  await pulumi.runtime.setMocks(
+    {
+      newResource: async (a) => {
+        // state ≈ inputs + outputs (the command provider's outputs repeat its inputs)
+        if (a.custom !== false) stateBytes += 2 * JSON.stringify(a.inputs).length;
+        if (delay && a.type.startsWith("command:")) await new Promise((r) => setTimeout(r, delay));
+        registered++;
+        return { id: `${a.name}-id`, state: { ...a.inputs, stdout: "ok" } };
+      },
+      call: (a) => a.inputs,
+    },
+    "bench",
+    "bench",
+    false,
+  );
+  const spec = specOf(nodes);
+  const devices = [...spec.switches.map((s) => s.name), ...spec.racks.flatMap((r) => r.nodes.map((n) => n.name))];
+  const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIbenchbenchbenchbenchbenchbenchbenchbench";
+  let configs: string[] = [];
+  if (kind === "bareCommands") {
+    const { resolve } = await import("../sdk/resolve/resolve");
+    const { renderBirdConfig } = await import("../sdk/render/bird");
+    const { renderSwitchConfig } = await import("../sdk/render/switch/index");
+    const plan = resolve(spec);
+    configs = plan.devices.map((d) => (d.kind === "node" ? renderBirdConfig(plan, d.name) : renderSwitchConfig(plan, d.name).text));
+  }
   (global as any).gc?.();
   const rss0 = process.memoryUsage().rss;
   const heap0 = process.memoryUsage().heapUsed;
   const t0 = process.hrtime.bigint();
   let expected: number;
-  if (kind === "dataCenter") {
+  if (kind !== "bareCommands") {
     const hosts: Record<string, { host: string; hostKey: string }> = {};
-    for (const s of spec.switches) hosts[s.name] = { host: `${s.name}.mgmt`, hostKey: "ssh-ed25519 AAAAbench" };
-    for (const r of spec.racks) for (const n of r.nodes) hosts[n.name] = { host: `${n.name}.mgmt`, hostKey: "ssh-ed25519 AAAAbench" };
+    for (const d of devices) hosts[d] = { host: `${d}.mgmt`, hostKey };
     const dc = new DataCenter("bench", { spec, passwords: { "bgp-nodes": pulumi.secret("bench-pw") }, hosts, ssh: { privateKey: pulumi.secret("k") } });
     const counts = await new Promise<Record<string, number>>((r) => dc.resourceCounts.apply(r));
     expected = Object.values(counts).reduce((a, b) => a + b, 1);
   } else {
-    for (let i = 0; i < commands; i++) new command.remote.Command(`c${i}`, { connection: { host: `h${i}` }, create: "true" });
-    expected = commands;
+    const key = pulumi.secret("k");
+    configs.forEach((c, i) => new command.remote.Command(`c${i}`, { connection: { host: `${devices[i]}.mgmt`, hostKey, privateKey: key }, create: "true", stdin: c }));
+    configs = [];
+    expected = devices.length;
   }
   while (registered < expected) await new Promise((r) => setTimeout(r, 5));
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const mem = process.memoryUsage();
-  return { kind, nodes, resources: expected, ms: Math.round(ms), rssMB: mb(mem.rss - rss0), heapMB: mb(mem.heapUsed - heap0) };
+  return { kind, nodes, resources: expected, ms: Math.round(ms), rssMB: mb(mem.rss - rss0), heapMB: mb(mem.heapUsed - heap0), stateMB: mb(stateBytes) };
 }
 
-function child(kind: string, nodes: number, commands: number): CaseResult {
-  const r = spawnSync(process.execPath, [...process.execArgv, __filename, "--case", kind, String(nodes), String(commands)], { encoding: "utf8", maxBuffer: 1 << 24 });
+function child(kind: string, nodes: number): CaseResult {
+  const r = spawnSync(process.execPath, [...process.execArgv, __filename, "--case", kind, String(nodes)], { encoding: "utf8", maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`${kind} ${nodes}: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
+}
+
+async function depths(nodes: number) {
+  const { resolve } = await import("../sdk/resolve/resolve");
+  const { rolloutPlan, rolloutDepth } = await import("../sdk/apply/rollout");
+  const plan = resolve(specOf(nodes));
+  return {
+    waves: rolloutDepth(rolloutPlan(plan, { strategy: "waves" })).depth,
+    sequential: rolloutDepth(rolloutPlan(plan, { strategy: "sequential" })).depth,
+  };
 }
 
 async function main() {
   const argv = process.argv.slice(2);
   if (argv[0] === "--case") {
-    const res = await runCase(argv[1] as CaseResult["kind"], Number(argv[2]), Number(argv[3]));
+    const res = await runCase(argv[1] as CaseResult["kind"], Number(argv[2]));
     console.log(JSON.stringify(res));
     process.exit(0);
   }
   const json = argv.includes("--json");
+  const simulate = !argv.includes("--no-simulate");
   const sizesArg = argv.indexOf("--sizes");
-  const sizes = sizesArg >= 0 ? argv[sizesArg + 1].split(",").map(Number) : [100, 1000, 4000];
-  const rows: { nodes: number; dc: CaseResult; bare: CaseResult; timeRatio: number; rssRatio: number }[] = [];
+  const sizes = sizesArg >= 0 ? argv[sizesArg + 1].split(",").map(Number) : [1000, 4000];
+  const rows = [];
   for (const n of sizes) {
-    const dc = child("dataCenter", n, 0);
-    // the same number of custom resources as the DataCenter created (components are not commands)
-    const nodesPerRack = Math.min(40, n);
-    const racks = Math.ceil(n / nodesPerRack);
-    const spec = generateSpec(racks, nodesPerRack, 4);
-    const devices = spec.switches.length + spec.racks.reduce((a, r) => a + r.nodes.length, 0);
-    const customs = dc.resources - 1 - devices;
-    const bare = child("bareCommands", n, customs);
-    rows.push({ nodes: n, dc, bare, timeRatio: Math.round((dc.ms / bare.ms) * 100) / 100, rssRatio: Math.round((dc.rssMB / Math.max(bare.rssMB, 0.1)) * 100) / 100 });
+    const dc = child("dataCenter", n);
+    const bare = child("bareCommands", n);
+    const depth = await depths(n);
+    const sim = simulate ? child("simulatedUp", n) : undefined;
+    const ratio = (a: number, b: number) => Math.round((a / Math.max(b, 0.1)) * 100) / 100;
+    rows.push({
+      nodes: n,
+      dc,
+      bare,
+      timeRatio: ratio(dc.ms, bare.ms),
+      rssRatio: ratio(dc.rssMB, bare.rssMB),
+      stateRatio: ratio(dc.stateMB, bare.stateMB),
+      depth,
+      simulatedUpS: sim ? Math.round(sim.ms / 100) / 10 : undefined,
+      sequentialUpS: depth.sequential * 2,
+    });
   }
   if (!json) {
-    console.log("nodes  resources  DataCenter ms / RSS MB / heap MB   bare commands (n)  ms / RSS MB / heap MB   time ratio  RSS ratio");
+    console.log("nodes  resources (floor)  DataCenter ms / RSS MB / state MB   floor ms / RSS MB / state MB   ratio time / RSS / state   depth waves (sequential)   simulated up (2 s/device; sequential ≥ depth × 2 s)");
     for (const r of rows)
       console.log(
-        `${String(r.nodes).padStart(5)}  ${String(r.dc.resources).padStart(9)}  ${String(r.dc.ms).padStart(13)} / ${String(r.dc.rssMB).padStart(6)} / ${String(r.dc.heapMB).padStart(7)}   ${String(r.bare.resources).padStart(17)}  ${String(r.bare.ms).padStart(3)} / ${String(r.bare.rssMB).padStart(6)} / ${String(r.bare.heapMB).padStart(7)}   ${String(r.timeRatio).padStart(10)}  ${String(r.rssRatio).padStart(9)}`,
+        `${String(r.nodes).padStart(5)}  ${String(r.dc.resources).padStart(9)} (${r.bare.resources})  ${String(r.dc.ms).padStart(13)} / ${String(r.dc.rssMB).padStart(6)} / ${String(r.dc.stateMB).padStart(6)}   ${String(r.bare.ms).padStart(8)} / ${String(r.bare.rssMB).padStart(6)} / ${String(r.bare.stateMB).padStart(6)}   ${r.timeRatio} / ${r.rssRatio} / ${r.stateRatio}   ${r.depth.waves} (${r.depth.sequential})   ${r.simulatedUpS ?? "-"} s (sequential ≥ ${r.sequentialUpS} s)`,
       );
   }
   console.log(JSON.stringify({ benchmark: "components-mock-registration", rows }, null, json ? 2 : undefined));

@@ -55,7 +55,12 @@ interface Cmd {
   create: string;
   delete: string;
   stdin: string;
+  /** The secrets payload (environment variable DCNET_SECRETS), if any. */
+  secrets?: string;
 }
+
+/** The config on a command's stdin (after the first line, the script bodies). */
+const configPart = (stdin: string) => stdin.slice(stdin.indexOf("\n") + 1);
 
 describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
   this.timeout(1200000);
@@ -68,24 +73,25 @@ describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
   const key = () => join(tmp, "id_ed25519");
   const knownHosts = () => join(tmp, "known_hosts");
 
-  const ssh = (cmd: Pick<Cmd, "host" | "port">, script: string, stdin: string | undefined) => {
+  // as the command provider runs it: the command text, its stdin, DCNET_SECRETS sent as an SSH environment variable
+  const ssh = (cmd: Pick<Cmd, "host" | "port">, script: string, stdin: string | undefined, secrets?: string) => {
     const r = spawnSync(
       "ssh",
       ["-i", key(), "-p", String(cmd.port), "-o", `UserKnownHostsFile=${knownHosts()}`, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
-        "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", `root@${cmd.host}`, script],
-      { input: stdin ?? "", encoding: "utf8", timeout: (VERIFY_S + 120) * 1000 },
+        "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", ...(secrets !== undefined ? ["-o", "SendEnv=DCNET_SECRETS"] : []), `root@${cmd.host}`, script],
+      { input: stdin ?? "", encoding: "utf8", timeout: (VERIFY_S + 120) * 1000, env: { ...process.env, ...(secrets !== undefined ? { DCNET_SECRETS: secrets } : {}) } },
     );
     return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
   };
   const create = (name: string) => {
     const cmd = cmds.get(name)!;
-    const r = ssh(cmd, cmd.create, cmd.stdin);
+    const r = ssh(cmd, cmd.create, cmd.stdin, cmd.secrets);
     assert.equal(r.code, 0, `${name} create failed:\n${r.stdout}\n${r.stderr}`);
     return r;
   };
   const remove = (name: string) => {
     const cmd = cmds.get(name)!;
-    const r = ssh(cmd, cmd.delete, undefined);
+    const r = ssh(cmd, cmd.delete, cmd.stdin);
     assert.equal(r.code, 0, `${name} delete failed:\n${r.stdout}\n${r.stderr}`);
     return r;
   };
@@ -166,8 +172,9 @@ describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
     for (const r of regs) {
       if (typeof r.raw.create !== "string") continue;
       const conn = unwrap(r.raw.connection);
-      const device = r.name.replace(/^lab-/, "").replace(/-(bird|frr)(-secrets)?$/, "");
-      cmds.set(r.name, { name: r.name, device, host: conn.host, port: conn.port ?? 22, create: r.raw.create, delete: r.raw.delete, stdin: unwrap(r.raw.stdin) });
+      const device = r.name.replace(/^lab-/, "").replace(/-(bird|frr)$/, "");
+      const secrets = r.raw.environment ? String(unwrap(unwrap(r.raw.environment).DCNET_SECRETS)) : undefined;
+      cmds.set(r.name, { name: r.name, device, host: conn.host, port: conn.port ?? 22, create: r.raw.create, delete: r.raw.delete, stdin: unwrap(r.raw.stdin), ...(secrets ? { secrets } : {}) });
     }
   });
 
@@ -178,13 +185,11 @@ describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
 
   /** Resource names in rollout order (the order dependsOn imposes). */
   const rolloutNames = () =>
-    rolloutPlan(plan).flatMap((s) =>
-      s.kind === "switch" ? [`lab-${s.device}-frr`, `lab-${s.device}-frr-secrets`] : [`lab-${s.device}-bird-secrets`, `lab-${s.device}-bird`],
-    ).filter((n) => cmds.has(n));
+    rolloutPlan(plan, { strategy: "waves" }).map((s) => `lab-${s.device}-${s.kind === "switch" ? "frr" : "bird"}`).filter((n) => cmds.has(n));
 
   it("the lab starts from the baseline: no BGP session anywhere", () => {
     assert.ok(probeSessions(plan, state!).every((s) => !s.established));
-    assert.ok(cmds.size >= 10, `captured ${cmds.size} commands`);
+    assert.equal(cmds.size, plan.devices.length, "one command per device");
   });
 
   it("rollout: every config installed in rollout order, every planned session Established", async () => {
@@ -197,15 +202,15 @@ describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
     for (const d of plan.devices) {
       const ld = dev(d.name);
       if (ld.bird) {
-        assert.equal(sha256Hex(readFileSync(ld.bird.conf, "utf8")), sha256Hex(cmds.get(`lab-${d.name}-bird`)!.stdin), `${d.name} runs the rendered config`);
+        assert.equal(sha256Hex(readFileSync(ld.bird.conf, "utf8")), sha256Hex(configPart(cmds.get(`lab-${d.name}-bird`)!.stdin)), `${d.name} runs the rendered config`);
         const secret = join(ld.bird.secretsDir, "bgp-nodes.conf");
         assert.equal(statSync(secret).mode & 0o777, 0o600);
         assert.ok(readFileSync(secret, "utf8").includes(PASSWORD));
       } else {
         const conf = readFileSync(ld.frr!.conf, "utf8");
-        assert.ok(conf.startsWith(cmds.get(`lab-${d.name}-frr`)!.stdin), `${d.name} runs the rendered main config`);
+        assert.ok(conf.startsWith(configPart(cmds.get(`lab-${d.name}-frr`)!.stdin)), `${d.name} runs the rendered main config`);
         assert.equal(statSync(ld.frr!.conf).mode & 0o077, 0, `${d.name} frr.conf holds passwords: no group/other access`);
-        if (cmds.has(`lab-${d.name}-frr-secrets`)) assert.match(vtysh(ld, "show running-config").stdout, /neighbor \S+ password/);
+        if (cmds.get(`lab-${d.name}-frr`)!.secrets) assert.match(vtysh(ld, "show running-config").stdout, /neighbor \S+ password/);
       }
     }
   });
@@ -239,7 +244,7 @@ describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
     const sw = "leaf1a";
     const fd = dev(sw);
     const frrBefore = readFileSync(fd.frr!.conf, "utf8");
-    const main = cmds.get(`lab-${sw}-frr`)!.stdin;
+    const main = configPart(cmds.get(`lab-${sw}-frr`)!.stdin);
     const badMain = main.replace(/^router bgp (\d+)$/m, "router bgp $1\n neighbor 198.18.10.11 no-such-knob 7");
     const nb = switchNeighbors(plan, sw);
     const frrScript = renderFrrApplyScript({
@@ -288,7 +293,7 @@ describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
         assert.equal(readFileSync(ld.frr!.conf, "utf8"), frrBaselineConfig(d.name));
         assert.ok(!/router bgp/.test(vtysh(ld, "show running-config").stdout), `${d.name}: no BGP left`);
         assert.throws(() => statSync(join(ld.dir, "dcnet-secrets", "frr-secrets.conf")));
-        assert.throws(() => statSync(join(ld.dir, "dcnet", "frr.base.conf")));
+        assert.throws(() => statSync(join(ld.dir, "dcnet", "frr.main.conf")));
       }
     }
     assert.ok(probeSessions(plan, state!).every((s) => !s.established));
