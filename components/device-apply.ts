@@ -55,6 +55,7 @@ export function launchers(device: string, title: string, createParts: LauncherPa
   const msg = (text: string) => `printf 'dcnet: %s: %s\\n' ${shq(device)} ${shq(text)} >&2`;
   const head = (what: string) => [
     `# dcnet: ${what} (launcher: the script bodies are the first line of stdin, gzip+base64; the config follows it)`,
+    "# shellcheck disable=SC2034 # the parameters are read by the script bodies, which run through eval",
     "set -eu",
     "umask 077",
     "DCNET_S=${DCNET_SECRETS-}",
