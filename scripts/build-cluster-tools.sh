@@ -10,6 +10,9 @@
 #   cilium-agent, cilium-operator-generic, cilium-cni, clustermesh-apiserver
 #                            github.com/cilium/cilium v1.20.2 via tools/cilium (see its go.mod for the
 #                            two unserved dependencies and how they are replaced)
+# and downloads two Go modules for their non-Go files into the Go module cache (GOMODCACHE):
+#   github.com/cilium/cilium v1.20.2  the chart (with values.schema.json), bpf/ sources, CRDs
+#   istio.io/api v1.30.8              Istio's CRDs (no istio.io/api tag of the pinned Istio 1.27 is served)
 #
 # Usage: scripts/build-cluster-tools.sh [TOOL...]   (default: all; e.g. `kube-apiserver helm`)
 # Prints one line per tool: `cached`, `built in N s` or `FAILED (reason)`; the build log of a failure is
@@ -23,6 +26,7 @@ TOOLS_DIR="${DCNET_TOOLS_DIR:-/var/cache/dcnet-tools}"
 K8S_VERSION=1.37.2
 HELM_VERSION=3.22.0
 CILIUM_VERSION=1.20.2
+ISTIO_API_VERSION=1.30.8
 export CGO_ENABLED=0
 export GOFLAGS="-buildvcs=false"
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
@@ -76,6 +80,15 @@ build_one() {
 if [ "$#" -gt 0 ]; then TOOLS=("$@"); else TOOLS=("${ALL_TOOLS[@]}"); fi
 
 missing_required=0
+for mod in "github.com/cilium/cilium@v${CILIUM_VERSION}" "istio.io/api@v${ISTIO_API_VERSION}"; do
+  start=$SECONDS
+  if dir="$(cd / && GOFLAGS=-mod=mod go mod download -json "$mod" 2>&1 | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')" && [ -n "$dir" ] && [ -d "$dir" ]; then
+    printf '%-26s %-8s module  %s (%d s)\n' "${mod%@*}" "${mod#*@v}" "$dir" "$((SECONDS - start))"
+  else
+    printf '%-26s %-8s FAILED (go mod download %s)\n' "${mod%@*}" "${mod#*@v}" "$mod"
+    missing_required=1
+  fi
+done
 for name in "${TOOLS[@]}"; do
   version="$(version_of "$name")"
   dir="$TOOLS_DIR/$name-$version"

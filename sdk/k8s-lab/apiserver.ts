@@ -11,7 +11,7 @@
  */
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import { generateKeyPairSync, randomBytes } from "crypto";
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
 import { createServer } from "net";
 import * as os from "os";
 import * as path from "path";
@@ -54,8 +54,8 @@ export interface TestApiServer {
   pids: { etcd: number; kubeApiserver: number };
   /** Run kubectl against it (bounded: `timeoutMs`, default 120 s). */
   kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): KubectlResult;
-  /** Register CRDs from YAML files (every `*.yaml` of the folders) and wait until they are established. */
-  registerCrds(dirs: string[]): void;
+  /** Register CRDs from YAML files (files, or every `*.yaml` of folders) and wait until they are established. */
+  registerCrds(paths: string[]): void;
   /** Stop both processes (SIGTERM, SIGKILL after 10 s) and remove the run folder. */
   stop(): Promise<void>;
 }
@@ -215,9 +215,9 @@ export async function startTestApiServer(tools: ApiServerTools, options: ApiServ
       kubeconfig,
       pids: { etcd: etcd.pid!, kubeApiserver: api.pid! },
       kubectl,
-      registerCrds(dirs: string[]): void {
-        const files = dirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith(".yaml")).sort().map((f) => path.join(d, f)));
-        if (files.length === 0) throw new Error(`no CRD files in ${dirs.join(", ")}`);
+      registerCrds(paths: string[]): void {
+        const files = paths.flatMap((d) => (statSync(d).isDirectory() ? readdirSync(d).filter((f) => f.endsWith(".yaml")).sort().map((f) => path.join(d, f)) : [d]));
+        if (files.length === 0) throw new Error(`no CRD files in ${paths.join(", ")}`);
         const r = kubectl(["apply", "--server-side", ...files.flatMap((f) => ["-f", f])]);
         if (r.code !== 0) throw new Error(`registering CRDs failed: ${r.stderr.trim()}`);
         const w = kubectl(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"], { timeoutMs: 70000 });

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 
 /** Versions built by scripts/build-cluster-tools.sh (keep in sync). */
-export const CLUSTER_TOOL_VERSIONS = { kubernetes: "1.37.2", helm: "3.22.0", cilium: "1.20.2" } as const;
+export const CLUSTER_TOOL_VERSIONS = { kubernetes: "1.37.2", helm: "3.22.0", cilium: "1.20.2", istioApi: "1.30.8" } as const;
 
 /** Environment variable naming the tools cache folder. */
 export const TOOLS_DIR_ENV = "DCNET_TOOLS_DIR";
@@ -39,6 +39,12 @@ export interface ClusterTools {
   ciliumChart?: string;
   /** The CRD folders of the module (`pkg/k8s/apis/cilium.io/client/crds/v2`, `v2alpha1`). */
   ciliumCrdDirs?: string[];
+  /**
+   * Istio's CRDs (`kubernetes/customresourcedefinitions.gen.yaml` of the Go module `istio.io/api`): the
+   * proxy serves no `istio.io/api` tag of the pinned Istio 1.27 (Istio tags 1.27.x without `v`), so the
+   * nearest served one, v1.30.8; Gateway and VirtualService are `networking.istio.io/v1` in both.
+   */
+  istioCrds?: string;
   /** Names of the tools not found (keys of this interface, e.g. `"kubeApiserver"`). */
   missing: string[];
 }
@@ -120,6 +126,9 @@ export function clusterTools(env: Env = process.env): ClusterTools {
   } else {
     missing.push("ciliumModuleDir");
   }
+  const istio = path.join(goModCache(env), "istio.io", `api@v${v.istioApi}`, "kubernetes", "customresourcedefinitions.gen.yaml");
+  if (existsSync(istio)) tools.istioCrds = istio;
+  else missing.push("istioCrds");
   return tools;
 }
 
