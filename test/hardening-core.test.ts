@@ -264,6 +264,14 @@ describe("hardening: unbounded input (defect 7)", () => {
     assert.match(p[0].message, /alias/i);
   });
 
+  it("a key twice in one JSON object is refused with its path, as the YAML parser refuses it (JSON.parse keeps the last)", () => {
+    const p = problemsThrown(() => parseSpecText('{"racks": [{"id": 1}, {"nodes": [{"name": "a",\n "n\\u0061me": "b"}]}]}', "spec.json"));
+    assert.deepEqual(p.map((x) => [x.path, x.rule]), [["racks[1].nodes[0].name", "duplicate-key"]]);
+    assert.match(p[0].message, /key "name" appears twice in one object \(line 2 of "spec.json"\)/);
+    assert.equal(problemsThrown(() => parseSpecText("name: a\nname: b\n"))[0].rule, "yaml-syntax");
+    assert.deepEqual(parseSpecText('{"a": {"x": 1}, "b": {"x": 1}, "c": "\\"x\\":", "d": ["a", "a"]}', "ok.json"), { a: { x: 1 }, b: { x: 1 }, c: '"x":', d: ["a", "a"] });
+  });
+
   it("a JSON syntax error is one json-syntax problem", () => {
     const p = problemsThrown(() => parseSpecText('{"name": "dc1",\n "x": }', "spec.json"));
     assert.deepEqual(p.map((x) => [x.path, x.rule]), [["spec.json", "json-syntax"]]);

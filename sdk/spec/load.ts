@@ -7,7 +7,7 @@ import { readFileSync, statSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { DataCenterSpec } from "./types";
-import { SpecError } from "../validate/errors";
+import { SpecError, quote } from "../validate/errors";
 import { validateShape } from "../validate/validate";
 
 /** Largest spec file read by default (32 MiB; a 100,000-node spec is about 7 MB of JSON). */
@@ -84,17 +84,75 @@ export function parseSpecText(text: string, source = "spec", opts?: SpecLoadOpti
   const deep = nestingProblem(text, opts?.maxDepth ?? MAX_SPEC_DEPTH);
   if (deep) throw new SpecError([{ path: source, rule: "spec-too-deep", message: `the spec ${deep}` }]);
   if (path.extname(source).toLowerCase() === ".json") {
+    let data: unknown;
     try {
-      return JSON.parse(text);
+      data = JSON.parse(text);
     } catch (e) {
       throw new SpecError([{ path: source, rule: "json-syntax", message: firstLine(e) }]);
     }
+    // JSON.parse keeps the last of two equal keys; the YAML parser (and every careful reader) refuses them
+    const dup = duplicateJsonKey(text);
+    if (dup) throw new SpecError([{ path: dup.path, rule: "duplicate-key", message: `key ${quote(dup.key)} appears twice in one object (line ${dup.line} of ${quote(source)})` }]);
+    return data;
   }
   try {
     return parse(text, { prettyErrors: true, maxAliasCount: MAX_YAML_ALIASES });
   } catch (e) {
     throw new SpecError([{ path: source, rule: "yaml-syntax", message: firstLine(e) }]);
   }
+}
+
+interface JsonFrame {
+  keys?: Set<string>; // objects only
+  index: number; // arrays: the current element
+  key?: string; // objects: the current key
+  expectKey: boolean;
+}
+
+/**
+ * The first key that appears twice in one object of valid JSON `text`, with its path (the
+ * second occurrence) and line,
+ * or undefined. One linear pass; key strings are decoded with JSON.parse (`"a"` equals `"\u0061"`).
+ */
+export function duplicateJsonKey(text: string): { key: string; path: string; line: number } | undefined {
+  const stack: JsonFrame[] = [];
+  let line = 1;
+  const pathOf = () =>
+    stack
+      .map((f) => (f.keys ? (/^[A-Za-z_$][\w$-]*$/.test(f.key!) ? `.${f.key}` : `[${quote(f.key)}]`) : `[${f.index}]`))
+      .join("")
+      .replace(/^\./, "");
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) line++;
+    else if (c === 123 /* { */) stack.push({ keys: new Set(), index: 0, expectKey: true });
+    else if (c === 91 /* [ */) stack.push({ index: 0, expectKey: false });
+    else if (c === 125 || c === 93) stack.pop();
+    else if (c === 44 /* , */) {
+      const top = stack[stack.length - 1];
+      if (top?.keys) top.expectKey = true;
+      else if (top) top.index++;
+    } else if (c === 58 /* : */) {
+      const top = stack[stack.length - 1];
+      if (top) top.expectKey = false;
+    } else if (c === 34 /* " */) {
+      let j = i + 1;
+      while (j < text.length && text.charCodeAt(j) !== 34) j += text.charCodeAt(j) === 92 ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top?.keys && top.expectKey) {
+        const raw = text.slice(i + 1, j);
+        const key = raw.includes("\\") ? (JSON.parse(`"${raw}"`) as string) : raw;
+        if (top.keys.has(key)) {
+          top.key = key;
+          return { key, path: pathOf(), line };
+        }
+        top.keys.add(key);
+        top.key = key;
+      }
+      i = j;
+    }
+  }
+  return undefined;
 }
 
 function firstLine(e: unknown): string {
