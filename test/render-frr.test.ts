@@ -12,7 +12,7 @@ import { loadSpecFile } from "../sdk/spec/load";
 import { Plan, PlanSession } from "../sdk/plan/types";
 import { renderBirdConfig } from "../sdk/render/bird";
 import { dialectNames, renderSwitchConfig, renderSwitchSecrets } from "../sdk/render/switch";
-import { FRR_DENY_ALL_ROUTE_MAP, frrInboundListName, frrOutboundListName } from "../sdk/render/switch/frr";
+import { FRR_DENY_ALL_ROUTE_MAP, FRR_FABRIC_OUT_LIST, frrInboundListName, frrOutboundListName } from "../sdk/render/switch/frr";
 import { canRunDaemonCheck, frrDaemonCheck, mapPool, requireParsers, TempDir, vtyshDryrun } from "./support/real-parsers";
 import { birdBgpProtocols, entryKey, entryRange, frrPrefixLists, frrRouterBgp } from "./support/rendered-config";
 import { dualStackPlan, V6_POD_CIDR } from "./support/dual-stack-plan";
@@ -131,11 +131,13 @@ describe("renderSwitchConfig (FRR)", () => {
               assert.ok(af.includes(`maximum-prefix ${s.maxPrefix}`));
               assert.equal(af.includes(`allowas-in ${s.allowasIn}`), s.allowasIn !== undefined);
             } else {
-              const out = frrOutboundListName(remote.device);
-              assert.ok(af.includes(`prefix-list ${out} out`));
-              const peerFilter = plan.switches.find((x) => x.name === remote.device)!.inboundFilters.find((f) => f.device === sw)!;
-              const permits = lists.get(out)!.filter((e) => e.action === "permit");
-              assert.deepEqual(sortedKeys(permits.map((e) => entryKey(entryRange(e)))), sortedKeys(peerFilter.entries.map(entryKey)));
+              // one outbound list toward the fabric: the union of what the fabric peers accept from
+              // this switch, so each session carries exactly its peer's (exact) inbound filter
+              assert.ok(af.includes(`prefix-list ${FRR_FABRIC_OUT_LIST} out`));
+              const fabricPeers = sessions.filter((x) => x.kind !== "node-uplink" && x.family === s.family).map((x) => remoteOf(x, sw).device);
+              const union = fabricPeers.flatMap((p) => plan.switches.find((x) => x.name === p)!.inboundFilters.find((f) => f.device === sw)!.entries);
+              const permits = lists.get(FRR_FABRIC_OUT_LIST)!.filter((e) => e.action === "permit" && e.family === s.family);
+              assert.deepEqual(sortedKeys(permits.map((e) => entryKey(entryRange(e)))), [...new Set(sortedKeys(union.map(entryKey)))]);
               // pool-bounded node prefixes (the PodCIDR pool and VIP pools at their exact lengths),
               // and the underlay exactly: rack networks, loopbacks and upstream routes, one by one
               const pools = [plan.pools.podCidr.prefix, ...plan.vipPools.map((v) => v.cidr)];

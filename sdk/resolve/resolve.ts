@@ -459,7 +459,16 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
       for (const a of n.announcements) routes.add(a, hop, fib);
     }
   }
-  for (const r of ctx.underlay.routes.get(sw.name) ?? []) routes.addMany(r.family, r.hops, [r.prefix]);
+  // underlay routes share a handful of next-hop lists (the same array object per list)
+  const byHops = new Map<Hop[], Map<Family, string[]>>();
+  for (const r of ctx.underlay.routes.get(sw.name) ?? []) {
+    let byFamily = byHops.get(r.hops);
+    if (!byFamily) byHops.set(r.hops, (byFamily = new Map()));
+    const list = byFamily.get(r.family);
+    if (list) list.push(r.prefix);
+    else byFamily.set(r.family, [r.prefix]);
+  }
+  for (const [hops, byFamily] of byHops) for (const [family, prefixes] of byFamily) routes.addMany(family, hops, prefixes);
   return { name: sw.name, originates: ctx.underlay.originates.get(sw.name) ?? [], inboundFilters, expectedRoutes: routes.groups() };
 }
 

@@ -106,8 +106,16 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
     peersOf.get(s.a.device)?.set(s.b.device, { address: s.b.address, family: s.family });
     peersOf.get(s.b.device)?.set(s.a.device, { address: s.a.address, family: s.family });
   }
-  // a prefix is originated somewhere, so it can be carried at all
-  const originated = new Set([...originates.values()].flat().map((o) => o.prefix));
+  // a prefix is originated somewhere, so it can be carried at all; who originates what
+  const originated = new Set<string>();
+  const originatedPairs = new Set<string>();
+  for (const [sw, list] of originates)
+    for (const o of list) {
+      originated.add(o.prefix);
+      originatedPairs.add(`${sw} ${o.prefix}`);
+    }
+  const originatedBy = (sw: string, prefix: string) => originatedPairs.has(`${sw} ${prefix}`);
+  const loopbackOf = new Map(switches.map((sw) => [sw, loopbackPrefix(input, sw)]));
   // upstream routes: switch → prefix → its own upstream hops
   const exitHops = new Map<string, Map<string, UnderlayHop[]>>();
   for (const u of input.upstreams)
@@ -115,7 +123,9 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
       for (const e of u.accept) {
         const byPrefix = exitHops.get(l.switch) ?? new Map<string, UnderlayHop[]>();
         exitHops.set(l.switch, byPrefix);
-        byPrefix.set(e.prefix, [...(byPrefix.get(e.prefix) ?? []), { address: l.peerAddress, device: u.name }]);
+        const hops = byPrefix.get(e.prefix);
+        if (hops) hops.push({ address: l.peerAddress, device: u.name });
+        else byPrefix.set(e.prefix, [{ address: l.peerAddress, device: u.name }]);
       }
   const exitPrefixes = [...new Set([...exitHops.values()].flatMap((m) => [...m.keys()]))];
 
@@ -123,11 +133,16 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
   for (const sw of switches) {
     const out: UnderlayRoute[] = [];
     const peers = peersOf.get(sw)!;
-    const hopTo = (peer: string): UnderlayHop => ({ address: peers.get(peer)!.address, device: peer });
+    const hopCache = new Map<string, UnderlayHop>();
+    const hopTo = (peer: string): UnderlayHop => {
+      let h = hopCache.get(peer);
+      if (!h) hopCache.set(peer, (h = { address: peers.get(peer)!.address, device: peer }));
+      return h;
+    };
     const add = (prefix: string, hops: UnderlayHop[]) => {
       const f = family(prefix);
       // only over sessions of the prefix's family; upstream hops are in the upstream's family
-      const usable = hops.filter((h) => (peers.has(h.device) ? peers.get(h.device)!.family === f : true));
+      const usable = hops.every((h) => !peers.has(h.device) || peers.get(h.device)!.family === f) ? hops : hops.filter((h) => !peers.has(h.device) || peers.get(h.device)!.family === f);
       if (usable.length > 0) out.push({ family: f, prefix, hops: usable });
     };
     const addOriginated = (prefix: string, hops: UnderlayHop[]) => {
@@ -135,49 +150,56 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
     };
     const role = roleOf.get(sw);
     const spines = [...peers.keys()].filter((p) => roleOf.get(p) === SwitchRole.spine);
+    const allSpines = spines.map(hopTo);
     const own = new Set(originates.get(sw)!.map((o) => o.prefix));
     const mine = exitHops.get(sw);
 
     if (spec.topology === "spineLeaf" && role === SwitchRole.spine) {
-      for (const r of input.rackNetworks) if (!own.has(r.prefix)) addOriginated(r.prefix, r.switches.filter((x) => peers.has(x) && originatedBy(originates, x, r.prefix)).map(hopTo));
-      for (const [peer] of peers) if (originatedBy(originates, peer, loopbackPrefix(input, peer))) add(loopbackPrefix(input, peer), [hopTo(peer)]);
+      for (const r of input.rackNetworks) if (!own.has(r.prefix)) addOriginated(r.prefix, r.switches.filter((x) => peers.has(x) && originatedBy(x, r.prefix)).map(hopTo));
+      for (const [peer] of peers) if (originatedBy(peer, loopbackOf.get(peer)!)) add(loopbackOf.get(peer)!, [hopTo(peer)]);
       for (const p of exitPrefixes) add(p, mine?.get(p) ?? [...peers.keys()].filter((x) => exitHops.get(x)?.has(p)).map(hopTo));
     } else if (spec.topology === "spineLeaf" && role === SwitchRole.leaf) {
-      for (const r of input.rackNetworks) if (!own.has(r.prefix)) addOriginated(r.prefix, spines.map(hopTo));
+      for (const r of input.rackNetworks) if (!own.has(r.prefix)) addOriginated(r.prefix, allSpines);
       for (const other of switches) {
-        if (other === sw || !originatedBy(originates, other, loopbackPrefix(input, other))) continue;
-        add(loopbackPrefix(input, other), roleOf.get(other) === SwitchRole.spine ? (peers.has(other) ? [hopTo(other)] : []) : spines.map(hopTo));
+        if (other === sw || !originatedBy(other, loopbackOf.get(other)!)) continue;
+        add(loopbackOf.get(other)!, roleOf.get(other) === SwitchRole.spine ? (peers.has(other) ? [hopTo(other)] : []) : allSpines);
       }
-      for (const p of exitPrefixes) add(p, mine?.get(p) ?? spines.map(hopTo));
+      for (const p of exitPrefixes) add(p, mine?.get(p) ?? allSpines);
     } else if (spec.topology === "threeTier") {
-      for (const r of input.rackNetworks) if (!own.has(r.prefix)) addOriginated(r.prefix, r.switches.filter((x) => peers.has(x) && originatedBy(originates, x, r.prefix)).map(hopTo));
-      for (const [peer] of peers) if (originatedBy(originates, peer, loopbackPrefix(input, peer))) add(loopbackPrefix(input, peer), [hopTo(peer)]);
+      for (const r of input.rackNetworks) if (!own.has(r.prefix)) addOriginated(r.prefix, r.switches.filter((x) => peers.has(x) && originatedBy(x, r.prefix)).map(hopTo));
+      for (const [peer] of peers) if (originatedBy(peer, loopbackOf.get(peer)!)) add(loopbackOf.get(peer)!, [hopTo(peer)]);
       for (const p of exitPrefixes) add(p, mine?.get(p) ?? [...peers.keys()].filter((x) => exitHops.get(x)?.has(p)).map(hopTo));
     }
+    // in a stable order already (racks by id, switches by id, upstreams in spec order); each prefix once
     const seen = new Set<string>();
     routes.set(
       sw,
-      out.filter((r) => !seen.has(r.prefix) && !!seen.add(r.prefix)).sort((x, y) => comparePrefixes(x.prefix, y.prefix)),
+      out.filter((r) => !seen.has(r.prefix) && !!seen.add(r.prefix)),
     );
   }
 
   // fabric filters: exactly the underlay routes expected over each peer
   const inbound = new Map<string, Map<string, PlanPrefixFilterEntry[]>>();
+  const entries = new Map<string, PlanPrefixFilterEntry>(); // one (read-only) entry object per prefix
+  const entryOf = (prefix: string) => {
+    let e = entries.get(prefix);
+    if (!e) entries.set(prefix, (e = exactEntry(prefix)));
+    return e;
+  };
   for (const [sw, list] of routes) {
     const byPeer = new Map<string, PlanPrefixFilterEntry[]>();
     for (const r of list)
       for (const h of r.hops) {
         if (!peersOf.get(sw)!.has(h.device)) continue;
-        byPeer.set(h.device, [...(byPeer.get(h.device) ?? []), exactEntry(r.prefix)]);
+        const list = byPeer.get(h.device);
+        if (list) list.push(entryOf(r.prefix));
+        else byPeer.set(h.device, [entryOf(r.prefix)]);
       }
     inbound.set(sw, byPeer);
   }
   return { originates, routes, inbound };
 }
 
-function originatedBy(originates: Map<string, PlanOrigination[]>, sw: string, prefix: string): boolean {
-  return (originates.get(sw) ?? []).some((o) => o.prefix === prefix);
-}
 
 function loopbackPrefix(input: UnderlayInput, sw: string): string {
   const lb = input.loopbackOf.get(sw)!;

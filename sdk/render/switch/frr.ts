@@ -24,10 +24,17 @@ export function frrInboundListName(device: string): string {
   return `PL-IN-${frrIdentifier(device)}`;
 }
 
-/** Name of the outbound prefix-list toward a fabric neighbor device. */
+/** Name of the outbound prefix-list toward an upstream. */
 export function frrOutboundListName(device: string): string {
   return `PL-OUT-${frrIdentifier(device)}`;
 }
+
+/**
+ * Outbound prefix-list toward every fabric peer: the union of what the peers accept from this
+ * switch (each peer's inbound filter is exact; what a session carries is their intersection).
+ * One list instead of one per peer keeps a spine's config small (a spine has a peer per leaf).
+ */
+export const FRR_FABRIC_OUT_LIST = "DCNET-FABRIC-OUT";
 
 /** Name of the BFD profile for a timer pair. */
 export function frrBfdProfileName(intervalMs: number, multiplier: number): string {
@@ -58,7 +65,6 @@ interface Neighbor {
   inList: string;
   inEntries: PlanPrefixFilterEntry[];
   /** Fabric peers: what the peer accepts from us (its inbound filter for our address). */
-  outList?: string;
   outEntries?: PlanPrefixFilterEntry[];
 }
 
@@ -110,7 +116,6 @@ function neighborsOf(plan: Plan, device: PlanDevice): Neighbor[] {
       const peerFilters = planSwitchOf(plan, remote.device).inboundFilters;
       const outbound = peerFilters.find((f) => f.neighbor === local.address && f.device === device.name);
       if (!outbound) throw new Error(`switch ${remote.device}: the plan has no inbound filter for ${device.name} (${local.address})`);
-      n.outList = frrOutboundListName(remote.device);
       n.outEntries = outbound.entries;
     }
     return n;
@@ -199,11 +204,12 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
     lines.push("exit", "!");
   }
 
-  // prefix-lists: inbound per neighbor, outbound per fabric peer
+  // prefix-lists: inbound per neighbor, one outbound list toward the fabric peers
   for (const f of families) {
+    const fabric = neighbors.filter((x) => x.session.family === f && !x.toNode);
+    if (fabric.length > 0) lines.push(...prefixList(f, FRR_FABRIC_OUT_LIST, orderedEntries(fabric.flatMap((n) => n.outEntries!), f)), "!");
     for (const n of neighbors.filter((x) => x.session.family === f)) {
       lines.push(...prefixList(f, n.inList, orderedEntries(n.inEntries, f)));
-      if (n.outList) lines.push(...prefixList(f, n.outList, orderedEntries(n.outEntries!, f)));
       lines.push("!");
     }
     // upstreams: accept exactly what the plan lists, announce exactly the planned aggregates
@@ -265,7 +271,7 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
     for (const n of members) {
       const a = n.remote.address;
       lines.push(`  neighbor ${a} activate`, `  neighbor ${a} prefix-list ${n.inList} in`);
-      lines.push(n.toNode ? `  neighbor ${a} route-map ${FRR_DENY_ALL_ROUTE_MAP} out` : `  neighbor ${a} prefix-list ${n.outList} out`);
+      lines.push(n.toNode ? `  neighbor ${a} route-map ${FRR_DENY_ALL_ROUTE_MAP} out` : `  neighbor ${a} prefix-list ${FRR_FABRIC_OUT_LIST} out`);
       if (n.session.maxPrefix !== undefined) lines.push(`  neighbor ${a} maximum-prefix ${n.session.maxPrefix}`);
       if (n.session.allowasIn !== undefined) lines.push(`  neighbor ${a} allowas-in ${n.session.allowasIn}`);
       if (n.session.acceptOwnOrigin?.includes(device.name)) lines.push(`  neighbor ${a} allowas-in origin`);
