@@ -60,6 +60,12 @@ export const LAB_AGENT_OVERRIDES: LabOverride[] = [
   { key: "bpf-root", value: (n) => n.bpfRoot, reason: "a bpffs of the node's own (mounted in the agent's mount namespace)" },
   { key: "cgroup-root", value: (n) => n.cgroupRoot, reason: "a cgroup namespace rooted at the node's own cgroup: the agent never attaches to the machine's cgroup root" },
   { key: "enable-gops", value: "false", reason: "no debug listener" },
+  {
+    key: "enable-dynamic-config",
+    value: "false",
+    reason: "the agent's config is its config dir (the chart's cilium-config plus these overrides), not the cilium-config ConfigMap in the API server, which holds the chart's values unchanged",
+  },
+  { key: "enable-drift-checker", value: "false", reason: "as above: it would report these overrides as drift" },
 ];
 
 /** The lab-only overrides of the operator (it runs in the root namespace: no listener beyond 127.0.0.1). */
