@@ -150,6 +150,25 @@ describe("hardening: zone ids are refused, never a crash (defect 6)", () => {
   });
 });
 
+describe("hardening: one address however it is written (go further)", () => {
+  it("two nodes or two loopbacks with the same IPv6 address in different spellings are duplicates", () => {
+    const spec = spineLeaf();
+    spec.racks[0].nodeNetwork = "2001:db8:10::/64";
+    spec.racks[0].nodes.forEach((n, i) => (n.address = `2001:db8:10::${11 + i}`));
+    spec.racks[0].nodes[1].address = "2001:DB8:10:0::11";
+    spec.switches[0].loopback = "2001:db8:ff::1";
+    spec.switches[1].loopback = "2001:DB8:FF:0:0::1";
+    const problems = validate(spec).filter((p) => p.rule === "duplicate");
+    assert.deepEqual(
+      problems.map((p) => [p.path, p.message]),
+      [
+        ["switches[1].loopback", 'loopback "2001:DB8:FF:0:0::1" is already used by switches[0]'],
+        ["racks[0].nodes[1].address", 'address "2001:DB8:10:0::11" is already used by racks[0].nodes[0].address'],
+      ],
+    );
+  });
+});
+
 describe("hardening: quadratic validation (defect 8)", () => {
   it("ECMP check on 20,000 announcers of one pool is fast and its message is capped", function () {
     this.timeout(60_000);

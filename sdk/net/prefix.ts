@@ -91,6 +91,9 @@ const addressValue = memo((address: string): bigint =>
   familyOf(address) === "ipv4" ? IPv4.fromString(address).getValue() : IPv6.fromString(address).getValue(),
 );
 
+/** The canonical text of a valid address (IPv6 lower-case and compressed): `2001:DB8:0::1` and `2001:db8::1` are one address. */
+export const canonicalAddress: (address: string) => string = memo((address) => formatAddress(`${familyOf(address)!} ${addressValue(address)}`));
+
 /** Prefix length of a prefix string. */
 export const prefixLength: (text: string) => number = memo((text) => Number(parsePrefix(text).cidrPrefix.getValue()));
 

@@ -6,6 +6,7 @@ import Ajv from "ajv";
 import { DataCenterSpec, NodeAsnScheme, NodeRole, RackSpec, SwitchRole } from "../spec/types";
 import {
   addressProblem,
+  canonicalAddress,
   containsAddress,
   familyOf,
   offsetIn,
@@ -351,9 +352,10 @@ function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
     if (!lb || addressProblem(lb)) return;
     const rid = routerIdProblem(lb);
     if (rid) problems.add(`switches[${i}].loopback`, "router-id-zero", rid);
-    if (seen.has(lb)) problems.add(`switches[${i}].loopback`, "duplicate", `loopback ${quote(lb)} is already used by switches[${seen.get(lb)}]`);
+    const lbKey = canonicalAddress(lb); // 2001:DB8::1 and 2001:db8:0::1 are one address
+    if (seen.has(lbKey)) problems.add(`switches[${i}].loopback`, "duplicate", `loopback ${quote(lb)} is already used by switches[${seen.get(lbKey)}]`);
     else {
-      seen.set(lb, i);
+      seen.set(lbKey, i);
       // IPv6 loopbacks give 32-bit router ids from their low bits: distinct loopbacks can collide
       const id = rid ? undefined : routerId32(lb);
       if (id !== undefined && seenIds.has(id))
@@ -447,9 +449,10 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
           const rid = routerIdProblem(node.address);
           if (rid) problems.add(`${npath}.address`, "router-id-zero", rid);
         }
-        const prev = addresses.get(node.address);
+        const key = canonicalAddress(node.address); // one address however it is written
+        const prev = addresses.get(key);
         if (prev) problems.add(`${npath}.address`, "duplicate", `address ${quote(node.address)} is already used by ${prev}`);
-        else addresses.set(node.address, `${npath}.address`);
+        else addresses.set(key, `${npath}.address`);
       }
       if (node.asn !== undefined) {
         reportAsnProblem(problems, `${npath}.asn`, node.asn, dc.asn.allowPublic ?? false); // once: checkAsns reports the same field
@@ -473,7 +476,7 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
   const swAddrs = new Map<string, string>();
   dc.switches.forEach((s, i) => {
     const lb = switchLoopback(dc, s);
-    if (lb) swAddrs.set(lb, `switches[${i}].loopback`);
+    if (lb && !addressProblem(lb)) swAddrs.set(canonicalAddress(lb), `switches[${i}].loopback`);
   });
   for (const [addr, path] of addresses) {
     if (swAddrs.has(addr)) problems.add(path, "duplicate", `address ${quote(addr)} is also ${swAddrs.get(addr)}`);
