@@ -6,11 +6,11 @@
  */
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import Ajv from "ajv";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { clusterContext } from "../sdk/k8s/context";
 import { clusterChartValues, toYaml } from "../sdk/k8s/render";
 import { nativeRoutingCidr } from "../sdk/k8s/cilium-values";
@@ -28,11 +28,33 @@ describe("k8s: the real Cilium 1.20.2 chart renders dcnet's values (issue 14)", 
   let tools: ClusterTools;
   let work: string;
   let validate: ReturnType<Ajv["compile"]>;
+  let chartDefaults: unknown;
+  let templates = "";
+  /** Free-form maps of the chart: anything below them is the user's (labels, annotations). */
+  const FREE_FORM = new Set(["annotations", "labels", "podAnnotations", "podLabels"]);
+  const leafPaths = (o: unknown, pre: string[] = []): string[][] =>
+    typeof o === "object" && o !== null && !Array.isArray(o) && !FREE_FORM.has(pre[pre.length - 1])
+      ? Object.entries(o).flatMap(([k, v]) => leafPaths(v, [...pre, k]))
+      : [pre];
+  const chartKnows = (p: string[]): boolean => {
+    let d = chartDefaults as Record<string, unknown> | undefined;
+    for (const k of p) {
+      if (d === null || typeof d !== "object" || !(k in d)) {
+        // not declared: the templates must read it (`.Values.a.b`, `hasKey .Values.a "b"`, `$a.b`)
+        return p.length > 1 ? new RegExp(`\\b${p[p.length - 2]}\\b[^\\n]*\\b${p[p.length - 1]}\\b`).test(templates) : templates.includes(`.Values.${p[0]}`);
+      }
+      d = d[k] as Record<string, unknown>;
+    }
+    return true;
+  };
 
   before(function () {
     tools = requireClusterTools(this, ["helm", "ciliumModuleDir"]);
     work = mkdtempSync(path.join(os.tmpdir(), "dcnet-chart-"));
     const schema = JSON.parse(readFileSync(path.join(tools.ciliumChart!, "values.schema.json"), "utf8")) as object;
+    chartDefaults = parse(readFileSync(path.join(tools.ciliumChart!, "values.yaml"), "utf8"));
+    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+    templates = walk(path.join(tools.ciliumChart!, "templates")).map((f) => readFileSync(f, "utf8")).join("\n");
     validate = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(schema);
   });
   after(() => {
@@ -46,6 +68,9 @@ describe("k8s: the real Cilium 1.20.2 chart renders dcnet's values (issue 14)", 
         const o = ciliumOptions(ctx.k8s);
         const values = clusterChartValues(ctx).cilium;
         assert.ok(validate(values), `values.schema.json refuses dcnet's values: ${JSON.stringify(validate.errors)}`);
+        // every value dcnet sets is one the chart knows (values.yaml) or reads (its templates): nothing silently ignored
+        const ignored = leafPaths(values).filter((p) => !chartKnows(p));
+        assert.deepEqual(ignored, [], "values the 1.20.2 chart neither declares nor reads");
         const file = path.join(work, `${cluster.name}-${Math.random().toString(36).slice(2)}.yaml`);
         writeFileSync(file, toYaml(values));
         const env = { ...process.env, HELM_CACHE_HOME: path.join(work, "cache"), HELM_CONFIG_HOME: path.join(work, "config"), HELM_DATA_HOME: path.join(work, "data") };
@@ -64,8 +89,6 @@ describe("k8s: the real Cilium 1.20.2 chart renders dcnet's values (issue 14)", 
           "cluster-name": cluster.name,
           "cluster-id": String(cluster.id),
           "kube-proxy-replacement": "true",
-          "k8s-service-host": ctx.k8s.apiServer?.host,
-          "k8s-service-port": String(ctx.k8s.apiServer?.port ?? 6443),
           "bpf-lb-mode": o.mode,
           "bpf-lb-algorithm": o.algorithm,
           "bpf-lb-acceleration": o.acceleration,
@@ -79,6 +102,11 @@ describe("k8s: the real Cilium 1.20.2 chart renders dcnet's values (issue 14)", 
         if (o.podCidrSource === PodCidrSource.annotation) expect["annotate-k8s-node"] = "true";
         if (ctx.k8s.ingress) expect["bpf-lb-sock-hostns-only"] = "true";
         for (const [k, want] of Object.entries(expect)) assert.equal(data[k], want, `cilium-config ${k}`);
+        // 1.20: the API server address reaches the agent as its environment, not through cilium-config
+        const ds = docs.find((d) => d.kind === "DaemonSet" && d.metadata.name === "cilium") as unknown as { spec: { template: { spec: { containers: { name: string; env?: { name: string; value?: string }[] }[] } } } };
+        const agentEnv = Object.fromEntries((ds.spec.template.spec.containers.find((c) => c.name === "cilium-agent")!.env ?? []).map((e) => [e.name, e.value]));
+        assert.equal(agentEnv.KUBERNETES_SERVICE_HOST, ctx.k8s.apiServer?.host);
+        assert.equal(agentEnv.KUBERNETES_SERVICE_PORT, String(ctx.k8s.apiServer?.port ?? 6443));
         if (o.bgpSpeaker !== BgpSpeaker.cilium) assert.notEqual(data["enable-bgp-control-plane"], "true", "no BGP control plane with BIRD");
         if (o.podCidrSource !== PodCidrSource.annotation) assert.equal(data["annotate-k8s-node"], undefined);
 
