@@ -7,6 +7,7 @@ import { strict as assert } from "assert";
 import { parse } from "yaml";
 import { resolve } from "../sdk/resolve/resolve";
 import { renderFrrConfig } from "../sdk/render/switch/frr";
+import { renderSummary } from "../sdk/render/summary";
 import { renderClusterManifests, toYaml } from "../sdk/k8s/render";
 import { EXAMPLES, loadExample } from "./support/k8s-models";
 import { spineLeafWithCiliumSpeaker } from "./support/cluster-variants";
@@ -68,5 +69,13 @@ describe("plan: what each BGP speaker supports (issue 14)", () => {
     const spec = structuredClone(loadExample("three-tier").spec);
     spec.bgp = { ...spec.bgp, bfd: { ...spec.bgp?.bfd, enabled: false } };
     for (const s of resolve(spec).sessions.filter((x) => x.kind === "node-uplink")) assert.equal(s.failover?.detection, "hold-timer");
+  });
+});
+
+describe("summary: the failover a Cilium-speaker session promises (issue 14)", () => {
+  it("the BFD column says off and names the hold timer", () => {
+    const plan = resolve(spineLeafWithCiliumSpeaker());
+    const md = renderSummary(plan);
+    assert.match(md, /off \(cilium speaker: hold timer, 9 s\)/);
   });
 });

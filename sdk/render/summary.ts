@@ -54,7 +54,9 @@ function rackNameOf(seg: Plan["segments"][number], segmentName: string, deviceBy
 }
 
 function bfdText(s: PlanSession): string {
-  return s.bfd.enabled ? `${s.bfd.intervalMs} ms × ${s.bfd.multiplier}` : "off";
+  if (s.bfd.enabled) return `${s.bfd.intervalMs} ms × ${s.bfd.multiplier}`;
+  // a node speaker without BFD (Cilium's): the hold timer is the failover the session promises
+  return s.speaker === "cilium" && s.failover ? `off (${s.speaker} speaker: hold timer, ${s.failover.ms / 1000} s)` : "off";
 }
 
 function grText(s: PlanSession): string {
