@@ -98,6 +98,7 @@ describe("k8s hardening: user keys never reach a prototype (defect 1)", () => {
     const spec: DataCenterSpec = structuredClone(loadExample("spine-leaf").spec);
     spec.clusters![1] = { name: "constructor", id: 2, nodes: spec.clusters![1].nodes };
     spec.clusters![0].k8s!.mesh = undefined;
+    delete spec.upstreams; // it announces cluster prod-b; the way out plays no part here
     const plan = resolve(spec);
     const inputs = loadClusterInputs(spec, "examples/spine-leaf");
     assert.deepEqual(validateClusterSide(plan, inputs), []);
@@ -337,6 +338,7 @@ describe("k8s hardening: derived names never meet (go further)", () => {
     spec.clusters![0].nodes = [...spec.clusters![0].nodes, ...spec.clusters![1].nodes.filter((n) => n.startsWith("r2"))];
     spec.clusters![1].nodes = spec.clusters![1].nodes.filter((n) => !n.startsWith("r2"));
     const long = "p".repeat(63);
+    delete spec.upstreams; // it announces VIP pool "public"; the way out plays no part here
     spec.pools.vips = [
       { name: "a-b", cidr: "198.18.200.0/30", cluster: "prod-a" },
       { name: "a", cidr: "198.18.200.4/31", cluster: "prod-a" },

@@ -14,7 +14,7 @@ import { arbitrarySpec } from "./support/arbitrary-spec";
 import { birdParse, canRunDaemonCheck, frrDaemonCheck, mapPool, requireParsers, TempDir, vtyshDryrun } from "./support/real-parsers";
 import { birdBgpProtocols, frrRouterBgp } from "./support/rendered-config";
 
-const PASSWORDS = { "bgp-nodes": "r4ndom\\Pass#1" };
+const PASSWORDS = { "bgp-nodes": "r4ndom\\Pass#1", "bgp-upstream": "upstr3am;Pass|x" };
 const RUNS = 20;
 
 describe("renderers on random specs", () => {

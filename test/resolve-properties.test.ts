@@ -8,7 +8,7 @@ import { resolve } from "../sdk/resolve/resolve";
 import { validate } from "../sdk/validate/validate";
 import { Plan } from "../sdk/plan/types";
 import { DataCenterSpec, SwitchRole } from "../sdk/spec/types";
-import { arbitrarySpec, cloneSpec, makeLeaves, makeNode, makeRack, MAX_RACK_ID, PER_RACK } from "./support/arbitrary-spec";
+import { arbitrarySpec, cloneSpec, makeLeaves, makeNode, makeRack, MAX_RACK_ID, PER_RACK, refreshUpstream } from "./support/arbitrary-spec";
 
 interface DeviceAllocation {
   asn: number;
@@ -16,16 +16,19 @@ interface DeviceAllocation {
   podCIDR?: string;
   /** interface name → addresses */
   ifaces: Record<string, string>;
+  /** What the switch originates besides aggregates (its rack networks and loopback). */
+  originates?: string;
 }
 
 /** Everything allocated per device (ASN, router id, PodCIDR, interface addresses) and per p2p link. */
 function allocations(plan: Plan): { devices: Map<string, DeviceAllocation>; links: Map<string, string> } {
   const podCidr = new Map(plan.nodes.map((n) => [n.name, n.podCIDR.prefix]));
+  const originates = new Map(plan.switches.map((s) => [s.name, s.originates.filter((o) => o.kind !== "aggregate").map((o) => `${o.kind} ${o.prefix}`).join(",")]));
   const devices = new Map<string, DeviceAllocation>();
   for (const d of plan.devices) {
     const ifaces: Record<string, string> = {};
     for (const i of d.interfaces) ifaces[i.name] = i.addresses.map((a) => a.cidr).join(",");
-    devices.set(d.name, { asn: d.asn, routerId: d.routerId, podCIDR: podCidr.get(d.name), ifaces });
+    devices.set(d.name, { asn: d.asn, routerId: d.routerId, podCIDR: podCidr.get(d.name), ifaces, originates: originates.get(d.name) });
   }
   const links = new Map(plan.segments.filter((s) => s.kind === "p2p").map((s) => [s.name, s.prefix]));
   return { devices, links };
@@ -41,6 +44,11 @@ function assertKept(before: Plan, after: Plan): void {
     assert.equal(vb.asn, va.asn, `${name} ASN moved`);
     assert.equal(vb.routerId, va.routerId, `${name} router id moved`);
     assert.equal(vb.podCIDR, va.podCIDR, `${name} PodCIDR moved`);
+    // what it originated stays, except a rack network whose rack is gone; additions are allowed (a new rack)
+    const racks = new Set(after.segments.filter((x) => x.kind === "rack").map((x) => x.prefix));
+    const now = new Set((vb.originates ?? "").split(","));
+    for (const o of (va.originates ?? "").split(",").filter(Boolean))
+      if (!o.startsWith("rackNetwork ") || racks.has(o.split(" ")[1])) assert.ok(now.has(o), `${name} no longer originates ${o}`);
     for (const [iface, addrs] of Object.entries(va.ifaces)) {
       if (iface in vb.ifaces) assert.equal(vb.ifaces[iface], addrs, `${name} ${iface} address moved`);
     }
@@ -104,7 +112,7 @@ describe("resolve() properties over random specs", () => {
         for (const c of shrunk.clusters ?? []) c.nodes = c.nodes.filter((n) => n !== victim.name);
         shrunk.clusters = (shrunk.clusters ?? []).filter((c) => c.nodes.length > 0);
         if (shrunk.pools.vips && !shrunk.racks.some((r) => r.nodes.some((n) => n.role === "l4lb"))) delete shrunk.pools.vips;
-        const after = resolve(shrunk);
+        const after = resolve(refreshUpstream(shrunk));
         assertKept(before, after);
         assert.ok(!after.devices.some((d) => d.name === victim.name));
       }),
@@ -124,7 +132,7 @@ describe("resolve() properties over random specs", () => {
           const spines = grown.switches.filter((s) => s.role === SwitchRole.spine).length;
           if (spines < 4) grown.switches.unshift({ name: `spine${spines + 1}`, role: SwitchRole.spine, id: spines + 1 });
         }
-        assertKept(before, resolve(grown));
+        assertKept(before, resolve(refreshUpstream(grown)));
       }),
       RUNS,
     );

@@ -42,4 +42,15 @@ export const dataCenter: DataCenterSpec = {
     { name: "prod-a", id: 1, nodes: ["r1n1", "r1n2", "r1n3", "r1n4", "r2n1", "r2n2", "r2n3", "r2n4"] },
     { name: "prod-b", id: 2, nodes: ["r3n1", "r3n2", "r3n3", "r3n4"] },
   ],
+  // the way out: rack r3's leaf pair peers with the upstream; the default route in, aggregates out
+  upstreams: [
+    {
+      name: "wan",
+      asn: 64500,
+      passwordRef: "bgp-upstream",
+      accept: { defaultRoute: true, maxPrefix: 8 },
+      announce: { clusters: ["prod-a", "prod-b"], vipPools: ["public"], nodeNetworks: ["198.18.8.0/21"] },
+      links: ["a", "b"].map((side, i) => ({ switch: `leaf3${side}`, address: `198.18.2.${2 * i}/31`, peerAddress: `198.18.2.${2 * i + 1}` })),
+    },
+  ],
 };

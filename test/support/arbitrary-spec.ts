@@ -3,7 +3,8 @@
  * remove objects, for property tests of determinism, stability and the real parsers.
  */
 import * as fc from "fast-check";
-import { DataCenterSpec, NodeAsnScheme, NodeRole, NodeSpec, RackSpec, SwitchRole, SwitchSpec, Topology } from "../../sdk/spec/types";
+import { DataCenterSpec, NodeAsnScheme, NodeRole, NodeSpec, RackSpec, SwitchRole, SwitchSpec, Topology, UpstreamSpec } from "../../sdk/spec/types";
+import { aggregate } from "../../sdk/net/prefix";
 
 /** Nodes per rack in generated specs (node ids 1..PER_RACK). */
 export const PER_RACK = 8;
@@ -54,6 +55,8 @@ export function arbitrarySpec(): fc.Arbitrary<DataCenterSpec> {
       bfd: fc.boolean(),
       gr: fc.boolean(),
       password: fc.boolean(),
+      withUpstream: fc.boolean(),
+      announce: fc.boolean(),
     })
     .map((g) => {
       const racks = g.racks.map((r) => makeRack(r.id, r.nodeIds, new Set(r.l4lb)));
@@ -90,8 +93,42 @@ export function arbitrarySpec(): fc.Arbitrary<DataCenterSpec> {
         racks,
         ...(g.withCluster ? { clusters: [{ name: "c1", id: 1, nodes: nodeNames.slice(0, Math.ceil(nodeNames.length / 2)) }] } : {}),
       };
+      if (g.withUpstream) spec.upstreams = [makeUpstream(spec, g.password, g.announce)];
       return spec;
     });
+}
+
+/**
+ * An upstream on the border switches: spine–leaf, the leaf pair of the lowest rack id (both, as
+ * `upstream-asn-group` asks); three-tier, core1. Announces (when asked) the cluster's supernets,
+ * the VIP pool and the exact aggregate of the rack networks.
+ */
+export function makeUpstream(spec: DataCenterSpec, password: boolean, announce: boolean): UpstreamSpec {
+  const rack = [...spec.racks].sort((a, b) => a.id - b.id)[0];
+  const borders = spec.topology === Topology.spineLeaf ? makeLeaves(rack.id).map((l) => l.name) : ["core1"];
+  return {
+    name: "wan",
+    asn: 64500,
+    ...(password ? { passwordRef: "bgp-upstream" } : {}),
+    accept: { defaultRoute: true, prefixes: ["198.18.128.0/24"] },
+    ...(announce
+      ? {
+          announce: {
+            ...(spec.clusters?.length ? { clusters: [spec.clusters[0].name] } : {}),
+            ...(spec.pools.vips?.length ? { vipPools: [spec.pools.vips[0].name] } : {}),
+            nodeNetworks: aggregate(spec.racks.map((r) => r.nodeNetwork)),
+          },
+        }
+      : {}),
+    links: borders.map((sw, i) => ({ switch: sw, address: `198.18.2.${2 * i}/31`, peerAddress: `198.18.2.${2 * i + 1}` })),
+  };
+}
+
+/** After racks, switches, clusters or pools changed: the same upstream, rebuilt on what is there now. */
+export function refreshUpstream(spec: DataCenterSpec): DataCenterSpec {
+  const u = spec.upstreams?.[0];
+  if (u) spec.upstreams = [makeUpstream(spec, u.passwordRef !== undefined, u.announce !== undefined)];
+  return spec;
 }
 
 /** Deep copy of a spec. */

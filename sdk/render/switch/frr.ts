@@ -101,22 +101,38 @@ function prefixList(family: Family, name: string, entries: PlanPrefixFilterEntry
   return lines;
 }
 
+/** Inbound filters of each switch by `device address` (first one wins), built once per plan. */
+const filterIndexes = new WeakMap<Plan, Map<string, Map<string, PlanPrefixFilterEntry[]>>>();
+
+function inboundFilterOf(plan: Plan, sw: string, device: string, address: string): PlanPrefixFilterEntry[] | undefined {
+  let index = filterIndexes.get(plan);
+  if (!index) filterIndexes.set(plan, (index = new Map()));
+  let bySwitch = index.get(sw);
+  if (!bySwitch) {
+    bySwitch = new Map();
+    for (const f of planSwitchOf(plan, sw).inboundFilters) {
+      const key = `${f.device} ${f.neighbor}`;
+      if (!bySwitch.has(key)) bySwitch.set(key, f.entries);
+    }
+    index.set(sw, bySwitch);
+  }
+  return bySwitch.get(`${device} ${address}`);
+}
+
 /** The switch's neighbors with their policies: fabric peers first, then nodes, each by name. */
 function neighborsOf(plan: Plan, device: PlanDevice): Neighbor[] {
-  const filters = planSwitchOf(plan, device.name).inboundFilters;
   const neighbors: Neighbor[] = sessionsOf(plan, device.name).map((session) => {
     const { local, remote } = endsOf(session, device.name);
     const remoteDevice = findDevice(plan, remote.device);
     if (!remoteDevice) throw new Error(`session ${session.id}: unknown device ${remote.device}`);
-    const inbound = filters.find((f) => f.neighbor === remote.address && f.device === remote.device);
+    const inbound = inboundFilterOf(plan, device.name, remote.device, remote.address);
     if (!inbound) throw new Error(`switch ${device.name}: the plan has no inbound filter for ${remote.device} (${remote.address})`);
     const toNode = remoteDevice.kind === "node";
-    const n: Neighbor = { session, local, remote, remoteDevice, toNode, inList: frrInboundListName(remote.device), inEntries: inbound.entries };
+    const n: Neighbor = { session, local, remote, remoteDevice, toNode, inList: frrInboundListName(remote.device), inEntries: inbound };
     if (!toNode) {
-      const peerFilters = planSwitchOf(plan, remote.device).inboundFilters;
-      const outbound = peerFilters.find((f) => f.neighbor === local.address && f.device === device.name);
+      const outbound = inboundFilterOf(plan, remote.device, device.name, local.address);
       if (!outbound) throw new Error(`switch ${remote.device}: the plan has no inbound filter for ${device.name} (${local.address})`);
-      n.outEntries = outbound.entries;
+      n.outEntries = outbound;
     }
     return n;
   });
