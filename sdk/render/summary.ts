@@ -181,6 +181,41 @@ export function renderSummary(plan: Plan): string {
       "",
     );
 
+  out.push("## Underlay and upstreams", "");
+  {
+    const originating = plan.switches.filter((sw) => (sw.originates ?? []).length > 0);
+    push(
+      out,
+      table(
+        ["Switch", "Originates", "Aggregates (to upstreams)"],
+        originating.map((sw) => [
+          code(sw.name),
+          sw.originates.filter((o) => o.kind !== "aggregate").map((o) => code(o.prefix)).join(", ") || "—",
+          sw.originates.filter((o) => o.kind === "aggregate").map((o) => code(o.prefix)).join(", ") || "—",
+        ]),
+      ),
+      "",
+    );
+    if ((plan.upstreams ?? []).length === 0) out.push("No upstreams: the fabric has no way out.", "");
+    else
+      push(
+        out,
+        table(
+          ["Upstream", "ASN", "Links (switch: ours → theirs)", "Accepted", "Announced", "Max prefix", "Auth"],
+          plan.upstreams.map((u) => [
+            code(u.name),
+            cell(u.asn),
+            u.links.map((l) => `${code(l.switch)}: ${code(l.address)} → ${code(l.peerAddress)}`).join(", "),
+            u.accept.map((e) => code(e.prefix)).join(", ") || "—",
+            u.announce.map((e) => code(e.prefix)).join(", ") || "nothing",
+            cell(u.maxPrefix),
+            u.passwordRef ? `secret ${code(u.passwordRef)}` : "—",
+          ]),
+        ),
+        "",
+      );
+  }
+
   out.push("## Clusters", "");
   if (plan.clusters.length === 0) out.push("No clusters.", "");
   else
