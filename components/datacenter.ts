@@ -105,10 +105,11 @@ export class DataCenter extends pulumi.ComponentResource {
     plans.set(this, plan);
     const mode = args.mode ?? DeliveryMode.ssh;
     const folder = (args.localFolder ?? "out-local").replace(/\/+$/, "");
-    const hosts = args.hosts ?? {};
+    // user-keyed maps are read by own key only: a device named "constructor" must not find Object
+    const hosts = ownKeys(args.hosts);
     const names = new Set(plan.devices.map((d) => d.name));
     for (const h of Object.keys(hosts)) if (!names.has(h)) throw new Error(`DataCenter ${name}: hosts.${h} names no device of the plan`);
-    const extra = args.extraConfig ?? {};
+    const extra = ownKeys(args.extraConfig);
     for (const d of Object.keys(extra)) if (!names.has(d)) throw new Error(`DataCenter ${name}: extraConfig.${d} names no device of the plan`);
     const withExtra = (device: string, text: string) => (extra[device] ? `${text}${text.endsWith("\n") ? "" : "\n"}${extra[device].replace(/\n?$/, "\n")}` : text);
     for (const r of Object.keys(args.rackSsh ?? {}))
@@ -122,7 +123,7 @@ export class DataCenter extends pulumi.ComponentResource {
     const placeholder = Object.fromEntries(refs.map((r) => [r, "placeholder"]));
 
     // ssh targets: refuse unpinned hosts before creating anything
-    const rackSsh = args.rackSsh ?? {};
+    const rackSsh = ownKeys(args.rackSsh);
     const targets = new Map<string, SshTarget>();
     if (mode === DeliveryMode.ssh) {
       for (const d of plan.devices) targets.set(d.name, sshTarget(d.name, d.routerId, hosts[d.name], d.rack ? rackSsh[d.rack] : undefined, args.ssh));
@@ -252,4 +253,11 @@ export class DataCenter extends pulumi.ComponentResource {
 
 function mergeDefaults(rack: SshSettingsArgs, dc: SshSettingsArgs | undefined): SshSettingsArgs {
   return { ...stripUndefined(dc), ...stripUndefined(rack) };
+}
+
+/** A copy of a user-keyed map with only its own keys, without a prototype (`hosts`, `rackSsh`, `extraConfig`). */
+function ownKeys<T>(map: { [key: string]: T } | undefined): { [key: string]: T } {
+  const out = Object.create(null) as { [key: string]: T };
+  for (const k of Object.keys(map ?? {})) Object.defineProperty(out, k, { value: map![k], enumerable: true, writable: true, configurable: true });
+  return out;
 }

@@ -25,7 +25,9 @@ export interface SshTarget {
 /** Pick per field: the first defined value of the layers (most specific first). */
 export function mergeSsh(...layers: (SshSettingsArgs | undefined)[]): SshSettingsArgs {
   const out: Record<string, unknown> = {};
-  for (const layer of [...layers].reverse()) if (layer) for (const [k, v] of Object.entries(layer)) if (v !== undefined) out[k] = v;
+  // defineProperty: an own "__proto__" key of a user's object stays a plain field, never a prototype
+  for (const layer of [...layers].reverse())
+    if (layer) for (const [k, v] of Object.entries(layer)) if (v !== undefined) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   return out as SshSettingsArgs;
 }
 
