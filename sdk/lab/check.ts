@@ -14,7 +14,7 @@
  * `formatCheckReport()` renders the result as text (a table per switch).
  */
 import { Family, Plan, PlanDevice } from "../plan/types";
-import { birdProtocols, frrAdvertised, frrBgpTable, frrPeers, kernelRoutes, SessionProbe } from "./probe";
+import { birdProtocols, frrAdvertised, frrBgpTable, frrPeers, kernelRoutes, labTarget, ProbeTarget, SessionProbe } from "./probe";
 import { LabState } from "./state";
 import { checkUpstreams, probeUpstreamSessions, UpstreamCheck } from "./check-upstream";
 import { ProbeResult, runProbes } from "./dataplane";
@@ -152,14 +152,17 @@ function familiesOf(plan: Plan, device: string): Family[] {
   return [...set].sort();
 }
 
-function checkSwitch(plan: Plan, state: LabState, d: PlanDevice, problems: string[]): SwitchCheck {
-  const dev = state.devices[d.name];
+/** How the fabric checks find a device: its probe target, or undefined when it runs no daemon there. */
+export type TargetLookup = (device: string) => ProbeTarget | undefined;
+
+/** Check one switch against the plan (sessions with peer and ASN, BGP table, FIB). */
+export function checkSwitch(plan: Plan, dev: ProbeTarget | undefined, d: PlanDevice, problems: string[]): SwitchCheck {
   const out: SwitchCheck = { name: d.name, role: d.role, asn: d.asn, ...(d.rack ? { rack: d.rack } : {}), sessions: [], routes: [], errors: [], ok: true };
   const fail = (msg: string) => {
     out.ok = false;
     problems.push(`${d.name}: ${msg}`);
   };
-  if (!dev?.frr) {
+  if (!dev?.vtysh) {
     fail("not running FRR in this lab");
     return out;
   }
@@ -175,18 +178,22 @@ function checkSwitch(plan: Plan, state: LabState, d: PlanDevice, problems: strin
     const remote = s.a.device === d.name ? s.b : s.a;
     planned.add(remote.address);
     const p = peers.peers.get(remote.address);
-    const row: SwitchSessionCheck = { session: s.id, peer: remote.address, device: remote.device, state: p?.state ?? "not configured", pfxRcd: p?.pfxRcd ?? 0, ok: p?.state === "Established" };
+    const wrongAs = p?.state === "Established" && typeof p.remoteAs === "number" && p.remoteAs > 0 && p.remoteAs !== remote.asn;
+    const row: SwitchSessionCheck = { session: s.id, peer: remote.address, device: remote.device, state: p?.state ?? "not configured", pfxRcd: p?.pfxRcd ?? 0, ok: p?.state === "Established" && !wrongAs };
     out.sessions.push(row);
-    if (!row.ok && !peers.error) fail(`session ${s.id} with ${remote.device} (${remote.address}) is ${row.state}`);
+    if (p?.state !== "Established" && !peers.error) fail(`session ${s.id} with ${remote.device} (${remote.address}) is ${row.state}`);
+    if (wrongAs) fail(`session ${s.id} with ${remote.device} (${remote.address}): peer is AS ${p!.remoteAs}, plan says AS ${remote.asn}`);
   }
   for (const u of plan.upstreams ?? [])
     for (const l of u.links) {
       if (l.switch !== d.name) continue;
       planned.add(l.peerAddress);
       const p = peers.peers.get(l.peerAddress);
-      const row: SwitchSessionCheck = { session: l.id, peer: l.peerAddress, device: u.name, state: p?.state ?? "not configured", pfxRcd: p?.pfxRcd ?? 0, ok: p?.state === "Established" };
+      const wrongAs = p?.state === "Established" && typeof p.remoteAs === "number" && p.remoteAs > 0 && p.remoteAs !== u.asn;
+      const row: SwitchSessionCheck = { session: l.id, peer: l.peerAddress, device: u.name, state: p?.state ?? "not configured", pfxRcd: p?.pfxRcd ?? 0, ok: p?.state === "Established" && !wrongAs };
       out.sessions.push(row);
-      if (!row.ok && !peers.error) fail(`upstream session ${l.id} (${l.peerAddress}) is ${row.state}`);
+      if (p?.state !== "Established" && !peers.error) fail(`upstream session ${l.id} (${l.peerAddress}) is ${row.state}`);
+      if (wrongAs) fail(`upstream session ${l.id} (${l.peerAddress}): peer is AS ${p!.remoteAs}, plan says AS ${u.asn}`);
     }
   for (const [addr, p] of peers.peers) if (!planned.has(addr)) fail(`unplanned BGP neighbor ${addr} (${p.state})`);
 
@@ -252,15 +259,15 @@ function checkSwitch(plan: Plan, state: LabState, d: PlanDevice, problems: strin
   return out;
 }
 
-function checkNode(plan: Plan, state: LabState, d: PlanDevice, problems: string[]): NodeCheck {
-  const dev = state.devices[d.name];
+/** Check one BIRD node against the plan (sessions with peer and ASN, nothing imported). */
+export function checkNode(plan: Plan, dev: ProbeTarget | undefined, d: PlanDevice, problems: string[]): NodeCheck {
   const announcements = plan.nodes.find((n) => n.name === d.name)?.announcements.length ?? 0;
   const out: NodeCheck = { name: d.name, sessions: [], kernelBirdRoutes: 0, announcements, errors: [], ok: true };
   const fail = (msg: string) => {
     out.ok = false;
     problems.push(`${d.name}: ${msg}`);
   };
-  if (!dev?.bird) {
+  if (!dev?.birdc) {
     fail("not running BIRD in this lab");
     return out;
   }
@@ -273,9 +280,13 @@ function checkNode(plan: Plan, state: LabState, d: PlanDevice, problems: string[
     const p = b.protocols.get(s.nodeProtocol!);
     const state = p ? (p.state === "up" ? p.info || "up" : `${p.state}${p.info ? ` (${p.info})` : ""}`) : "not configured";
     const row = { protocol: s.nodeProtocol!, session: s.id, peer: s.b.address, state, imported: p?.imported ?? 0, exported: p?.exported ?? 0, ok: false };
-    row.ok = /^Established/.test(state) && row.imported === 0;
+    const wrongPeer = !!p?.neighborAddress && p.neighborAddress !== s.b.address;
+    const wrongAs = /^Established/.test(state) && p?.neighborAs !== undefined && p.neighborAs !== s.b.asn;
+    row.ok = /^Established/.test(state) && row.imported === 0 && !wrongPeer && !wrongAs;
     out.sessions.push(row);
     if (!b.error && !/^Established/.test(state)) fail(`${s.nodeProtocol} (${s.id}) is ${state}`);
+    if (wrongPeer) fail(`${s.nodeProtocol} (${s.id}) peers with ${p!.neighborAddress}, plan says ${s.b.address} (${s.b.device})`);
+    if (wrongAs) fail(`${s.nodeProtocol} (${s.id}): peer is AS ${p!.neighborAs}, plan says AS ${s.b.asn}`);
     if (row.imported > 0) fail(`${s.nodeProtocol} (${s.id}) imported ${row.imported} routes; nodes must import nothing`);
   }
   for (const fam of ["ipv4", "ipv6"] as Family[]) {
@@ -287,7 +298,8 @@ function checkNode(plan: Plan, state: LabState, d: PlanDevice, problems: string[
   return out;
 }
 
-function topologyChecks(plan: Plan, state: LabState, switches: SwitchCheck[], problems: string[]): TopologyCheck[] {
+/** Topology checks; `selected` limits them to those owned by selected devices (a leaf's advertisements, a spine's ECMP). */
+export function topologyChecks(plan: Plan, devOf: TargetLookup, problems: string[], selected: (device: string) => boolean = () => true): TopologyCheck[] {
   const out: TopologyCheck[] = [];
   const add = (name: string, ok: boolean, detail: string) => {
     out.push({ name, ok, detail });
@@ -295,19 +307,20 @@ function topologyChecks(plan: Plan, state: LabState, switches: SwitchCheck[], pr
   };
   const devByName = new Map(plan.devices.map((d) => [d.name, d]));
   const fibOf = (sw: string) => {
-    const dev = state.devices[sw];
+    const dev = devOf(sw);
     const byFam = new Map<string, string[]>();
-    for (const fam of ["ipv4", "ipv6"] as Family[]) for (const [p, r] of kernelRoutes(dev, fam, "bgp").routes) byFam.set(p, r.nextHops);
+    if (dev) for (const fam of ["ipv4", "ipv6"] as Family[]) for (const [p, r] of kernelRoutes(dev, fam, "bgp").routes) byFam.set(p, r.nextHops);
     return byFam;
   };
   if (plan.topology === "spineLeaf") {
     // re-advertisement: every leaf advertises its rack's node prefixes to every spine
     for (const s of plan.sessions.filter((x) => x.kind === "leaf-spine")) {
       const leaf = devByName.get(s.a.device)!;
-      const dev = state.devices[leaf.name];
+      if (!selected(leaf.name)) continue;
+      const dev = devOf(leaf.name);
       const rackNodes = plan.devices.filter((d) => d.kind === "node" && d.rack === leaf.rack).map((d) => d.name);
       const want = [...new Set(plan.nodes.filter((n) => rackNodes.includes(n.name)).flatMap((n) => n.announcements.filter((a) => a.family === s.family).map((a) => a.prefix)))];
-      const adv = frrAdvertised(dev, s.family, s.b.address);
+      const adv = dev ? frrAdvertised(dev, s.family, s.b.address) : { prefixes: [] as string[], error: `${leaf.name} runs no FRR` };
       const missing = want.filter((p) => !adv.prefixes.includes(p));
       add(
         `${leaf.name} → ${s.b.device}`,
@@ -316,7 +329,7 @@ function topologyChecks(plan: Plan, state: LabState, switches: SwitchCheck[], pr
       );
     }
     // every spine reaches each PodCIDR over all leaves of the node's rack
-    for (const spine of plan.devices.filter((d) => d.kind === "switch" && d.role === "spine")) {
+    for (const spine of plan.devices.filter((d) => d.kind === "switch" && d.role === "spine" && selected(d.name))) {
       const fib = fibOf(spine.name);
       const bad: string[] = [];
       for (const n of plan.nodes) {
@@ -330,14 +343,36 @@ function topologyChecks(plan: Plan, state: LabState, switches: SwitchCheck[], pr
       add(`${spine.name} ECMP`, bad.length === 0, bad.length === 0 ? `reaches all ${plan.nodes.length} PodCIDRs over every leaf of their rack` : bad.join("; "));
     }
   } else {
-    for (const core of plan.devices.filter((d) => d.kind === "switch" && d.role === "core")) {
+    for (const core of plan.devices.filter((d) => d.kind === "switch" && d.role === "core" && selected(d.name))) {
       const fib = fibOf(core.name);
       const missing = plan.nodes.filter((n) => !fib.has(n.podCIDR.prefix)).map((n) => `${n.podCIDR.prefix} (${n.name})`);
       add(`${core.name} PodCIDRs`, missing.length === 0, missing.length === 0 ? `holds all ${plan.nodes.length} PodCIDRs` : `misses ${missing.join(", ")}`);
     }
   }
-  void switches;
   return out;
+}
+
+/** What `checkFabric` found. */
+export interface FabricCheck {
+  switches: SwitchCheck[];
+  nodes: NodeCheck[];
+  topologyChecks: TopologyCheck[];
+}
+
+/**
+ * The checks shared by `lab check` (namespace runner) and `dcnet verify` (ssh): every selected
+ * switch and node against the plan, then the topology checks they own. Mismatches go to `problems`.
+ */
+export function checkFabric(
+  plan: Plan,
+  devOf: TargetLookup,
+  problems: string[],
+  opts: { selected?: (device: string) => boolean; nodeCheck?: (d: PlanDevice) => NodeCheck | undefined } = {},
+): FabricCheck {
+  const selected = opts.selected ?? (() => true);
+  const switches = plan.devices.filter((d) => d.kind === "switch" && selected(d.name)).map((d) => checkSwitch(plan, devOf(d.name), d, problems));
+  const nodes = plan.devices.filter((d) => d.kind === "node" && selected(d.name)).map((d) => opts.nodeCheck?.(d) ?? checkNode(plan, devOf(d.name), d, problems));
+  return { switches, nodes, topologyChecks: topologyChecks(plan, devOf, problems, selected) };
 }
 
 /** Compare the live lab with the plan. Never throws for a mismatch: see `report.ok` and `report.problems`. */
@@ -348,9 +383,11 @@ export function labCheck(planned: Plan, state: LabState): LabCheckReport {
   const kubectlBin = state.cluster ? clusterTools().kubectl : undefined;
   const plan = planForCheck(planned, state, kubectlBin);
   const sessions = [...clusterProbeSessions(plan, state), ...probeUpstreamSessions(plan, state)].map((s) => ({ ...s, ok: s.established }));
-  const switches = plan.devices.filter((d) => d.kind === "switch").map((d) => checkSwitch(plan, state, d, problems));
-  const nodes = plan.devices.filter((d) => d.kind === "node").map((d) => (state.cluster?.nodes[d.name]?.speaker === "cilium" ? ciliumNodeCheck(plan, state, d, problems) : checkNode(plan, state, d, problems)));
-  const topo = topologyChecks(plan, state, switches, problems);
+  // the same checks as `dcnet verify`, through `ip netns exec` instead of ssh
+  const devOf: TargetLookup = (name) => (state.devices[name] ? labTarget(state.devices[name]) : undefined);
+  const { switches, nodes, topologyChecks: topo } = checkFabric(plan, devOf, problems, {
+    nodeCheck: (d) => (state.cluster?.nodes[d.name]?.speaker === "cilium" ? ciliumNodeCheck(plan, state, d, problems) : undefined),
+  });
   const upstreams = checkUpstreams(plan, state, problems);
   const dataPlane = runProbes(plan, state, problems);
   const cluster = state.cluster ? checkClusters(plan, state, kubectlBin, problems) : undefined;

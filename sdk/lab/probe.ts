@@ -5,7 +5,7 @@
  */
 import { Family } from "../plan/types";
 import { findExecutable, nsRun, RunResult } from "./exec";
-import { LabDevice, LabState } from "./state";
+import { LabDevice } from "./state";
 
 const PROBE_TIMEOUT_MS = 10000;
 
@@ -13,18 +13,67 @@ function tool(name: string): string {
   return findExecutable([name]) ?? name;
 }
 
-/** Run a vtysh command on a switch of the lab. */
-export function vtysh(dev: LabDevice, command: string | string[], timeoutMs = PROBE_TIMEOUT_MS): RunResult {
-  if (!dev.frr) throw new Error(`${dev.name} runs no FRR`);
+/**
+ * Where a device's read-only commands run: the lab's is `ip netns exec <namespace>`, `dcnet
+ * verify`'s is ssh (sdk/verify). Never throws for a failed command: the exit code says.
+ */
+export interface DeviceExec {
+  run(cmd: string, args: string[], timeoutMs: number): RunResult;
+}
+
+/** Commands in a network namespace of this machine (`ip netns exec`). */
+export function nsExec(namespace: string): DeviceExec {
+  return { run: (cmd, args, timeoutMs) => nsRun(namespace, cmd, args, { check: false, timeoutMs }) };
+}
+
+/**
+ * A device the probes (and `checkFabric`) read: a name, a command runner, and how to call the
+ * daemons' clients on it (`vtysh` / `birdc` with their leading arguments; absent: no such daemon).
+ */
+export interface ProbeTarget {
+  name: string;
+  exec: DeviceExec;
+  /** `vtysh` and its leading arguments (`--vty_socket DIR`, `-N PATHSPACE`, ...). */
+  vtysh?: string[];
+  /** `birdc` and its leading arguments (`-s SOCKET`). */
+  birdc?: string[];
+}
+
+/** A lab device or any probe target. */
+export type ProbeDevice = LabDevice | ProbeTarget;
+
+const labTargets = new WeakMap<LabDevice, ProbeTarget>();
+
+/** The probe target of a lab device (namespace runner, the run dir's sockets). */
+export function labTarget(dev: LabDevice): ProbeTarget {
+  let t = labTargets.get(dev);
+  if (!t) {
+    t = {
+      name: dev.name,
+      exec: nsExec(dev.namespace),
+      ...(dev.frr ? { vtysh: [tool("vtysh"), "--vty_socket", dev.frr.vtySocketDir, "--config_dir", dev.frr.vtySocketDir] } : {}),
+      ...(dev.bird ? { birdc: [tool("birdc"), "-s", dev.bird.socket] } : {}),
+    };
+    labTargets.set(dev, t);
+  }
+  return t;
+}
+
+/** A probe target for a lab device or a target. */
+export function targetOf(dev: ProbeDevice): ProbeTarget {
+  return "exec" in dev ? dev : labTarget(dev);
+}
+
+/** Run a vtysh command on a switch. */
+export function vtysh(dev: ProbeDevice, command: string | string[], timeoutMs = PROBE_TIMEOUT_MS): RunResult {
+  const t = targetOf(dev);
+  if (!t.vtysh) throw new Error(`${t.name} runs no FRR`);
   const cmds = Array.isArray(command) ? command : [command];
-  return nsRun(dev.namespace, tool("vtysh"), ["--vty_socket", dev.frr.vtySocketDir, "--config_dir", dev.frr.vtySocketDir, ...cmds.flatMap((c) => ["-c", c])], {
-    check: false,
-    timeoutMs,
-  });
+  return t.exec.run(t.vtysh[0], [...t.vtysh.slice(1), ...cmds.flatMap((c) => ["-c", c])], timeoutMs);
 }
 
 /** Run a vtysh command that prints JSON; undefined plus an error text when it fails. */
-export function vtyshJson<T>(dev: LabDevice, command: string): { value?: T; error?: string } {
+export function vtyshJson<T>(dev: ProbeDevice, command: string): { value?: T; error?: string } {
   const r = vtysh(dev, command);
   if (r.code !== 0) return { error: `vtysh -c '${command}' on ${dev.name}: exit ${r.code}: ${(r.stderr || r.stdout).trim()}` };
   try {
@@ -34,11 +83,11 @@ export function vtyshJson<T>(dev: LabDevice, command: string): { value?: T; erro
   }
 }
 
-/** Run a birdc command on a node of the lab. */
-export function birdc(dev: LabDevice, command: string, timeoutMs = PROBE_TIMEOUT_MS): RunResult {
-  if (!dev.bird) throw new Error(`${dev.name} runs no BIRD`);
-  // birdc only talks to the control socket: no need to enter the namespace
-  return nsRun(dev.namespace, tool("birdc"), ["-s", dev.bird.socket, command], { check: false, timeoutMs });
+/** Run a birdc command on a node. */
+export function birdc(dev: ProbeDevice, command: string, timeoutMs = PROBE_TIMEOUT_MS): RunResult {
+  const t = targetOf(dev);
+  if (!t.birdc) throw new Error(`${t.name} runs no BIRD`);
+  return t.exec.run(t.birdc[0], [...t.birdc.slice(1), command], timeoutMs);
 }
 
 /** State of one BGP neighbor as FRR reports it. */
@@ -52,7 +101,7 @@ export interface FrrPeer {
 }
 
 /** `show bgp summary json`: neighbors by address (every address family merged). */
-export function frrPeers(dev: LabDevice): { peers: Map<string, FrrPeer>; error?: string } {
+export function frrPeers(dev: ProbeDevice): { peers: Map<string, FrrPeer>; error?: string } {
   const r = vtyshJson<Record<string, { peers?: Record<string, Record<string, unknown>> }>>(dev, "show bgp summary json");
   const peers = new Map<string, FrrPeer>();
   if (!r.value) return { peers, error: r.error };
@@ -87,7 +136,7 @@ export interface FrrPath {
 }
 
 /** `show bgp <afi> unicast json`: prefix → paths. */
-export function frrBgpTable(dev: LabDevice, family: Family): { routes: Map<string, FrrPath[]>; error?: string } {
+export function frrBgpTable(dev: ProbeDevice, family: Family): { routes: Map<string, FrrPath[]>; error?: string } {
   const afi = family === "ipv4" ? "ipv4" : "ipv6";
   const r = vtyshJson<{ routes?: Record<string, Record<string, unknown>[]> }>(dev, `show bgp ${afi} unicast json`);
   const routes = new Map<string, FrrPath[]>();
@@ -114,7 +163,7 @@ export function frrBgpTable(dev: LabDevice, family: Family): { routes: Map<strin
 }
 
 /** `show bgp <afi> unicast neighbors X advertised-routes json`: advertised prefixes. */
-export function frrAdvertised(dev: LabDevice, family: Family, neighbor: string): { prefixes: string[]; error?: string } {
+export function frrAdvertised(dev: ProbeDevice, family: Family, neighbor: string): { prefixes: string[]; error?: string } {
   const afi = family === "ipv4" ? "ipv4" : "ipv6";
   const r = vtyshJson<{ advertisedRoutes?: Record<string, unknown> }>(dev, `show bgp ${afi} unicast neighbors ${neighbor} advertised-routes json`);
   if (!r.value) return { prefixes: [], error: r.error };
@@ -129,11 +178,8 @@ export interface KernelRoute {
 }
 
 /** `ip -j route show [proto P]` in the device's namespace (main table). */
-export function kernelRoutes(dev: LabDevice, family: Family, proto?: string): { routes: Map<string, KernelRoute>; error?: string } {
-  const r = nsRun(dev.namespace, "ip", ["-j", family === "ipv4" ? "-4" : "-6", "route", "show", ...(proto ? ["proto", proto] : [])], {
-    check: false,
-    timeoutMs: PROBE_TIMEOUT_MS,
-  });
+export function kernelRoutes(dev: ProbeDevice, family: Family, proto?: string): { routes: Map<string, KernelRoute>; error?: string } {
+  const r = targetOf(dev).exec.run("ip", ["-j", family === "ipv4" ? "-4" : "-6", "route", "show", ...(proto ? ["proto", proto] : [])], PROBE_TIMEOUT_MS);
   const routes = new Map<string, KernelRoute>();
   if (r.code !== 0) return { routes, error: `ip route on ${dev.name}: ${r.stderr.trim()}` };
   let list: Record<string, unknown>[] = [];
@@ -166,6 +212,9 @@ export interface BirdProtocol {
   exported: number;
   /** Import updates received (before filters). */
   importReceived: number;
+  /** `Neighbor address:` and `Neighbor AS:` of a BGP protocol. */
+  neighborAddress?: string;
+  neighborAs?: number;
 }
 
 /** Parse `birdc show protocols all`. */
@@ -192,12 +241,16 @@ export function parseBirdProtocols(text: string): Map<string, BirdProtocol> {
     }
     const upd = /^\s+Import updates:\s+(\d+)/.exec(line);
     if (upd) cur.importReceived += Number(upd[1]);
+    const na = /^\s+Neighbor address:\s+(\S+)/.exec(line);
+    if (na) cur.neighborAddress = na[1].replace(/%.*$/, "");
+    const nas = /^\s+Neighbor AS:\s+(\d+)/.exec(line);
+    if (nas) cur.neighborAs = Number(nas[1]);
   }
   return out;
 }
 
 /** `birdc show protocols all` on a node. */
-export function birdProtocols(dev: LabDevice): { protocols: Map<string, BirdProtocol>; error?: string } {
+export function birdProtocols(dev: ProbeDevice): { protocols: Map<string, BirdProtocol>; error?: string } {
   const r = birdc(dev, "show protocols all");
   if (r.code !== 0 || /Unable to connect|No such file/.test(r.stdout + r.stderr))
     return { protocols: new Map(), error: `birdc on ${dev.name}: ${(r.stderr || r.stdout).trim()}` };
@@ -223,14 +276,15 @@ export interface SessionProbe {
 /** States of every planned session, both ends (one query per device). */
 export function probeSessions(
   plan: { sessions: { id: string; kind: string; a: { device: string; address: string }; b: { device: string; address: string }; nodeProtocol?: string }[] },
-  state: LabState,
+  state: { devices: Record<string, ProbeDevice | undefined> },
 ): SessionProbe[] {
   const frr = new Map<string, Map<string, FrrPeer> | undefined>();
   const bird = new Map<string, Map<string, BirdProtocol> | undefined>();
   const endState = (device: string, peerAddress: string, protocol: string | undefined): string => {
-    const dev = state.devices[device];
-    if (!dev) return "no such device";
-    if (dev.frr) {
+    const d = state.devices[device];
+    if (!d) return "no such device";
+    const dev = targetOf(d);
+    if (dev.vtysh) {
       if (!frr.has(device)) {
         const f = frrPeers(dev);
         frr.set(device, f.error ? undefined : f.peers);
@@ -239,7 +293,7 @@ export function probeSessions(
       if (!peers) return "vtysh failed";
       return peers.get(peerAddress)?.state ?? "not configured";
     }
-    if (dev.bird) {
+    if (dev.birdc) {
       if (!bird.has(device)) {
         const b = birdProtocols(dev);
         bird.set(device, b.error ? undefined : b.protocols);
