@@ -9,12 +9,13 @@ import { registerPlanCommand } from "./plan";
 import { registerValidateCommand } from "./validate";
 import { registerSchemaCommand } from "./schema";
 import { registerLabCommand } from "../lab-command";
+import { registerVerifyCommand } from "./verify";
 
 /** Registers one subcommand (or a group) on the program. */
 export type RegisterCommand = (program: Command) => void;
 
 /** Every subcommand module, in the order `dcnet --help` lists them. */
-export const commandModules: RegisterCommand[] = [registerPlanCommand, registerValidateCommand, registerSchemaCommand, registerLabCommand];
+export const commandModules: RegisterCommand[] = [registerPlanCommand, registerValidateCommand, registerSchemaCommand, registerLabCommand, registerVerifyCommand];
 
 /** Register every subcommand on `program`. */
 export function registerCommands(program: Command): void {
