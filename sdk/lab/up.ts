@@ -32,7 +32,8 @@ import { DaemonWait, frrUser, spawnDaemon, startBird, startFrr, waitForFiles, DA
 export { applyFrrConfig, startBird, waitStarted } from "./daemons";
 import { claimMgmtPrefix } from "./mgmt";
 import { clusterSpeakers, clusterUp, LabClusterOptions } from "./cluster/index";
-import { clusterProbeSessions } from "./cluster/check";
+import { clusterProbeSessions, planForCheck } from "./cluster/check";
+import { clusterTools } from "../tools/cluster-tools";
 
 /** Progress events of `labUp`. */
 export interface LabProgress {
@@ -203,9 +204,11 @@ export async function labUp(plan: Plan, opts: LabUpOptions): Promise<LabState> {
     }
     if (state.timings.establishedMs !== undefined) {
       // routes arrive a moment after the sessions: wait (bounded) until every switch selects them
-      const ms = await waitConverged(plan, state, CONVERGE_WAIT_MS, checkAbort);
+      // Cilium speakers announce only the VIPs allocated to Services (sdk/lab/cluster/check.ts)
+      const expected = state.cluster ? planForCheck(plan, state, opts.cluster?.tools?.kubectl ?? clusterTools().kubectl) : plan;
+      const ms = await waitConverged(expected, state, CONVERGE_WAIT_MS, checkAbort);
       if (ms !== undefined) state.timings.convergedMs = Date.now() - started;
-      else progress("sessions", `routing has not converged ${CONVERGE_WAIT_MS / 1000} s after the sessions came up: ${unconvergedSwitches(plan, state).join(", ")}`);
+      else progress("sessions", `routing has not converged ${CONVERGE_WAIT_MS / 1000} s after the sessions came up: ${unconvergedSwitches(expected, state).join(", ")}`);
     }
     state.status = "up";
     saveState(state);
@@ -533,7 +536,10 @@ async function startDaemons(plan: Plan, state: LabState, names: LabNames, tools:
     if (parse.code !== 0) throw new LabError(`BIRD rejects the config of ${d.name} (bird -p -c ${dev.bird.conf}):\n${(parse.stdout + parse.stderr).trim()}`);
   }
   saveState(state);
-  for (const d of plan.devices) writeEnvFile(state, state.devices[d.name], tools);
+  for (const d of plan.devices) {
+    if (!existsSync(state.devices[d.name].dir)) makeDir(state.devices[d.name].dir, 0o700); // nodes without BIRD
+    writeEnvFile(state, state.devices[d.name], tools);
+  }
 
   // --- start: FRR first (switches are up before nodes boot, as in a data center), then BIRD
   await startFrr(state, switches.map((d) => state.devices[d.name]), tools);

@@ -48,7 +48,6 @@ export const LAB_AGENT_OVERRIDES: LabOverride[] = [
   { key: "enable-health-checking", value: "false", reason: "cilium-health needs its own endpoint and a node-to-node health port; not part of what the lab checks" },
   { key: "enable-endpoint-health-checking", value: "false", reason: "as above: goes with the line before" },
   { key: "enable-hubble", value: "false", reason: "no Hubble relay/UI in the lab" },
-  { key: "install-iptables-rules", value: "false", reason: "no iptables on the lab machines; rules would touch the machine's netfilter modules" },
   { key: "cni-exclusive", value: "false", reason: "never rename the machine's own CNI configs" },
   { key: "write-cni-conf-when-ready", value: "", reason: "no CNI config is written to the machine's /etc/cni/net.d (no kubelet in the lab)" },
   { key: "devices", value: (n) => n.device, reason: "the node's interface in its namespace" },

@@ -20,7 +20,7 @@ import { findExecutable, LabError } from "../exec";
 import { LabState, makeDir, saveState } from "../state";
 import { startControlPlane, writeKubeconfig } from "./apiserver";
 import { helmTemplate, LAB_AGENT_OVERRIDES, LAB_OPERATOR_OVERRIDES, resolveOverrides, writeConfigDir } from "./config";
-import { bgpSecrets, dcnetObjects, DCNET_FIELD_MANAGER, LAB_FIELD_MANAGER, nodeSkeletons, objectRef, patchNodeStatus, serverSideApply } from "./objects";
+import { bgpSecrets, ciliumNodeSeeds, dcnetObjects, DCNET_FIELD_MANAGER, LAB_FIELD_MANAGER, nodeSkeletons, objectRef, patchNodeStatus, serverSideApply } from "./objects";
 import { startOperator, waitCrds } from "./operator";
 import { startAgent, startNodeRelay, waitAgent, waitNodeRelay } from "./agent";
 import { LabClusterNode, LabClusterState } from "./types";
@@ -69,6 +69,8 @@ export function clusterToolsMissing(tools: ClusterTools = clusterTools()): strin
   ];
   const out = need.filter(([k]) => tools[k] === undefined).map(([, what]) => `${what}, looked in ${tools.toolsDir}`);
   if (!findExecutable(["curl"])) out.push("curl (apt-get install curl: the lab reads the agents' API sockets with it)");
+  // kube-proxy replacement needs Cilium's iptables rules; they go into the node's namespace (netfilter is per namespace)
+  if (!findExecutable(["iptables"])) out.push("iptables (apt-get install iptables: Cilium's kube-proxy replacement installs its rules, inside each node's namespace)");
   return out;
 }
 
@@ -148,6 +150,7 @@ export async function clusterUp(plan: Plan, state: LabState, opts: LabClusterOpt
     const objs = dcnetObjects(ctx);
     const secrets = lc.speaker === "cilium" ? bgpSecrets(ctx, state.passwords) : [];
     serverSideApply(lc.apiServer, kubectlBin, secrets, LAB_FIELD_MANAGER);
+    serverSideApply(lc.apiServer, kubectlBin, ciliumNodeSeeds(ctx), LAB_FIELD_MANAGER);
     serverSideApply(lc.apiServer, kubectlBin, objs.apply, DCNET_FIELD_MANAGER);
     lc.applied.push(...secrets.map(objectRef), ...objs.apply.map(objectRef), ...objs.skipped.map((s) => `skipped: ${s}`));
     say(`cluster ${c.name}: applied ${objs.apply.length + objs.nodePatches.length} dcnet objects${secrets.length ? ` and ${secrets.length} BGP secrets` : ""}${objs.skipped.length ? `; skipped ${objs.skipped.length} Istio objects (no Istio CRDs)` : ""}`);

@@ -61,6 +61,22 @@ export function nodeSkeletons(ctx: ClusterContext): K8sObject[] {
   });
 }
 
+/**
+ * CiliumNode seeds (lab only): the router address each agent restores for cilium_host (first host
+ * of the PodCIDR, the address the lab's data-plane probes use, as the lab's stand-in had it).
+ */
+export function ciliumNodeSeeds(ctx: ClusterContext): K8sObject[] {
+  const pod = new Map(ctx.plan.nodes.map((n) => [n.name, n.podCIDR.prefix]));
+  return ctx.nodes
+    .filter((d) => pod.has(d.name))
+    .map((d) => ({
+      apiVersion: "cilium.io/v2",
+      kind: "CiliumNode",
+      metadata: { name: d.name, labels: { "kubernetes.io/hostname": d.name } },
+      spec: { addresses: [{ type: "CiliumInternalIP", ip: nthAddress(pod.get(d.name)!, 1)! }] },
+    }));
+}
+
 /** Node annotation Cilium restores its router (cilium_host) address from. */
 export const CILIUM_HOST_ANNOTATION = "network.cilium.io/ipv4-cilium-host";
 
