@@ -278,7 +278,7 @@ export function checkNode(plan: Plan, dev: ProbeTarget | undefined, d: PlanDevic
   }
   for (const s of plan.sessions.filter((x) => x.a.device === d.name && x.nodeProtocol)) {
     const p = b.protocols.get(s.nodeProtocol!);
-    const state = p ? (p.state === "up" ? p.info || "up" : `${p.state}${p.info ? ` (${p.info})` : ""}`) : "not configured";
+    const state = b.error ? "unknown (birdc failed)" : p ? (p.state === "up" ? p.info || "up" : `${p.state}${p.info ? ` (${p.info})` : ""}`) : "not configured";
     const row = { protocol: s.nodeProtocol!, session: s.id, peer: s.b.address, state, imported: p?.imported ?? 0, exported: p?.exported ?? 0, ok: false };
     const wrongPeer = !!p?.neighborAddress && p.neighborAddress !== s.b.address;
     const wrongAs = /^Established/.test(state) && p?.neighborAs !== undefined && p.neighborAs !== s.b.asn;
