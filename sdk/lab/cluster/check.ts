@@ -98,13 +98,13 @@ export function planForCheck(plan: Plan, state: LabState, kubectlBin: string | u
       const prefixes = g.prefixes ?? (g.prefix ? [g.prefix] : []);
       for (const p of prefixes) {
         if (!dropped.has(p)) {
-          out.push({ ...g, prefixes: undefined, prefix: p });
+          out.push({ ...g, prefix: undefined, prefixes: [p] });
           continue;
         }
         const by = announcedBy.get(p);
         if (!by) continue;
         const keep = g.via.map((v, i) => ({ v, h: g.nextHops[i] })).filter((x) => by.has(x.v) || !plan.devices.some((d) => d.name === x.v && d.kind === "node"));
-        if (keep.length > 0) out.push({ ...g, prefixes: undefined, prefix: p, nextHops: keep.map((x) => x.h), via: keep.map((x) => x.v) });
+        if (keep.length > 0) out.push({ ...g, prefix: undefined, prefixes: [p], nextHops: keep.map((x) => x.h), via: keep.map((x) => x.v) });
       }
     }
     (sw as unknown as { expectedRoutes: typeof out }).expectedRoutes = out.map((g) => JSON.parse(JSON.stringify(g)) as (typeof out)[number]);
