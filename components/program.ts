@@ -10,7 +10,8 @@
  * Config (namespace `dcnet`): `spec` (spec file, default `examples/spine-leaf/datacenter.yaml`),
  * `mode` (`localFolder` default, or `ssh` with `hosts` as in the examples), `localFolder`
  * (default `out-local`), `bgpPassword` (secret; required in ssh mode; in localFolder mode a fixed demo value, with a
- * warning, when unset).
+ * warning, when unset), `password-<passwordRef>` (secret; the password of one secret name, e.g. the
+ * upstream's `dcnet:password-bgp-upstream`; `bgpPassword` otherwise).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { existsSync, mkdirSync, writeFileSync } from "fs";
@@ -38,12 +39,18 @@ export function program(): Record<string, pulumi.Output<unknown>> {
     throw e;
   }
   const refs = planPasswordRefs(plan);
+  // a secret name of its own (an upstream's is the provider's) wins over the shared bgpPassword
+  const own = new Map(refs.flatMap((r) => {
+    const v = config.getSecret(`password-${r}`);
+    return v === undefined ? [] : [[r, v] as const];
+  }));
   let password = config.getSecret("bgpPassword");
-  if (password === undefined && refs.length > 0) {
+  const uncovered = refs.filter((r) => !own.has(r));
+  if (password === undefined && uncovered.length > 0) {
     // the fixed demo value only ever reaches local folders; real devices need a real password
     if (mode === DeliveryMode.ssh)
       throw new pulumi.RunError(
-        `dcnet:bgpPassword: not set, and ssh mode configures real devices, whose sessions (passwordRef ${refs.map((r) => JSON.stringify(r)).join(", ")}) need a password; ` +
+        `dcnet:bgpPassword: not set, and ssh mode configures real devices, whose sessions (passwordRef ${uncovered.map((r) => JSON.stringify(r)).join(", ")}) need a password; ` +
           "set it with `pulumi config set --secret dcnet:bgpPassword ...` (the demo password is used in localFolder mode only) [config-bgp-password]",
       );
     pulumi.log.warn("dcnet:bgpPassword is not set: using a fixed demo password in localFolder mode (set it with `pulumi config set --secret dcnet:bgpPassword ...`)");
@@ -58,7 +65,7 @@ export function program(): Record<string, pulumi.Output<unknown>> {
     specFile,
     mode,
     localFolder,
-    passwords: Object.fromEntries(refs.map((r) => [r, password!])),
+    passwords: Object.fromEntries(refs.map((r) => [r, own.get(r) ?? password!])),
     ...(mode === DeliveryMode.ssh ? { hosts: config.requireObject<{ [device: string]: HostArgs }>("hosts") } : {}),
   });
   return {

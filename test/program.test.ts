@@ -22,7 +22,7 @@ describe("root program: dcnet:bgpPassword (Pulumi mocks)", function () {
   let program: () => Record<string, unknown>;
   let tmp = "";
   const created: { type: string; name: string; inputs: any }[] = [];
-  const keys = ["spec", "mode", "localFolder", "bgpPassword", "hosts"];
+  const keys = ["spec", "mode", "localFolder", "bgpPassword", "password-bgp-upstream", "hosts"];
 
   before(async () => {
     pulumi = require("@pulumi/pulumi");
@@ -97,6 +97,20 @@ describe("root program: dcnet:bgpPassword (Pulumi mocks)", function () {
     const payload = String(unwrap(unwrap(secrets!.inputs.environment).DCNET_SECRETS));
     const file = payload.split("\n").find((l) => l.startsWith("file "))!.split(" ")[2];
     assert.equal(Buffer.from(file, "base64").toString("utf8"), 'password "Real-Pw-from-config-9";\n');
+  });
+
+  it("a secret name of its own (dcnet:password-<passwordRef>) wins for that name: the upstream's password reaches only its switches", async () => {
+    pulumi.runtime.setConfig("dcnet:mode", "ssh");
+    pulumi.runtime.setConfig("dcnet:hosts", sshHosts());
+    pulumi.runtime.setConfig("dcnet:bgpPassword", "Node-Pw-from-config-1");
+    pulumi.runtime.setConfig("dcnet:password-bgp-upstream", "Upstream-Pw-from-config-2");
+    program();
+    await settle();
+    const envOf = (name: string) => String(unwrap(unwrap(created.find((r) => r.name === name)!.inputs.environment).DCNET_SECRETS));
+    const decoded = (payload: string) => payload.split("\n").filter((l) => l.startsWith("file ")).map((l) => Buffer.from(l.split(" ")[2], "base64").toString("utf8")).join("");
+    assert.match(decoded(envOf("dc-leaf3a-frr")), /neighbor 198\.18\.2\.1 password Upstream-Pw-from-config-2/);
+    assert.match(decoded(envOf("dc-leaf3a-frr")), /password Node-Pw-from-config-1/);
+    assert.ok(!decoded(envOf("dc-leaf1a-frr")).includes("Upstream-Pw"), "only the border switches get the upstream's password");
   });
 
   it("localFolder mode without dcnet:bgpPassword: the demo password, local commands only", async () => {
