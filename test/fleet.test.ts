@@ -18,6 +18,14 @@ describe("fleet: several data centers", function () {
     const c = spawnSync(process.execPath, [path.join(ROOT, "bin/dcnet"), "validate", "--fleet", EXAMPLE], { encoding: "utf8", timeout: 60000 });
     assert.strictEqual(c.status, 0, c.stderr);
     assert.match(c.stdout, /^OK: fleet acme: 2 data centers \(fra1, ams1\)/);
+    const out = mkdtempSync(path.join(tmpdir(), "dcnet-fleet-plan-"));
+    try {
+      const p = spawnSync(process.execPath, [path.join(ROOT, "bin/dcnet"), "plan", "--fleet", EXAMPLE, "--out", path.join(out, "out")], { encoding: "utf8", timeout: 60000 });
+      assert.strictEqual(p.status, 0, p.stderr);
+      for (const dc of ["fra1", "ams1"]) assert.strictEqual(JSON.parse(readFileSync(path.join(out, "out", dc, "plan.json"), "utf8")).name, dc);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it("refuses overlapping pools and rack networks, a shared ASN, a meshed cluster's name or id twice", function () {

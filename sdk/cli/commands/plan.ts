@@ -5,16 +5,30 @@ import { loadSpecForCli } from "../load";
 import { renderPlanFiles, writeOutputDir } from "../output";
 import * as path from "path";
 import { clusterSideNotes, loadClusterInputs, renderClusterManifests } from "../../k8s";
+import { UserError } from "../errors";
+import { loadFleetFile, validateFleet } from "../../fleet/fleet";
 
 /** Register `dcnet plan SPEC --out DIR [--force]` on `program`. */
 export function registerPlanCommand(program: Command): void {
   program
     .command("plan")
     .description("validate and resolve SPEC, then write plan.json, hosts/*/bird.conf, switches/*/frr.conf, summary.md and topology.svg to DIR")
-    .argument("<spec>", "data center spec (.yaml, .yml, .json, or a .ts/.js module exporting the spec)")
+    .argument("[spec]", "data center spec (.yaml, .yml, .json, or a .ts/.js module exporting the spec)")
+    .option("--fleet <file>", "several data centers (a fleet file): validate them against each other, then write DIR/<data center>/ for each")
     .requiredOption("-o, --out <dir>", "output folder (created, or replaced when it holds a previous dcnet output)")
     .option("-f, --force", "write into a folder holding other files: replace only dcnet's entries, keep the rest", false)
-    .action((specFile: string, opts: { out: string; force: boolean }) => {
+    .action((specFile: string | undefined, opts: { out: string; force: boolean; fleet?: string }) => {
+      if (opts.fleet) {
+        if (specFile) throw new UserError("give either SPEC or --fleet FILE, not both");
+        const r = validateFleet(loadFleetFile(opts.fleet));
+        if (!r.ok) throw new UserError(`fleet ${r.name}: ${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}:\n${r.problems.map((p) => `  - ${p}`).join("\n")}`);
+        // everything rendered in memory first, then one folder per data center
+        const outputs = r.members.map((m) => ({ m, files: [...renderPlanFiles(m.plan!), ...renderClusterManifests(m.plan!, loadClusterInputs(m.spec!, path.dirname(m.specFile)))] }));
+        for (const { m, files } of outputs) writeOutputDir(path.join(opts.out, m.name), files, { force: opts.force });
+        console.log(`wrote ${opts.out}: ${outputs.map(({ m, files }) => `${m.name}/ (${m.plan!.devices.length} devices, ${files.length} files)`).join(", ")}`);
+        return;
+      }
+      if (!specFile) throw new UserError("missing SPEC (or --fleet FILE)");
       // everything is validated and rendered in memory before the file system is touched
       const spec = loadSpecForCli(specFile);
       const plan = resolve(spec);
