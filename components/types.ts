@@ -163,6 +163,8 @@ export interface SwitchSpecArgs {
   dialect?: string;
   /** Pinned loopback address. */
   loopback?: string;
+  /** Dual-stack: pinned IPv6 loopback address. */
+  loopback6?: string;
   /** Pinned ASN (must match the scheme). */
   asn?: number;
   /** ECMP path limit (`maximum-paths`), default 16. */

@@ -13,10 +13,11 @@ export type CidrRange = IPv4CidrRange | IPv6CidrRange;
  * data center asks about the same pools, networks and addresses thousands of times. Bounded: the
  * cache is dropped when it grows past `limit` entries.
  */
-function memo<T>(fn: (text: string) => T, limit = 200_000): (text: string) => T {
+function memo<T>(fn: (text: string) => T, limit = 500_000): (text: string) => T {
   const cache = new Map<string, T>();
   return (text: string) => {
-    if (cache.has(text)) return cache.get(text) as T;
+    const hit = cache.get(text);
+    if (hit !== undefined || cache.has(text)) return hit as T;
     const value = fn(text);
     if (cache.size >= limit) cache.clear();
     cache.set(text, value);
@@ -97,6 +98,26 @@ export const canonicalAddress: (address: string) => string = memo((address) => f
 /** Prefix length of a prefix string. */
 export const prefixLength: (text: string) => number = memo((text) => Number(parsePrefix(text).cidrPrefix.getValue()));
 
+/**
+ * The sort key of a prefix: family (0 IPv4, 1 IPv6), network address, length; for IPv4 also one
+ * number (`first × 256 + length`) so that the common comparison is one subtraction.
+ */
+export interface PrefixOrderKey {
+  family: 0 | 1;
+  first: bigint;
+  length: number;
+  /** IPv4 only: `first × 256 + length` (below 2^40, exact as a double). */
+  v4?: number;
+}
+
+/** The order key of a prefix (memoized; throws on an invalid prefix, like `prefixBounds`). */
+export const prefixOrderKey: (text: string) => PrefixOrderKey = memo((text) => {
+  const family = familyOf(text) === "ipv6" ? 1 : 0;
+  const first = prefixBounds(text).first;
+  const length = prefixLength(text);
+  return family === 0 ? { family, first, length, v4: Number(first) * 256 + length } : { family, first, length };
+});
+
 /** Number of addresses in a prefix. */
 export function sizeOf(text: string): bigint {
   return parsePrefix(text).getSize();
@@ -115,8 +136,38 @@ const formatAddress = memo((key: string): string => {
   return addressFromValue(family as Family, BigInt(value)).toString();
 });
 
+/**
+ * Results of `nthSubnet` / `nthAddress` by parent, length (0 for an address) and index: an
+ * allocation asks for the same subnet of the same pool again and again (validate, resolve), and
+ * number keys are cheaper than formatting the address value. Bounded like `memo`.
+ */
+const nthCache = new Map<string, Map<number, Map<number, string | undefined>>>();
+let nthCached = 0;
+
+function nthTable(parent: string, length: number): Map<number, string | undefined> {
+  if (nthCached >= 400_000) {
+    nthCache.clear();
+    nthCached = 0;
+  }
+  let byLength = nthCache.get(parent);
+  if (byLength === undefined) nthCache.set(parent, (byLength = new Map()));
+  let byIndex = byLength.get(length);
+  if (byIndex === undefined) byLength.set(length, (byIndex = new Map()));
+  return byIndex;
+}
+
 /** The `index`-th subnet of length `length` inside `parent` (0-based), or undefined past the end (or for a non-integer index). */
 export function nthSubnet(parent: string, length: number, index: number): string | undefined {
+  const table = nthTable(parent, length);
+  let value = table.get(index);
+  if (value === undefined && !table.has(index)) {
+    table.set(index, (value = computeNthSubnet(parent, length, index)));
+    nthCached++;
+  }
+  return value;
+}
+
+function computeNthSubnet(parent: string, length: number, index: number): string | undefined {
   const family = familyOf(parent)!;
   const bits = family === "ipv4" ? 32 : 128;
   const parentLen = prefixLength(parent);
@@ -136,6 +187,16 @@ export function subnetCapacity(parent: string, length: number): bigint {
 
 /** The `index`-th address of `parent` (0 = network address), or undefined past the end (or for a non-integer index). */
 export function nthAddress(parent: string, index: number): string | undefined {
+  const table = nthTable(parent, 0);
+  let value = table.get(index);
+  if (value === undefined && !table.has(index)) {
+    table.set(index, (value = computeNthAddress(parent, index)));
+    nthCached++;
+  }
+  return value;
+}
+
+function computeNthAddress(parent: string, index: number): string | undefined {
   const { first, last } = prefixBounds(parent);
   if (index < 0 || !Number.isInteger(index) || first + BigInt(index) > last) return undefined;
   return formatAddress(`${familyOf(parent)!} ${first + BigInt(index)}`);

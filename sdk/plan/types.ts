@@ -79,8 +79,10 @@ export interface PlanSegment {
   family: Family;
   /** The segment's subnet. */
   prefix: string;
-  /** Members: device and interface names. */
-  members: { device: string; interface: string; address: string }[];
+  /** Dual-stack: the segment's IPv6 subnet (rack network `nodeNetwork6`, fabric /127). */
+  prefix6?: string;
+  /** Members: device and interface names (`address6`: dual-stack, the IPv6 address). */
+  members: { device: string; interface: string; address: string; address6?: string }[];
 }
 
 /** One end of a BGP session. */
@@ -243,6 +245,8 @@ export interface PlanCluster {
   supernets: PlanPrefix[];
   /** The smallest single prefix covering every member PodCIDR. */
   coveringPrefix?: PlanPrefix;
+  /** Dual-stack: the smallest single prefix covering every member IPv6 PodCIDR. */
+  coveringPrefix6?: PlanPrefix;
 }
 
 /** A node's planned BGP state. */
@@ -251,6 +255,8 @@ export interface PlanNode {
   name: string;
   /** The node's PodCIDR (pinned or allocated). */
   podCIDR: PlanPrefix;
+  /** Dual-stack: the node's IPv6 PodCIDR (pinned or allocated). */
+  podCIDR6?: PlanPrefix;
   /** Everything the node may announce (PodCIDR, VIP /32s). */
   announcements: PlanAnnouncement[];
 }
@@ -347,5 +353,15 @@ export interface Plan {
   /** Upstreams (the way out), in spec order. */
   upstreams: PlanUpstream[];
   /** Pools as resolved. */
-  pools: { podCidr: PlanPrefix; podPrefixLength: number; loopbacks: PlanPrefix; fabricLinks: PlanPrefix };
+  pools: {
+    podCidr: PlanPrefix;
+    podPrefixLength: number;
+    loopbacks: PlanPrefix;
+    fabricLinks: PlanPrefix;
+    /** Dual-stack: the IPv6 pools. */
+    podCidr6?: PlanPrefix;
+    podPrefixLength6?: number;
+    loopbacks6?: PlanPrefix;
+    fabricLinks6?: PlanPrefix;
+  };
 }

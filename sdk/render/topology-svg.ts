@@ -104,12 +104,19 @@ export function renderTopologySvg(plan: Plan): string {
   // ---- racks (plan order) -------------------------------------------------------------
   const racks: RackLayout[] = [];
   const rackOfLeaf = new Map<string, RackLayout>();
+  const leavesOf = new Map<string | undefined, PlanDevice[]>();
+  for (const s of switches) {
+    if (s.role !== "leaf") continue;
+    const list = leavesOf.get(s.rack);
+    if (list) list.push(s);
+    else leavesOf.set(s.rack, [s]);
+  }
   for (const seg of plan.segments) {
     if (seg.kind !== "rack") continue;
     const members = seg.members.map((m) => deviceByName.get(m.device)).filter((d): d is PlanDevice => d !== undefined);
     const rackNodes = members.filter((d) => d.kind === "node");
     const name = rackNodes[0]?.rack ?? seg.name.replace(/^rack-/, "");
-    const leaves = switches.filter((s) => s.role === "leaf" && s.rack === name);
+    const leaves = leavesOf.get(name) ?? [];
     const peers = members.filter((d) => d.kind === "switch").map((d) => d.name);
     let chars = Math.max(16, `rack ${name}`.length + seg.prefix.length + 3, `${rackNodes.length} nodes · peers ${peers.join(", ")}`.length - 4);
     for (const d of rackNodes) {
@@ -173,11 +180,12 @@ export function renderTopologySvg(plan: Plan): string {
   const rackOfNode = new Map<string, RackLayout>();
   for (const r of racks) for (const d of r.nodes) rackOfNode.set(d.name, r);
   // anchors spread along the bottom edge of tier-1 boxes, one per incoming line
-  const incoming = new Map<string, string[]>();
+  // switch → key → its position (first come), so that a 100,000-node plan stays linear
+  const incoming = new Map<string, Map<string, number>>();
   const addIncoming = (sw: string, key: string) => {
-    const list = incoming.get(sw) ?? [];
-    if (!list.includes(key)) list.push(key);
-    incoming.set(sw, list);
+    let list = incoming.get(sw);
+    if (!list) incoming.set(sw, (list = new Map()));
+    if (!list.has(key)) list.set(key, list.size);
   };
   for (const s of plan.sessions) {
     if (s.kind === "leaf-spine") addIncoming(s.b.device, s.a.device);
@@ -185,9 +193,10 @@ export function renderTopologySvg(plan: Plan): string {
   }
   const bottomAnchor = (sw: string, key: string): [number, number] => {
     const b = boxes.get(sw)!;
-    const list = incoming.get(sw) ?? [key];
-    const i = Math.max(0, list.indexOf(key));
-    return [b.x + 10 + ((i + 0.5) * (b.w - 20)) / list.length, b.y + b.h];
+    const list = incoming.get(sw);
+    const i = list?.get(key) ?? 0;
+    const count = list?.size ?? 1;
+    return [b.x + 10 + ((i + 0.5) * (b.w - 20)) / count, b.y + b.h];
   };
 
   for (const s of plan.sessions) {

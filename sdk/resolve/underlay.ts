@@ -188,13 +188,25 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
   };
   for (const [sw, list] of routes) {
     const byPeer = new Map<string, PlanPrefixFilterEntry[]>();
-    for (const r of list)
+    const peers = peersOf.get(sw)!;
+    for (const r of list) {
+      const entry = entryOf(r.prefix);
       for (const h of r.hops) {
-        if (!peersOf.get(sw)!.has(h.device)) continue;
+        if (!peers.has(h.device)) continue;
         const list = byPeer.get(h.device);
-        if (list) list.push(entryOf(r.prefix));
-        else byPeer.set(h.device, [entryOf(r.prefix)]);
+        if (list) list.push(entry);
+        else byPeer.set(h.device, [entry]);
       }
+    }
+    // peers with the same list share one array (a leaf expects the same underlay over every spine)
+    const byFirst = new Map<PlanPrefixFilterEntry, PlanPrefixFilterEntry[][]>();
+    for (const [peer, entries] of byPeer) {
+      const candidates = byFirst.get(entries[0]);
+      const same = candidates?.find((d) => d.length === entries.length && d.every((e, i) => e === entries[i]));
+      if (same) byPeer.set(peer, same);
+      else if (candidates) candidates.push(entries);
+      else byFirst.set(entries[0], [entries]);
+    }
     inbound.set(sw, byPeer);
   }
   return { originates, routes, inbound };

@@ -86,6 +86,14 @@ export interface PodCidrPoolSpec {
   perRack?: number;
 }
 
+/** The IPv6 PodCIDR pool of a dual-stack data center (slots as for `podCidr`: same `perRack`). */
+export interface PodCidr6PoolSpec {
+  /** The IPv6 pool every node's IPv6 PodCIDR is carved from, e.g. `2001:db8:1000::/48`. */
+  cidr: string;
+  /** IPv6 PodCIDR prefix length, 48–120. Default 64 (as Kubernetes' node CIDR allocator). */
+  prefixLength?: number;
+}
+
 /** A pool of load-balancer VIPs announced by l4lb nodes and spread by ECMP. */
 export interface VipPoolSpec {
   /** Pool name (also the `CiliumLoadBalancerIPPool` name). */
@@ -108,8 +116,14 @@ export interface PoolsSpec {
   loopbacks: string;
   /** Point-to-point /31 links between switches (leaf–spine, core–core). */
   fabricLinks: string;
-  /** VIP pools for L4 load balancing. */
+  /** VIP pools for L4 load balancing (IPv4 or, in a dual-stack data center, IPv6). */
   vips?: VipPoolSpec[];
+  /** Dual-stack: IPv6 PodCIDRs, same slot rule as `podCidr`. Setting any IPv6 pool makes the data center dual-stack. */
+  podCidr6?: PodCidr6PoolSpec;
+  /** Dual-stack: IPv6 switch loopbacks, host `switch.id` of the pool. */
+  loopbacks6?: string;
+  /** Dual-stack: IPv6 point-to-point /127 links between switches (same numbering as `fabricLinks`). */
+  fabricLinks6?: string;
 }
 
 /** BFD settings. */
@@ -154,6 +168,8 @@ export interface SwitchSpec {
   dialect?: SwitchDialect;
   /** Pinned loopback address. */
   loopback?: string;
+  /** Dual-stack: pinned IPv6 loopback address. */
+  loopback6?: string;
   /** Pinned ASN (must match the scheme). */
   asn?: number;
   /** ECMP path limit (`maximum-paths`), default 16. */
@@ -172,6 +188,10 @@ export interface NodeSpec {
   role?: NodeRole;
   /** Pinned PodCIDR (must lie in the PodCIDR pool). */
   podCIDR?: string;
+  /** Dual-stack: the node's IPv6 address on `rack.nodeNetwork6` (required when the rack has one). */
+  address6?: string;
+  /** Dual-stack: pinned IPv6 PodCIDR (must lie in `pools.podCidr6`). */
+  podCIDR6?: string;
   /** Pinned ASN. */
   asn?: number;
 }
@@ -184,6 +204,8 @@ export interface RackSpec {
   id: number;
   /** The rack's node network (an L2 segment shared by the rack's nodes and their two BGP peers). */
   nodeNetwork: string;
+  /** Dual-stack: the rack's IPv6 node network (hosts 1 and 2 are its two peers, as for IPv4). */
+  nodeNetwork6?: string;
   /** Pinned ASN of the rack's leaf pair (spineLeaf). */
   leafAsn?: number;
   /** Names of the two switches the rack's nodes peer with. Default: the rack's leaves (spineLeaf) or the core switches (threeTier). */

@@ -32,6 +32,8 @@ import { routerId32 } from "../render/router-id";
 import { withDefaults } from "../resolve/defaults";
 import { reportAsnProblem } from "./asn-rules";
 import { checkUpstreams } from "./upstreams";
+import { validateDualStack } from "./dual-stack";
+import { isDualStack } from "../resolve/dual-stack";
 import { ProblemList, SpecProblem, listCapped, quote } from "./errors";
 import schema from "../../schema/datacenter.schema.json";
 
@@ -65,8 +67,14 @@ export function validateShape(spec: unknown): SpecProblem[] {
 export function validate(spec: unknown): SpecProblem[] {
   const shape = validateShape(spec);
   if (shape.length > 0) return shape;
-  const problems = new ProblemList();
   const dc = spec as DataCenterSpec;
+  // dual-stack: the rules below on the IPv4 and the IPv6 projection, plus the IPv6 fields' own
+  return isDualStack(dc) ? validateDualStack(dc, semanticRules) : semanticRules(dc);
+}
+
+/** Every semantic rule of a single-family data center (its shape is right). */
+function semanticRules(dc: DataCenterSpec): SpecProblem[] {
+  const problems = new ProblemList();
   checkNamesAndIds(dc, problems);
   checkNameFormats(dc, problems);
   const poolsOk = checkPools(dc, problems);
@@ -208,8 +216,10 @@ function checkPools(dc: DataCenterSpec, problems: ProblemList): boolean {
   // sort-and-sweep: the same pairs, in the same order, as comparing every pair
   reportOverlaps(valid, problems, (a, b) => `${quote(b.prefix)} overlaps ${a.path} ${quote(a.prefix)}`);
   const pod = dc.pools.podCidr;
-  if (pod.prefixLength !== 24 && pod.prefixLength !== 25) {
-    problems.add("pools.podCidr.prefixLength", "podcidr-length", `PodCIDR prefix length ${pod.prefixLength} must be 24 or 25`);
+  const pod6 = familyOf(pod.cidr) === "ipv6" && !prefixProblem(pod.cidr);
+  if (pod6 ? !Number.isInteger(pod.prefixLength) || pod.prefixLength < 48 || pod.prefixLength > 120 : pod.prefixLength !== 24 && pod.prefixLength !== 25) {
+    // IPv6: /64 by default (Kubernetes), 48–120 (at least 256 pod addresses, at most a site)
+    problems.add("pools.podCidr.prefixLength", "podcidr-length", pod6 ? `IPv6 PodCIDR prefix length ${pod.prefixLength} must be 48–120` : `PodCIDR prefix length ${pod.prefixLength} must be 24 or 25`);
     ok = false;
   }
   if (!Number.isInteger(perRack(dc)) || perRack(dc) < 1) {

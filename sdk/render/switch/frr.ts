@@ -6,8 +6,8 @@
  * passwords only ever appear in the secrets overlay.
  */
 import { Family, Plan, PlanDevice, PlanPrefixFilterEntry, PlanSession, PlanSessionEnd, PlanUpstream, PlanUpstreamLink } from "../../plan/types";
-import { familyOf, hostLength, prefixLength } from "../../net/prefix";
-import { compareStrings, comparePrefixes } from "../order";
+import { familyOf, hostLength, PrefixOrderKey, prefixLength, prefixOrderKey } from "../../net/prefix";
+import { compareOrderKeys, compareStrings } from "../order";
 import { deviceOf, endsOf, findDevice, planSwitchOf, sessionsOf } from "../plan-query";
 import { routerId32 } from "../router-id";
 import { lookupPassword } from "../secrets";
@@ -68,37 +68,77 @@ interface Neighbor {
   outEntries?: PlanPrefixFilterEntry[];
 }
 
-/** Entries of one family, deduplicated and ordered (prefix, then ge, then le). */
+/** Results of `orderedEntries` per entries array (plans are not mutated after resolve(); the resolver shares arrays). */
+const orderedCache = new WeakMap<PlanPrefixFilterEntry[], Map<Family, PlanPrefixFilterEntry[]>>();
+
+/** Entries of one family, deduplicated and ordered (prefix, then ge, then le). The result is shared: do not mutate it. */
 function orderedEntries(entries: PlanPrefixFilterEntry[], family: Family): PlanPrefixFilterEntry[] {
+  let byFamily = orderedCache.get(entries);
+  const hit = byFamily?.get(family);
+  if (hit) return hit;
+  const out = orderEntries(entries, family);
+  if (!byFamily) orderedCache.set(entries, (byFamily = new Map()));
+  byFamily.set(family, out);
+  return out;
+}
+
+/** `prefix ge le` of an entry, per entry object (the same string again hashes at no cost). */
+const entryKeys = new WeakMap<PlanPrefixFilterEntry, string>();
+
+function entryKey(e: PlanPrefixFilterEntry): string {
+  let key = entryKeys.get(e);
+  if (key === undefined) entryKeys.set(e, (key = `${e.prefix} ${e.ge} ${e.le}`));
+  return key;
+}
+
+function orderEntries(entries: Iterable<PlanPrefixFilterEntry>, family: Family): PlanPrefixFilterEntry[] {
+  // the resolver shares entry objects: the same object is the same entry (no key to build)
+  const seenObjects = new Set<PlanPrefixFilterEntry>();
   const seen = new Set<string>();
-  const out: PlanPrefixFilterEntry[] = [];
+  const keyed: { e: PlanPrefixFilterEntry; k: PrefixOrderKey }[] = [];
   for (const e of entries) {
-    if (e.family !== family || (familyOf(e.prefix) ?? e.family) !== family) continue;
-    const key = `${e.prefix} ${e.ge} ${e.le}`;
+    if (e.family !== family || seenObjects.has(e)) continue;
+    seenObjects.add(e);
+    if ((familyOf(e.prefix) ?? e.family) !== family) continue;
+    const key = entryKey(e);
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push(e);
+    keyed.push({ e, k: prefixOrderKey(e.prefix) });
   }
-  return out.sort((x, y) => comparePrefixes(x.prefix, y.prefix) || x.ge - y.ge || x.le - y.le);
+  // stable sort on precomputed keys: the order of `comparePrefixes(x.prefix, y.prefix) || ge || le`
+  keyed.sort((x, y) => compareOrderKeys(x.k, y.k) || x.e.ge - y.e.ge || x.e.le - y.e.le);
+  return keyed.map((x) => x.e);
 }
+
+/** Entries of several lists (a union), in the order of `orderedEntries` over their concatenation. */
+function orderedUnion(lists: PlanPrefixFilterEntry[][], family: Family): PlanPrefixFilterEntry[] {
+  function* all() {
+    for (const l of lists) yield* l;
+  }
+  return orderEntries(all(), family);
+}
+
+/** `permit …` clauses of valid entries, per entry object (entries are shared and never mutated). */
+const clauseCache = new WeakMap<PlanPrefixFilterEntry, string>();
 
 /** `permit P [ge G] [le L]` for one filter entry; FRR refuses `ge` equal to the prefix length. */
 function permitClause(e: PlanPrefixFilterEntry, list: string): string {
+  const cached = clauseCache.get(e);
+  if (cached !== undefined) return cached;
   const len = prefixLength(e.prefix);
   const max = hostLength(e.family);
   if (!(Number.isInteger(e.ge) && Number.isInteger(e.le) && len <= e.ge && e.ge <= e.le && e.le <= max))
     throw new Error(`prefix-list ${list}: entry ${e.prefix} ge ${e.ge} le ${e.le} is not a valid range (need ${len} ≤ ge ≤ le ≤ ${max})`);
-  if (e.ge === len && e.le === len) return `permit ${e.prefix}`;
-  if (e.ge === len) return `permit ${e.prefix} le ${e.le}`;
-  return `permit ${e.prefix} ge ${e.ge} le ${e.le}`;
+  const clause = e.ge === len && e.le === len ? `permit ${e.prefix}` : e.ge === len ? `permit ${e.prefix} le ${e.le}` : `permit ${e.prefix} ge ${e.ge} le ${e.le}`;
+  clauseCache.set(e, clause);
+  return clause;
 }
 
-/** A whole prefix-list: entries at seq 10, 20, …, then an explicit `deny any`. */
-function prefixList(family: Family, name: string, entries: PlanPrefixFilterEntry[]): string[] {
-  const kw = PREFIX_LIST_KEYWORD[family];
-  const lines = entries.map((e, i) => `${kw} prefix-list ${name} seq ${(i + 1) * 10} ${permitClause(e, name)}`);
-  lines.push(`${kw} prefix-list ${name} seq ${(entries.length + 1) * 10} deny any`);
-  return lines;
+/** A whole prefix-list: entries at seq 10, 20, …, then an explicit `deny any`. Appended to `lines`. */
+function prefixList(lines: string[], family: Family, name: string, entries: PlanPrefixFilterEntry[]): void {
+  const head = `${PREFIX_LIST_KEYWORD[family]} prefix-list ${name} seq `;
+  for (let i = 0; i < entries.length; i++) lines.push(`${head}${(i + 1) * 10} ${permitClause(entries[i], name)}`);
+  lines.push(`${head}${(entries.length + 1) * 10} deny any`);
 }
 
 /** Inbound filters of each switch by `device address` (first one wins), built once per plan. */
@@ -223,15 +263,19 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
   // prefix-lists: inbound per neighbor, one outbound list toward the fabric peers
   for (const f of families) {
     const fabric = neighbors.filter((x) => x.session.family === f && !x.toNode);
-    if (fabric.length > 0) lines.push(...prefixList(f, FRR_FABRIC_OUT_LIST, orderedEntries(fabric.flatMap((n) => n.outEntries!), f)), "!");
-    for (const n of neighbors.filter((x) => x.session.family === f)) {
-      lines.push(...prefixList(f, n.inList, orderedEntries(n.inEntries, f)));
+    if (fabric.length > 0) {
+      prefixList(lines, f, FRR_FABRIC_OUT_LIST, orderedUnion(fabric.map((n) => n.outEntries!), f));
+      lines.push("!");
+    }
+    for (const n of neighbors) {
+      if (n.session.family !== f) continue;
+      prefixList(lines, f, n.inList, orderedEntries(n.inEntries, f));
       lines.push("!");
     }
     // upstreams: accept exactly what the plan lists, announce exactly the planned aggregates
     for (const u of upstreams.filter((x) => x.link.family === f)) {
-      lines.push(...prefixList(f, u.inList, orderedEntries(u.upstream.accept, f)));
-      lines.push(...prefixList(f, u.outList, orderedEntries(u.upstream.announce, f)));
+      prefixList(lines, f, u.inList, orderedEntries(u.upstream.accept, f));
+      prefixList(lines, f, u.outList, orderedEntries(u.upstream.announce, f));
       lines.push("!");
     }
   }

@@ -1,0 +1,189 @@
+/**
+ * Dual-stack: a data center with IPv6 pools beside the IPv4 ones. It is resolved as two
+ * single-family data centers with the same racks, nodes, switches, ids and ASNs — the IPv4
+ * projection (the spec without its IPv6 fields) and the IPv6 projection (the IPv6 fields in the
+ * places of the IPv4 ones) — so every allocation rule, session, filter, underlay prefix and
+ * expected route is the IPv4 one applied to the IPv6 pools; the two plans are then merged
+ * device by device. An IPv4-only spec never comes here: its plan is byte-identical.
+ */
+import { DataCenterSpec } from "../spec/types";
+import { Family, Plan, PlanSession } from "../plan/types";
+import { familyOf } from "../net/prefix";
+
+/** Default IPv6 PodCIDR length (Kubernetes' node CIDR allocator). */
+export const DEFAULT_POD_PREFIX_LENGTH6 = 64;
+
+/** Suffix of the IPv6 twin of a session id. */
+export const V6_SESSION_SUFFIX = "--v6";
+/** Suffix of the IPv6 twin of a node's BGP protocol name. */
+export const V6_PROTOCOL_SUFFIX = "_v6";
+
+/** True when the spec sets any IPv6 field (pool, rack network, node address or pin). */
+export function isDualStack(spec: DataCenterSpec): boolean {
+  const p = spec.pools;
+  if (p.podCidr6 !== undefined || p.loopbacks6 !== undefined || p.fabricLinks6 !== undefined) return true;
+  if (spec.switches.some((s) => s.loopback6 !== undefined)) return true;
+  return spec.racks.some((r) => r.nodeNetwork6 !== undefined || r.nodes.some((n) => n.address6 !== undefined || n.podCIDR6 !== undefined));
+}
+
+const familyOrV4 = (p: string): Family => familyOf(p) ?? "ipv4";
+
+/** Family of an upstream: that of its first link (one family per upstream is a rule). */
+function upstreamFamily(u: NonNullable<DataCenterSpec["upstreams"]>[number]): Family {
+  return u.links.length > 0 ? familyOrV4(u.links[0].address) : "ipv4";
+}
+
+/** Index maps from a projection's VIP pools / upstreams to the spec's. */
+export interface Projection {
+  spec: DataCenterSpec;
+  vipIndex: number[];
+  upstreamIndex: number[];
+}
+
+function pick<T>(list: T[] | undefined, keep: (t: T) => boolean): { list: T[] | undefined; index: number[] } {
+  if (!list) return { list, index: [] };
+  const index = list.flatMap((t, i) => (keep(t) ? [i] : []));
+  return { list: index.map((i) => list[i]), index };
+}
+
+/** The IPv4 data center: the spec without IPv6 fields, IPv6 VIP pools and IPv6 upstreams. */
+export function ipv4Projection(spec: DataCenterSpec): Projection {
+  const vips = pick(spec.pools.vips, (v) => familyOrV4(v.cidr) === "ipv4");
+  const ups = pick(spec.upstreams, (u) => upstreamFamily(u) === "ipv4");
+  const { podCidr6: _p, loopbacks6: _l, fabricLinks6: _f, ...pools } = spec.pools;
+  void _p, void _l, void _f;
+  const out: DataCenterSpec = {
+    ...spec,
+    pools: { ...pools, ...(vips.list ? { vips: vips.list } : {}) },
+    switches: spec.switches.map(({ loopback6: _x, ...s }) => (void _x, s)),
+    racks: spec.racks.map(({ nodeNetwork6: _x, ...r }) => (void _x, { ...r, nodes: r.nodes.map(({ address6: _a, podCIDR6: _c, ...n }) => (void _a, void _c, n)) })),
+    ...(ups.list ? { upstreams: ups.list } : {}),
+  };
+  return { spec: out, vipIndex: vips.index, upstreamIndex: ups.index };
+}
+
+/** The IPv6 data center: the IPv6 fields in the places of the IPv4 ones (callers check they are all set). */
+export function ipv6Projection(spec: DataCenterSpec): Projection {
+  const vips = pick(spec.pools.vips, (v) => familyOrV4(v.cidr) === "ipv6");
+  const ups = pick(spec.upstreams, (u) => upstreamFamily(u) === "ipv6");
+  const p = spec.pools;
+  const out: DataCenterSpec = {
+    ...spec,
+    pools: {
+      podCidr: {
+        cidr: p.podCidr6!.cidr,
+        prefixLength: p.podCidr6!.prefixLength ?? DEFAULT_POD_PREFIX_LENGTH6,
+        ...(p.podCidr.perRack !== undefined ? { perRack: p.podCidr.perRack } : {}),
+      },
+      loopbacks: p.loopbacks6!,
+      fabricLinks: p.fabricLinks6!,
+      ...(vips.list ? { vips: vips.list } : {}),
+    },
+    switches: spec.switches.map(({ loopback: _l, loopback6, ...s }) => (void _l, { ...s, ...(loopback6 !== undefined ? { loopback: loopback6 } : {}) })),
+    racks: spec.racks.map(({ nodeNetwork: _n, nodeNetwork6, ...r }) => {
+      void _n;
+      return {
+        ...r,
+        nodeNetwork: nodeNetwork6!,
+        nodes: r.nodes.map(({ address: _a, podCIDR: _c, address6, podCIDR6, ...n }) => {
+          void _a, void _c;
+          return { ...n, address: address6!, ...(podCIDR6 !== undefined ? { podCIDR: podCIDR6 } : {}) };
+        }),
+      };
+    }),
+    ...(ups.list ? { upstreams: ups.list } : {}),
+  };
+  return { spec: out, vipIndex: vips.index, upstreamIndex: ups.index };
+}
+
+/**
+ * Merge the plan of the IPv6 projection into that of the IPv4 one: IPv6 addresses join the same
+ * interfaces, IPv6 sessions follow the IPv4 ones of their kind (ids `<id>--v6`, node protocols
+ * `<name>_v6`), filters, originations and expected routes are appended per switch, VIP pools and
+ * upstreams keep spec order. Router ids stay the IPv4 ones.
+ */
+export function mergeDualStack(spec: DataCenterSpec, p4: Plan, p6: Plan): Plan {
+  const dev6 = new Map(p6.devices.map((d) => [d.name, d]));
+  const devices = p4.devices.map((d) => {
+    const o = dev6.get(d.name);
+    if (!o) return d;
+    const interfaces = d.interfaces.map((i) => ({ ...i, addresses: [...i.addresses] }));
+    for (const i of o.interfaces) {
+      const same = interfaces.find((x) => x.name === i.name);
+      if (same) same.addresses.push(...i.addresses);
+      else interfaces.push(i);
+    }
+    return { ...d, interfaces, staticRoutes: [...d.staticRoutes, ...o.staticRoutes] };
+  });
+  const seg6 = new Map(p6.segments.map((s) => [s.name, s]));
+  const segments = p4.segments.map((s) => {
+    const o = seg6.get(s.name);
+    if (!o) return s;
+    const addr6 = new Map(o.members.map((m) => [`${m.device} ${m.interface}`, m.address]));
+    return {
+      ...s,
+      prefix6: o.prefix,
+      members: s.members.map((m) => {
+        const a = addr6.get(`${m.device} ${m.interface}`);
+        return a === undefined ? m : { ...m, address6: a };
+      }),
+    };
+  });
+  for (const o of p6.segments) if (!p4.segments.some((s) => s.name === o.name)) segments.push(o);
+  const twin = (s: PlanSession): PlanSession => ({
+    ...s,
+    id: `${s.id}${V6_SESSION_SUFFIX}`,
+    ...(s.nodeProtocol ? { nodeProtocol: `${s.nodeProtocol}${V6_PROTOCOL_SUFFIX}` } : {}),
+  });
+  const uplink = (s: PlanSession) => s.kind === "node-uplink";
+  const sessions = [...p4.sessions.filter(uplink), ...p6.sessions.filter(uplink).map(twin), ...p4.sessions.filter((s) => !uplink(s)), ...p6.sessions.filter((s) => !uplink(s)).map(twin)];
+  const node6 = new Map(p6.nodes.map((n) => [n.name, n]));
+  const nodes = p4.nodes.map((n) => {
+    const o = node6.get(n.name);
+    return o ? { ...n, podCIDR6: o.podCIDR, announcements: [...n.announcements, ...o.announcements] } : n;
+  });
+  const sw6 = new Map(p6.switches.map((s) => [s.name, s]));
+  const switches = p4.switches.map((s) => {
+    const o = sw6.get(s.name);
+    if (!o) return s;
+    return {
+      ...s,
+      originates: [...s.originates, ...o.originates],
+      inboundFilters: [...s.inboundFilters, ...o.inboundFilters],
+      expectedRoutes: [...s.expectedRoutes, ...o.expectedRoutes],
+    };
+  });
+  const specOrder = <T extends { name: string }>(names: string[], a: T[], b: T[]) => {
+    const rank = new Map(names.map((n, i) => [n, i]));
+    return [...a, ...b].sort((x, y) => (rank.get(x.name) ?? 0) - (rank.get(y.name) ?? 0));
+  };
+  const cl6 = new Map(p6.clusters.map((c) => [c.name, c]));
+  const clusters = p4.clusters.map((c) => {
+    const o = cl6.get(c.name);
+    if (!o) return c;
+    return {
+      ...c,
+      podCIDRs: [...c.podCIDRs, ...o.podCIDRs],
+      supernets: [...c.supernets, ...o.supernets],
+      ...(o.coveringPrefix ? { coveringPrefix6: o.coveringPrefix } : {}),
+    };
+  });
+  return {
+    ...p4,
+    devices,
+    segments,
+    sessions,
+    nodes,
+    switches,
+    vipPools: specOrder((spec.pools.vips ?? []).map((v) => v.name), p4.vipPools, p6.vipPools),
+    clusters,
+    upstreams: specOrder((spec.upstreams ?? []).map((u) => u.name), p4.upstreams, p6.upstreams),
+    pools: {
+      ...p4.pools,
+      podCidr6: p6.pools.podCidr,
+      podPrefixLength6: p6.pools.podPrefixLength,
+      loopbacks6: p6.pools.loopbacks,
+      fabricLinks6: p6.pools.fabricLinks,
+    },
+  };
+}
