@@ -42,6 +42,8 @@ interface NodeCtx {
   spec: NodeSpec;
   rack: RackSpec;
   podCIDR: string;
+  /** Family of the PodCIDR. */
+  podFamily: Family;
   asn: number;
   peers: SwitchSpec[];
   cluster?: string;
@@ -75,7 +77,8 @@ function buildPlan(spec: DataCenterSpec): Plan {
   const nodes: NodeCtx[] = spec.racks.flatMap((rack) =>
     rack.nodes.map((node) => {
       const podCIDR = node.podCIDR ?? allocatedPodCidr(spec, rack, node)!;
-      const announcements: PlanAnnouncement[] = [{ family: family(podCIDR), prefix: podCIDR, kind: "podCIDR" }];
+      const podFamily = family(podCIDR);
+      const announcements: PlanAnnouncement[] = [{ family: podFamily, prefix: podCIDR, kind: "podCIDR" }];
       if ((node.role ?? NodeRole.worker) === NodeRole.l4lb) {
         for (const pool of vipPools) {
           if (!pool.announcers.includes(node.name)) continue;
@@ -86,6 +89,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
         spec: node,
         rack,
         podCIDR,
+        podFamily,
         asn: nodeAsn(spec, rack, node)!,
         peers: peersOfRack.get(rack)!,
         cluster: clusterOf.get(node.name),
@@ -328,6 +332,12 @@ interface SwitchContext {
   remotePodCidrs: Map<string, Map<Family, string[]>>;
   /** Underlay prefixes: origination, routes and fabric filter entries per switch. */
   underlay: Underlay;
+  /** `fabricFilter()`, built once. */
+  fabricFilter?: PlanPrefixFilterEntry[];
+  /** Fabric inbound entries per underlay list (see `fabricEntries`). */
+  fabricEntries: Map<PlanPrefixFilterEntry[], PlanPrefixFilterEntry[]>;
+  /** Inbound entries from each node (both of its switches share them). */
+  nodeFilters: Map<NodeCtx, PlanPrefixFilterEntry[]>;
   upstreams: PlanUpstream[];
 }
 
@@ -373,6 +383,8 @@ function switchContext(
     directOf,
     remotePodCidrs: new Map(),
     underlay,
+    fabricEntries: new Map(),
+    nodeFilters: new Map(),
     upstreams,
     vipNodes: nodes.filter((n) => n.announcements.some((a) => a.kind === "vip")),
   };
@@ -387,7 +399,27 @@ function fabricFilter(ctx: SwitchContext): PlanPrefixFilterEntry[] {
   ];
 }
 
+/**
+ * Inbound entries toward a fabric peer: the pool-bounded node prefixes, then the underlay
+ * expected over that peer. Arrays and entry objects are shared (the plan is read-only once
+ * built): peers with the same underlay list get the same array.
+ */
+function fabricEntries(ctx: SwitchContext, underlay: PlanPrefixFilterEntry[] | undefined): PlanPrefixFilterEntry[] {
+  ctx.fabricFilter ??= fabricFilter(ctx);
+  if (!underlay || underlay.length === 0) return ctx.fabricFilter;
+  let entries = ctx.fabricEntries.get(underlay);
+  if (!entries) ctx.fabricEntries.set(underlay, (entries = [...ctx.fabricFilter, ...underlay]));
+  return entries;
+}
+
+/** What a switch accepts from a node: its PodCIDR and its VIP pools (one shared array per node). */
 function nodeFilter(ctx: SwitchContext, n: NodeCtx): PlanPrefixFilterEntry[] {
+  let entries = ctx.nodeFilters.get(n);
+  if (!entries) ctx.nodeFilters.set(n, (entries = buildNodeFilter(ctx, n)));
+  return entries;
+}
+
+function buildNodeFilter(ctx: SwitchContext, n: NodeCtx): PlanPrefixFilterEntry[] {
   const len = ctx.prefixLength(n.podCIDR);
   const entries: PlanPrefixFilterEntry[] = [{ family: ctx.family(n.podCIDR), prefix: n.podCIDR, ge: len, le: len }];
   for (const v of ctx.vipPools) if (n.announcements.some((a) => a.pool === v.name)) entries.push({ family: v.family, prefix: v.cidr, ge: hostLength(v.family), le: hostLength(v.family) });
@@ -407,8 +439,7 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
   for (const s of mine) {
     const other = s.a.device === sw.name ? s.b : s.a;
     const node = ctx.nodeByName.get(other.device);
-    const underlayEntries = ctx.underlay.inbound.get(sw.name)?.get(other.device) ?? [];
-    inboundFilters.push({ neighbor: other.address, device: other.device, entries: node ? nodeFilter(ctx, node) : [...fabricFilter(ctx), ...underlayEntries] });
+    inboundFilters.push({ neighbor: other.address, device: other.device, entries: node ? nodeFilter(ctx, node) : fabricEntries(ctx, ctx.underlay.inbound.get(sw.name)?.get(other.device)) });
   }
   for (const u of ctx.upstreams) for (const l of u.links) if (l.switch === sw.name) inboundFilters.push({ neighbor: l.peerAddress, device: u.name, entries: u.accept });
   const routes = new RouteCollector(ctx);
@@ -495,7 +526,7 @@ function remotePodCidrs(ctx: SwitchContext, direct: NodeCtx[]): Map<Family, stri
     cached = new Map<Family, string[]>();
     for (const n of ctx.nodes) {
       if (directSet.has(n)) continue;
-      const family = ctx.family(n.podCIDR);
+      const family = n.podFamily;
       const list = cached.get(family);
       if (list) list.push(n.podCIDR);
       else cached.set(family, [n.podCIDR]);
