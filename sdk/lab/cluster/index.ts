@@ -145,7 +145,7 @@ export async function clusterUp(plan: Plan, state: LabState, opts: LabClusterOpt
   }
   for (const c of clusters) {
     const lc = cs.clusters[c.name];
-    await waitCrds(state, c.name, lc.apiServer, lc.operatorDir, kubectlBin);
+    await waitCrds(state, c.name, lc.apiServer, lc.operatorDir, kubectlBin, lc.speaker === "cilium");
     const ctx = clusterContext(plan, opts.inputs, c.name);
     const objs = dcnetObjects(ctx);
     const secrets = lc.speaker === "cilium" ? bgpSecrets(ctx, state.passwords) : [];

@@ -10,7 +10,7 @@ import { kubectl } from "./apiserver";
 import { spawnRecorded, waitReady } from "./proc";
 import { LabApiServer } from "./types";
 
-/** CRDs the lab waits for before applying dcnet's objects. */
+/** CRDs the lab waits for before applying dcnet's objects (the BGP ones only with the BGP control plane on). */
 export const REQUIRED_CRDS = [
   "ciliumnodes.cilium.io",
   "ciliumloadbalancerippools.cilium.io",
@@ -40,13 +40,14 @@ export function startOperator(state: LabState, cluster: string, api: LabApiServe
 }
 
 /** Wait until every required CRD is Established. */
-export async function waitCrds(state: LabState, cluster: string, api: LabApiServer, dir: string, kubectlBin: string): Promise<void> {
+export async function waitCrds(state: LabState, cluster: string, api: LabApiServer, dir: string, kubectlBin: string, bgp: boolean): Promise<void> {
+  const required = REQUIRED_CRDS.filter((c) => bgp || !c.startsWith("ciliumbgp"));
   const rec = [...state.processes].reverse().find((p) => p.device === `k8s-${cluster}` && p.daemon === "cilium-operator");
   await waitReady(`cilium-operator of cluster ${cluster} (CRDs)`, rec, join(dir, "operator.log"), CRD_TIMEOUT_MS, () => {
     const r = kubectl(api, kubectlBin, ["get", "crd", "-o", "json"], { check: false });
     if (r.code !== 0) return undefined;
     const items = (JSON.parse(r.stdout) as { items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }).items;
     const ready = new Set(items.filter((c) => c.status?.conditions?.some((x) => x.type === "Established" && x.status === "True")).map((c) => c.metadata.name));
-    return REQUIRED_CRDS.every((c) => ready.has(c)) ? true : undefined;
+    return required.every((c) => ready.has(c)) ? true : undefined;
   }, 1000);
 }
