@@ -334,18 +334,21 @@ export function topologyChecks(plan: Plan, devOf: TargetLookup, problems: string
       const bad: string[] = [];
       for (const n of plan.nodes) {
         const node = devByName.get(n.name)!;
-        const leaves = plan.sessions
-          .filter((s) => s.kind === "leaf-spine" && s.b.device === spine.name && devByName.get(s.a.device)?.rack === node.rack)
-          .map((s) => s.a.address);
-        const hops = fib.get(n.podCIDR.prefix) ?? [];
-        if (!sameSet(sorted(hops), sorted(leaves))) bad.push(`${n.podCIDR.prefix} (${n.name}) via ${hops.join(", ") || "nothing"}, want ${leaves.join(", ")}`);
+        // dual-stack: the IPv6 PodCIDR over the IPv6 sessions
+        for (const pod of n.podCIDR6 ? [n.podCIDR, n.podCIDR6] : [n.podCIDR]) {
+          const leaves = plan.sessions
+            .filter((s) => s.kind === "leaf-spine" && s.family === pod.family && s.b.device === spine.name && devByName.get(s.a.device)?.rack === node.rack)
+            .map((s) => s.a.address);
+          const hops = fib.get(pod.prefix) ?? [];
+          if (!sameSet(sorted(hops), sorted(leaves))) bad.push(`${pod.prefix} (${n.name}) via ${hops.join(", ") || "nothing"}, want ${leaves.join(", ")}`);
+        }
       }
       add(`${spine.name} ECMP`, bad.length === 0, bad.length === 0 ? `reaches all ${plan.nodes.length} PodCIDRs over every leaf of their rack` : bad.join("; "));
     }
   } else {
     for (const core of plan.devices.filter((d) => d.kind === "switch" && d.role === "core" && selected(d.name))) {
       const fib = fibOf(core.name);
-      const missing = plan.nodes.filter((n) => !fib.has(n.podCIDR.prefix)).map((n) => `${n.podCIDR.prefix} (${n.name})`);
+      const missing = plan.nodes.flatMap((n) => (n.podCIDR6 ? [n.podCIDR, n.podCIDR6] : [n.podCIDR]).filter((p) => !fib.has(p.prefix)).map((p) => `${p.prefix} (${n.name})`));
       add(`${core.name} PodCIDRs`, missing.length === 0, missing.length === 0 ? `holds all ${plan.nodes.length} PodCIDRs` : `misses ${missing.join(", ")}`);
     }
   }

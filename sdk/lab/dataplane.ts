@@ -42,10 +42,11 @@ export interface ProbeResult extends DataPlaneProbe {
   result: string;
 }
 
-const addressOf = (d: PlanDevice) => d.interfaces.find((i) => i.name === "eth0")?.addresses[0]?.address ?? d.routerId;
+/** The device's address of `family` on eth0 (dual-stack: one per family), else its router id. */
+const addressIn = (d: PlanDevice, family: Family) => d.interfaces.find((i) => i.name === "eth0")?.addresses.find((a) => a.family === family)?.address ?? d.routerId;
 const fam = (a: string): Family => familyOf(a) ?? "ipv4";
 
-/** The probes `lab check` runs for a plan, in a stable order. */
+/** The probes `lab check` runs for a plan, in a stable order: every family of the rack networks (IPv4 first). */
 export function plannedProbes(plan: Plan): DataPlaneProbe[] {
   const reps: PlanDevice[] = [];
   const racks = new Set<string>();
@@ -55,7 +56,24 @@ export function plannedProbes(plan: Plan): DataPlaneProbe[] {
       reps.push(d);
     }
   const out: DataPlaneProbe[] = [];
-  const pod = (d: PlanDevice) => nodeLocalAddresses(plan, d.name)[0]?.split("/")[0];
+  const families = new Set<Family>();
+  for (const d of reps) for (const i of d.interfaces) if (i.name === "eth0") for (const a of i.addresses) families.add(a.family);
+  const list: Family[] = families.size === 0 ? ["ipv4"] : (["ipv4", "ipv6"] as Family[]).filter((f) => families.has(f));
+  for (const f of list) probesOf(plan, reps, f, families.size <= 1, out);
+  return out.slice(0, MAX_PROBES);
+}
+
+/** The probes of one family (`any`: single-family plan, the device's first address whatever its family). */
+function probesOf(plan: Plan, reps: PlanDevice[], family: Family, any: boolean, out: DataPlaneProbe[]): void {
+  const addressOf = (d: PlanDevice) => (any ? (d.interfaces.find((i) => i.name === "eth0")?.addresses[0]?.address ?? d.routerId) : addressIn(d, family));
+  const pod = (d: PlanDevice) => {
+    const all = nodeLocalAddresses(plan, d.name).map((a) => a.split("/")[0]);
+    return any ? all[0] : all.find((a) => fam(a) === family);
+  };
+  const loopbackOf = (sw: PlanDevice) => {
+    const lo = sw.interfaces.find((i) => i.name === "lo")?.addresses ?? [];
+    return any ? lo[0]?.address : lo.find((a) => a.family === family)?.address;
+  };
   for (const a of reps)
     for (const b of reps) {
       if (a === b || fam(addressOf(a)) !== fam(addressOf(b))) continue;
@@ -67,7 +85,7 @@ export function plannedProbes(plan: Plan): DataPlaneProbe[] {
   const probers = reps.length > 1 ? [reps[0], reps[reps.length - 1]] : reps;
   for (const a of probers)
     for (const sw of plan.devices.filter((d) => d.kind === "switch")) {
-      const lb = sw.interfaces.find((i) => i.name === "lo")?.addresses[0]?.address;
+      const lb = loopbackOf(sw);
       if (lb && fam(lb) === fam(addressOf(a))) out.push({ kind: "node-loopback", from: a.name, source: addressOf(a), target: lb, to: sw.name });
     }
   for (const u of plan.upstreams ?? []) {
@@ -86,7 +104,6 @@ export function plannedProbes(plan: Plan): DataPlaneProbe[] {
       });
     }
   }
-  return out.slice(0, MAX_PROBES);
 }
 
 /** Run the planned probes against the lab. Never throws for a failed probe. */

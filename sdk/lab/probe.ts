@@ -3,6 +3,7 @@
  * FIB through `ip -j route`. Every call is bounded in time; failures come back as values
  * (`error`) so a report can show them instead of stopping.
  */
+import { IPv6 } from "ip-num";
 import { Family } from "../plan/types";
 import { findExecutable, nsRun, RunResult } from "./exec";
 import { LabDevice } from "./state";
@@ -188,15 +189,56 @@ export function kernelRoutes(dev: ProbeDevice, family: Family, proto?: string): 
   } catch {
     return { routes, error: `ip -j route on ${dev.name}: not JSON` };
   }
+  // IPv6: zebra installs the peer's link-local next hop; the plan names its global address (the
+  // BGP next hop). Same neighbor = same link-layer address on the same interface.
+  let globalOf: ((gateway: string, ifname: unknown) => string) | undefined;
+  if (family === "ipv6" && list.some((e) => JSON.stringify(e).includes('"fe80:'))) globalOf = linkLocalResolver(dev);
   for (const e of list) {
     const dst = String(e.dst ?? "");
     const prefix = dst === "default" ? (family === "ipv4" ? "0.0.0.0/0" : "::/0") : normalizePrefix(dst, family);
     const nh: string[] = [];
-    if (typeof e.gateway === "string") nh.push(e.gateway);
-    for (const n of (Array.isArray(e.nexthops) ? e.nexthops : []) as { gateway?: string }[]) if (n.gateway) nh.push(n.gateway);
+    const gw = (g: string, ifname: unknown) => (globalOf && g.startsWith("fe80:") ? globalOf(g, ifname) : g);
+    if (typeof e.gateway === "string") nh.push(gw(e.gateway, e.dev));
+    for (const n of (Array.isArray(e.nexthops) ? e.nexthops : []) as { gateway?: string; dev?: string }[]) if (n.gateway) nh.push(gw(n.gateway, n.dev));
     routes.set(prefix, { prefix, nextHops: [...new Set(nh)], protocol: String(e.protocol ?? "") });
   }
   return { routes };
+}
+
+/** The link-layer address inside an EUI-64 link-local address (`fe80::8c2b:e5ff:febf:ee9e` → `8e:2b:e5:bf:ee:9e`), if it is one. */
+export function eui64Mac(address: string): string | undefined {
+  let v: bigint;
+  try {
+    v = IPv6.fromString(address).getValue();
+  } catch {
+    return undefined;
+  }
+  const b = Array.from({ length: 8 }, (_, i) => Number((v >> BigInt(8 * (7 - i))) & 0xffn));
+  if (b[3] !== 0xff || b[4] !== 0xfe) return undefined;
+  return [b[0] ^ 0x02, b[1], b[2], b[5], b[6], b[7]].map((x) => x.toString(16).padStart(2, "0")).join(":");
+}
+
+/** Maps a link-local IPv6 next hop on an interface to the neighbor's global address (`ip -6 neigh`), or leaves it. */
+function linkLocalResolver(dev: ProbeDevice): (gateway: string, ifname: unknown) => string {
+  const r = targetOf(dev).exec.run("ip", ["-j", "-6", "neigh", "show"], PROBE_TIMEOUT_MS);
+  let list: { dst?: string; dev?: string; lladdr?: string }[] = [];
+  try {
+    list = r.code === 0 ? JSON.parse(r.stdout || "[]") : [];
+  } catch {
+    list = [];
+  }
+  const mac = new Map<string, string>();
+  const global = new Map<string, string>();
+  for (const n of list) {
+    if (!n.dst || !n.lladdr) continue;
+    const key = `${n.dev} ${n.dst}`;
+    if (n.dst.startsWith("fe80:")) mac.set(key, n.lladdr);
+    else if (!global.has(`${n.dev} ${n.lladdr}`)) global.set(`${n.dev} ${n.lladdr}`, n.dst);
+  }
+  return (gateway, ifname) => {
+    const ll = mac.get(`${ifname} ${gateway}`) ?? eui64Mac(gateway);
+    return (ll && global.get(`${ifname} ${ll}`)) ?? gateway;
+  };
 }
 
 /** A BGP protocol of BIRD, from `show protocols all`. */
