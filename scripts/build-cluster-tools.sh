@@ -7,7 +7,7 @@
 #   kube-apiserver, kubectl  k8s.io/kubernetes v1.37.2 via tools/kubernetes (staging modules replaced
 #                            with their published v0.37.2), version.gitVersion set for a truthful /version
 #   helm                     helm.sh/helm/v3 v3.22.0 (go install, no wrapper needed)
-#   cilium-agent, cilium-operator-generic, cilium-cni, clustermesh-apiserver
+#   cilium-agent, cilium-operator-generic, cilium-cni, clustermesh-apiserver, cilium-dbg
 #                            github.com/cilium/cilium v1.20.2 via tools/cilium (see its go.mod for the
 #                            two unserved dependencies and how they are replaced)
 # and downloads two Go modules for their non-Go files into the Go module cache (GOMODCACHE):
@@ -16,7 +16,7 @@
 #
 # Usage: scripts/build-cluster-tools.sh [TOOL...]   (default: all; e.g. `kube-apiserver helm`)
 # Prints one line per tool: `cached`, `built in N s` or `FAILED (reason)`; the build log of a failure is
-# kept in ${DCNET_TOOLS_DIR}/logs/. Exits 1 when a required tool (all but cilium-cni and
+# kept in ${DCNET_TOOLS_DIR}/logs/. Exits 1 when a required tool (all but cilium-cni, cilium-dbg and
 # clustermesh-apiserver) is missing afterwards.
 # Versions are kept in sync with sdk/tools/cluster-tools.ts.
 set -euo pipefail
@@ -33,8 +33,8 @@ export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 
 mkdir -p "$TOOLS_DIR/logs"
 
-ALL_TOOLS=(kube-apiserver kubectl helm cilium-agent cilium-operator-generic cilium-cni clustermesh-apiserver)
-OPTIONAL_TOOLS=" cilium-cni clustermesh-apiserver "
+ALL_TOOLS=(kube-apiserver kubectl helm cilium-agent cilium-operator-generic cilium-cni clustermesh-apiserver cilium-dbg)
+OPTIONAL_TOOLS=" cilium-cni clustermesh-apiserver cilium-dbg "
 
 version_of() {
   case "$1" in
@@ -73,6 +73,9 @@ build_one() {
       (cd "$ROOT/tools/cilium" && go build -trimpath -tags=osusergo -ldflags "$cilium_ld" -o "$out" github.com/cilium/cilium/plugins/cilium-cni) ;;
     clustermesh-apiserver)
       (cd "$ROOT/tools/cilium" && go build -trimpath -tags=osusergo -ldflags "$cilium_ld" -o "$out" github.com/cilium/cilium/clustermesh-apiserver) ;;
+    cilium-dbg)
+      # the agent's debug CLI (monitor, policy verdicts): the lab's datapath test reads drops with it
+      (cd "$ROOT/tools/cilium" && go build -trimpath -tags=osusergo -ldflags "$cilium_ld" -o "$out" github.com/cilium/cilium/cilium-dbg) ;;
     *) echo "unknown tool $name" >&2; return 2 ;;
   esac
 }

@@ -28,6 +28,8 @@ export interface ClusterTools {
   ciliumOperator?: string;
   ciliumCni?: string;
   clustermeshApiserver?: string;
+  /** cilium-dbg, the agent's debug CLI (`monitor`: drops and policy verdicts). */
+  ciliumDbg?: string;
   /** Debian etcd-server. */
   etcd?: string;
   /** clang ≥ 18 (Debian clang-19: `/usr/lib/llvm-19/bin/clang`); the agent calls `clang` by name, so put `dirname(clang)` first in PATH. */
@@ -112,6 +114,7 @@ export function clusterTools(env: Env = process.env): ClusterTools {
     ciliumOperator: built("ciliumOperator", "cilium-operator-generic", v.cilium),
     ciliumCni: built("ciliumCni", "cilium-cni", v.cilium),
     clustermeshApiserver: built("clustermeshApiserver", "clustermesh-apiserver", v.cilium),
+    ciliumDbg: built("ciliumDbg", "cilium-dbg", v.cilium),
     etcd: system("etcd", ["etcd"]),
     // Debian's clang-19 installs /usr/lib/llvm-19/bin/clang (and clang-19 on PATH)
     clang: system("clang", [], ["/usr/lib/llvm-19/bin/clang"]),

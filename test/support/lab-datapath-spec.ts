@@ -1,0 +1,23 @@
+/** The spec of the datapath lab test (test/lab-datapath.test.ts): the cluster lab's spec with dcnet's `protected-db` policy. */
+import { DataCenterSpec } from "../../sdk/spec/types";
+import { clusterLabSpec } from "./lab-cluster-spec";
+
+/**
+ * The cluster lab's spec (one spine, two racks), one agent per rack (the l4lb nodes: fewer agents on
+ * a small machine), with the `protected-db` CiliumNetworkPolicy of examples/spine-leaf (TCP 6379 from
+ * `app=employee` pods of any mesh cluster) and an external endpoint (a CIDR group standing for VMs).
+ */
+export function datapathLabSpec(name = "lc-dp"): DataCenterSpec {
+  const spec = clusterLabSpec("bird", name) as unknown as { clusters: { nodes: string[]; k8s: Record<string, unknown> }[] };
+  const c = spec.clusters[0];
+  c.nodes = ["r1n1", "r2n1"];
+  c.k8s.policies = [
+    {
+      name: "protected-db",
+      namespace: "default",
+      selector: { app: "protected-db" },
+      ingress: [{ pods: [{ labels: { app: "employee" }, anyMeshCluster: true }], ports: [{ port: 6379, protocol: "TCP" }] }],
+    },
+  ];
+  return spec as unknown as DataCenterSpec;
+}
