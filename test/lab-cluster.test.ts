@@ -155,7 +155,7 @@ for (const speaker of ["cilium", "bird"] as const) {
       assert.ok(r.ok, formatCheckReport(r));
     });
 
-    it("6. stopping one node's speaker withdraws its PodCIDR within the plan's failover budget; starting it again converges", async function () {
+    it(`6. stopping one node's speaker withdraws its PodCIDR within ${speaker === "cilium" ? "hold + restart time (graceful restart keeps stale routes; the plan says hold time)" : "the plan's failover budget"}; starting it again converges`, async function () {
       const node = "r1n2";
       const pod = plan.nodes.find((n) => n.name === node)!.podCIDR.prefix;
       const promised = promisedFailoverMs(plan, node);
