@@ -9,6 +9,7 @@ import { existsSync, readFileSync, rmSync, readdirSync } from "fs";
 import { run, sleep } from "./exec";
 import { releaseClaim } from "./mgmt";
 import { clusterDown } from "./cluster/index";
+import { podsDown } from "./cluster/pods";
 import { listNamespaces } from "./up";
 import { LabProcess, LabState, loadState, saveState, stateFile } from "./state";
 
@@ -103,6 +104,9 @@ export async function labDown(target: LabState | string): Promise<LabDownResult>
     result.nothing = true;
     return result;
   }
+
+  // 0. the cluster side's pods: CNI DEL while their agents still run (their namespaces go in any case: recorded)
+  result.warnings.push(...(await podsDown(state)));
 
   // 1. recorded processes, most recent first
   const pids = [...state.processes]

@@ -22,6 +22,7 @@
 import { mkdirSync, writeFileSync } from "fs";
 import { dirname, join } from "path";
 import { LabError, run, RunResult } from "../exec";
+import { terminate } from "../down";
 import { LabState, saveState } from "../state";
 import { clusterTools, ClusterTools } from "../../tools/cluster-tools";
 import { agentApi, agentPid } from "./agent";
@@ -180,7 +181,7 @@ export function createPod(state: LabState, opts: PodOptions, tools: ClusterTools
 }
 
 /** Remove a pod: CNI DEL, the namespace, the Pod object. Returns warnings (best effort). */
-export function deletePod(state: LabState, name: string, tools: ClusterTools = clusterTools()): string[] {
+export async function deletePod(state: LabState, name: string, tools: ClusterTools = clusterTools()): Promise<string[]> {
   const warnings: string[] = [];
   const all = pods(state);
   const pod = all[name];
@@ -191,6 +192,9 @@ export function deletePod(state: LabState, name: string, tools: ClusterTools = c
     const r = callCni(state, pod, "DEL", cni, JSON.stringify(ciliumCniNetconf(false, join(node.dir, "cni", "cilium-cni.log"))));
     if (r.code !== 0) warnings.push(`CNI DEL of pod ${name}: exit ${r.code}: ${(r.stdout + r.stderr).trim()}`);
   }
+  // processes in the pod's own namespace (its servers) go first: a removed namespace would hide them
+  const inside = run("ip", ["netns", "pids", pod.netns], { check: false }).stdout.split(/\s+/).filter(Boolean).map(Number);
+  await terminate(inside.filter((p) => p > 1));
   const del = run("ip", ["netns", "del", pod.netns], { check: false });
   if (del.code !== 0 && !/No such file|not found/i.test(del.stderr)) warnings.push(`ip netns del ${pod.netns}: ${del.stderr.trim()}`);
   state.namespaces = state.namespaces.filter((n) => n !== pod.netns);
@@ -205,14 +209,14 @@ export function deletePod(state: LabState, name: string, tools: ClusterTools = c
 }
 
 /** Remove every pod (before the agents stop: CNI DEL needs them). */
-export function podsDown(state: LabState, tools?: ClusterTools): string[] {
+export async function podsDown(state: LabState, tools?: ClusterTools): Promise<string[]> {
   const warnings: string[] = [];
   const list = labPods(state);
   if (list.length === 0) return warnings;
   const t = tools ?? clusterTools();
   for (const p of list) {
     try {
-      warnings.push(...deletePod(state, p.name, t));
+      warnings.push(...(await deletePod(state, p.name, t)));
     } catch (e) {
       warnings.push(`pod ${p.name}: ${(e as Error).message}`);
     }
@@ -228,7 +232,8 @@ export function podExec(pod: LabPod, argv: string[], opts: { timeoutMs?: number;
 /** A TCP server in a pod: socat answering `reply` to every connection (a recorded lab process). */
 export function startPodServer(state: LabState, pod: LabPod, port: number, reply = "PONG", socat = clusterTools().socat ?? "socat"): void {
   const log = join(state.cluster!.nodes[pod.node].dir, "cni", `${pod.name}-${port}.log`);
-  spawnRecorded(state, pod.node, "socat", ["ip", "netns", "exec", pod.netns, socat, `TCP-LISTEN:${port},fork,reuseaddr`, `SYSTEM:echo ${reply}`], log);
+  // -lf in the run dir: the command line names the run dir, so labDown recognises the process as the lab's
+  spawnRecorded(state, pod.node, "socat", ["ip", "netns", "exec", pod.netns, socat, "-lf", `${log}.socat`, `TCP-LISTEN:${port},fork,reuseaddr`, `SYSTEM:echo ${reply}`], log);
 }
 
 /** One TCP connection attempt from a pod; the first line it reads back, or undefined (refused, dropped, timed out). */
@@ -281,8 +286,10 @@ export function endpointsPerNode(state: LabState): Record<string, LabEndpoint[] 
 }
 
 /** Lines of an endpoints table (node, endpoint id, state, identity, address, pod). */
-export function formatEndpoints(eps: Record<string, LabEndpoint[] | undefined>): string[] {
+export function formatEndpoints(eps: Record<string, LabEndpoint[] | undefined>, pods: LabPod[] = []): string[] {
   const lines: string[] = [];
+  // the agent's endpoint list carries no pod name here: the lab's pods by address
+  const byIp = new Map(pods.filter((p) => p.ip).map((p) => [p.ip!, `${p.namespace}/${p.name}`]));
   for (const [node, list] of Object.entries(eps)) {
     if (!list) {
       lines.push(`${node}: endpoints unknown (agent API did not answer)`);
@@ -290,7 +297,7 @@ export function formatEndpoints(eps: Record<string, LabEndpoint[] | undefined>):
     }
     const podEps = list.filter((e) => !e.labels.includes("reserved:host"));
     lines.push(`${node}: ${podEps.length} pod endpoint${podEps.length === 1 ? "" : "s"}`);
-    for (const e of podEps) lines.push(`  ${e.id}  ${e.state}  identity ${e.identity ?? "-"}  ${e.ipv4 ?? "-"}  ${e.pod ?? e.containerId ?? "-"}`);
+    for (const e of podEps) lines.push(`  ${e.id}  ${e.state}  identity ${e.identity ?? "-"}  ${e.ipv4 ?? "-"}  ${e.pod ?? (e.ipv4 ? byIp.get(e.ipv4) : undefined) ?? e.containerId ?? "-"}`);
   }
   return lines;
 }
