@@ -77,22 +77,41 @@ export function planJsonFile(plan: Plan): OutputFile {
   };
 }
 
-/** Nesting levels split into pieces; deeper values are serialized whole (each is small). */
-const JSON_SPLIT_DEPTH = 3;
+/**
+ * A value of at most this many nested values (about 1 MB of JSON) is serialized whole by one
+ * `JSON.stringify`; larger objects and arrays are split into their members.
+ */
+const JSON_WHOLE_LIMIT = 20_000;
 
 /**
- * `JSON.stringify(value, null, 2) + "\n"`, byte for byte, in pieces: objects and arrays down to
- * `JSON_SPLIT_DEPTH` are walked, deeper values stringified on their own and re-indented (JSON
- * text has newlines only between tokens, so indenting after every newline is exact).
+ * `JSON.stringify(value, null, 2) + "\n"`, byte for byte, in pieces: the top level and every
+ * object or array holding more than `JSON_WHOLE_LIMIT` values are walked, smaller values are
+ * stringified on their own and re-indented (JSON text has newlines only between tokens, so
+ * indenting after every newline is exact).
  */
 export function* jsonChunks(value: unknown): Generator<string> {
   yield* jsonPieces(value, "", 0);
   yield "\n";
 }
 
+/** `budget` minus the number of values in `v` (objects, arrays and scalars), stopping below 0. */
+function remainingAfter(v: unknown, budget: number): number {
+  budget--;
+  if (v === null || typeof v !== "object" || typeof (v as { toJSON?: unknown }).toJSON === "function") return budget;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length && budget >= 0; i++) budget = remainingAfter(v[i], budget);
+    return budget;
+  }
+  for (const k in v) {
+    if (budget < 0) break;
+    budget = remainingAfter((v as Record<string, unknown>)[k], budget);
+  }
+  return budget;
+}
+
 function* jsonPieces(value: unknown, indent: string, depth: number): Generator<string> {
   const v = value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function" ? (value as { toJSON: () => unknown }).toJSON() : value;
-  if (depth >= JSON_SPLIT_DEPTH || v === null || typeof v !== "object") {
+  if (v === null || typeof v !== "object" || (depth > 0 && remainingAfter(v, JSON_WHOLE_LIMIT) >= 0)) {
     const text = JSON.stringify(v, null, 2) ?? "null";
     yield indent ? text.replace(/\n/g, `\n${indent}`) : text;
     return;
@@ -197,7 +216,7 @@ function inspect(dir: string): Existing | undefined {
  *   (`OWNED_ENTRIES`: plan.json, hosts/, switches/, clusters/, summary.md, topology.svg) are
  *   replaced and the rest is kept.
  */
-export function writeOutputDir(dir: string, files: OutputFile[], opts: { force?: boolean } = {}): void {
+export function writeOutputDir(dir: string, files: OutputFile[], opts: { force?: boolean; onFile?: (done: number, total: number) => void } = {}): void {
   const paths = new Set<string>();
   for (const f of files) {
     const top = f.path.split("/")[0];
@@ -226,11 +245,21 @@ export function writeOutputDir(dir: string, files: OutputFile[], opts: { force?:
     const tmp = path.join(parent, `.${path.basename(target)}.dcnet-tmp-${stamp}`);
     mkdirSync(tmp);
     try {
+      // one mkdir per folder (a recursive mkdir per file costs several system calls each: 100,000 hosts)
+      const made = new Set<string>([tmp]);
+      let written = 0;
+      const makeDir = (dir: string) => {
+        if (made.has(dir)) return;
+        makeDir(path.dirname(dir));
+        mkdirSync(dir);
+        made.add(dir);
+      };
       for (const f of files) {
         const abs = path.join(tmp, ...f.path.split("/"));
-        mkdirSync(path.dirname(abs), { recursive: true });
+        makeDir(path.dirname(abs));
         if (f.chunks) writeChunks(abs, f.chunks());
         else writeFileSync(abs, f.text);
+        opts.onFile?.(++written, files.length);
       }
       if (!existing) {
         renameSync(tmp, target);

@@ -6,6 +6,7 @@ import { renderPlanFiles, writeOutputDir } from "../output";
 import * as path from "path";
 import { clusterSideNotes, loadClusterInputs, renderClusterManifests } from "../../k8s";
 import { UserError } from "../errors";
+import { progress } from "../progress";
 import { loadFleetFile, validateFleet } from "../../fleet/fleet";
 
 /** Register `dcnet plan SPEC --out DIR [--force]` on `program`. */
@@ -30,13 +31,17 @@ export function registerPlanCommand(program: Command): void {
       }
       if (!specFile) throw new UserError("missing SPEC (or --fleet FILE)");
       // everything is validated and rendered in memory before the file system is touched
+      const shown = progress(); // on stderr: at once on a terminal, else once it runs for a few seconds
       const spec = loadSpecForCli(specFile);
+      shown.step(`read ${specFile}; validating and resolving`);
       const plan = resolve(spec);
+      shown.step(`resolved: ${plan.devices.length.toLocaleString("en-US")} devices, ${plan.sessions.length.toLocaleString("en-US")} BGP sessions; rendering`);
       // cluster side: clusters/<cluster>/<kind>-<name>.yaml and clusters/<cluster>/values/<chart>.yaml
       const inputs = loadClusterInputs(spec, path.dirname(specFile));
       const files = [...renderPlanFiles(plan), ...renderClusterManifests(plan, inputs)];
       for (const note of clusterSideNotes(plan, inputs)) console.error(`note: ${note}`); // what could not be checked (chart values schema)
-      writeOutputDir(opts.out, files, { force: opts.force });
+      shown.step(`rendered ${files.length.toLocaleString("en-US")} files; writing ${opts.out}`);
+      writeOutputDir(opts.out, files, { force: opts.force, onFile: (done, total) => shown.count("written", done, total) });
       const hosts = files.filter((f) => f.path.startsWith("hosts/")).length;
       const sw = files.filter((f) => f.path.startsWith("switches/")).length;
       console.log(
