@@ -17,7 +17,7 @@ import { existsSync } from "fs";
 import { resolve } from "../sdk/resolve/resolve";
 import { clusterInputsFromSpec } from "../sdk/k8s";
 import { containsAddress } from "../sdk/net/prefix";
-import { fibNextHops, labDown, LabState, labUp, listNamespaces } from "../sdk/lab";
+import { fibNextHops, formatCheckReport, labCheck, labDown, LabState, labUp, listNamespaces } from "../sdk/lab";
 import { run } from "../sdk/lab/exec";
 import { clusterToolsMissing, kubectl } from "../sdk/lab/cluster";
 import { agentMonitor, createPod, deletePod, endpointsPerNode, formatEndpoints, LabPod, nodeEndpoints, startPodServer, tcpAttempts, tcpConnect } from "../sdk/lab/cluster/pods";
@@ -111,6 +111,17 @@ describe("lab datapath: pods by CNI ADD, pod to pod across racks, protected-db p
     const api = state!.cluster!.clusters.lab.apiServer;
     const ceps = kubectl(api, clusterTools().kubectl!, ["get", "ciliumendpoints", "-n", "default", "-o", "jsonpath={range .items[*]}{.metadata.name} {.status.networking.addressing[0].ipv4}{\"\\n\"}{end}"]).stdout;
     for (const [name] of want) assert.ok(ceps.includes(`${name} ${p[name].ip}`), `CiliumEndpoint of ${name}: ${ceps}`);
+    // lab check's cluster section lists them per node
+    const report = labCheck(plan, state!);
+    const section = report.cluster?.[0];
+    assert.ok(section, "lab check has no cluster section");
+    for (const [name, node] of want) {
+      const row = section.nodes.find((n) => n.name === node)!;
+      assert.ok((row.endpoints ?? []).some((e) => e.ipv4 === p[name].ip && e.pod === `default/${name}` && e.state === "ready"), `lab check, ${node}: ${JSON.stringify(row.endpoints)}`);
+    }
+    const text = formatCheckReport(report);
+    assert.match(text, /r1n1 endpoints: .*default\/db/);
+    console.log(text.split("\n").filter((l) => / endpoints: /.test(l)).map((l) => `      ${l.trim()}`).join("\n"));
   });
 
   it("2. pod to pod across racks: r2n1's employee reaches r1n1's echo (TCP, bounded attempts) over the node's default route and the fabric's PodCIDR routes", async function () {

@@ -21,6 +21,7 @@ import { LabState } from "../state";
 import type { NodeCheck } from "../check";
 import { kubectl } from "./apiserver";
 import { agentApi, agentHealth, agentPid, rssKb } from "./agent";
+import { labPods, nodeEndpoints } from "./pods";
 import { LabCluster, LabClusterNode } from "./types";
 
 /** One BGP peer as the agent reports it. */
@@ -157,6 +158,8 @@ export interface ClusterNodeCheck {
   /** IPv4 addresses on cilium_host in the node's namespace. */
   ciliumHost: string[];
   rssMb: number;
+  /** The agent's pod endpoints (its API), with the lab's pod of each address (sdk/lab/cluster/pods.ts). */
+  endpoints?: { id: number; state: string; identity?: number; ipv4?: string; pod?: string }[];
   ok: boolean;
 }
 
@@ -228,6 +231,12 @@ export function checkClusters(plan: Plan, state: LabState, kubectlBin: string | 
       if (nodePodCidr !== want) bad(`Node holds PodCIDR ${nodePodCidr ?? "none"}, plan says ${want}`);
       if (cn.length !== 1 || cn[0] !== want) bad(`CiliumNode holds PodCIDRs ${cn.join(", ") || "none"}, plan says ${want}`);
       if (!hostAddrs.some((a) => want && containsAddress(want, a))) bad(`cilium_host holds ${hostAddrs.join(", ") || "no IPv4 address"}, none inside ${want}`);
+      // endpoints per node: every lab pod of the node has a ready endpoint with its address
+      const eps = pid !== undefined ? nodeEndpoints(state, name) : undefined;
+      const byIp = new Map(labPods(state).filter((p) => p.ip).map((p) => [p.ip!, `${p.namespace}/${p.name}`]));
+      if (eps) row.endpoints = eps.filter((e) => !e.labels.includes("reserved:host")).map((e) => ({ id: e.id, state: e.state, identity: e.identity, ipv4: e.ipv4, pod: e.pod ?? (e.ipv4 ? byIp.get(e.ipv4) : undefined) }));
+      for (const p of labPods(state).filter((x) => x.node === name && x.ip))
+        if (eps && !row.endpoints!.some((e) => e.ipv4 === p.ip && e.state === "ready")) bad(`pod ${p.namespace}/${p.name} (${p.ip}) has no ready endpoint`);
       out.nodes.push(row);
     }
     if (kubectlBin && out.apiServer === "ready") out.services = allocatedLoadBalancerIps(c, kubectlBin);
@@ -248,6 +257,8 @@ export function formatClusterChecks(list: ClusterCheck[]): string[] {
     const headers = ["NODE", "AGENT", "PLANNED PODCIDR", "NODE", "CILIUMNODE", "CILIUM_HOST", "RSS", ""];
     const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     for (const r of [headers, ...rows]) out.push(`  ${r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i]))).join("  ").trimEnd()}`);
+    for (const n of c.nodes)
+      if (n.endpoints) out.push(`  ${n.name} endpoints: ${n.endpoints.map((e) => `${e.id} ${e.pod ?? "?"} ${e.ipv4 ?? "-"} ${e.state}`).join("; ") || "none"}`);
     for (const s of c.services) out.push(`  Service ${s.service}: ${s.ips.join(", ") || "no address yet"}`);
   }
   return out;
