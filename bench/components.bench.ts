@@ -24,6 +24,8 @@ interface CaseResult {
   nodes: number;
   resources: number;
   ms: number;
+  /** CPU time (user + system) of the registration: robust when the machine is shared. */
+  cpuMs: number;
   rssMB: number;
   heapMB: number;
   stateMB: number;
@@ -73,6 +75,7 @@ async function runCase(kind: CaseResult["kind"], nodes: number): Promise<CaseRes
   const rss0 = process.memoryUsage().rss;
   const heap0 = process.memoryUsage().heapUsed;
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   let expected: number;
   if (kind !== "bareCommands") {
     const hosts: Record<string, { host: string; hostKey: string }> = {};
@@ -88,8 +91,9 @@ async function runCase(kind: CaseResult["kind"], nodes: number): Promise<CaseRes
   }
   while (registered < expected) await new Promise((r) => setTimeout(r, 5));
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
   const mem = process.memoryUsage();
-  return { kind, nodes, resources: expected, ms: Math.round(ms), rssMB: mb(mem.rss - rss0), heapMB: mb(mem.heapUsed - heap0), stateMB: mb(stateBytes) };
+  return { kind, nodes, resources: expected, ms: Math.round(ms), cpuMs: Math.round((cpu.user + cpu.system) / 1000), rssMB: mb(mem.rss - rss0), heapMB: mb(mem.heapUsed - heap0), stateMB: mb(stateBytes) };
 }
 
 function child(kind: string, nodes: number): CaseResult {
@@ -131,6 +135,7 @@ async function main() {
       dc,
       bare,
       timeRatio: ratio(dc.ms, bare.ms),
+      cpuRatio: ratio(dc.cpuMs, bare.cpuMs),
       rssRatio: ratio(dc.rssMB, bare.rssMB),
       stateRatio: ratio(dc.stateMB, bare.stateMB),
       depth,
@@ -139,10 +144,10 @@ async function main() {
     });
   }
   if (!json) {
-    console.log("nodes  resources (floor)  DataCenter ms / RSS MB / state MB   floor ms / RSS MB / state MB   ratio time / RSS / state   depth waves (sequential)   simulated up (2 s/device; sequential ≥ depth × 2 s)");
+    console.log("nodes  resources (floor)  DataCenter ms / CPU ms / RSS MB / state MB   floor ms / CPU ms / RSS MB / state MB   ratio time / CPU / RSS / state   depth waves (sequential)   simulated up (2 s/device; sequential ≥ depth × 2 s)");
     for (const r of rows)
       console.log(
-        `${String(r.nodes).padStart(5)}  ${String(r.dc.resources).padStart(9)} (${r.bare.resources})  ${String(r.dc.ms).padStart(13)} / ${String(r.dc.rssMB).padStart(6)} / ${String(r.dc.stateMB).padStart(6)}   ${String(r.bare.ms).padStart(8)} / ${String(r.bare.rssMB).padStart(6)} / ${String(r.bare.stateMB).padStart(6)}   ${r.timeRatio} / ${r.rssRatio} / ${r.stateRatio}   ${r.depth.waves} (${r.depth.sequential})   ${r.simulatedUpS ?? "-"} s (sequential ≥ ${r.sequentialUpS} s)`,
+        `${String(r.nodes).padStart(5)}  ${String(r.dc.resources).padStart(9)} (${r.bare.resources})  ${String(r.dc.ms).padStart(13)} / ${String(r.dc.cpuMs).padStart(6)} / ${String(r.dc.rssMB).padStart(6)} / ${String(r.dc.stateMB).padStart(6)}   ${String(r.bare.ms).padStart(8)} / ${String(r.bare.cpuMs).padStart(6)} / ${String(r.bare.rssMB).padStart(6)} / ${String(r.bare.stateMB).padStart(6)}   ${r.timeRatio} / ${r.cpuRatio} / ${r.rssRatio} / ${r.stateRatio}   ${r.depth.waves} (${r.depth.sequential})   ${r.simulatedUpS ?? "-"} s (sequential ≥ ${r.sequentialUpS} s)`,
       );
   }
   console.log(JSON.stringify({ benchmark: "components-mock-registration", rows }, null, json ? 2 : undefined));
