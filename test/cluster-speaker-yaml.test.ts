@@ -48,7 +48,13 @@ describe("plan: what each BGP speaker supports (issue 14)", () => {
       if (ciliumNodes.has(s.a.device)) {
         assert.equal(s.speaker, "cilium");
         assert.equal(s.bfd.enabled, false, s.id);
-        assert.deepEqual(s.failover, { detection: "hold-timer", ms: s.timers.hold * 1000 });
+        // graceful restart on (the default): the switches keep the routes stale for the restart time
+        assert.deepEqual(
+          s.failover,
+          s.gracefulRestart.enabled
+            ? { detection: "hold-timer+graceful-restart", ms: (s.timers.hold + s.gracefulRestart.restartTime) * 1000 }
+            : { detection: "hold-timer", ms: s.timers.hold * 1000 },
+        );
       } else {
         assert.equal(s.speaker, "bird");
         assert.equal(s.bfd.enabled, true, s.id);
@@ -65,6 +71,15 @@ describe("plan: what each BGP speaker supports (issue 14)", () => {
     }
   });
 
+  it("bgpSpeaker: cilium with graceful restart off: the hold timer alone", () => {
+    const spec = spineLeafWithCiliumSpeaker();
+    spec.bgp = { ...spec.bgp, gracefulRestart: false };
+    const ciliumNodes = new Set(spec.clusters!.find((c) => c.name === "prod-b")!.nodes);
+    const uplinks = resolve(spec).sessions.filter((x) => x.kind === "node-uplink" && ciliumNodes.has(x.a.device));
+    assert.ok(uplinks.length > 0);
+    for (const s of uplinks) assert.deepEqual(s.failover, { detection: "hold-timer", ms: s.timers.hold * 1000 });
+  });
+
   it("bgp.bfd.enabled: false: every node session promises the hold timer", () => {
     const spec = structuredClone(loadExample("three-tier").spec);
     spec.bgp = { ...spec.bgp, bfd: { ...spec.bgp?.bfd, enabled: false } };
@@ -73,9 +88,11 @@ describe("plan: what each BGP speaker supports (issue 14)", () => {
 });
 
 describe("summary: the failover a Cilium-speaker session promises (issue 14)", () => {
-  it("the BFD column says off and names the hold timer", () => {
+  it("the BFD column says off and names what ends the routes: hold timer + graceful restart (129 s), or the hold timer alone (9 s)", () => {
     const plan = resolve(spineLeafWithCiliumSpeaker());
-    const md = renderSummary(plan);
-    assert.match(md, /off \(cilium speaker: hold timer, 9 s\)/);
+    assert.match(renderSummary(plan), /off \(cilium speaker: hold timer \+ graceful restart, 129 s\)/);
+    const noGr = spineLeafWithCiliumSpeaker();
+    noGr.bgp = { ...noGr.bgp, gracefulRestart: false };
+    assert.match(renderSummary(resolve(noGr)), /off \(cilium speaker: hold timer, 9 s\)/);
   });
 });

@@ -102,9 +102,12 @@ export interface PlanSessionEnd {
  * the BGP hold timer (`timers.hold`; Cilium's speaker has no BFD).
  */
 export interface PlanFailover {
-  /** What detects the dead peer. */
-  detection: "bfd" | "hold-timer";
-  /** Worst-case detection time in milliseconds. */
+  /**
+   * What ends the dead peer's routes: BFD, the hold timer, or the hold timer and then the graceful
+   * restart time (the switch keeps the routes as stale until it expires).
+   */
+  detection: "bfd" | "hold-timer" | "hold-timer+graceful-restart";
+  /** Worst-case time until the switches drop the dead peer's routes, in milliseconds. */
   ms: number;
 }
 

@@ -56,7 +56,10 @@ function rackNameOf(seg: Plan["segments"][number], segmentName: string, deviceBy
 function bfdText(s: PlanSession): string {
   if (s.bfd.enabled) return `${s.bfd.intervalMs} ms × ${s.bfd.multiplier}`;
   // a node speaker without BFD (Cilium's): the hold timer is the failover the session promises
-  return s.speaker === "cilium" && s.failover ? `off (${s.speaker} speaker: hold timer, ${s.failover.ms / 1000} s)` : "off";
+  if (s.speaker !== "cilium" || !s.failover) return "off";
+  return s.failover.detection === "hold-timer+graceful-restart"
+    ? `off (${s.speaker} speaker: hold timer + graceful restart, ${s.failover.ms / 1000} s)`
+    : `off (${s.speaker} speaker: hold timer, ${s.failover.ms / 1000} s)`;
 }
 
 function grText(s: PlanSession): string {

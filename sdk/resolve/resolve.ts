@@ -147,7 +147,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
         staticRoutes: [{ family: fam, prefix: fam === "ipv4" ? "0.0.0.0/0" : "::/0", nextHops: [...peerAddresses] }],
       });
       const speaker = speakers.get(n.spec.name) ?? BgpSpeaker.bird;
-      const uplink = speakerSession(speaker, bfd, timers);
+      const uplink = speakerSession(speaker, bfd, timers, gracefulRestart);
       peers.forEach((sw, k) => {
         const swAsn = peerAsns[k];
         sessions.push({

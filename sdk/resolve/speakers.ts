@@ -6,7 +6,11 @@
  * - BIRD runs BFD beside BGP: a dead node is detected in `bfd.intervalMs × bfd.multiplier`.
  * - Cilium's BGP Control Plane (GoBGP) has no BFD: the switch notices only when the hold timer
  *   expires, so the session gets no BFD (the switch would keep a BFD session that never comes up)
- *   and the promised failover is `timers.hold` seconds.
+ *   and the promised failover is `timers.hold` seconds. With graceful restart it is longer: Cilium
+ *   stops BGP without a NOTIFICATION to its graceful-restart peers and advertises the N-bit
+ *   (RFC 8538), so the switch keeps the node's routes as stale for the restart time after the
+ *   session drops (measured in the lab with FRR 8.4: a stopped agent's PodCIDR gone after ~121 s,
+ *   hold 9 s + restart 120 s): the promise is `hold + restartTime`.
  */
 import { BgpSpeaker } from "../spec/cluster-types";
 import { DataCenterSpec } from "../spec/types";
@@ -40,9 +44,15 @@ export function speakerSession(
   speaker: BgpSpeaker,
   bfd: { enabled: boolean; intervalMs: number; multiplier: number },
   timers: { keepalive: number; hold: number },
+  gracefulRestart: { enabled: boolean; restartTime: number } = { enabled: false, restartTime: 0 },
 ): { bfd: { enabled: boolean; intervalMs: number; multiplier: number }; failover: PlanFailover } {
   const enabled = bfd.enabled && SPEAKER_CAPABILITIES[speaker].bfd;
   const sessionBfd = enabled === bfd.enabled ? bfd : { ...bfd, enabled };
-  const failover: PlanFailover = enabled ? { detection: "bfd", ms: bfd.intervalMs * bfd.multiplier } : { detection: "hold-timer", ms: timers.hold * 1000 };
+  const staleAfterDrop = speaker === BgpSpeaker.cilium && gracefulRestart.enabled; // no NOTIFICATION, N-bit
+  const failover: PlanFailover = enabled
+    ? { detection: "bfd", ms: bfd.intervalMs * bfd.multiplier }
+    : staleAfterDrop
+      ? { detection: "hold-timer+graceful-restart", ms: (timers.hold + gracefulRestart.restartTime) * 1000 }
+      : { detection: "hold-timer", ms: timers.hold * 1000 };
   return { bfd: sessionBfd, failover };
 }
