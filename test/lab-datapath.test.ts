@@ -3,7 +3,9 @@
  * object in the cluster's kube-apiserver, a pod network namespace wired by the real cilium-cni
  * through a CNI ADD the lab makes, DEL on teardown), traffic between them through Cilium 1.20's
  * eBPF datapath and the lab fabric, and dcnet's `protected-db` CiliumNetworkPolicy enforced by the
- * agent with the drop in the agent's own monitor output (cilium-dbg monitor).
+ * agent with the drop in the agent's own monitor output (cilium-dbg monitor); hosts outside Cilium
+ * (namespaces on a rack network standing for VMs) admitted by a policy selecting their CIDR group
+ * by label, or refused when outside the group.
  *
  * The lab: one spine, two racks (leaf pair, two nodes), one cluster whose agents run on r1n1 and
  * r2n1 (BIRD announces their PodCIDRs), the policy of examples/spine-leaf.
@@ -21,6 +23,7 @@ import { fibNextHops, formatCheckReport, labCheck, labDown, LabState, labUp, lis
 import { run } from "../sdk/lab/exec";
 import { clusterToolsMissing, kubectl } from "../sdk/lab/cluster";
 import { agentMonitor, createPod, deletePod, endpointsPerNode, formatEndpoints, LabPod, nodeEndpoints, startPodServer, tcpAttempts, tcpConnect } from "../sdk/lab/cluster/pods";
+import { createExternalHost, externalConnect } from "../sdk/lab/cluster/external";
 import { clusterTools } from "../sdk/tools/cluster-tools";
 import { figure, inCI, requireLab, testLabName } from "./support/lab-env";
 import { datapathLabSpec } from "./support/lab-datapath-spec";
@@ -165,6 +168,38 @@ describe("lab datapath: pods by CNI ADD, pod to pod across racks, protected-db p
     for (let i = 0; i < 15 && open === undefined; i++) if (tcpConnect(p.intruder, p.db.ip!, 6379, 1) === "PONG") open = Date.now() - t;
     assert.ok(open !== undefined, "with protected-db deleted the intruder is still dropped: the drop was not the policy's");
     figure(`datapath: protected-db deleted → intruder admitted after ${open} ms`);
+  });
+
+  it("4. clients outside Cilium: a host in the CIDR group billing-vms (team=billing) reaches billing-db on TCP 5432, a host outside it is dropped", async function () {
+    const api = state!.cluster!.clusters.lab.apiServer;
+    const group = kubectl(api, clusterTools().kubectl!, ["get", "ciliumcidrgroup", "billing-vms", "-o", "jsonpath={.metadata.labels.team} {.spec.externalCIDRs[0]}"]).stdout;
+    assert.strictEqual(group, "billing 198.18.10.48/29");
+    p.billing = createPod(state!, { name: "billing", node: "r2n1", labels: { app: "billing-db" } });
+    startPodServer(state!, p.billing, 5432, "BILLING");
+    // both hosts on rack r1's network: to r2n1's pod over leaf → spine → leaf, back the same way
+    const vm = createExternalHost(state!, plan, { name: "vm1", rack: "r1", address: "198.18.10.50" });
+    const other = createExternalHost(state!, plan, { name: "vm2", rack: "r1", address: "198.18.10.60" });
+    let first: number | undefined;
+    const t = Date.now();
+    for (let i = 0; i < 10 && first === undefined; i++) if (externalConnect(vm, p.billing.ip!, 5432) === "BILLING") first = Date.now() - t;
+    assert.ok(first !== undefined, `vm1 (${vm.address}, in billing-vms) never reached billing (${p.billing.ip}:5432) in 10 attempts`);
+    let denied = -1;
+    const monitor = await agentMonitor(state!, "r2n1", () => {
+      denied = [0, 1, 2].filter(() => externalConnect(other, p.billing.ip!, 5432) !== undefined).length;
+    });
+    assert.strictEqual(denied, 0, `vm2 (${other.address}, outside billing-vms) answered ${denied}/3`);
+    const dropLine = monitor.split("\n").find((l) => /drop \(Policy denied\)/.test(l) && l.includes(`${other.address}:`) && l.includes(`-> ${p.billing.ip}:5432`));
+    assert.ok(dropLine, `no policy drop of ${other.address} → ${p.billing.ip}:5432 in r2n1's monitor:\n${monitor}`);
+    const ok = [0, 1, 2].filter(() => externalConnect(vm, p.billing.ip!, 5432) === "BILLING").length;
+    assert.strictEqual(ok, 3);
+    figure(`datapath: billing-db (CIDR group billing-vms by label team=billing): vm1 ${vm.address} admitted (first after ${first} ms, then ${ok}/3), vm2 ${other.address} 0/3; agent r2n1: ${dropLine.trim()}`);
+    // the admission is the group label's: with the label changed, vm1 is dropped too
+    kubectl(api, clusterTools().kubectl!, ["label", "ciliumcidrgroup", "billing-vms", "team=payroll", "--overwrite"]);
+    let closed: number | undefined;
+    const t2 = Date.now();
+    for (let i = 0; i < 15 && closed === undefined; i++) if (externalConnect(vm, p.billing.ip!, 5432, 1) === undefined) closed = Date.now() - t2;
+    assert.ok(closed !== undefined, "with billing-vms relabelled team=payroll, vm1 is still admitted: the admission was not the CIDR group's");
+    figure(`datapath: billing-vms relabelled team=payroll → vm1 dropped after ${closed} ms`);
   });
 
   it("CNI DEL on teardown: the endpoint, the host veth and the address go", async function () {

@@ -5,7 +5,8 @@ import { clusterLabSpec } from "./lab-cluster-spec";
 /**
  * The cluster lab's spec (one spine, two racks), one agent per rack (the l4lb nodes: fewer agents on
  * a small machine), with the `protected-db` CiliumNetworkPolicy of examples/spine-leaf (TCP 6379 from
- * `app=employee` pods of any mesh cluster) and an external endpoint (a CIDR group standing for VMs).
+ * `app=employee` pods of any mesh cluster), and `billing-db` (TCP 5432 from the external endpoints
+ * labelled `team=billing`: the CIDR group `billing-vms`, standing for VMs on rack r1's network).
  */
 export function datapathLabSpec(name = "lc-dp"): DataCenterSpec {
   const spec = clusterLabSpec("bird", name) as unknown as { clusters: { nodes: string[]; k8s: Record<string, unknown> }[] };
@@ -18,6 +19,14 @@ export function datapathLabSpec(name = "lc-dp"): DataCenterSpec {
       selector: { app: "protected-db" },
       ingress: [{ pods: [{ labels: { app: "employee" }, anyMeshCluster: true }], ports: [{ port: 6379, protocol: "TCP" }] }],
     },
+    {
+      name: "billing-db",
+      namespace: "default",
+      selector: { app: "billing-db" },
+      ingress: [{ cidrGroupLabels: { team: "billing" }, ports: [{ port: 5432, protocol: "TCP" }] }],
+    },
   ];
+  // hosts outside Cilium (VMs) on rack r1's network: 198.18.10.48/29 is the group, .60 is outside it
+  c.k8s.externalEndpoints = [{ name: "billing-vms", cidrs: ["198.18.10.48/29"], labels: { team: "billing" } }];
   return spec as unknown as DataCenterSpec;
 }
