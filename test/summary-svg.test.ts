@@ -124,6 +124,26 @@ describe("summary.md and topology.svg", () => {
           for (const p of c.supernets) assert.ok(row.includes(p.prefix), `cluster ${c.name} row lacks supernet ${p.prefix}`);
         }
         assert.doesNotMatch(md, /password\s+\S/i, "no password values");
+        // the way out: each upstream with its links, accepted and announced prefixes
+        for (const u of plan.upstreams) {
+          const row = md.split("\n").find((l) => l.startsWith(`| \`${u.name}\` |`))!;
+          assert.ok(row, `summary lacks upstream ${u.name}`);
+          for (const l of u.links) assert.ok(row.includes(`\`${l.switch}\``) && row.includes(l.peerAddress), `${u.name} row lacks link ${l.id}`);
+          for (const e of [...u.accept, ...u.announce]) assert.ok(row.includes(e.prefix), `${u.name} row lacks ${e.prefix}`);
+        }
+        for (const sw of plan.switches.filter((x) => x.originates.length > 0)) {
+          const row = md.split("\n").find((l) => l.startsWith(`| \`${sw.name}\` |`) && l.includes(sw.originates[0].prefix));
+          assert.ok(row, `summary lacks what ${sw.name} originates`);
+        }
+      });
+
+      it("the SVG draws each upstream with a line to each of its border switches", () => {
+        const svg = renderTopologySvg(plan);
+        for (const u of plan.upstreams) {
+          assert.ok(svg.includes(`<g class="upstream" data-upstream="${u.name}">`), `no box for upstream ${u.name}`);
+          for (const l of u.links) assert.ok(svg.includes(`<path class="session upstream" data-session="${l.id}"`), `no line for ${l.id}`);
+        }
+        assert.equal((svg.match(/class="session upstream"/g) ?? []).length, plan.upstreams.reduce((a, u) => a + u.links.length, 0));
       });
 
       it("the SVG is well-formed XML, deterministic, and shows every device and session", () => {

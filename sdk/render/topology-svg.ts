@@ -56,6 +56,9 @@ const RACK_GAP = 40;
 const BUS_INSET = 9; // bus distance from the rack edge
 const NODE_INSET = 22; // node box distance from the rack edge
 const MIN_RACK_W = 250;
+const UP_H = 44; // upstream box height
+const UP_ROW = UP_H + 46; // the upstream row above the top tier
+const UPSTREAM_COLOR = "#c53030";
 
 interface Box {
   x: number;
@@ -155,7 +158,9 @@ export function renderTopologySvg(plan: Plan): string {
   const t1Index = new Map(tier1.map((s, i) => [s.name, i]));
   const maxSpan = maxOf(0, coreSessions.map((s) => Math.abs((t1Index.get(s.a.device) ?? 0) - (t1Index.get(s.b.device) ?? 0))));
   const arcRoom = maxSpan > 1 ? 24 + 14 * maxSpan : 0;
-  const t1Y = M + TITLE_H + arcRoom;
+  const upstreams = plan.upstreams ?? [];
+  const upY = M + TITLE_H;
+  const t1Y = M + TITLE_H + (upstreams.length > 0 ? UP_ROW : 0) + arcRoom;
   const leafY = t1Y + T1_H + 120;
   const rackY = hasLeafTier ? leafY + LEAF_H + 34 : t1Y + T1_H + 130;
   const racksH = maxOf(0, racks.map((r) => r.h));
@@ -241,8 +246,37 @@ export function renderTopologySvg(plan: Plan): string {
     }
   }
 
+  // ---- upstreams: a box above its border switches, a dotted line to each ---------------
+  const upstreamShapes: string[] = [];
+  upstreams.forEach((u, i) => {
+    const borders = u.links.map((l) => boxes.get(l.switch)).filter((b): b is Box => b !== undefined);
+    const label = `upstream ${u.name} · AS ${u.asn}`;
+    const sub = `accepts ${abbreviate(u.accept.map((e) => e.prefix), 3)} · announces ${u.announce.length ? abbreviate(u.announce.map((e) => e.prefix), 2) : "nothing"}`;
+    const w = Math.ceil(Math.max(label.length, sub.length) * CHAR_W) + 20;
+    const fallback = M + ((i + 0.5) * contentW) / upstreams.length;
+    const cx = borders.length > 0 ? borders.reduce((a, b) => a + b.x + b.w / 2, 0) / borders.length : fallback;
+    const x0 = Math.min(Math.max(M, cx - w / 2), M + contentW - w);
+    const box: Box = { x: x0, y: upY, w, h: UP_H };
+    u.links.forEach((l, j) => {
+      const b = boxes.get(l.switch);
+      if (!b) return;
+      const ax = box.x + 10 + ((j + 0.5) * (box.w - 20)) / u.links.length;
+      const title = `${l.id}: ${l.switch} ${l.address} AS ${l.asn} ↔ upstream ${u.name} ${l.peerAddress} AS ${u.asn} (eBGP)`;
+      lines.push(
+        `<path class="session upstream" data-session="${xmlEscape(l.id)}" d="M${n(ax)} ${n(box.y + box.h)} L${n(b.x + b.w / 2)} ${n(b.y)}" stroke="${UPSTREAM_COLOR}" stroke-dasharray="2 3"><title>${xmlEscape(title)}</title></path>`,
+      );
+    });
+    upstreamShapes.push(
+      `<g class="upstream" data-upstream="${xmlEscape(u.name)}"><title>${xmlEscape(`${label}: accepts ${u.accept.map((e) => e.prefix).join(", ")}; announces ${u.announce.map((e) => e.prefix).join(", ") || "nothing"}`)}</title>` +
+        `<rect x="${n(box.x)}" y="${n(box.y)}" width="${n(box.w)}" height="${n(box.h)}" rx="14" class="box-upstream"/>` +
+        text(box.x + box.w / 2, box.y + 18, xmlEscape(label), `class="upname" text-anchor="middle"`) +
+        text(box.x + box.w / 2, box.y + 34, xmlEscape(sub), `class="upsub" text-anchor="middle"`) +
+        `</g>`,
+    );
+  });
+
   // ---- devices ------------------------------------------------------------------------
-  const shapes: string[] = [];
+  const shapes: string[] = [...upstreamShapes];
   const backgrounds: string[] = [];
   for (const s of tier1) {
     const b = boxes.get(s.name)!;
@@ -305,6 +339,9 @@ export function renderTopologySvg(plan: Plan): string {
         swatch: sw(`<path d="M0 0 H28" stroke="${KIND_COLOR[k]}" class="legendline"/>`),
         label: `${KIND_LABEL[k]}: ${plan.sessions.filter((s) => s.kind === k).length}`,
       })),
+      ...(upstreams.length > 0
+        ? [{ swatch: sw(`<path d="M0 0 H28" stroke="${UPSTREAM_COLOR}" stroke-dasharray="2 3" class="legendline"/>`), label: `border switch ↔ upstream: ${upstreams.reduce((a, u) => a + u.links.length, 0)}` }]
+        : []),
       { swatch: `<path d="M0 0 H28" stroke="#4a5568" class="legendline"/>`, label: "solid: eBGP" },
       { swatch: `<path d="M0 0 H28" stroke="#4a5568" stroke-dasharray="6 3" class="legendline"/>`, label: "dashed: iBGP" },
     ],
@@ -387,6 +424,9 @@ export function renderTopologySvg(plan: Plan): string {
     `.l4lbtag{fill:#975a16;font-weight:bold}`,
     `.legendtitle{font-size:12px;font-weight:bold}`,
     `.legendline{fill:none;stroke-width:2.5}`,
+    `.box-upstream{fill:#fff5f5;stroke:${UPSTREAM_COLOR};stroke-width:1.5}`,
+    `.upname{font-size:12px;font-weight:bold;fill:${UPSTREAM_COLOR}}`,
+    `.upsub{font-size:10.5px;fill:#742a2a}`,
     // a dense leaf–spine mesh: thinner, lighter lines so the labels stay readable
     ...(plan.sessions.filter((s) => s.kind === "leaf-spine").length > 32 ? [`.session.leaf-spine{stroke-width:1;stroke-opacity:0.5}`] : []),
   ].join("");
