@@ -6,7 +6,7 @@
  * passwords only ever appear in the secrets overlay.
  */
 import { Family, Plan, PlanDevice, PlanPrefixFilterEntry, PlanSession, PlanSessionEnd, PlanUpstream, PlanUpstreamLink } from "../../plan/types";
-import { familyOf, hostLength, PrefixOrderKey, prefixLength, prefixOrderKey } from "../../net/prefix";
+import { hostLength, PrefixOrderKey, prefixLength, prefixOrderKey } from "../../net/prefix";
 import { compareOrderKeys, compareStrings } from "../order";
 import { deviceOf, endsOf, findDevice, planSwitchOf, sessionsOf } from "../plan-query";
 import { routerId32 } from "../router-id";
@@ -68,46 +68,51 @@ interface Neighbor {
   outEntries?: PlanPrefixFilterEntry[];
 }
 
-/** Results of `orderedEntries` per entries array (plans are not mutated after resolve(); the resolver shares arrays). */
-const orderedCache = new WeakMap<PlanPrefixFilterEntry[], Map<Family, PlanPrefixFilterEntry[]>>();
+/** Results of `orderedEntries` per entries array and family (plans are not mutated after resolve(); the resolver shares arrays). */
+const orderedCache: Record<Family, WeakMap<PlanPrefixFilterEntry[], PlanPrefixFilterEntry[]>> = { ipv4: new WeakMap(), ipv6: new WeakMap() };
 
 /** Entries of one family, deduplicated and ordered (prefix, then ge, then le). The result is shared: do not mutate it. */
 function orderedEntries(entries: PlanPrefixFilterEntry[], family: Family): PlanPrefixFilterEntry[] {
-  let byFamily = orderedCache.get(entries);
-  const hit = byFamily?.get(family);
-  if (hit) return hit;
-  const out = orderEntries(entries, family);
-  if (!byFamily) orderedCache.set(entries, (byFamily = new Map()));
-  byFamily.set(family, out);
+  const cache = orderedCache[family];
+  let out = cache.get(entries);
+  if (out === undefined) cache.set(entries, (out = orderEntries(entries, family)));
   return out;
 }
 
-/** `prefix ge le` of an entry, per entry object (the same string again hashes at no cost). */
-const entryKeys = new WeakMap<PlanPrefixFilterEntry, string>();
-
-function entryKey(e: PlanPrefixFilterEntry): string {
-  let key = entryKeys.get(e);
-  if (key === undefined) entryKeys.set(e, (key = `${e.prefix} ${e.ge} ${e.le}`));
-  return key;
+interface KeyedEntry {
+  e: PlanPrefixFilterEntry;
+  k: PrefixOrderKey;
 }
 
+const compareKeyed = (x: KeyedEntry, y: KeyedEntry) => compareOrderKeys(x.k, y.k) || x.e.ge - y.e.ge || x.e.le - y.e.le;
+
+/**
+ * The entries of `family` (by their prefix's family), first occurrence of each `prefix ge le`,
+ * stably sorted by `comparePrefixes(prefix) || ge || le`. Duplicates are dropped after sorting:
+ * they compare equal, so they sit in one run, in input order.
+ */
 function orderEntries(entries: Iterable<PlanPrefixFilterEntry>, family: Family): PlanPrefixFilterEntry[] {
-  // the resolver shares entry objects: the same object is the same entry (no key to build)
+  const want = family === "ipv6" ? 1 : 0;
+  // the resolver shares entry objects: the same object is the same entry
   const seenObjects = new Set<PlanPrefixFilterEntry>();
-  const seen = new Set<string>();
-  const keyed: { e: PlanPrefixFilterEntry; k: PrefixOrderKey }[] = [];
+  const keyed: KeyedEntry[] = [];
   for (const e of entries) {
     if (e.family !== family || seenObjects.has(e)) continue;
     seenObjects.add(e);
-    if ((familyOf(e.prefix) ?? e.family) !== family) continue;
-    const key = entryKey(e);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    keyed.push({ e, k: prefixOrderKey(e.prefix) });
+    const k = prefixOrderKey(e.prefix);
+    if (k.family === want) keyed.push({ e, k });
   }
-  // stable sort on precomputed keys: the order of `comparePrefixes(x.prefix, y.prefix) || ge || le`
-  keyed.sort((x, y) => compareOrderKeys(x.k, y.k) || x.e.ge - y.e.ge || x.e.le - y.e.le);
-  return keyed.map((x) => x.e);
+  keyed.sort(compareKeyed);
+  const out: PlanPrefixFilterEntry[] = [];
+  let run = 0;
+  for (let i = 0; i < keyed.length; i++) {
+    const e = keyed[i].e;
+    if (i > 0 && compareKeyed(keyed[i - 1], keyed[i]) !== 0) run = out.length;
+    let dup = false;
+    for (let j = run; j < out.length && !dup; j++) dup = out[j].prefix === e.prefix;
+    if (!dup) out.push(e);
+  }
+  return out;
 }
 
 /** Entries of several lists (a union), in the order of `orderedEntries` over their concatenation. */
