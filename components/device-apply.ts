@@ -45,13 +45,26 @@ export interface Launchers {
   lib: string;
 }
 
+/** Packed script bodies by their text: every device of a kind has the same bodies (gzip -9 of ~30 KB once, not once per device). */
+const packed = new Map<string, string>();
+
+function packedLib(bodies: string): string {
+  let lib = packed.get(bodies);
+  if (lib === undefined) {
+    lib = gzipSync(Buffer.from(bodies, "utf8"), { level: 9 }).toString("base64") + "\n";
+    if (packed.size >= 64) packed.clear();
+    packed.set(bodies, lib);
+  }
+  return lib;
+}
+
 /**
  * Build the launchers of a device: `createParts` run in order by `create`, `deleteParts` by
  * `delete`; `after` (optional) are extra lines run by `create` after every part succeeded.
  */
 export function launchers(device: string, title: string, createParts: LauncherPart[], deleteParts: LauncherPart[], after: string[] = []): Launchers {
   const all = [...createParts, ...deleteParts].map((p) => ({ ...p, ...splitScript(p.script) }));
-  const lib = gzipSync(Buffer.from(all.map((p, i) => `DCNET_P${i + 1}=${shq(p.body)}`).join("\n") + "\n", "utf8"), { level: 9 }).toString("base64") + "\n";
+  const lib = packedLib(all.map((p, i) => `DCNET_P${i + 1}=${shq(p.body)}`).join("\n") + "\n");
   const msg = (text: string) => `printf 'dcnet: %s: %s\\n' ${shq(device)} ${shq(text)} >&2`;
   const head = (what: string) => [
     `# dcnet: ${what} (launcher: the script bodies are the first line of stdin, gzip+base64; the config follows it)`,
