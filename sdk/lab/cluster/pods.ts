@@ -224,28 +224,41 @@ export async function podsDown(state: LabState, tools?: ClusterTools): Promise<s
   return warnings;
 }
 
-/** Run a command in a pod's network namespace. */
-export function podExec(pod: LabPod, argv: string[], opts: { timeoutMs?: number; input?: string } = {}): RunResult {
-  return run("ip", ["netns", "exec", pod.netns, ...argv], { check: false, timeoutMs: opts.timeoutMs ?? 15000, input: opts.input });
+/**
+ * argv of a command in a pod: in the pod's network namespace and in its node's cgroup (as a
+ * kubelet puts pod processes below the node's hierarchy). The cgroup matters: with kube-proxy
+ * replacement Cilium 1.20 keeps socket LB on (see below) and attaches it to the agent's cgroup root,
+ * the node's own cgroup, so only processes there get their Service connections translated.
+ */
+function podArgv(state: LabState | undefined, pod: LabPod, argv: string[]): string[] {
+  const cg = state?.cluster?.nodes[pod.node]?.cgroup;
+  const inNs = ["ip", "netns", "exec", pod.netns, ...argv];
+  return cg ? ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg, ...inNs] : inNs;
+}
+
+/** Run a command in a pod (its network namespace, its node's cgroup when the state is given). */
+export function podExec(pod: LabPod, argv: string[], opts: { timeoutMs?: number; input?: string; state?: LabState } = {}): RunResult {
+  const [cmd, ...args] = podArgv(opts.state, pod, argv);
+  return run(cmd, args, { check: false, timeoutMs: opts.timeoutMs ?? 15000, input: opts.input });
 }
 
 /** A TCP server in a pod: socat answering `reply` to every connection (a recorded lab process). */
 export function startPodServer(state: LabState, pod: LabPod, port: number, reply = "PONG", socat = clusterTools().socat ?? "socat"): void {
   const log = join(state.cluster!.nodes[pod.node].dir, "cni", `${pod.name}-${port}.log`);
   // -lf in the run dir: the command line names the run dir, so labDown recognises the process as the lab's
-  spawnRecorded(state, pod.node, "socat", ["ip", "netns", "exec", pod.netns, socat, "-lf", `${log}.socat`, `TCP-LISTEN:${port},fork,reuseaddr`, `SYSTEM:echo ${reply}`], log);
+  spawnRecorded(state, pod.node, "socat", podArgv(state, pod, [socat, "-lf", `${log}.socat`, `TCP-LISTEN:${port},fork,reuseaddr`, `SYSTEM:echo ${reply}`]), log);
 }
 
 /** One TCP connection attempt from a pod; the first line it reads back, or undefined (refused, dropped, timed out). */
-export function tcpConnect(pod: LabPod, address: string, port: number, timeoutS = 2, socat = clusterTools().socat ?? "socat"): string | undefined {
-  const r = podExec(pod, [socat, `-T${timeoutS}`, "-", `TCP:${address}:${port},connect-timeout=${timeoutS}`], { timeoutMs: (timeoutS + 3) * 1000, input: "" });
+export function tcpConnect(state: LabState, pod: LabPod, address: string, port: number, timeoutS = 2, socat = clusterTools().socat ?? "socat"): string | undefined {
+  const r = podExec(pod, [socat, `-T${timeoutS}`, "-", `TCP:${address}:${port},connect-timeout=${timeoutS}`], { timeoutMs: (timeoutS + 3) * 1000, input: "", state });
   return r.code === 0 && r.stdout.trim() !== "" ? r.stdout.trim().split("\n")[0] : undefined;
 }
 
 /** Bounded attempts: how many of `attempts` connections got an answer. */
-export function tcpAttempts(pod: LabPod, address: string, port: number, attempts: number, timeoutS = 2): { ok: number; attempts: number } {
+export function tcpAttempts(state: LabState, pod: LabPod, address: string, port: number, attempts: number, timeoutS = 2): { ok: number; attempts: number } {
   let ok = 0;
-  for (let i = 0; i < attempts; i++) if (tcpConnect(pod, address, port, timeoutS) !== undefined) ok++;
+  for (let i = 0; i < attempts; i++) if (tcpConnect(state, pod, address, port, timeoutS) !== undefined) ok++;
   return { ok, attempts };
 }
 
@@ -330,4 +343,40 @@ export async function agentMonitor(state: LabState, node: string, during: () => 
     await done;
   }
   return out;
+}
+
+/**
+ * A ClusterIP Service in front of lab pods. No kube-controller-manager runs in the lab, so the lab
+ * writes the EndpointSlice the EndpointSlice controller would (addresses, ready, nodeName, targetRef).
+ * Returns the ClusterIP the API server allocated from the service CIDR.
+ */
+export function createClusterIpService(state: LabState, opts: { name: string; namespace?: string; selector: Record<string, string>; port: number; targetPort: number; backends: LabPod[] }, tools: ClusterTools = clusterTools()): string {
+  const kubectlBin = tools.kubectl;
+  if (!kubectlBin) throw new LabError("kubectl is not built");
+  if (opts.backends.length === 0) throw new LabError(`Service ${opts.name}: no backends`);
+  const namespace = opts.namespace ?? "default";
+  const api = state.cluster!.clusters[opts.backends[0].cluster].apiServer;
+  const svc = { apiVersion: "v1", kind: "Service", metadata: { name: opts.name, namespace }, spec: { type: "ClusterIP", selector: opts.selector, ports: [{ name: "tcp", port: opts.port, targetPort: opts.targetPort, protocol: "TCP" }] } };
+  const slice = {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: { name: `${opts.name}-lab`, namespace, labels: { "kubernetes.io/service-name": opts.name, "endpointslice.kubernetes.io/managed-by": "dcnet-lab" } },
+    addressType: "IPv4",
+    ports: [{ name: "tcp", port: opts.targetPort, protocol: "TCP" }],
+    endpoints: opts.backends.map((p) => ({ addresses: [p.ip], conditions: { ready: true, serving: true, terminating: false }, nodeName: p.node, targetRef: { kind: "Pod", name: p.name, namespace: p.namespace, uid: p.uid } })),
+  };
+  kubectl(api, kubectlBin, ["apply", "--server-side", `--field-manager=${LAB_FIELD_MANAGER}`, "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: [svc, slice] }) });
+  return kubectl(api, kubectlBin, ["get", "service", opts.name, "-n", namespace, "-o", "jsonpath={.spec.clusterIP}"]).stdout.trim();
+}
+
+/** The agent's view of a service (`GET /v1/service`): frontend address:port → backend addresses. */
+export function agentServices(state: LabState, node: string): { frontend: string; backends: string[] }[] | undefined {
+  const n = state.cluster?.nodes[node];
+  if (!n) return undefined;
+  type Svc = { spec?: { "frontend-address"?: { ip?: string; port?: number }; "backend-addresses"?: { ip?: string; port?: number }[] } };
+  const list = agentApi<Svc[]>(n, "/service");
+  return list?.map((s) => ({
+    frontend: `${s.spec?.["frontend-address"]?.ip}:${s.spec?.["frontend-address"]?.port}`,
+    backends: (s.spec?.["backend-addresses"] ?? []).map((b) => `${b.ip}:${b.port}`),
+  }));
 }
