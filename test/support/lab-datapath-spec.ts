@@ -30,3 +30,28 @@ export function datapathLabSpec(name = "lc-dp"): DataCenterSpec {
   c.k8s.externalEndpoints = [{ name: "billing-vms", cidrs: ["198.18.10.48/29"], labels: { team: "billing" } }];
   return spec as unknown as DataCenterSpec;
 }
+
+/**
+ * Two clusters meshed (`mesh: { name }`): lab-a on r1n1 with `protected-db` (employee pods of any
+ * mesh cluster, or of lab-a only with `anyMeshCluster: false`), lab-b on r2n1; the mesh API servers on
+ * NodePort (no VIP needed). BIRD announces the PodCIDRs.
+ */
+export function meshLabSpec(anyMeshCluster: boolean, name = "lc-mesh"): DataCenterSpec {
+  const spec = datapathLabSpec(name) as unknown as { pools: { vips: { cluster: string }[] }; clusters: Record<string, unknown>[] };
+  const a = spec.clusters[0] as { name: string; nodes: string[]; k8s: Record<string, unknown> };
+  a.name = "lab-a";
+  a.nodes = ["r1n1"];
+  a.k8s.mesh = { name };
+  delete a.k8s.externalEndpoints;
+  a.k8s.policies = [
+    {
+      name: "protected-db",
+      namespace: "default",
+      selector: { app: "protected-db" },
+      ingress: [{ pods: [{ labels: { app: "employee" }, anyMeshCluster }], ports: [{ port: 6379, protocol: "TCP" }] }],
+    },
+  ];
+  spec.pools.vips[0].cluster = "lab-a";
+  spec.clusters.push({ name: "lab-b", id: 2, nodes: ["r2n1"], k8s: { apiServer: { host: "198.18.11.11", port: 6443 }, cilium: { bgpSpeaker: "bird", podCidrSource: "spec" }, mesh: { name } } });
+  return spec as unknown as DataCenterSpec;
+}

@@ -79,4 +79,4 @@ export interface LabClusterState {
 }
 
 /** Daemons of the cluster side (LabProcess.daemon). */
-export type ClusterDaemon = "etcd" | "kube-apiserver" | "cilium-operator" | "cilium-agent" | "socat";
+export type ClusterDaemon = "etcd" | "kube-apiserver" | "cilium-operator" | "cilium-agent" | "socat" | "clustermesh-apiserver";
