@@ -45,8 +45,14 @@ export function registerPlanCommand(program: Command): void {
       const hosts = files.filter((f) => f.path.startsWith("hosts/")).length;
       const sw = files.filter((f) => f.path.startsWith("switches/")).length;
       console.log(
-        `wrote ${opts.out}: plan.json (${plan.devices.length} devices, ${plan.sessions.length} BGP sessions), ` +
+        `wrote ${opts.out}: plan.json (${plan.devices.length} devices, ${plan.sessions.length} BGP sessions${upstreamSessions(plan)}), ` +
           `${hosts} hosts/*/bird.conf, ${sw} switches/*/ configs, ${files.filter((f) => f.path.startsWith("clusters/")).length} clusters/*/ manifests, summary.md, topology.svg`,
       );
     });
+}
+
+/** ` + N upstream` when the plan has upstream sessions (they are not in `plan.sessions`). */
+function upstreamSessions(plan: { upstreams?: { links: unknown[] }[] }): string {
+  const n = (plan.upstreams ?? []).reduce((a, u) => a + u.links.length, 0);
+  return n > 0 ? ` + ${n} upstream` : "";
 }
