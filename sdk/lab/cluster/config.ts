@@ -40,7 +40,7 @@ export const LAB_AGENT_OVERRIDES: LabOverride[] = [
   {
     key: "bpf-lb-sock",
     value: "false",
-    reason: "socket LB attaches to the cgroup v2 root, i.e. every process of the machine; Services still work at the tc/XDP layer (this one changes load-balancing: no per-socket translation inside the node)",
+    reason: "asks for socket LB off (it would attach to the cgroup v2 root, i.e. every process of the machine); NOTE: Cilium 1.20 forces socket LB on with kube-proxy replacement, so this has no effect — socket LB stays on, attached to the agent's cgroup root, the node's own cgroup (cgroup-root below)",
   },
   { key: "bpf-lb-sock-hostns-only", value: "false", reason: "goes with bpf-lb-sock=false (socket LB off)" },
   { key: "enable-l7-proxy", value: "false", reason: "no Envoy in the lab" },
