@@ -12,6 +12,7 @@ import { loadSpecFile } from "../sdk/spec/load";
 import { Plan, PlanSession } from "../sdk/plan/types";
 import { renderBirdConfig } from "../sdk/render/bird";
 import { dialectNames, renderSwitchConfig, renderSwitchSecrets } from "../sdk/render/switch";
+import { prefixInside } from "../sdk/net/prefix";
 import { FRR_DENY_ALL_ROUTE_MAP, FRR_FABRIC_OUT_LIST, frrInboundListName, frrOutboundListName } from "../sdk/render/switch/frr";
 import { canRunDaemonCheck, frrDaemonCheck, mapPool, requireParsers, TempDir, vtyshDryrun } from "./support/real-parsers";
 import { birdBgpProtocols, entryKey, entryRange, frrPrefixLists, frrRouterBgp } from "./support/rendered-config";
@@ -144,7 +145,11 @@ describe("renderSwitchConfig (FRR)", () => {
               const underlay = new Set([...plan.switches.flatMap((x) => (x.originates ?? []).filter((o) => o.kind !== "aggregate").map((o) => o.prefix)), ...plan.upstreams.flatMap((u) => u.accept.map((e) => e.prefix))]);
               for (const e of permits) {
                 const r = entryRange(e);
-                assert.ok(pools.includes(e.prefix) || (underlay.has(e.prefix) && r.ge === r.le && r.le === Number(e.prefix.split("/")[1])), `${sw} → ${remote.device}: ${e.prefix} ge ${r.ge} le ${r.le} is neither a pool nor an exact underlay prefix`);
+                // an exact range: S ge L le L, every /L subnet of S planned underlay (S itself when L is its length)
+                const len = Number(e.prefix.split("/")[1]);
+                const planned = [...underlay].filter((p) => Number(p.split("/")[1]) === r.ge && prefixInside(p, e.prefix)).length;
+                const exactRange = r.ge === r.le && planned === 2 ** (r.ge - len);
+                assert.ok(pools.includes(e.prefix) || exactRange, `${sw} → ${remote.device}: ${e.prefix} ge ${r.ge} le ${r.le} is neither a pool nor an exact range of underlay prefixes`);
               }
             }
           }

@@ -21,8 +21,7 @@
 import { DataCenterSpec, SwitchRole } from "../spec/types";
 import { Family, PlanOrigination, PlanPrefixFilterEntry, PlanSession, PlanUpstream } from "../plan/types";
 import { comparePrefixes } from "../render/order";
-import { hostLength } from "../net/prefix";
-import { exactEntry } from "./upstreams";
+import { aggregate, hostLength, prefixLength } from "../net/prefix";
 
 /** One next hop: the neighbor's address and device (a switch, or an upstream's name). */
 export interface UnderlayHop {
@@ -178,40 +177,57 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
     );
   }
 
-  // fabric filters: exactly the underlay routes expected over each peer
+  // fabric filters: exactly the underlay routes expected over each peer, as exact ranges: the
+  // prefixes of one length are aggregated (`S ge L le L` admits exactly the /L subnets of S, all of
+  // them planned), so a leaf's filter toward a spine stays O(log racks) entries, not O(racks)
   const inbound = new Map<string, Map<string, PlanPrefixFilterEntry[]>>();
-  const entries = new Map<string, PlanPrefixFilterEntry>(); // one (read-only) entry object per prefix
-  const entryOf = (prefix: string) => {
-    let e = entries.get(prefix);
-    if (!e) entries.set(prefix, (e = exactEntry(prefix)));
-    return e;
+  const ranges = new Map<string, PlanPrefixFilterEntry[]>(); // one (read-only) entry list per prefix set
+  const exactRanges = (prefixes: string[]): PlanPrefixFilterEntry[] => {
+    const key = prefixes.join(" ");
+    let out = ranges.get(key);
+    if (!out) ranges.set(key, (out = exactRangesOf(prefixes, family)));
+    return out;
   };
   for (const [sw, list] of routes) {
-    const byPeer = new Map<string, PlanPrefixFilterEntry[]>();
+    const prefixesOf = new Map<string, string[]>();
     const peers = peersOf.get(sw)!;
     for (const r of list) {
-      const entry = entryOf(r.prefix);
       for (const h of r.hops) {
         if (!peers.has(h.device)) continue;
-        const list = byPeer.get(h.device);
-        if (list) list.push(entry);
-        else byPeer.set(h.device, [entry]);
+        const list = prefixesOf.get(h.device);
+        if (list) list.push(r.prefix);
+        else prefixesOf.set(h.device, [r.prefix]);
       }
     }
-    // peers with the same list share one array (a leaf expects the same underlay over every spine)
-    const byFirst = new Map<PlanPrefixFilterEntry, PlanPrefixFilterEntry[][]>();
-    for (const [peer, entries] of byPeer) {
-      const candidates = byFirst.get(entries[0]);
-      const same = candidates?.find((d) => d.length === entries.length && d.every((e, i) => e === entries[i]));
-      if (same) byPeer.set(peer, same);
-      else if (candidates) candidates.push(entries);
-      else byFirst.set(entries[0], [entries]);
-    }
+    // peers with the same prefixes share one entry array (cached by the prefix list)
+    const byPeer = new Map<string, PlanPrefixFilterEntry[]>();
+    for (const [peer, prefixes] of prefixesOf) byPeer.set(peer, exactRanges(prefixes));
     inbound.set(sw, byPeer);
   }
   return { originates, routes, inbound };
 }
 
+
+/**
+ * The fewest filter entries admitting exactly `prefixes`: per family and length L, the exact
+ * aggregates S of the L-long prefixes as `S ge L le L` (`S` itself when it is one of them).
+ */
+export function exactRangesOf(prefixes: string[], family: (p: string) => Family): PlanPrefixFilterEntry[] {
+  const groups = new Map<string, string[]>();
+  for (const p of prefixes) {
+    const key = `${family(p)} ${prefixLength(p)}`;
+    const list = groups.get(key);
+    if (list) list.push(p);
+    else groups.set(key, [p]);
+  }
+  const out: PlanPrefixFilterEntry[] = [];
+  for (const [key, list] of [...groups].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))) {
+    const [fam, len] = key.split(" ");
+    const L = Number(len);
+    for (const s of list.length === 1 ? list : aggregate(list)) out.push({ family: fam as Family, prefix: s, ge: L, le: L });
+  }
+  return out;
+}
 
 function loopbackPrefix(input: UnderlayInput, sw: string): string {
   const lb = input.loopbackOf.get(sw)!;
