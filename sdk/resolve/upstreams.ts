@@ -105,7 +105,7 @@ export function resolveUpstreams(
 }
 
 /** The network of an interface address `address/len` (ip-num's first address of the range). */
-function networkOf(address: string, len: number, family: Family): string {
+export function networkOf(address: string, len: number, family: Family): string {
   if (family === "ipv4") return `${IPv4CidrRange.fromCidr(`${address}/${len}`).getFirst().toString()}/${len}`;
   return `${collapseIPv6Number(IPv6CidrRange.fromCidr(`${address}/${len}`).getFirst().toString())}/${len}`;
 }

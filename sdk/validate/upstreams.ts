@@ -6,8 +6,7 @@ import { DataCenterSpec, Topology, UpstreamSpec } from "../spec/types";
 import { Family } from "../plan/types";
 import { addressProblem, containsAddress, familyOf, nthAddress, prefixesOverlap, prefixInside, prefixLength, prefixProblem } from "../net/prefix";
 import { allocatedPodCidr, nodeAsn, switchAsn } from "../resolve/allocate";
-import { acceptedPrefixes, upstreamFamily } from "../resolve/upstreams";
-import { collapseIPv6Number, IPv4CidrRange, IPv6CidrRange } from "ip-num";
+import { acceptedPrefixes, networkOf, upstreamFamily } from "../resolve/upstreams";
 import { asnProblem } from "./asn-rules";
 import { listCapped, ProblemList, quote } from "./errors";
 
@@ -163,12 +162,6 @@ function linkPrefixOf(text: string, problems: ProblemList, path: string): string
     return undefined;
   }
   return prefix;
-}
-
-/** The network of an interface address `address/len` (ip-num: the first address of the range). */
-function networkOf(address: string, len: number, family: Family): string {
-  if (family === "ipv4") return `${IPv4CidrRange.fromCidr(`${address}/${len}`).getFirst().toString()}/${len}`;
-  return `${collapseIPv6Number(IPv6CidrRange.fromCidr(`${address}/${len}`).getFirst().toString())}/${len}`;
 }
 
 /** Network and broadcast addresses of IPv4 subnets larger than a /31 (IPv6: the subnet-router anycast address). */
