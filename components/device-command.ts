@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { checkRoot, DevicePathProblem, DevicePathsError } from "../sdk/apply";
 import { DeliveryMode, HostArgs, JumpHostArgs, SshSettingsArgs } from "./types";
 
 /** A resolved SSH target. */
@@ -143,4 +144,43 @@ export function normalizeDeps(d: pulumi.Input<pulumi.Input<pulumi.Resource>[]> |
 /** A copy without undefined fields. */
 export function stripUndefined<T extends object>(o: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** What a device command's start needs: its delivery, its layered daemon paths and their checker. */
+export interface DevicePreambleArgs<P extends object, C> {
+  device: string;
+  routerId: string;
+  mode?: DeliveryMode;
+  localFolder?: string;
+  host?: HostArgs;
+  sshDefaults?: SshSettingsArgs;
+  /** `birdPaths` or `frrPaths`: the field name in messages. */
+  pathsField: string;
+  /** Data center / rack layer of the paths, and the host's own layer (wins). */
+  paths?: P;
+  hostPaths?: P;
+  check: (paths: P, label: (field: string) => string) => { paths: C; problems: DevicePathProblem[] };
+}
+
+/**
+ * The start both device commands share: the layered daemon paths checked before anything exists
+ * (one error naming each problem by its layer, no stack trace), the local-folder root, the SSH
+ * target with its pinned host key required, and the owner tag of the installed files.
+ */
+export function devicePreamble<P extends object, C>(name: string, label: string, a: DevicePreambleArgs<P, C>) {
+  const mode = a.mode ?? DeliveryMode.ssh;
+  const paths = { ...a.paths, ...stripUndefined(a.hostPaths) } as P;
+  const hostPaths = (a.hostPaths ?? {}) as Record<string, unknown>;
+  const checked = a.check(paths, (f) => (hostPaths[f] !== undefined && hostPaths[f] !== "" ? `host.${a.pathsField}.${f}` : `${a.pathsField}.${f}`));
+  if (checked.problems.length) throw new pulumi.RunError(new DevicePathsError(checked.problems, label).message);
+  let root: string | undefined;
+  try {
+    root = mode === DeliveryMode.localFolder ? checkRoot(a.localFolder ?? `out-local/${a.device}`) : undefined;
+  } catch (e) {
+    throw new pulumi.RunError(`${label}: ${(e as Error).message}`);
+  }
+  const target = mode === DeliveryMode.ssh ? sshTarget(a.device, a.routerId, a.host, a.sshDefaults) : undefined;
+  if (target) requirePinnedHostKeys([target]);
+  const owner = `${pulumi.getProject()}/${pulumi.getStack()}/${name}`;
+  return { mode, paths, checked, root, target, owner, t: { device: a.device, paths, owner, ...(root ? { root } : {}) } };
 }

@@ -19,10 +19,8 @@ import {
   renderBirdSecretsDeleteScript,
   sha256Hex,
   checkBirdPaths,
-  checkRoot,
-  DevicePathsError,
 } from "../sdk/apply";
-import { deviceCommand, normalizeDeps, requirePinnedHostKeys, sshTarget, stripUndefined } from "./device-command";
+import { deviceCommand, devicePreamble, normalizeDeps } from "./device-command";
 import { LauncherPart, launchers } from "./device-apply";
 import { BirdPathsArgs, DeliveryMode, HostArgs, SshSettingsArgs } from "./types";
 
@@ -63,22 +61,19 @@ export interface CommandPlacement {
 
 /** The single command installing a node's BIRD config and secret files (named `name`). */
 export function nodeCommand(name: string, label: string, args: NodeHostArgs, at: CommandPlacement) {
-  const mode = args.mode ?? DeliveryMode.ssh;
-  const paths = { ...args.birdPaths, ...stripUndefined(args.host?.birdPaths) };
   // every path checked before anything exists: one error listing each problem (no stack trace)
-  const hostPaths = (args.host?.birdPaths ?? {}) as Record<string, unknown>;
-  const checked = checkBirdPaths(paths, (f) => (hostPaths[f] !== undefined && hostPaths[f] !== "" ? `host.birdPaths.${f}` : `birdPaths.${f}`));
-  if (checked.problems.length) throw new pulumi.RunError(new DevicePathsError(checked.problems, label).message);
-  let root: string | undefined;
-  try {
-    root = mode === DeliveryMode.localFolder ? checkRoot(args.localFolder ?? `out-local/${args.node}`) : undefined;
-  } catch (e) {
-    throw new pulumi.RunError(`${label}: ${(e as Error).message}`);
-  }
-  const target = mode === DeliveryMode.ssh ? sshTarget(args.node, args.routerId, args.host, args.sshDefaults) : undefined;
-  if (target) requirePinnedHostKeys([target]);
-  const owner = `${pulumi.getProject()}/${pulumi.getStack()}/${name}`;
-  const t = { device: args.node, paths, owner, ...(root ? { root } : {}) };
+  const { mode, target, t } = devicePreamble(name, label, {
+    device: args.node,
+    routerId: args.routerId,
+    mode: args.mode,
+    localFolder: args.localFolder,
+    host: args.host,
+    sshDefaults: args.sshDefaults,
+    pathsField: "birdPaths",
+    paths: args.birdPaths,
+    hostPaths: args.host?.birdPaths,
+    check: checkBirdPaths,
+  });
   const fileNames = [...(args.secretFileNames ?? [])].sort();
   let payload: pulumi.Output<string> | undefined;
   if (fileNames.length > 0) {

@@ -26,10 +26,8 @@ import {
   renderFrrSecretsDeleteScript,
   sha256Hex,
   checkFrrPaths,
-  checkRoot,
-  DevicePathsError,
 } from "../sdk/apply";
-import { deviceCommand, normalizeDeps, requirePinnedHostKeys, sshTarget, stripUndefined } from "./device-command";
+import { deviceCommand, devicePreamble, normalizeDeps } from "./device-command";
 import { launchers } from "./device-apply";
 import { CommandPlacement } from "./node-host";
 import { DeliveryMode, FrrPathsArgs, HostArgs, SshSettingsArgs } from "./types";
@@ -67,22 +65,19 @@ export const FRR_MAIN_FILE = "frr.main.conf";
 
 /** The single command installing a switch's FRR config and secrets overlay (named `name`). */
 export function switchCommand(name: string, label: string, args: SwitchHostArgs, at: CommandPlacement) {
-  const mode = args.mode ?? DeliveryMode.ssh;
-  const paths = { ...args.frrPaths, ...stripUndefined(args.host?.frrPaths) };
   // every path checked before anything exists: one error listing each problem (no stack trace)
-  const hostPaths = (args.host?.frrPaths ?? {}) as Record<string, unknown>;
-  const checked = checkFrrPaths(paths, (f) => (hostPaths[f] !== undefined && hostPaths[f] !== "" ? `host.frrPaths.${f}` : `frrPaths.${f}`));
-  if (checked.problems.length) throw new pulumi.RunError(new DevicePathsError(checked.problems, label).message);
-  let root: string | undefined;
-  try {
-    root = mode === DeliveryMode.localFolder ? checkRoot(args.localFolder ?? `out-local/${args.switchName}`) : undefined;
-  } catch (e) {
-    throw new pulumi.RunError(`${label}: ${(e as Error).message}`);
-  }
-  const target = mode === DeliveryMode.ssh ? sshTarget(args.switchName, args.routerId, args.host, args.sshDefaults) : undefined;
-  if (target) requirePinnedHostKeys([target]);
-  const owner = `${pulumi.getProject()}/${pulumi.getStack()}/${name}`;
-  const t = { device: args.switchName, paths, owner, ...(root ? { root } : {}) };
+  const { mode, checked, root, target, t } = devicePreamble(name, label, {
+    device: args.switchName,
+    routerId: args.routerId,
+    mode: args.mode,
+    localFolder: args.localFolder,
+    host: args.host,
+    sshDefaults: args.sshDefaults,
+    pathsField: "frrPaths",
+    paths: args.frrPaths,
+    hostPaths: args.host?.frrPaths,
+    check: checkFrrPaths,
+  });
   const main = (script: string) => script.replace(new RegExp(`^BASE_FILE='${FRR_BASE_FILE.replace(/\./g, "\\.")}'$`, "m"), `BASE_FILE='${FRR_MAIN_FILE}'`);
   const hasSecrets = args.secretsOverlay !== undefined;
   const oldBase = prefixRoot(root, `${checked.paths.stateDir}/${FRR_BASE_FILE}`);
