@@ -69,13 +69,7 @@ fi
 protocol_lines() { printf '%s\n' "$STATUS" | awk -v p="$1" '$1 == p'; }
 is_established() { printf '%s\n' "$STATUS" | awk -v p="$1" '$1 == p && /Established/ { f = 1 } END { exit f ? 0 : 1 }'; }
 rollback() {
-  if [ "$HAD_PREV" = 1 ]; then
-    cp -p "$PREV" "$NEW.restore"
-  else
-    printf '%s' "$BASELINE" > "$NEW.restore"
-  fi
-  mv -f "$NEW.restore" "$CONF"
-  rm -f "$PENDING"
+  restore_previous
   if bird_reload; then
     err "restored the previous config ($CONF) and reloaded BIRD"
   else

@@ -78,3 +78,14 @@ drop_dir() {
   rm -f "$1/.dcnet-manifest"
   rmdir "$1" 2> /dev/null || true
 }
+# rollback's first step: the file from before this apply (or the baseline when there was none)
+# back in place atomically, and the pending marker gone
+restore_previous() {
+  if [ "$HAD_PREV" = 1 ]; then
+    cp -p "$PREV" "$NEW.restore"
+  else
+    printf '%s' "$BASELINE" > "$NEW.restore"
+  fi
+  mv -f "$NEW.restore" "$CONF"
+  rm -f "$PENDING"
+}

@@ -69,13 +69,7 @@ if [ "$DAEMON" = 0 ]; then
   exit 0
 fi
 rollback() {
-  if [ "$HAD_PREV" = 1 ]; then
-    cp -p "$PREV" "$NEW.restore"
-  else
-    printf '%s' "$BASELINE" > "$NEW.restore"
-  fi
-  mv -f "$NEW.restore" "$CONF"
-  rm -f "$PENDING"
+  restore_previous
   if frr_reload; then
     err "restored the previous config ($CONF) and reloaded FRR"
   else
