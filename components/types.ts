@@ -5,7 +5,7 @@
  * values where the value shapes the resource graph or the script text.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AsnSpec, BgpOptionsSpec, ClusterSpec, PoolsSpec, RackSpec, SwitchRole, Topology, UpstreamSpec } from "../sdk/spec/types";
+import { AsnSpec, BgpOptionsSpec, ClusterSpec, FabricSpec, PoolsSpec, RackSpec, SwitchRole, Topology, UpstreamSpec } from "../sdk/spec/types";
 
 /** Where a device's configuration goes. */
 export enum DeliveryMode {
@@ -184,6 +184,8 @@ export interface DataCenterSpecArgs {
   asn: AsnSpec;
   /** Address pools. */
   pools: PoolsSpec;
+  /** The switch-to-switch fabric (default: numbered /31 links from `pools.fabricLinks`). */
+  fabric?: FabricSpec;
   /** BGP options (defaults suit a data center). */
   bgp?: BgpOptionsSpec;
   /** Switches (cores, spines, leaves). */

@@ -21,7 +21,7 @@ const CORPUS = path.join(__dirname, "corpus", "refused-specs.yaml");
 
 interface CorpusCase {
   name: string;
-  base: "spine-leaf" | "three-tier" | "typescript-spec" | "dual-stack" | "none";
+  base: "spine-leaf" | "three-tier" | "typescript-spec" | "dual-stack" | "dual-stack-unnumbered" | "dual-stack-three-tier" | "none";
   mutations?: ({ set: string | Path; value: unknown } | { delete: string | Path } | { push: string | Path; value: unknown })[];
   text?: string;
   format?: "yaml" | "json";

@@ -200,7 +200,7 @@ describe("resolve() properties over random specs", () => {
           for (const leaf of leaves) assert.equal(dev.get(leaf.name)!.asn, spec.asn.leaves!.from + rack.id - 1);
         }
         const lo = v4(spec.pools.loopbacks.split("/")[0]);
-        const fab = v4(spec.pools.fabricLinks.split("/")[0]);
+        const fab = v4(spec.pools.fabricLinks!.split("/")[0]);
         for (const sw of spec.switches) assert.equal(dev.get(sw.name)!.routerId, dotted(lo + sw.id), `${sw.name} loopback`);
         for (const seg of plan.segments.filter((x) => x.kind === "p2p")) {
           const [a, b] = seg.members.map((m) => spec.switches.find((s) => s.name === m.device)!);

@@ -16,6 +16,7 @@
 import { Family, Plan, PlanDevice } from "../plan/types";
 import { birdProtocols, frrAdvertised, frrBgpTable, frrPeers, kernelRoutes, labTarget, ProbeTarget, SessionProbe } from "./probe";
 import { LabState } from "./state";
+import { carries, neighborKey, sessionFamilies } from "../plan/sessions";
 import { checkUpstreams, probeUpstreamSessions, UpstreamCheck } from "./check-upstream";
 import { ProbeResult, runProbes } from "./dataplane";
 import { checkClusters, ciliumNodeCheck, ClusterCheck, clusterProbeSessions, formatClusterChecks, planForCheck } from "./cluster/check";
@@ -147,7 +148,7 @@ function underlayKinds(plan: Plan): Map<string, string> {
 /** Families a device uses. */
 function familiesOf(plan: Plan, device: string): Family[] {
   const set = new Set<Family>();
-  for (const s of plan.sessions) if (s.a.device === device || s.b.device === device) set.add(s.family);
+  for (const s of plan.sessions) if (s.a.device === device || s.b.device === device) for (const f of sessionFamilies(s)) set.add(f);
   for (const r of expectedRoutesOf(plan, device)) set.add(r.family);
   return [...set].sort();
 }
@@ -176,8 +177,9 @@ export function checkSwitch(plan: Plan, dev: ProbeTarget | undefined, d: PlanDev
   for (const s of plan.sessions) {
     if (s.a.device !== d.name && s.b.device !== d.name) continue;
     const remote = s.a.device === d.name ? s.b : s.a;
-    planned.add(remote.address);
-    const p = peers.peers.get(remote.address);
+    const key = neighborKey(s, s.a.device === d.name ? s.a : s.b, remote);
+    planned.add(key);
+    const p = peers.peers.get(key);
     const wrongAs = p?.state === "Established" && typeof p.remoteAs === "number" && p.remoteAs > 0 && p.remoteAs !== remote.asn;
     const row: SwitchSessionCheck = { session: s.id, peer: remote.address, device: remote.device, state: p?.state ?? "not configured", pfxRcd: p?.pfxRcd ?? 0, ok: p?.state === "Established" && !wrongAs };
     out.sessions.push(row);
@@ -317,16 +319,18 @@ export function topologyChecks(plan: Plan, devOf: TargetLookup, problems: string
     for (const s of plan.sessions.filter((x) => x.kind === "leaf-spine")) {
       const leaf = devByName.get(s.a.device)!;
       if (!selected(leaf.name)) continue;
-      const dev = devOf(leaf.name);
-      const rackNodes = plan.devices.filter((d) => d.kind === "node" && d.rack === leaf.rack).map((d) => d.name);
-      const want = [...new Set(plan.nodes.filter((n) => rackNodes.includes(n.name)).flatMap((n) => n.announcements.filter((a) => a.family === s.family).map((a) => a.prefix)))];
-      const adv = dev ? frrAdvertised(dev, s.family, s.b.address) : { prefixes: [] as string[], error: `${leaf.name} runs no FRR` };
-      const missing = want.filter((p) => !adv.prefixes.includes(p));
-      add(
-        `${leaf.name} → ${s.b.device}`,
-        !adv.error && missing.length === 0,
-        adv.error ?? (missing.length === 0 ? `advertises all ${want.length} node routes of rack ${leaf.rack}` : `does not advertise ${missing.join(", ")}`),
-      );
+      for (const fam of sessionFamilies(s)) {
+        const dev = devOf(leaf.name);
+        const rackNodes = plan.devices.filter((d) => d.kind === "node" && d.rack === leaf.rack).map((d) => d.name);
+        const want = [...new Set(plan.nodes.filter((n) => rackNodes.includes(n.name)).flatMap((n) => n.announcements.filter((a) => a.family === fam).map((a) => a.prefix)))];
+        const adv = dev ? frrAdvertised(dev, fam, neighborKey(s, s.a, s.b)) : { prefixes: [] as string[], error: `${leaf.name} runs no FRR` };
+        const missing = want.filter((p) => !adv.prefixes.includes(p));
+        add(
+          `${leaf.name} → ${s.b.device}${sessionFamilies(s).length > 1 ? ` (${fam})` : ""}`,
+          !adv.error && missing.length === 0,
+          adv.error ?? (missing.length === 0 ? `advertises all ${want.length} node routes of rack ${leaf.rack}` : `does not advertise ${missing.join(", ")}`),
+        );
+      }
     }
     // every spine reaches each PodCIDR over all leaves of the node's rack
     for (const spine of plan.devices.filter((d) => d.kind === "switch" && d.role === "spine" && selected(d.name))) {
@@ -337,7 +341,7 @@ export function topologyChecks(plan: Plan, devOf: TargetLookup, problems: string
         // dual-stack: the IPv6 PodCIDR over the IPv6 sessions
         for (const pod of n.podCIDR6 ? [n.podCIDR, n.podCIDR6] : [n.podCIDR]) {
           const leaves = plan.sessions
-            .filter((s) => s.kind === "leaf-spine" && s.family === pod.family && s.b.device === spine.name && devByName.get(s.a.device)?.rack === node.rack)
+            .filter((s) => s.kind === "leaf-spine" && carries(s, pod.family) && s.b.device === spine.name && devByName.get(s.a.device)?.rack === node.rack)
             .map((s) => s.a.address);
           const hops = fib.get(pod.prefix) ?? [];
           if (!sameSet(sorted(hops), sorted(leaves))) bad.push(`${pod.prefix} (${n.name}) via ${hops.join(", ") || "nothing"}, want ${leaves.join(", ")}`);

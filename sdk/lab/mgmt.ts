@@ -32,7 +32,7 @@ export function planPrefixes(plan: Plan): string[] {
   for (const s of plan.segments) set.add(s.prefix);
   set.add(plan.pools.podCidr.prefix);
   set.add(plan.pools.loopbacks.prefix);
-  set.add(plan.pools.fabricLinks.prefix);
+  if (plan.pools.fabricLinks) set.add(plan.pools.fabricLinks.prefix);
   for (const v of plan.vipPools) set.add(v.cidr);
   for (const n of plan.nodes) for (const a of n.announcements) set.add(a.prefix);
   for (const d of plan.devices) for (const i of d.interfaces) for (const a of i.addresses) set.add(a.cidr);

@@ -5,6 +5,7 @@
  */
 import { IPv6 } from "ip-num";
 import { Family } from "../plan/types";
+import { neighborKey } from "../plan/sessions";
 import { findExecutable, nsRun, RunResult } from "./exec";
 import { LabDevice } from "./state";
 
@@ -191,22 +192,31 @@ export function kernelRoutes(dev: ProbeDevice, family: Family, proto?: string): 
   }
   // IPv6: zebra installs the peer's link-local next hop; the plan names its global address (the
   // BGP next hop). Same neighbor = same link-layer address on the same interface.
+  // IPv4 over an IPv6 next hop without kernel nexthop groups: zebra installs `via 169.254.0.1
+  // onlink` and a permanent neighbor entry with the peer's link-layer address (FRR's RFC 5549
+  // path); that address names the peer's link-local one
   let globalOf: ((gateway: string, ifname: unknown) => string) | undefined;
-  if (family === "ipv6" && list.some((e) => JSON.stringify(e).includes('"fe80:'))) globalOf = linkLocalResolver(dev);
+  if (list.some((e) => { const t = JSON.stringify(e); return t.includes('"fe80:') || t.includes(`"${RFC5549_GATEWAY}"`); })) globalOf = linkLocalResolver(dev);
   for (const e of list) {
     const dst = String(e.dst ?? "");
     const prefix = dst === "default" ? (family === "ipv4" ? "0.0.0.0/0" : "::/0") : normalizePrefix(dst, family);
     const nh: string[] = [];
-    const gw = (g: string, ifname: unknown) => (globalOf && g.startsWith("fe80:") ? globalOf(g, ifname) : g);
-    if (typeof e.gateway === "string") nh.push(gw(e.gateway, e.dev));
-    for (const n of (Array.isArray(e.nexthops) ? e.nexthops : []) as { gateway?: string; dev?: string }[]) if (n.gateway) nh.push(gw(n.gateway, n.dev));
+    const gw = (g: string, ifname: unknown) => (globalOf && (g.startsWith("fe80:") || g === RFC5549_GATEWAY) ? globalOf(g, ifname) : g);
+    // an IPv4 route with an IPv6 next hop (RFC 8950) names it as `via: { family: inet6, host }`
+    const hop = (n: { gateway?: unknown; via?: { host?: unknown } }) => (typeof n.gateway === "string" ? n.gateway : typeof n.via?.host === "string" ? n.via.host : undefined);
+    const first = hop(e as { gateway?: unknown; via?: { host?: unknown } });
+    if (first) nh.push(gw(first, e.dev));
+    for (const n of (Array.isArray(e.nexthops) ? e.nexthops : []) as { gateway?: string; via?: { host?: string }; dev?: string }[]) {
+      const h = hop(n);
+      if (h) nh.push(gw(h, n.dev));
+    }
     routes.set(prefix, { prefix, nextHops: [...new Set(nh)], protocol: String(e.protocol ?? "") });
   }
   return { routes };
 }
 
-/** The link-layer address inside an EUI-64 link-local address (`fe80::8c2b:e5ff:febf:ee9e` → `8e:2b:e5:bf:ee:9e`), if it is one. */
-export function eui64Mac(address: string): string | undefined {
+/** The link-layer address inside an EUI-64 link-local address (`fe80::8c2b:e5ff:febf:ee9e` → `8e:2b:e5:bf:ee:9e`), if it is one (`anyForm`: whatever its form). */
+export function eui64Mac(address: string, anyForm = false): string | undefined {
   let v: bigint;
   try {
     v = IPv6.fromString(address).getValue();
@@ -214,28 +224,47 @@ export function eui64Mac(address: string): string | undefined {
     return undefined;
   }
   const b = Array.from({ length: 8 }, (_, i) => Number((v >> BigInt(8 * (7 - i))) & 0xffn));
-  if (b[3] !== 0xff || b[4] !== 0xfe) return undefined;
+  // `anyForm`: the bytes as zebra reads them from any interface id (`fe80::5` → `02:00:00:00:00:05`)
+  if (!anyForm && (b[3] !== 0xff || b[4] !== 0xfe)) return undefined;
   return [b[0] ^ 0x02, b[1], b[2], b[5], b[6], b[7]].map((x) => x.toString(16).padStart(2, "0")).join(":");
 }
 
-/** Maps a link-local IPv6 next hop on an interface to the neighbor's global address (`ip -6 neigh`), or leaves it. */
+/** The IPv4 gateway FRR's zebra installs for an IPv4 route over an IPv6 next hop (without nexthop groups). */
+export const RFC5549_GATEWAY = "169.254.0.1";
+
+/**
+ * Maps a link-local IPv6 next hop on an interface to the neighbor's global address (`ip -6
+ * neigh`), or leaves it; zebra's `169.254.0.1` on an interface maps to the link-local address of
+ * the neighbor with the link-layer address of its permanent entry (then to a global one, if any).
+ */
 function linkLocalResolver(dev: ProbeDevice): (gateway: string, ifname: unknown) => string {
-  const r = targetOf(dev).exec.run("ip", ["-j", "-6", "neigh", "show"], PROBE_TIMEOUT_MS);
-  let list: { dst?: string; dev?: string; lladdr?: string }[] = [];
-  try {
-    list = r.code === 0 ? JSON.parse(r.stdout || "[]") : [];
-  } catch {
-    list = [];
-  }
+  const neighbors = (family: "-4" | "-6") => {
+    const r = targetOf(dev).exec.run("ip", ["-j", family, "neigh", "show"], PROBE_TIMEOUT_MS);
+    try {
+      return (r.code === 0 ? JSON.parse(r.stdout || "[]") : []) as { dst?: string; dev?: string; lladdr?: string }[];
+    } catch {
+      return [];
+    }
+  };
   const mac = new Map<string, string>();
   const global = new Map<string, string>();
-  for (const n of list) {
+  const linkLocal = new Map<string, string>();
+  for (const n of neighbors("-6")) {
     if (!n.dst || !n.lladdr) continue;
     const key = `${n.dev} ${n.dst}`;
-    if (n.dst.startsWith("fe80:")) mac.set(key, n.lladdr);
-    else if (!global.has(`${n.dev} ${n.lladdr}`)) global.set(`${n.dev} ${n.lladdr}`, n.dst);
+    if (n.dst.startsWith("fe80:")) {
+      mac.set(key, n.lladdr);
+      if (!linkLocal.has(`${n.dev} ${n.lladdr}`)) linkLocal.set(`${n.dev} ${n.lladdr}`, n.dst);
+    } else if (!global.has(`${n.dev} ${n.lladdr}`)) global.set(`${n.dev} ${n.lladdr}`, n.dst);
   }
+  let v4: Map<string, string> | undefined;
   return (gateway, ifname) => {
+    if (gateway === RFC5549_GATEWAY) {
+      v4 ??= new Map(neighbors("-4").flatMap((n) => (n.dst === RFC5549_GATEWAY && n.lladdr ? [[`${n.dev}`, n.lladdr] as [string, string]] : [])));
+      const ll = v4.get(`${ifname}`);
+      if (!ll) return gateway;
+      return global.get(`${ifname} ${ll}`) ?? linkLocal.get(`${ifname} ${ll}`) ?? gateway;
+    }
     const ll = mac.get(`${ifname} ${gateway}`) ?? eui64Mac(gateway);
     return (ll && global.get(`${ifname} ${ll}`)) ?? gateway;
   };
@@ -317,7 +346,7 @@ export interface SessionProbe {
 
 /** States of every planned session, both ends (one query per device). */
 export function probeSessions(
-  plan: { sessions: { id: string; kind: string; a: { device: string; address: string }; b: { device: string; address: string }; nodeProtocol?: string }[] },
+  plan: { sessions: { id: string; kind: string; a: { device: string; address: string; interface: string }; b: { device: string; address: string; interface: string }; nodeProtocol?: string; unnumbered?: boolean }[] },
   state: { devices: Record<string, ProbeDevice | undefined> },
 ): SessionProbe[] {
   const frr = new Map<string, Map<string, FrrPeer> | undefined>();
@@ -349,8 +378,9 @@ export function probeSessions(
     return "no daemon";
   };
   return plan.sessions.map((s) => {
-    const a = endState(s.a.device, s.b.address, s.nodeProtocol);
-    const b = endState(s.b.device, s.a.address, undefined);
+    // FRR names an unnumbered neighbor by its own interface
+    const a = endState(s.a.device, neighborKey(s, s.a, s.b), s.nodeProtocol);
+    const b = endState(s.b.device, neighborKey(s, s.b, s.a), undefined);
     return { id: s.id, kind: s.kind, a: { device: s.a.device, state: a }, b: { device: s.b.device, state: b }, established: /^Established/.test(a) && /^Established/.test(b) };
   });
 }

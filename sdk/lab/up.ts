@@ -22,6 +22,7 @@ import { renderBirdConfig, renderBirdSecrets } from "../render/bird";
 import { renderSwitchConfig, renderSwitchSecrets } from "../render/switch/index";
 import { containsAddress, nthAddress, prefixInside, prefixLength } from "../net/prefix";
 import { ipBatch, LabError, nsRun, run, sleep } from "./exec";
+import { eui64Mac } from "./probe";
 import { defaultRunDir, labPrefix, labRoot, LabNames, MAX_IFNAME, MGMT_IFACE, NODE_ROUTE_IFACE } from "./names";
 import { LabTools, requireTools } from "./prereq";
 import { LabConfigs, LabDevice, LabProcess, LabState, loadState, makeDir, saveState } from "./state";
@@ -86,6 +87,8 @@ export class LabUpError extends LabError {
 
 /** The only address space the lab brings up (RFC 2544 benchmarking, RFC 3849 documentation). */
 export const LAB_ALLOWED = ["198.18.0.0/15", "2001:db8::/32"];
+/** IPv6 link-local: the only addresses of an unnumbered fabric's links (the kernel's own are turned off there). */
+const LINK_LOCAL = "fe80::/10";
 
 /**
  * Default bound of the wait for sessions. Generous on purpose: with FRR 8.4 a BFD session that is
@@ -261,8 +264,10 @@ export function checkPlanForLab(plan: Plan, ssh: boolean): void {
   }
   // the lab brings up documentation/benchmark space only
   const allowed = (p: string) => (p.includes(":") ? prefixInside(p, LAB_ALLOWED[1]) : prefixInside(p, LAB_ALLOWED[0]));
+  // besides IPv6 link-local addresses on the links of an unnumbered fabric (never routed)
+  const linkLocal = (i: PlanDevice["interfaces"][number], cidr: string) => !!i.segment && prefixInside(cidr, LINK_LOCAL);
   for (const d of plan.devices)
-    for (const i of d.interfaces) for (const a of i.addresses) if (!allowed(a.cidr)) problems.push(`${d.name} ${i.name}: ${a.cidr} is outside ${LAB_ALLOWED.join(" and ")}`);
+    for (const i of d.interfaces) for (const a of i.addresses) if (!allowed(a.cidr) && !linkLocal(i, a.cidr)) problems.push(`${d.name} ${i.name}: ${a.cidr} is outside ${LAB_ALLOWED.join(" and ")}`);
   for (const n of plan.nodes) for (const a of n.announcements) if (!allowed(a.prefix)) problems.push(`${n.name} announces ${a.prefix}, outside ${LAB_ALLOWED.join(" and ")}`);
   for (const u of plan.upstreams ?? []) {
     for (const l of u.links) if (!allowed(l.prefix)) problems.push(`upstream ${u.name}: link ${l.prefix} is outside ${LAB_ALLOWED.join(" and ")}`);
@@ -372,6 +377,16 @@ function buildTopology(plan: Plan, state: LabState, names: LabNames, agents: Map
       for (const a of nodeLocalAddresses(plan, d.name)) lines.push(`addr add ${a} dev ${NODE_ROUTE_IFACE}${isV6(a) ? " nodad" : ""}`);
     }
     for (const i of d.interfaces) {
+      // an unnumbered link keeps only its planned link-local address (no EUI-64 one): RAs, BGP
+      // next hops and the FIB then name exactly the plan's addresses
+      if (i.segment && i.addresses.length > 0 && i.addresses.every((a) => prefixInside(a.cidr, LINK_LOCAL))) {
+        lines.push(`link set ${i.name} addrgenmode none`);
+        // FRR 8.4 without kernel nexthop groups sends IPv4 to an IPv6 next hop through a neighbor
+        // entry whose link-layer address it derives from the link-local one (EUI-64 reversed): the
+        // interface gets exactly that address, as an EUI-64 link-local address always matches it
+        const mac = eui64Mac(i.addresses[0].address, true);
+        if (mac) lines.push(`link set ${i.name} address ${mac}`);
+      }
       for (const a of i.addresses) lines.push(`addr add ${a.cidr} dev ${i.name}${isV6(a.cidr) ? " nodad" : ""}`);
       if (i.name !== "lo") lines.push(`link set ${i.name} up`);
     }

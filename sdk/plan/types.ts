@@ -119,7 +119,20 @@ export interface PlanSession {
   /** Stable id, e.g. `r1n1--leaf1a`. */
   id: string;
   kind: SessionKind;
+  /** Family of the session's transport (the ends' addresses): IPv6 for an unnumbered session. */
   family: Family;
+  /** Address families the session carries when they are not just `family` (see `sessionFamilies`). */
+  families?: Family[];
+  /**
+   * IPv4 routes with an IPv6 next hop (RFC 8950 extended next hop, capability negotiated): an
+   * unnumbered session, or an IPv6 session carrying IPv4.
+   */
+  extendedNextHop?: boolean;
+  /**
+   * BGP unnumbered: the session runs on the ends' interfaces (FRR `neighbor <ifname> interface`);
+   * the ends' addresses are the link-local ones the plan gives the interfaces (`fe80::<switch id>`).
+   */
+  unnumbered?: boolean;
   /** "ibgp" when both ends share an ASN. */
   type: "ibgp" | "ebgp";
   a: PlanSessionEnd;
@@ -360,7 +373,8 @@ export interface Plan {
     podCidr: PlanPrefix;
     podPrefixLength: number;
     loopbacks: PlanPrefix;
-    fabricLinks: PlanPrefix;
+    /** The fabric link pool (absent with an unnumbered fabric). */
+    fabricLinks?: PlanPrefix;
     /** Dual-stack: the IPv6 pools. */
     podCidr6?: PlanPrefix;
     podPrefixLength6?: number;

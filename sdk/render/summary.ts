@@ -92,7 +92,9 @@ export function renderSummary(plan: Plan): string {
       [
         ["PodCIDR", code(plan.pools.podCidr.prefix), cell(`one /${plan.pools.podPrefixLength} per node`)],
         ["Loopbacks", code(plan.pools.loopbacks.prefix), "switch router ids (host = switch id)"],
-        ["Fabric links", code(plan.pools.fabricLinks.prefix), "switch-to-switch point-to-point links"],
+        plan.pools.fabricLinks
+          ? ["Fabric links", code(plan.pools.fabricLinks.prefix), "switch-to-switch point-to-point links"]
+          : ["Fabric links", "unnumbered", "switch-to-switch sessions on IPv6 link-local addresses (RFC 8950 extended next hop)"],
       ],
     ),
     "",

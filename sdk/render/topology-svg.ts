@@ -361,7 +361,7 @@ export function renderTopologySvg(plan: Plan): string {
     rows: [
       { swatch: "", label: `PodCIDRs ${plan.pools.podCidr.prefix} (/${plan.pools.podPrefixLength} per node)` },
       { swatch: "", label: `loopbacks ${plan.pools.loopbacks.prefix}` },
-      { swatch: "", label: `fabric links ${plan.pools.fabricLinks.prefix}` },
+      { swatch: "", label: plan.pools.fabricLinks ? `fabric links ${plan.pools.fabricLinks.prefix}` : "fabric links unnumbered (IPv6 link-local)" },
     ],
   });
   if (plan.clusters.length > 0)

@@ -3,6 +3,7 @@
  * Because no allocation depends on any other object, adding, removing or reordering objects
  * never moves an existing allocation. Pins are applied by the caller before these.
  */
+import { UNNUMBERED_LINK_PREFIX } from "../plan/sessions";
 import { DataCenterSpec, NodeAsnScheme, NodeSpec, RackSpec, SwitchSpec } from "../spec/types";
 import { hostLength, nthAddress, nthSubnet } from "../net/prefix";
 
@@ -81,8 +82,19 @@ export function linkIndex(idA: number, idB: number): number {
 
 /** The /31 (or /127) of the link between two switches, or undefined when the pool is exhausted. */
 export function linkPrefix(spec: DataCenterSpec, idA: number, idB: number): string | undefined {
-  const family = spec.pools.fabricLinks.includes(":") ? "ipv6" : "ipv4";
-  return nthSubnet(spec.pools.fabricLinks, hostLength(family) - 1, linkIndex(idA, idB));
+  const pool = spec.pools.fabricLinks;
+  if (pool === undefined) return undefined;
+  const family = pool.includes(":") ? "ipv6" : "ipv4";
+  return nthSubnet(pool, hostLength(family) - 1, linkIndex(idA, idB));
+}
+
+/**
+ * Unnumbered fabric: the link-local address of every fabric interface of switch `id`, host `id`
+ * of fe80::/64 (`fe80::3` for switch 3). Link-local addresses are per link, so one address on
+ * every link of the switch is unique on each; knowing it in advance makes next hops exact.
+ */
+export function unnumberedAddress(id: number): string | undefined {
+  return nthAddress(UNNUMBERED_LINK_PREFIX, id);
 }
 
 /** Switch-side addresses on a rack network: host 1 and 2, in the order of the rack's peers. */

@@ -9,6 +9,7 @@
 import { DataCenterSpec } from "../spec/types";
 import { Family, Plan, PlanSession } from "../plan/types";
 import { familyOf } from "../net/prefix";
+import { sessionFamilies } from "../plan/sessions";
 
 /** Default IPv6 PodCIDR length (Kubernetes' node CIDR allocator). */
 export const DEFAULT_POD_PREFIX_LENGTH6 = 64;
@@ -76,7 +77,7 @@ export function ipv6Projection(spec: DataCenterSpec): Projection {
         ...(p.podCidr.perRack !== undefined ? { perRack: p.podCidr.perRack } : {}),
       },
       loopbacks: p.loopbacks6!,
-      fabricLinks: p.fabricLinks6!,
+      ...(p.fabricLinks6 !== undefined ? { fabricLinks: p.fabricLinks6 } : {}),
       ...(vips.list ? { vips: vips.list } : {}),
     },
     switches: spec.switches.map(({ loopback: _l, loopback6, ...s }) => (void _l, { ...s, ...(loopback6 !== undefined ? { loopback: loopback6 } : {}) })),
@@ -110,7 +111,8 @@ export function mergeDualStack(spec: DataCenterSpec, p4: Plan, p6: Plan): Plan {
     const interfaces = d.interfaces.map((i) => ({ ...i, addresses: [...i.addresses] }));
     for (const i of o.interfaces) {
       const same = interfaces.find((x) => x.name === i.name);
-      if (same) same.addresses.push(...i.addresses);
+      // an unnumbered link has the same link-local address in both halves
+      if (same) same.addresses.push(...i.addresses.filter((a) => !same.addresses.some((x) => x.cidr === a.cidr)));
       else interfaces.push(i);
     }
     return { ...d, interfaces, staticRoutes: [...d.staticRoutes, ...o.staticRoutes] };
@@ -118,7 +120,7 @@ export function mergeDualStack(spec: DataCenterSpec, p4: Plan, p6: Plan): Plan {
   const seg6 = new Map(p6.segments.map((s) => [s.name, s]));
   const segments = p4.segments.map((s) => {
     const o = seg6.get(s.name);
-    if (!o) return s;
+    if (!o || o.prefix === s.prefix) return s; // unnumbered: the same link-local segment
     const addr6 = new Map(o.members.map((m) => [`${m.device} ${m.interface}`, m.address]));
     return {
       ...s,
@@ -136,7 +138,11 @@ export function mergeDualStack(spec: DataCenterSpec, p4: Plan, p6: Plan): Plan {
     ...(s.nodeProtocol ? { nodeProtocol: `${s.nodeProtocol}${V6_PROTOCOL_SUFFIX}` } : {}),
   });
   const uplink = (s: PlanSession) => s.kind === "node-uplink";
-  const sessions = [...p4.sessions.filter(uplink), ...p6.sessions.filter(uplink).map(twin), ...p4.sessions.filter((s) => !uplink(s)), ...p6.sessions.filter((s) => !uplink(s)).map(twin)];
+  // an unnumbered fabric session is one per link: the IPv6 half's adds its family to the IPv4 one
+  const same6 = new Map(p6.sessions.filter((s) => s.unnumbered).map((s) => [s.id, s]));
+  const fabric4 = p4.sessions.filter((s) => !uplink(s)).map((s) => (same6.has(s.id) ? { ...s, families: [...sessionFamilies(s), ...sessionFamilies(same6.get(s.id)!)] } : s));
+  const fabric6 = p6.sessions.filter((s) => !uplink(s) && !s.unnumbered).map(twin);
+  const sessions = [...p4.sessions.filter(uplink), ...p6.sessions.filter(uplink).map(twin), ...fabric4, ...fabric6];
   const node6 = new Map(p6.nodes.map((n) => [n.name, n]));
   const nodes = p4.nodes.map((n) => {
     const o = node6.get(n.name);
@@ -146,10 +152,18 @@ export function mergeDualStack(spec: DataCenterSpec, p4: Plan, p6: Plan): Plan {
   const switches = p4.switches.map((s) => {
     const o = sw6.get(s.name);
     if (!o) return s;
+    // one filter per neighbor: an unnumbered peer's IPv6 entries join its IPv4 ones
+    const inboundFilters = s.inboundFilters.map((f) => f);
+    const at = new Map(inboundFilters.map((f, i) => [`${f.device} ${f.neighbor}`, i]));
+    for (const f of o.inboundFilters) {
+      const i = at.get(`${f.device} ${f.neighbor}`);
+      if (i === undefined) inboundFilters.push(f);
+      else inboundFilters[i] = { ...inboundFilters[i], entries: [...inboundFilters[i].entries, ...f.entries] };
+    }
     return {
       ...s,
       originates: [...s.originates, ...o.originates],
-      inboundFilters: [...s.inboundFilters, ...o.inboundFilters],
+      inboundFilters,
       expectedRoutes: [...s.expectedRoutes, ...o.expectedRoutes],
     };
   });

@@ -19,7 +19,8 @@ import {
   PlanVipPool,
 } from "../plan/types";
 import { aggregate, coveringPrefix, familyOf, hostLength, hostPrefixes, nthAddress, prefixLength } from "../net/prefix";
-import { allocatedPodCidr, linkPrefix, nodeAsn, nodeScheme, rackPeerAddress, rackPeers, switchAsn, switchLoopback } from "./allocate";
+import { UNNUMBERED_LINK_PREFIX } from "../plan/sessions";
+import { allocatedPodCidr, linkPrefix, unnumberedAddress, nodeAsn, nodeScheme, rackPeerAddress, rackPeers, switchAsn, switchLoopback } from "./allocate";
 import { SpecError } from "../validate/errors";
 import { validate, vipAnnouncers } from "../validate/validate";
 import { withDefaults } from "./defaults";
@@ -184,11 +185,17 @@ function buildPlan(spec: DataCenterSpec): Plan {
     const cores = sorted.filter((s) => s.role === SwitchRole.core);
     for (let i = 0; i < cores.length; i++) for (let j = i + 1; j < cores.length; j++) fabricPairs.push({ a: cores[i], b: cores[j], kind: "core-mesh" });
   }
+  const unnumbered = spec.fabric?.unnumbered === true;
   for (const { a, b, kind } of fabricPairs) {
-    const prefix = linkPrefix(spec, a.id, b.id)!;
+    // numbered: the pair's /31 (/127); unnumbered: each end's link-local address on fe80::/64
+    const prefix = unnumbered ? UNNUMBERED_LINK_PREFIX : linkPrefix(spec, a.id, b.id)!;
     const fam = family(prefix);
     const len = prefixLength(prefix);
-    const [addrA, addrB] = a.id < b.id ? [nthAddress(prefix, 0)!, nthAddress(prefix, 1)!] : [nthAddress(prefix, 1)!, nthAddress(prefix, 0)!];
+    const [addrA, addrB] = unnumbered
+      ? [unnumberedAddress(a.id)!, unnumberedAddress(b.id)!]
+      : a.id < b.id
+        ? [nthAddress(prefix, 0)!, nthAddress(prefix, 1)!]
+        : [nthAddress(prefix, 1)!, nthAddress(prefix, 0)!];
     const ifA = `fab${b.id}`;
     const ifB = `fab${a.id}`;
     const segName = `link-${a.name}--${b.name}`;
@@ -208,10 +215,13 @@ function buildPlan(spec: DataCenterSpec): Plan {
     const asnB = switchAsn(spec, b)!;
     // leaves of a pair share an ASN: they accept each other's own routes (loopbacks) over the spines
     const ownOrigin = kind === "leaf-spine" ? [a, b].filter((x) => x.role === SwitchRole.leaf && sharesAsn(x)).map((x) => x.name) : [];
+    // the family this data center (projection) carries: its loopbacks'
+    const carried = family(spec.pools.loopbacks);
     sessions.push({
       id: `${a.name}--${b.name}`,
       kind,
       family: fam,
+      ...(unnumbered ? { families: [carried], ...(carried === "ipv4" ? { extendedNextHop: true } : {}), unnumbered: true } : {}),
       type: asnA === asnB ? "ibgp" : "ebgp",
       a: { device: a.name, address: addrA, asn: asnA, interface: ifA },
       b: { device: b.name, address: addrB, asn: asnB, interface: ifB },
@@ -295,7 +305,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
       podCidr: { family: family(spec.pools.podCidr.cidr), prefix: spec.pools.podCidr.cidr },
       podPrefixLength: spec.pools.podCidr.prefixLength,
       loopbacks: { family: family(spec.pools.loopbacks), prefix: spec.pools.loopbacks },
-      fabricLinks: { family: family(spec.pools.fabricLinks), prefix: spec.pools.fabricLinks },
+      ...(spec.pools.fabricLinks !== undefined ? { fabricLinks: { family: family(spec.pools.fabricLinks), prefix: spec.pools.fabricLinks } } : {}),
     },
   };
 }

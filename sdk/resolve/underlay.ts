@@ -21,6 +21,7 @@
 import { DataCenterSpec, SwitchRole } from "../spec/types";
 import { Family, PlanOrigination, PlanPrefixFilterEntry, PlanSession, PlanUpstream } from "../plan/types";
 import { comparePrefixes } from "../render/order";
+import { sessionFamilies } from "../plan/sessions";
 import { aggregate, hostLength, prefixLength } from "../net/prefix";
 
 /** One next hop: the neighbor's address and device (a switch, or an upstream's name). */
@@ -80,7 +81,7 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
     }
   // a switch originates only in the families its sessions carry (one session per family)
   const families = new Map<string, Set<Family>>(switches.map((s) => [s, new Set()]));
-  for (const s of input.sessions) for (const end of [s.a, s.b]) families.get(end.device)?.add(s.family);
+  for (const s of input.sessions) for (const end of [s.a, s.b]) for (const f of sessionFamilies(s)) families.get(end.device)?.add(f);
   for (const u of input.upstreams) for (const l of u.links) families.get(l.switch)?.add(l.family);
   for (const [sw, list] of originates) originates.set(sw, list.filter((o) => families.get(sw)!.has(o.family)));
   for (const sw of switches) {
@@ -98,12 +99,13 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
       }
   for (const list of originates.values()) list.sort((x, y) => KIND_ORDER[x.kind] - KIND_ORDER[y.kind] || comparePrefixes(x.prefix, y.prefix));
 
-  // neighbors over fabric sessions: switch → peer → the peer's address and the session's family
-  const peersOf = new Map<string, Map<string, { address: string; family: Family }>>(switches.map((s) => [s, new Map()]));
+  // neighbors over fabric sessions: switch → peer → the peer's address and the families the session carries
+  const peersOf = new Map<string, Map<string, { address: string; families: Family[] }>>(switches.map((s) => [s, new Map()]));
   for (const s of input.sessions) {
     if (s.kind === "node-uplink") continue;
-    peersOf.get(s.a.device)?.set(s.b.device, { address: s.b.address, family: s.family });
-    peersOf.get(s.b.device)?.set(s.a.device, { address: s.a.address, family: s.family });
+    const carried = sessionFamilies(s);
+    peersOf.get(s.a.device)?.set(s.b.device, { address: s.b.address, families: carried });
+    peersOf.get(s.b.device)?.set(s.a.device, { address: s.a.address, families: carried });
   }
   // a prefix is originated somewhere, so it can be carried at all; who originates what
   const originated = new Set<string>();
@@ -141,7 +143,8 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
     const add = (prefix: string, hops: UnderlayHop[]) => {
       const f = family(prefix);
       // only over sessions of the prefix's family; upstream hops are in the upstream's family
-      const usable = hops.every((h) => !peers.has(h.device) || peers.get(h.device)!.family === f) ? hops : hops.filter((h) => !peers.has(h.device) || peers.get(h.device)!.family === f);
+      const over = (h: UnderlayHop) => !peers.has(h.device) || peers.get(h.device)!.families.includes(f);
+      const usable = hops.every(over) ? hops : hops.filter(over);
       if (usable.length > 0) out.push({ family: f, prefix, hops: usable });
     };
     const addOriginated = (prefix: string, hops: UnderlayHop[]) => {

@@ -114,16 +114,27 @@ export interface PoolsSpec {
   podCidr: PodCidrPoolSpec;
   /** Switch loopbacks (router ids), allocated as host `switch.id` of the pool. */
   loopbacks: string;
-  /** Point-to-point /31 links between switches (leaf–spine, core–core). */
-  fabricLinks: string;
+  /** Point-to-point /31 links between switches (leaf–spine, core–core); required unless `fabric.unnumbered`. */
+  fabricLinks?: string;
   /** VIP pools for L4 load balancing (IPv4 or, in a dual-stack data center, IPv6). */
   vips?: VipPoolSpec[];
   /** Dual-stack: IPv6 PodCIDRs, same slot rule as `podCidr`. Setting any IPv6 pool makes the data center dual-stack. */
   podCidr6?: PodCidr6PoolSpec;
   /** Dual-stack: IPv6 switch loopbacks, host `switch.id` of the pool. */
   loopbacks6?: string;
-  /** Dual-stack: IPv6 point-to-point /127 links between switches (same numbering as `fabricLinks`). */
+  /** Dual-stack: IPv6 point-to-point /127 links between switches (same numbering as `fabricLinks`); not with `fabric.unnumbered`. */
   fabricLinks6?: string;
+}
+
+/** The switch-to-switch fabric (leaf–spine, core–core). */
+export interface FabricSpec {
+  /**
+   * BGP unnumbered: every leaf–spine (core–core) session runs on the link's interface between IPv6
+   * link-local addresses (FRR `neighbor <ifname> interface`, learnt from router advertisements),
+   * one session per link carrying every family, IPv4 routes with an IPv6 next hop (RFC 8950
+   * extended next hop). The links need no addresses: `pools.fabricLinks` is not used. Default false.
+   */
+  unnumbered?: boolean;
 }
 
 /** BFD settings. */
@@ -307,6 +318,8 @@ export interface DataCenterSpec {
   asn: AsnSpec;
   /** Address pools. */
   pools: PoolsSpec;
+  /** The switch-to-switch fabric (default: numbered /31 links from `pools.fabricLinks`). */
+  fabric?: FabricSpec;
   /** BGP options (defaults suit a data center). */
   bgp?: BgpOptionsSpec;
   /** Switches (cores, spines, leaves). */

@@ -70,7 +70,9 @@ function checkIpv6Fields(dc: DataCenterSpec, problems: ProblemList): boolean {
   const p = dc.pools;
   if (p.podCidr6 === undefined) missing("pools.podCidr6", "an IPv6 PodCIDR pool (pools.podCidr6)");
   if (p.loopbacks6 === undefined) missing("pools.loopbacks6", "an IPv6 loopback pool (pools.loopbacks6)");
-  if (p.fabricLinks6 === undefined) missing("pools.fabricLinks6", "an IPv6 fabric link pool (pools.fabricLinks6)");
+  // an unnumbered fabric has no link pool in either family: the IPv6 projection's run of
+  // `unnumbered-fabric-links` (sdk/validate/fabric.ts) refuses a pools.fabricLinks6 there
+  if (dc.fabric?.unnumbered !== true && p.fabricLinks6 === undefined) missing("pools.fabricLinks6", "an IPv6 fabric link pool (pools.fabricLinks6)");
   const prefixes: { path: string; value: string }[] = [];
   const addresses: { path: string; value: string }[] = [];
   if (p.podCidr6) prefixes.push({ path: "pools.podCidr6.cidr", value: p.podCidr6.cidr });

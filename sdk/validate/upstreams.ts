@@ -26,8 +26,8 @@ function ownPrefixes(dc: DataCenterSpec): OwnPrefix[] {
   const out: OwnPrefix[] = [
     { path: "pools.podCidr.cidr", prefix: dc.pools.podCidr.cidr, rackNetwork: false },
     { path: "pools.loopbacks", prefix: dc.pools.loopbacks, rackNetwork: false },
-    { path: "pools.fabricLinks", prefix: dc.pools.fabricLinks, rackNetwork: false },
   ];
+  if (dc.pools.fabricLinks !== undefined) out.push({ path: "pools.fabricLinks", prefix: dc.pools.fabricLinks, rackNetwork: false });
   (dc.pools.vips ?? []).forEach((v, i) => out.push({ path: `pools.vips[${i}].cidr`, prefix: v.cidr, rackNetwork: false }));
   dc.racks.forEach((r, i) => out.push({ path: `racks[${i}].nodeNetwork`, prefix: r.nodeNetwork, rackNetwork: true }));
   dc.switches.forEach((s, i) => {

@@ -33,6 +33,7 @@ import { withDefaults } from "../resolve/defaults";
 import { reportAsnProblem } from "./asn-rules";
 import { checkUpstreams } from "./upstreams";
 import { validateDualStack } from "./dual-stack";
+import { checkFabric } from "./fabric";
 import { isDualStack } from "../resolve/dual-stack";
 import { ProblemList, SpecProblem, listCapped, quote } from "./errors";
 import schema from "../../schema/datacenter.schema.json";
@@ -200,11 +201,11 @@ function checkPools(dc: DataCenterSpec, problems: ProblemList): boolean {
   const named: { path: string; prefix: string }[] = [
     { path: "pools.podCidr.cidr", prefix: dc.pools.podCidr.cidr },
     { path: "pools.loopbacks", prefix: dc.pools.loopbacks },
-    { path: "pools.fabricLinks", prefix: dc.pools.fabricLinks },
+    ...(dc.pools.fabricLinks !== undefined ? [{ path: "pools.fabricLinks", prefix: dc.pools.fabricLinks }] : []),
     ...(dc.pools.vips ?? []).map((v, i) => ({ path: `pools.vips[${i}].cidr`, prefix: v.cidr })),
     ...dc.racks.map((r, i) => ({ path: `racks[${i}].nodeNetwork`, prefix: r.nodeNetwork })),
   ];
-  let ok = true;
+  let ok = checkFabric(dc, problems);
   const valid: typeof named = [];
   for (const n of named) {
     const why = prefixProblem(n.prefix);
@@ -354,7 +355,7 @@ function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
   // space the plan gives to something else, for pinned loopbacks (built once, not per switch)
   const taken = [
     { path: "pools.podCidr.cidr", prefix: dc.pools.podCidr.cidr },
-    { path: "pools.fabricLinks", prefix: dc.pools.fabricLinks },
+    ...(dc.pools.fabricLinks !== undefined ? [{ path: "pools.fabricLinks", prefix: dc.pools.fabricLinks }] : []),
     ...(dc.pools.vips ?? []).map((v, k) => ({ path: `pools.vips[${k}].cidr`, prefix: v.cidr })),
     ...dc.racks.map((r, k) => ({ path: `racks[${k}].nodeNetwork`, prefix: r.nodeNetwork })),
   ].filter((t) => !prefixProblem(t.prefix));
@@ -381,15 +382,16 @@ function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
   if (dc.topology === "spineLeaf" && !dc.switches.some((s) => s.role === SwitchRole.spine))
     problems.add("switches", "spine-missing", "a spineLeaf data center needs at least one spine");
   // the switch-to-switch links resolve() builds: leaf × spine (spineLeaf), core × core (threeTier)
-  if (!prefixProblem(dc.pools.fabricLinks)) {
-    const p2p = familyOf(dc.pools.fabricLinks) === "ipv6" ? "/127" : "/31";
+  const fabricLinks = dc.pools.fabricLinks;
+  if (fabricLinks !== undefined && !prefixProblem(fabricLinks)) {
+    const p2p = familyOf(fabricLinks) === "ipv6" ? "/127" : "/31";
     const [lower, upper] = dc.topology === "spineLeaf" ? [SwitchRole.leaf, SwitchRole.spine] : [SwitchRole.core, SwitchRole.core];
     for (const [i, a] of dc.switches.entries()) {
       if (a.role !== lower) continue;
       for (const [j, b] of dc.switches.entries()) {
         if (b.role !== upper || (lower === upper && j <= i)) continue;
         if (Number.isInteger(a.id) && Number.isInteger(b.id) && a.id >= 1 && b.id >= 1 && linkPrefix(dc, a.id, b.id) === undefined) { // ids < 1: id-range
-          problems.add(`switches[${i}].id`, "pool-exhausted", `fabric link pool ${quote(dc.pools.fabricLinks)} has no ${p2p} for ${quote(a.name)}–${quote(b.name)}`);
+          problems.add(`switches[${i}].id`, "pool-exhausted", `fabric link pool ${quote(fabricLinks)} has no ${p2p} for ${quote(a.name)}–${quote(b.name)}`);
         }
       }
     }

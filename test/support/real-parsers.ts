@@ -110,7 +110,8 @@ export function splitFrrConfig(text: string): { bfd: string; bgp: string } {
   for (const line of text.split("\n")) {
     if (line === "bfd") inBfd = true;
     if (inBfd) bfd.push(line);
-    else if (line !== "service integrated-vtysh-config" && !/^(no )?zebra /.test(line)) bgp.push(line);
+    // zebra's: `zebra …` globals and router advertisements in interface stanzas (`ipv6 nd …`)
+    else if (line !== "service integrated-vtysh-config" && !/^(no )?zebra /.test(line) && !/^ (no )?ipv6 nd /.test(line)) bgp.push(line);
     if (inBfd && line === "exit") inBfd = false;
   }
   return { bfd: bfd.join("\n") + "\n", bgp: bgp.join("\n") + "\n" };

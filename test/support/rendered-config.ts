@@ -135,7 +135,7 @@ export function frrRouterBgp(text: string): { asn?: number; lines: string[]; nei
     if (af) n.af.set(af, [...(n.af.get(af) ?? []), nm[2]]);
     else {
       n.global.push(nm[2]);
-      const ra = nm[2].match(/^remote-as (\d+)$/);
+      const ra = nm[2].match(/^(?:interface )?remote-as (\d+)$/);
       if (ra) n.remoteAs = Number(ra[1]);
     }
     neighbors.set(nm[1], n);

@@ -10,11 +10,15 @@ import { hostLength, PrefixOrderKey, prefixLength, prefixOrderKey } from "../../
 import { compareOrderKeys, compareStrings } from "../order";
 import { deviceOf, endsOf, findDevice, planSwitchOf, sessionsOf } from "../plan-query";
 import { routerId32 } from "../router-id";
+import { carries, neighborKey } from "../../plan/sessions";
 import { lookupPassword } from "../secrets";
 import { SwitchDialect } from "./dialect";
 
 /** Outbound route-map toward nodes: announce nothing. */
 export const FRR_DENY_ALL_ROUTE_MAP = "DCNET-DENY-ALL";
+
+/** Router advertisement interval (s) on unnumbered links: a peer is found within it. */
+export const FRR_UNNUMBERED_RA_INTERVAL_S = 3;
 
 /** FRR version the configuration is written for. */
 export const FRR_VERSION = "8.4";
@@ -62,6 +66,8 @@ interface Neighbor {
   remoteDevice: PlanDevice;
   /** The remote end is a node (else a fabric switch). */
   toNode: boolean;
+  /** FRR's name of the neighbor: the remote address, or the local interface of an unnumbered session. */
+  key: string;
   inList: string;
   inEntries: PlanPrefixFilterEntry[];
   /** Fabric peers: what the peer accepts from us (its inbound filter for our address). */
@@ -173,7 +179,7 @@ function neighborsOf(plan: Plan, device: PlanDevice): Neighbor[] {
     const inbound = inboundFilterOf(plan, device.name, remote.device, remote.address);
     if (!inbound) throw new Error(`switch ${device.name}: the plan has no inbound filter for ${remote.device} (${remote.address})`);
     const toNode = remoteDevice.kind === "node";
-    const n: Neighbor = { session, local, remote, remoteDevice, toNode, inList: frrInboundListName(remote.device), inEntries: inbound };
+    const n: Neighbor = { session, local, remote, remoteDevice, toNode, key: neighborKey(session, local, remote), inList: frrInboundListName(remote.device), inEntries: inbound };
     if (!toNode) {
       const outbound = inboundFilterOf(plan, remote.device, device.name, local.address);
       if (!outbound) throw new Error(`switch ${remote.device}: the plan has no inbound filter for ${device.name} (${local.address})`);
@@ -185,8 +191,8 @@ function neighborsOf(plan: Plan, device: PlanDevice): Neighbor[] {
   const names = new Map<string, string>();
   const addresses = new Set<string>();
   for (const n of neighbors) {
-    if (addresses.has(n.remote.address)) throw new Error(`switch ${device.name}: two sessions toward ${n.remote.address}`);
-    addresses.add(n.remote.address);
+    if (addresses.has(n.key)) throw new Error(`switch ${device.name}: two sessions toward ${n.key}`);
+    addresses.add(n.key);
     const other = names.get(n.inList);
     if (other !== undefined && other !== n.remote.device)
       throw new Error(`switch ${device.name}: neighbors ${other} and ${n.remote.device} map to the same FRR name ${n.inList}`);
@@ -234,7 +240,7 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
     if (neighbors.some((n) => n.remote.address === u.link.peerAddress)) throw new Error(`switch ${device.name}: upstream ${u.upstream.name} and a fabric or node session share ${u.link.peerAddress}`);
     if (neighbors.some((n) => n.inList === u.inList)) throw new Error(`switch ${device.name}: upstream ${u.upstream.name} and a neighbor map to the same FRR name ${u.inList}`);
   }
-  const families = FAMILIES.filter((f) => neighbors.some((n) => n.session.family === f) || upstreams.some((u) => u.link.family === f));
+  const families = FAMILIES.filter((f) => neighbors.some((n) => carries(n.session, f)) || upstreams.some((u) => u.link.family === f));
   const originates = planSwitchOf(plan, device.name).originates ?? [];
 
   const lines: string[] = [
@@ -267,13 +273,13 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
 
   // prefix-lists: inbound per neighbor, one outbound list toward the fabric peers
   for (const f of families) {
-    const fabric = neighbors.filter((x) => x.session.family === f && !x.toNode);
+    const fabric = neighbors.filter((x) => carries(x.session, f) && !x.toNode);
     if (fabric.length > 0) {
       prefixList(lines, f, FRR_FABRIC_OUT_LIST, orderedUnion(fabric.map((n) => n.outEntries!), f));
       lines.push("!");
     }
     for (const n of neighbors) {
-      if (n.session.family !== f) continue;
+      if (!carries(n.session, f)) continue;
       prefixList(lines, f, n.inList, orderedEntries(n.inEntries, f));
       lines.push("!");
     }
@@ -285,6 +291,18 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
     }
   }
   if (neighbors.some((n) => n.toNode)) lines.push(`route-map ${FRR_DENY_ALL_ROUTE_MAP} deny 10`, "exit", "!");
+
+  // unnumbered sessions: zebra sends router advertisements on the link, bgpd learns the peer's
+  // link-local address from them (the RA interval bounds how soon a session can start)
+  for (const n of neighbors.filter((x) => x.session.unnumbered))
+    lines.push(
+      `interface ${n.local.interface}`,
+      ` description ${lineText(`${n.remoteDevice.role} ${n.remote.device} (unnumbered)`)}`,
+      ` ipv6 nd ra-interval ${FRR_UNNUMBERED_RA_INTERVAL_S}`,
+      " no ipv6 nd suppress-ra",
+      "exit",
+      "!",
+    );
 
   // router bgp: global settings from the most common session values, per-neighbor overrides
   const globalTimers = mostCommon(neighbors, timersKey);
@@ -313,19 +331,21 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
     if (up.bfd.enabled) lines.push(` neighbor ${a} bfd`, ` neighbor ${a} bfd profile ${frrBfdProfileName(up.bfd.intervalMs, up.bfd.multiplier)}`);
   }
   for (const n of neighbors) {
-    const a = n.remote.address;
+    const a = n.key;
     const s = n.session;
     lines.push(
       " !",
-      ` neighbor ${a} remote-as ${n.remote.asn}`,
+      s.unnumbered ? ` neighbor ${a} interface remote-as ${n.remote.asn}` : ` neighbor ${a} remote-as ${n.remote.asn}`,
       ` neighbor ${a} description ${lineText(`${n.remoteDevice.kind === "node" ? "node" : n.remoteDevice.role} ${n.remote.device}`)}`,
     );
     if (timersKey(n) !== globalTimers) lines.push(` neighbor ${a} timers ${s.timers.keepalive} ${s.timers.hold}`);
     if (grKey(n) !== globalGr) lines.push(` neighbor ${a} ${s.gracefulRestart.enabled ? "graceful-restart" : "graceful-restart-disable"}`);
     if (s.bfd.enabled) lines.push(` neighbor ${a} bfd`, ` neighbor ${a} bfd profile ${frrBfdProfileName(s.bfd.intervalMs, s.bfd.multiplier)}`);
+    // RFC 8950: IPv4 routes with an IPv6 next hop (FRR also enables it on interface neighbors by itself)
+    if (s.extendedNextHop) lines.push(` neighbor ${a} capability extended-nexthop`);
   }
   for (const f of families) {
-    const members = neighbors.filter((n) => n.session.family === f);
+    const members = neighbors.filter((n) => carries(n.session, f));
     lines.push(" !", ` address-family ${f} unicast`);
     if (device.maxPaths !== undefined) {
       if (members.some((n) => n.session.type === "ebgp")) lines.push(`  maximum-paths ${device.maxPaths}`);
@@ -334,7 +354,7 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
     // the underlay this switch originates: rack networks and loopback, aggregates toward upstreams
     for (const o of originates.filter((x) => x.family === f)) lines.push(o.kind === "aggregate" ? `  aggregate-address ${o.prefix}` : `  network ${o.prefix}`);
     for (const n of members) {
-      const a = n.remote.address;
+      const a = n.key;
       lines.push(`  neighbor ${a} activate`, `  neighbor ${a} prefix-list ${n.inList} in`);
       lines.push(n.toNode ? `  neighbor ${a} route-map ${FRR_DENY_ALL_ROUTE_MAP} out` : `  neighbor ${a} prefix-list ${FRR_FABRIC_OUT_LIST} out`);
       if (n.session.maxPrefix !== undefined) lines.push(`  neighbor ${a} maximum-prefix ${n.session.maxPrefix}`);
@@ -369,7 +389,7 @@ export function renderFrrSecrets(plan: Plan, switchName: string, passwords: Reco
     `router bgp ${device.asn}`,
   ];
   for (const u of upstreamsWithPassword) lines.push(` neighbor ${u.link.peerAddress} password ${lookupPassword(passwords, u.upstream.passwordRef!, `switch ${device.name}`)}`);
-  for (const n of withPassword) lines.push(` neighbor ${n.remote.address} password ${lookupPassword(passwords, n.session.passwordRef!, `switch ${device.name}`)}`);
+  for (const n of withPassword) lines.push(` neighbor ${n.key} password ${lookupPassword(passwords, n.session.passwordRef!, `switch ${device.name}`)}`);
   lines.push("exit", "!");
   return lines.join("\n") + "\n";
 }
