@@ -13,7 +13,8 @@ import * as path from "path";
 import { resolve } from "../sdk/resolve/resolve";
 import { loadSpecFile } from "../sdk/spec/load";
 import { Plan } from "../sdk/plan/types";
-import { formatCheckReport, frrPeers, labCheck, labDown, LabState, labUp } from "../sdk/lab";
+import { birdProtocols, formatCheckReport, frrBgpTable, frrPeers, kernelRoutes, labCheck, labDown, LabState, labUp, probeSessions, replaceBirdConfig, timeUntil } from "../sdk/lab";
+import { renderBirdConfig } from "../sdk/render/bird";
 import { vtyshJson } from "../sdk/lab/probe";
 import { figure, requireLab, testLabName } from "./support/lab-env";
 import { familyOf } from "../sdk/net/prefix";
@@ -56,6 +57,11 @@ for (const example of ["dual-stack", "dual-stack-unnumbered", "dual-stack-three-
       await checkBothFamilies(plan, state!, example);
     });
 
+    if (example !== "dual-stack-three-tier")
+      it("rogue IPv6 announcements (::/0, another node's /64, a more-specific of its own, a /48 over the pool) are refused by every switch; the node's own /64 stays", async function () {
+        await rogueIpv6(plan, state!);
+      });
+
     if (example === "dual-stack-unnumbered")
       it("unnumbered: fabric links hold only their link-local address, FRR peers by interface, IPv4 goes over IPv6 next hops", function () {
         const spine = state!.devices["spine1"];
@@ -73,4 +79,53 @@ for (const example of ["dual-stack", "dual-stack-unnumbered", "dual-stack-three-
         assert.deepEqual([...new Set(paths.flatMap((p) => p.nexthops.map((n) => `${n.afi} ${n.ip}`)))].sort(), ["ipv6 fe80::3", "ipv6 fe80::4"]);
       });
   });
+}
+
+/**
+ * A node's BIRD config edited by hand (not by dcnet): its IPv6 sessions export everything, and it
+ * originates the default route, another node's IPv6 PodCIDR, a more-specific of its own and the
+ * whole pool as a /48. Its leaves must accept exactly its own /64 and no switch may hold the rest.
+ */
+async function rogueIpv6(plan: Plan, state: LabState): Promise<void> {
+  const node = "r2n3";
+  const victim = "r2n2";
+  const own = plan.nodes.find((n) => n.name === node)!.podCIDR6!.prefix;
+  const bogus = ["::/0", plan.nodes.find((n) => n.name === victim)!.podCIDR6!.prefix, own.replace(/\/64$/, "/80"), plan.pools.podCidr6!.prefix];
+  const addr6 = plan.devices.find((d) => d.name === node)!.interfaces[0].addresses.find((a) => a.family === "ipv6")!.address;
+  const uplinks6 = plan.sessions.filter((s) => s.a.device === node && s.family === "ipv6");
+  assert.equal(uplinks6.length, 2);
+  const dev = state.devices[node];
+  const rendered = renderBirdConfig(plan, node, { secretsDir: dev.bird!.secretsDir });
+  const hand = rendered
+    .replace(/(protocol static static6 \{\n  ipv6;\n)/, `$1${bogus.map((p) => `  route ${p} blackhole;\n`).join("")}`)
+    .replace(/(protocol bgp uplink\d_v6 \{[^}]*?)export filter dcnet_export;/g, "$1export all;");
+  assert.notEqual(hand, rendered);
+  const established = () => probeSessions(plan, state).filter((p) => p.id.startsWith(`${node}--`)).every((p) => p.established);
+  await replaceBirdConfig(state, node, hand);
+  try {
+    assert.ok((await timeUntil(established, 90000, 100)) !== undefined, "hand-configured sessions did not come up");
+    // the node really announces all five on each IPv6 session
+    for (const s of uplinks6) assert.equal(birdProtocols(dev).protocols.get(s.nodeProtocol!)!.exported, 1 + bogus.length, `${s.nodeProtocol} exports`);
+    const leaves = uplinks6.map((s) => s.b.device);
+    await timeUntil(() => leaves.every((sw) => frrPeers(state.devices[sw]).peers.get(addr6)?.pfxRcd === 1), 5000, 100);
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const sw of leaves) {
+      assert.strictEqual(frrPeers(state.devices[sw]).peers.get(addr6)!.pfxRcd, 1, `${sw}: only the node's own /64 accepted`);
+      const table = frrBgpTable(state.devices[sw], "ipv6").routes;
+      for (const p of bogus) assert.deepStrictEqual((table.get(p) ?? []).filter((x) => x.peer === addr6 || x.nextHops.includes(addr6)), [], `${sw} accepted ${p} from ${node}`);
+      const fib = kernelRoutes(state.devices[sw], "ipv6", "bgp").routes.get(own)?.nextHops; // link-local next hops mapped to the global ones
+      assert.ok((fib ?? []).includes(addr6), `${sw}: ${own} still via ${node} (FIB: ${JSON.stringify(fib)}, BGP: ${JSON.stringify(table.get(own))})`);
+    }
+    // no switch anywhere holds one of them (none is planned anywhere)
+    for (const sw of plan.devices.filter((d) => d.kind === "switch").map((d) => d.name)) {
+      const table = frrBgpTable(state.devices[sw], "ipv6").routes;
+      for (const p of bogus.filter((x) => x !== bogus[1])) assert.ok(!table.has(p), `${sw} holds ${p}`);
+      assert.ok(!(table.get(bogus[1]) ?? []).some((x) => x.peer === addr6), `${sw} took ${bogus[1]} from ${node}`);
+    }
+    const r = labCheck(plan, state);
+    assert.deepStrictEqual(r.switches.flatMap((sw) => sw.routes.filter((x) => x.kind === "unexpected").map((x) => `${sw.name}: ${x.prefix}`)), [], formatCheckReport(r));
+  } finally {
+    await replaceBirdConfig(state, node, rendered);
+  }
+  assert.ok((await timeUntil(established, 90000, 100)) !== undefined, "dcnet config back");
 }
