@@ -8,4 +8,5 @@ export * from "./paths";
 export * from "./bird";
 export * from "./frr";
 export * from "./rollout";
+export * from "./cilium-agent";
 export { encodeSecretsPayload, SecretFile, sha256Hex, shq } from "./shell";

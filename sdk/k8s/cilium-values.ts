@@ -4,7 +4,7 @@
  * (`ipam.mode=kubernetes`), kube-proxy replacement, the L4 load balancer, cluster identity,
  * ClusterMesh, the Istio-compatibility settings and the BGP speaker choice.
  */
-import { BgpSpeaker, LoadBalancerAlgorithm, PodCidrSource } from "../spec/cluster-types";
+import { BgpSpeaker, CiliumDeployment, LoadBalancerAlgorithm, PodCidrSource } from "../spec/cluster-types";
 import { coveringPrefix } from "../net/prefix";
 import { ClusterContext } from "./context";
 import { CILIUM_NAMESPACE, ciliumOptions } from "./defaults";
@@ -35,6 +35,29 @@ export const MANAGED_CILIUM_VALUES = [
   "clustermesh.useAPIServer",
   "clustermesh.config",
 ];
+
+/** Where a host-mode agent reads its kubeconfig (`k8s-kubeconfig-path`; the credentials are the host's, never dcnet's). */
+export const HOST_KUBECONFIG_PATH = "/etc/cilium/kubeconfig";
+/** Where a host-mode agent writes its CNI config (`write-cni-conf-when-ready`), the host's own CNI folder. */
+export const HOST_CNI_CONF_DIR = "/etc/cni/net.d";
+
+/**
+ * Helm values of `deployment: host`: with them the chart's `cilium-config` is what an agent on the
+ * host needs (the DaemonSet's container paths become the host's): `procfs` is not set to the
+ * container's `/host/proc` (only written for an unprivileged pod), the CNI config goes to the host's
+ * `/etc/cni/net.d` (not the pod's `/host/etc/cni/net.d`), the API server is reached with a kubeconfig
+ * on the host (a pod uses its ServiceAccount), and the chart installs no agent DaemonSet (`agent: false`:
+ * the hosts run the agent; the chart then also leaves out the agent's ServiceAccount and RBAC, so the
+ * identity of the hosts' kubeconfig needs the rights of the chart's `cilium` ClusterRole).
+ */
+export const HOST_MODE_VALUES: Record<string, unknown> = {
+  agent: false,
+  securityContext: { privileged: true },
+  cni: { hostConfDirMountPath: HOST_CNI_CONF_DIR },
+  kubeConfigPath: HOST_KUBECONFIG_PATH,
+};
+/** Value paths dcnet sets for `deployment: host`; `cilium.values` may not override them there. */
+export const HOST_MANAGED_CILIUM_VALUES = ["agent", "securityContext.privileged", "cni.hostConfDirMountPath", "kubeConfigPath"];
 
 /** Value paths of settings Cilium removed (≤ 1.18), with what to use instead. */
 export const REMOVED_CILIUM_VALUES: { path: string; removedIn: string; instead: string }[] = [
@@ -86,6 +109,7 @@ export function ciliumValues(ctx: ClusterContext): Record<string, unknown> {
       ...(o.bgpSpeaker === BgpSpeaker.cilium ? { secretsNamespace: { create: false, name: CILIUM_NAMESPACE } } : {}),
     },
     ...(ctx.k8s.ingress ? { socketLB: { hostNamespaceOnly: true } } : {}),
+    ...(o.deployment === CiliumDeployment.host ? structuredClone(HOST_MODE_VALUES) : {}),
   };
   const mesh = clusterMeshValues(ctx);
   if (mesh) values.clustermesh = mesh;

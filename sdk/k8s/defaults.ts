@@ -1,6 +1,7 @@
 /** Cluster-side defaults: pinned chart versions and repositories, Cilium options. */
 import {
   BgpSpeaker,
+  CiliumDeployment,
   ClusterK8sSpec,
   LoadBalancerAcceleration,
   LoadBalancerAlgorithm,
@@ -51,6 +52,8 @@ export interface CiliumOptions {
   maglevTableSize: number;
   /** Who announces the node's prefixes: BIRD or Cilium's BGP Control Plane. */
   bgpSpeaker: BgpSpeaker;
+  /** How the agent runs (the chart's DaemonSet, or on the host from a config dir and a systemd unit). */
+  deployment: CiliumDeployment;
   /** Where the node's PodCIDR is written: `spec.podCIDR` (default) or the annotation (then `annotateK8sNode`). */
   podCidrSource: PodCidrSource;
   /** Extra Helm values (`--set` paths), applied last. */
@@ -68,6 +71,7 @@ export function ciliumOptions(k8s: ClusterK8sSpec | undefined): CiliumOptions {
     acceleration: c.loadBalancer?.acceleration ?? LoadBalancerAcceleration.disabled,
     maglevTableSize: c.loadBalancer?.maglevTableSize ?? 16381,
     bgpSpeaker: c.bgpSpeaker ?? BgpSpeaker.bird,
+    deployment: c.deployment ?? CiliumDeployment.daemonset,
     podCidrSource: c.podCidrSource ?? PodCidrSource.spec,
     values: c.values ?? {},
   };

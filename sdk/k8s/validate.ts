@@ -12,11 +12,11 @@
  */
 import { Plan, PlanVipPool } from "../plan/types";
 import { addressProblem, containsAddress, prefixesOverlap, prefixProblem } from "../net/prefix";
-import { BgpSpeaker, PolicyEntity, PolicyProtocol, PolicyRuleSpec } from "../spec/cluster-types";
+import { BgpSpeaker, CiliumDeployment, PolicyEntity, PolicyProtocol, PolicyRuleSpec } from "../spec/cluster-types";
 import { ProblemList, SpecError, SpecProblem } from "../validate/errors";
 import { ClusterContext, ClusterInputs, clusterContext, clusterInput } from "./context";
 import { CILIUM_MIN_VERSION, ciliumOptions, MAGLEV_TABLE_SIZES } from "./defaults";
-import { MANAGED_CILIUM_VALUES, REMOVED_CILIUM_VALUES } from "./cilium-values";
+import { HOST_MANAGED_CILIUM_VALUES, MANAGED_CILIUM_VALUES, REMOVED_CILIUM_VALUES } from "./cilium-values";
 import { pathsIntersect, splitValuePath } from "./set-values";
 import { CLUSTER_LABEL, isClusterScoped, isDnsLabel, isDnsSubdomain, K8sObject, MANAGED_BY, POLICY_CLUSTER_LABEL } from "./objects";
 import { bgpSecretRefs, unannounceablePools } from "./bgp";
@@ -214,7 +214,7 @@ function checkValues(ctx: ClusterContext, values: { [path: string]: string }, pa
       problems.add(kp, "cilium-removed", `Helm value ${q(key)} was removed in Cilium ${removed.removedIn}; ${removed.instead}`);
       refused = true;
     }
-    const managed = MANAGED_CILIUM_VALUES.filter((m) => pathsIntersect(key, m));
+    const managed = [...MANAGED_CILIUM_VALUES, ...(ciliumOptions(ctx.k8s).deployment === CiliumDeployment.host ? HOST_MANAGED_CILIUM_VALUES : [])].filter((m) => pathsIntersect(key, m));
     if (managed.length) {
       problems.add(kp, "cilium-managed-value", `Helm value ${q(key)} is derived from the plan by dcnet (${managed.join(", ")}); set it through the spec instead`);
       refused = true;

@@ -138,7 +138,8 @@ export async function labDown(target: LabState | string): Promise<LabDownResult>
     if (!exists) continue;
     const r = run("ip", ["link", "del", "dev", link], { check: false, timeoutMs: 5000 });
     if (r.code === 0) result.links.push(link);
-    else result.warnings.push(`ip link del ${link}: ${r.stderr.trim()}`);
+    // a veth whose peer sat in a namespace deleted just before goes with it (asynchronously)
+    else if (!/Cannot find device/.test(r.stderr)) result.warnings.push(`ip link del ${link}: ${r.stderr.trim()}`);
   }
 
   // 5. FRR path-space folders, management claims

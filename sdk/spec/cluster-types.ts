@@ -43,6 +43,18 @@ export enum BgpSpeaker {
   cilium = "cilium",
 }
 
+/** How the Cilium agent runs on the cluster's nodes. */
+export enum CiliumDeployment {
+  /** The chart's DaemonSet (the default): Kubernetes runs the agent in a pod on every node. */
+  daemonset = "daemonset",
+  /**
+   * On the host, as the seed ran it (docker-compose and salt, no DaemonSet): dcnet writes the agent's
+   * `--config-dir` (the chart's `cilium-config` for these values, one file per key) and a systemd
+   * unit per node, and applies them over SSH (`sdk/render/cilium-host`, `renderCiliumAgentApplyScript`).
+   */
+  host = "host",
+}
+
 /** Where a node's planned PodCIDR is written for Cilium's `ipam.mode=kubernetes`. */
 export enum PodCidrSource {
   /**
@@ -108,6 +120,8 @@ export interface CiliumSpec {
   loadBalancer?: CiliumLoadBalancerSpec;
   /** BGP speaker: bird (default) or cilium. */
   bgpSpeaker?: BgpSpeaker;
+  /** How the agent runs: daemonset (default, the chart's DaemonSet) or host (config dir + systemd unit per node, applied over SSH). */
+  deployment?: CiliumDeployment;
   /** Where each node's PodCIDR is written (default spec). */
   podCidrSource?: PodCidrSource;
   /**

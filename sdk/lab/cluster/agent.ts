@@ -19,6 +19,7 @@ import { terminate, processAlive } from "../down";
 import { LabDevice, LabState, saveState } from "../state";
 import { spawnRecorded, waitReady } from "./proc";
 import { LabClusterNode } from "./types";
+import type { UnitExec } from "../../render/cilium-host/unit";
 
 /** How long an agent may take to report healthy (it compiles its datapath first: ~1 s per object). */
 export const AGENT_READY_TIMEOUT_MS = 240000;
@@ -84,9 +85,12 @@ export async function waitNodeRelay(state: LabState, dev: LabDevice, node: LabCl
 
 /**
  * Start the agent of a node (its config dir and kubeconfig must be written). The cgroup is
- * recorded in the state before it is created.
+ * recorded in the state before it is created. With `unit` (host mode: what the node's systemd unit
+ * says, `parseUnitExec`), the agent is started with exactly the unit's ExecStart words and its
+ * Environment on top of the lab's; the lab's paths are then in the config dir
+ * (`LAB_HOST_AGENT_OVERRIDES`), not flags.
  */
-export function startAgent(state: LabState, dev: LabDevice, node: LabClusterNode, kubeconfig: string, tools: AgentTools, cgroups: string[]): void {
+export function startAgent(state: LabState, dev: LabDevice, node: LabClusterNode, kubeconfig: string, tools: AgentTools, cgroups: string[], unit?: UnitExec): void {
   const mount = cgroup2Mount();
   if (!mount) throw new LabError("no cgroup v2 hierarchy is mounted on this machine: the lab gives each agent a cgroup of its own below it (mount cgroup2, e.g. on /sys/fs/cgroup/unified)");
   const cg = join(mount, `dcnet-${state.prefix}-${dev.name}`);
@@ -130,12 +134,16 @@ export function startAgent(state: LabState, dev: LabDevice, node: LabClusterNode
     "-c",
     inner,
     "dcnet-agent",
-    tools.ciliumAgent,
-    `--config-dir=${node.configDir}`,
-    `--k8s-kubeconfig-path=${kubeconfig}`,
-    `--socket-path=${node.apiSocket}`,
-    `--lib-dir=${join(node.dir, "lib")}`,
-    `--state-dir=${join(node.dir, "state")}`,
+    ...(unit
+      ? unit.argv
+      : [
+          tools.ciliumAgent,
+          `--config-dir=${node.configDir}`,
+          `--k8s-kubeconfig-path=${kubeconfig}`,
+          `--socket-path=${node.apiSocket}`,
+          `--lib-dir=${join(node.dir, "lib")}`,
+          `--state-dir=${join(node.dir, "state")}`,
+        ]),
   ];
   const env: NodeJS.ProcessEnv = {
     PATH: `${dirname(tools.clang)}:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}`,
@@ -144,6 +152,7 @@ export function startAgent(state: LabState, dev: LabDevice, node: LabClusterNode
     CILIUM_K8S_NAMESPACE: "kube-system",
     DCNET_CGROUP_ROOT: join(node.dir, "cgroup"),
     DCNET_BPF_ROOT: join(node.dir, "bpffs"),
+    ...(unit?.env ?? {}),
   };
   spawnRecorded(state, dev.name, "cilium-agent", argv, node.log, env);
 }

@@ -8,8 +8,8 @@
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
-import { parseAllDocuments } from "yaml";
-import { LabError, run } from "../exec";
+import { LabError } from "../exec";
+import { ChartRenderError, RenderedChart, renderCiliumChart } from "../../render/cilium-host/chart-config";
 import { KUBE_VERSION } from "./apiserver";
 
 /** One lab-only override of the chart's cilium-config. */
@@ -30,6 +30,10 @@ export interface OverridePaths {
   cgroupRoot: string;
   /** Port of the node-side relay to the API server (127.0.0.1 in the node's namespace). */
   relayPort: number;
+  /** Host mode: the node's kubeconfig (through its relay), the agent's API socket and lib dir. */
+  kubeconfig?: string;
+  apiSocket?: string;
+  libDir?: string;
 }
 
 /**
@@ -67,6 +71,25 @@ export const LAB_AGENT_OVERRIDES: LabOverride[] = [
   { key: "enable-drift-checker", value: "false", reason: "as above: it would report these overrides as drift" },
 ];
 
+/**
+ * Host mode's extra lab-only overrides: the unit starts the agent with `--config-dir` only (as on a
+ * real host), so what the lab's DaemonSet-mode start passes as flags goes into the config dir.
+ */
+export const LAB_HOST_AGENT_OVERRIDES: LabOverride[] = [
+  { key: "k8s-kubeconfig-path", value: (n) => n.kubeconfig ?? "", reason: "the lab's API server, through the node's relay (a real host has its own kubeconfig at /etc/cilium/kubeconfig)" },
+  { key: "socket-path", value: (n) => n.apiSocket ?? "", reason: "the agent's API socket in the run dir (several lab nodes share the machine's /var/run)" },
+  { key: "lib-dir", value: (n) => n.libDir ?? "", reason: "the datapath sources (the Cilium module's bpf/) in the run dir" },
+];
+
+/** Host mode: lab-only overrides of the unit's Environment (the agent reads these from its environment, not its config dir). */
+export const LAB_HOST_AGENT_ENV_OVERRIDES: { name: string; value: (n: { dir: string }) => string; reason: string }[] = [
+  {
+    name: "CILIUM_CLUSTERMESH_CONFIG",
+    value: (n) => `${n.dir}/clustermesh/`,
+    reason: "the ClusterMesh config folder in the node's folder; the unit's ExecStartPre (mkdir of /var/lib/cilium/clustermesh/) is not run: it would change the machine",
+  },
+];
+
 /** The lab-only overrides of the operator (it runs in the root namespace: no listener beyond 127.0.0.1). */
 export const LAB_OPERATOR_OVERRIDES: LabOverride[] = [
   { key: "operator-api-serve-addr", value: "127.0.0.1:0", reason: "health API on loopback, ephemeral port (several labs side by side)" },
@@ -83,28 +106,17 @@ export function resolveOverrides(list: LabOverride[], paths: OverridePaths): Rec
   return out;
 }
 
-/** Result of `helm template`. */
-export interface RenderedChart {
-  /** Every object of the chart. */
-  objects: { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; data?: Record<string, string> }[];
-  /** `cilium-config` ConfigMap data. */
-  ciliumConfig: Record<string, string>;
-  /** helm's text (for the run dir). */
-  text: string;
-  ms: number;
-}
+/** Result of `helm template` (`renderCiliumChart`, shared with host mode). */
+export type { RenderedChart };
 
-/** `helm template` the chart with the values (written as JSON: one meaning in YAML 1.1 and 1.2). */
+/** `helm template` the chart with the values (`renderCiliumChart`), as a LabError when it fails. */
 export function helmTemplate(helm: string, chartDir: string, values: Record<string, unknown>, valuesFile: string, namespace = "kube-system"): RenderedChart {
-  writeFileSync(valuesFile, JSON.stringify(values, null, 2) + "\n", { mode: 0o644 });
-  const r = run(helm, ["template", "cilium", chartDir, "-n", namespace, "--kube-version", KUBE_VERSION, "-f", valuesFile], { check: false, timeoutMs: 60000 });
-  if (r.code !== 0) throw new LabError(`helm template of the Cilium chart with dcnet's values failed (${valuesFile}):\n${r.stderr.trim()}`);
-  const objects = parseAllDocuments(r.stdout)
-    .map((d) => d.toJSON() as RenderedChart["objects"][number] | null)
-    .filter((o): o is RenderedChart["objects"][number] => !!o && typeof o === "object" && !!o.kind);
-  const cm = objects.find((o) => o.kind === "ConfigMap" && o.metadata?.name === "cilium-config");
-  if (!cm?.data) throw new LabError(`helm template rendered no cilium-config ConfigMap (${valuesFile})`);
-  return { objects, ciliumConfig: { ...cm.data }, text: r.stdout, ms: r.ms };
+  try {
+    return renderCiliumChart(helm, chartDir, values, { valuesFile, namespace, kubeVersion: KUBE_VERSION });
+  } catch (e) {
+    if (e instanceof ChartRenderError) throw new LabError(e.message);
+    throw e;
+  }
 }
 
 /** Write a config dir: one file per key (the layout of a mounted ConfigMap). */

@@ -19,14 +19,17 @@ import { clusterTools, ClusterTools } from "../../tools/cluster-tools";
 import { findExecutable, LabError } from "../exec";
 import { LabState, makeDir, saveState } from "../state";
 import { startControlPlane, writeKubeconfig } from "./apiserver";
-import { helmTemplate, LAB_AGENT_OVERRIDES, LAB_OPERATOR_OVERRIDES, resolveOverrides, writeConfigDir } from "./config";
+import { helmTemplate, LAB_AGENT_OVERRIDES, LAB_HOST_AGENT_OVERRIDES, LAB_OPERATOR_OVERRIDES, resolveOverrides, writeConfigDir } from "./config";
+import { labHostPaths, startAgentFromUnit, writeHostAgentFiles, writeRestartHook } from "./host-agent";
+import { isHostMode, renderHostAgent } from "../../render/cilium-host";
 import { bgpSecrets, ciliumNodeSeeds, dcnetObjects, DCNET_FIELD_MANAGER, LAB_FIELD_MANAGER, nodeSkeletons, objectRef, patchNodeStatus, serverSideApply } from "./objects";
 import { startOperator, waitCrds } from "./operator";
 import { startAgent, startNodeRelay, waitAgent, waitNodeRelay } from "./agent";
 import { LabClusterNode, LabClusterState } from "./types";
 
 export * from "./types";
-export { LAB_AGENT_OVERRIDES, LAB_OPERATOR_OVERRIDES } from "./config";
+export { LAB_AGENT_OVERRIDES, LAB_HOST_AGENT_ENV_OVERRIDES, LAB_HOST_AGENT_OVERRIDES, LAB_OPERATOR_OVERRIDES } from "./config";
+export { labHostPaths, startAgentFromUnit } from "./host-agent";
 export { kubectl, startControlPlane, KUBE_VERSION } from "./apiserver";
 export { agentHealth, agentApi, agentPid, stopAgent, rssKb } from "./agent";
 export { checkClusters, clusterProbeSessions, planForCheck, allocatedLoadBalancerIps, ClusterCheck, ClusterNodeCheck } from "./check";
@@ -183,13 +186,25 @@ export async function clusterUp(plan: Plan, state: LabState, opts: LabClusterOpt
       makeDir(dev.dir, 0o700);
       makeDir(dir, 0o700);
       const iface = plan.devices.find((d) => d.name === name)?.interfaces.find((i) => i.addresses.length > 0)?.name ?? "eth0";
-      const overrides = resolveOverrides(LAB_AGENT_OVERRIDES, { device: iface, stateDir: join(dir, "state"), bpfRoot: join(dir, "bpffs"), cgroupRoot: join(dir, "cgroup"), relayPort });
+      const ctx = clusterContext(plan, opts.inputs, c.name);
+      const host = isHostMode(ctx);
+      const paths = { device: iface, stateDir: join(dir, "state"), bpfRoot: join(dir, "bpffs"), cgroupRoot: join(dir, "cgroup"), relayPort, kubeconfig: join(dir, "kubeconfig"), apiSocket: node.apiSocket, libDir: join(dir, "lib") };
+      const overrides = { ...resolveOverrides(LAB_AGENT_OVERRIDES, paths), ...(host ? resolveOverrides(LAB_HOST_AGENT_OVERRIDES, paths) : {}) };
       lc.overrides = overrides;
-      writeConfigDir(node.configDir, { ...rendered.get(c.name)!, ...overrides });
+      if (host) {
+        // host mode: the config dir and unit dcnet renders for a host, below the node's folder; the agent started from the unit
+        const hostPaths = labHostPaths(node, tools);
+        node.host = { paths: hostPaths };
+        node.configDir = hostPaths.configDir;
+        saveState(state);
+        writeRestartHook(state, name, hostPaths.restartHook);
+        writeHostAgentFiles(renderHostAgent(ctx, name, rendered.get(c.name)!, { paths: hostPaths, overrides }));
+      } else writeConfigDir(node.configDir, { ...rendered.get(c.name)!, ...overrides });
       writeKubeconfig(lc.apiServer, join(dir, "kubeconfig"), `https://127.0.0.1:${relayPort}`);
       startNodeRelay(state, dev, node, lc.apiServer.relaySocket, tools as { socat: string });
       await waitNodeRelay(state, dev, node);
-      startAgent(state, dev, node, join(dir, "kubeconfig"), { ciliumAgent: tools.ciliumAgent!, socat: tools.socat!, clang: tools.clang!, bpfDir, curl }, cs.cgroups);
+      if (host) startAgentFromUnit(state, name, node.host!.paths.unitFile, tools);
+      else startAgent(state, dev, node, join(dir, "kubeconfig"), { ciliumAgent: tools.ciliumAgent!, socat: tools.socat!, clang: tools.clang!, bpfDir, curl }, cs.cgroups);
     }
   }
   saveState(state);
@@ -223,6 +238,7 @@ export async function startAgentAgain(state: LabState, node: string, tools: Clus
   if (!n || !dev) throw new LabError(`${node} runs no Cilium agent in this lab`);
   const curl = req(findExecutable(["curl"]), "curl");
   const bpfDir = join(req(tools.ciliumModuleDir, "the Cilium module"), "bpf");
-  startAgent(state, dev, n, join(n.dir, "kubeconfig"), { ciliumAgent: req(tools.ciliumAgent, "cilium-agent"), socat: req(tools.socat, "socat"), clang: req(tools.clang, "clang"), bpfDir, curl }, state.cluster!.cgroups);
+  if (n.host) startAgentFromUnit(state, node, n.host.paths.unitFile, tools);
+  else startAgent(state, dev, n, join(n.dir, "kubeconfig"), { ciliumAgent: req(tools.ciliumAgent, "cilium-agent"), socat: req(tools.socat, "socat"), clang: req(tools.clang, "clang"), bpfDir, curl }, state.cluster!.cgroups);
   await waitAgent(state, n, curl);
 }

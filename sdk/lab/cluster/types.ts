@@ -3,6 +3,8 @@
  * process, socket, folder or cgroup is created, so `labDown` removes it all by name and PID.
  */
 
+import type { CiliumHostPaths } from "../../apply/cilium-paths";
+
 /** One cluster's control plane. */
 export interface LabApiServer {
   /** Folder of the cluster in the run dir (`<runDir>/k8s-<cluster>`). */
@@ -42,6 +44,8 @@ export interface LabClusterNode {
   /** Port the node-side relay listens on (127.0.0.1 inside the node's namespace). */
   relayPort: number;
   log: string;
+  /** Host mode (`cilium.deployment: host`): the node's paths as the apply script sees them (config dir, unit, hook). */
+  host?: { paths: CiliumHostPaths };
 }
 
 /** One cluster of the lab. */

@@ -1,0 +1,61 @@
+/**
+ * Host mode (`clusters[].k8s.cilium.deployment: host`), as the seed ran Cilium (docker-compose and
+ * salt, no DaemonSet): for each node of the cluster, the agent's config dir — the chart's own
+ * `cilium-config` for dcnet's values (`helm template`, `renderCiliumChart`), one file per key — and
+ * a systemd unit starting the agent from it. `renderCiliumAgentApplyScript` (`sdk/apply`) installs
+ * both over SSH like BIRD's config: validate, atomic replace, restart only when changed, wait for
+ * the agent to be ready, roll back on failure.
+ */
+import { ClusterContext } from "../../k8s/context";
+import { CILIUM_NAMESPACE, ciliumOptions } from "../../k8s/defaults";
+import { CiliumDeployment } from "../../spec/cluster-types";
+import { CiliumHostPaths, ciliumHostPaths } from "../../apply/cilium-paths";
+import { ConfigDirFile, configDirFiles } from "./config-dir";
+import { renderCiliumAgentUnit } from "./unit";
+
+export * from "./chart-config";
+export * from "./config-dir";
+export * from "./unit";
+
+/** What a node of a host-mode cluster gets. */
+export interface HostAgentFiles {
+  node: string;
+  cluster: string;
+  /** The config dir, one file per key, sorted. */
+  configDir: ConfigDirFile[];
+  /** The systemd unit text. */
+  unit: string;
+  /** The paths on the node the files are for. */
+  paths: CiliumHostPaths;
+}
+
+/** Is a cluster's agent deployed on the hosts? */
+export function isHostMode(ctx: Pick<ClusterContext, "k8s">): boolean {
+  return ciliumOptions(ctx.k8s).deployment === CiliumDeployment.host;
+}
+
+/**
+ * The files of `node` (a node of the cluster): `chartConfig` is the `cilium-config` data
+ * `renderCiliumChart` rendered for `ciliumValues(ctx)` (host mode's values included);
+ * `overrides` are the lab's (empty on real hosts).
+ */
+export function renderHostAgent(ctx: ClusterContext, node: string, chartConfig: Record<string, string>, opts: { paths?: Partial<CiliumHostPaths>; overrides?: Record<string, string> } = {}): HostAgentFiles {
+  if (!ctx.cluster.nodes.includes(node)) throw new Error(`${node} is not a node of cluster ${ctx.cluster.name}`);
+  if (!isHostMode(ctx)) throw new Error(`cluster ${ctx.cluster.name} runs the agent as a DaemonSet (set cilium.deployment: host for host mode)`);
+  const paths = ciliumHostPaths(opts.paths, undefined, `node ${node}`);
+  const api = ctx.k8s.apiServer;
+  return {
+    node,
+    cluster: ctx.cluster.name,
+    configDir: configDirFiles(chartConfig, opts.overrides),
+    unit: renderCiliumAgentUnit({
+      node,
+      cluster: ctx.cluster.name,
+      agent: paths.agent,
+      configDir: paths.configDir,
+      namespace: CILIUM_NAMESPACE,
+      ...(api ? { apiServer: { host: api.host, port: api.port ?? 6443 } } : {}),
+    }),
+    paths,
+  };
+}
