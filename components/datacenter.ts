@@ -38,6 +38,8 @@ import { birdPaths, frrPaths, nodeProtocols, rolloutPlan, sha256Hex, switchNeigh
 import { nodeCommand } from "./node-host";
 import { switchCommand } from "./switch-host";
 import { requirePinnedHostKeys, sshTarget, stripUndefined, SshTarget } from "./device-command";
+import { peerAllocationsGate, PublishedAllocations } from "./allocations";
+import { publishedAllocations } from "../sdk/fleet/allocations";
 import { BirdPathsArgs, DataCenterSpecArgs, DeliveryMode, FrrPathsArgs, HostArgs, RackOrder, RolloutArgs, RolloutStrategy, SshSettingsArgs } from "./types";
 
 /** Arguments of `DataCenter`. */
@@ -72,6 +74,15 @@ export interface DataCenterArgs {
    * config the device rejects fails that device's resource with the device's own error text.
    */
   extraConfig?: { [device: string]: string };
+  /**
+   * Several data centers, one stack each: the allocations other stacks publish (their `allocations`
+   * output, e.g. `new pulumi.StackReference("acme/dc-ams1/prod").getOutput("allocations")`). An
+   * overlapping pool or rack network, a shared ASN, or (with `meshWithPeers`) a cluster name or id
+   * used twice is refused at preview, before any device resource (`components/allocations.ts`).
+   */
+  peers?: pulumi.Input<PublishedAllocations>[];
+  /** Check cluster names and ids against the peers too (they may be meshed); default true. */
+  meshWithPeers?: boolean;
 }
 
 const plans = new WeakMap<DataCenter, Plan>();
@@ -96,6 +107,8 @@ export class DataCenter extends pulumi.ComponentResource {
   public readonly resourceCounts: pulumi.Output<{ [device: string]: number }>;
   /** Rollout order: each device with the devices it waits for. */
   public readonly rolloutOrder: pulumi.Output<{ [device: string]: string[] }>;
+  /** What this data center uses of the shared address and ASN space: export it for the other stacks' `peers`. */
+  public readonly allocations: pulumi.Output<PublishedAllocations>;
 
   constructor(name: string, args: DataCenterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dcnet:index:DataCenter", name, {}, opts);
@@ -149,6 +162,8 @@ export class DataCenter extends pulumi.ComponentResource {
       opts?.parent === undefined
         ? `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::dcnet:index:DataCenter$${hostType}$${commandType}::${commandName}`
         : { parent: pulumi.createUrn(hostName, hostType, this) };
+    // several data centers: every device command waits for the peers' check (refused at preview)
+    const gate = peerAllocationsGate(name, this, plan, args.peers, args.meshWithPeers ?? true);
     const byName = new Map(plan.devices.map((d) => [d.name, d]));
     const created = new Map<string, pulumi.Resource>();
     const counts: Record<string, number> = {};
@@ -165,7 +180,7 @@ export class DataCenter extends pulumi.ComponentResource {
       };
       const at = {
         parent: this,
-        dependsOn: step.dependsOn.map((d) => created.get(d)!),
+        dependsOn: [...step.dependsOn.map((d) => created.get(d)!), ...(gate ? [gate.dependency] : [])],
         // earlier layout: the command below a per-device host component of the same name
         aliases: [oldUrn(device.kind === "node" ? "dcnet:index:NodeHost" : "dcnet:index:SwitchHost", `${name}-${device.name}`, `${name}-${device.name}-${device.kind === "node" ? "bird" : "frr"}`)],
       };
@@ -241,7 +256,9 @@ export class DataCenter extends pulumi.ComponentResource {
     this.nodeConfigSha256 = shaOf("node");
     this.resourceCounts = pulumi.output(counts);
     this.rolloutOrder = pulumi.output(Object.fromEntries(rollout.map((s) => [s.device, s.dependsOn])));
+    this.allocations = gate?.allocations ?? pulumi.output(publishedAllocations(plan));
     this.registerOutputs({
+      allocations: this.allocations,
       planName: this.planName,
       topology: this.topology,
       summary: this.summary,

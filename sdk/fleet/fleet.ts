@@ -9,6 +9,9 @@
  * - cluster names and ids unique across every data center that may be meshed (`mesh`: default
  *   all of them), data center and plan names unique.
  *
+ * The cross-data-center checks are `allocationConflicts` (`./allocations`), which the `DataCenter`
+ * component also runs against the allocations other stacks publish.
+ *
  * ```yaml
  * name: acme
  * dataCenters:
@@ -26,8 +29,7 @@ import { resolve } from "../resolve/resolve";
 import { loadSpecForCli } from "../cli/load";
 import { UserError } from "../cli/errors";
 import { SpecError } from "../validate/errors";
-import { overlappingPairs } from "../net/overlaps";
-import { prefixProblem } from "../net/prefix";
+import { allocationConflicts, publishedAllocations } from "./allocations";
 
 /** The fleet file. */
 export interface FleetSpec {
@@ -77,20 +79,6 @@ export function loadFleetFile(file: string): FleetSpec {
   return { ...(f as FleetSpec), dataCenters: f.dataCenters!.map((d) => ({ name: d.name, spec: path.resolve(dir, d.spec) })) };
 }
 
-/** Every address pool of a spec, named for messages. */
-function poolsOf(spec: DataCenterSpec): { prefix: string; what: string }[] {
-  const out: { prefix: string; what: string }[] = [];
-  const add = (prefix: unknown, what: string) => {
-    if (typeof prefix === "string" && !prefixProblem(prefix)) out.push({ prefix, what });
-  };
-  add(spec.pools?.podCidr?.cidr, "PodCIDR pool");
-  add(spec.pools?.loopbacks, "loopback pool");
-  add(spec.pools?.fabricLinks, "fabric-link pool");
-  for (const v of spec.pools?.vips ?? []) add(v.cidr, `VIP pool ${v.name}`);
-  for (const r of spec.racks ?? []) add(r.nodeNetwork, `rack ${r.name} node network`);
-  return out;
-}
-
 /** Load every data center of a fleet and check them against each other. */
 export function validateFleet(fleet: FleetSpec): FleetReport {
   const problems: string[] = [];
@@ -119,37 +107,8 @@ export function validateFleet(fleet: FleetSpec): FleetReport {
     if (other) problems.push(`${m.name}: spec name ${m.plan.name} is also the name of ${other}'s spec (plans, stacks and mesh names must differ)`);
     planNames.set(m.plan.name, m.name);
   }
-  // address pools across data centers
-  const pools = members.flatMap((m) => (m.spec ? poolsOf(m.spec).map((p) => ({ ...p, dc: m.name })) : []));
-  for (const [i, j] of overlappingPairs(pools.map((p) => p.prefix))) {
-    const a = pools[i];
-    const b = pools[j];
-    if (a.dc !== b.dc) problems.push(`${a.dc} ${a.what} ${a.prefix} overlaps ${b.dc} ${b.what} ${b.prefix}`);
-  }
-  // ASNs: each used by one data center only
-  const asnOwner = new Map<number, { dc: string; device: string }>();
-  const reported = new Set<string>();
-  for (const m of members)
-    for (const d of m.plan?.devices ?? []) {
-      const o = asnOwner.get(d.asn);
-      if (!o) asnOwner.set(d.asn, { dc: m.name, device: d.name });
-      else if (o.dc !== m.name && !reported.has(`${d.asn}/${m.name}`)) {
-        reported.add(`${d.asn}/${m.name}`);
-        problems.push(`AS ${d.asn} is used in ${o.dc} (${o.device}) and in ${m.name} (${d.name}): give each data center its own ASN range`);
-      }
-    }
-  // clusters of data centers that may be meshed
-  const meshed = new Set(fleet.mesh ?? members.map((m) => m.name));
-  const names = new Map<string, string>();
-  const ids = new Map<number, string>();
-  for (const m of members.filter((x) => meshed.has(x.name)))
-    for (const c of m.spec?.clusters ?? []) {
-      const n = names.get(c.name);
-      if (n) problems.push(`cluster name ${c.name} is used in ${n} and in ${m.name} (meshed clusters need unique names)`);
-      else names.set(c.name, m.name);
-      const i = ids.get(c.id);
-      if (i) problems.push(`cluster id ${c.id} is used in ${i} and in ${m.name} (meshed clusters need unique ids 1–255)`);
-      else ids.set(c.id, `${m.name} (${c.name})`);
-    }
+  // pools, ASNs and meshed clusters across data centers: the checks the DataCenter component runs on its peers
+  const allocations = members.filter((m) => m.plan).map((m) => publishedAllocations(m.plan!, { dataCenter: m.name }));
+  for (const p of allocationConflicts(allocations, fleet.mesh ? { meshed: fleet.mesh } : {})) if (p.rule !== "fleet-name") problems.push(p.message);
   return { ok: problems.length === 0, name: fleet.name, members, problems };
 }
