@@ -64,7 +64,7 @@ export function publishedAllocations(plan: Plan, opts: { dataCenter?: string } =
   };
   add(plan.pools.podCidr.prefix, "PodCIDR pool", "pools.podCidr.cidr");
   add(plan.pools.loopbacks.prefix, "loopback pool", "pools.loopbacks");
-  add(plan.pools.fabricLinks.prefix, "fabric-link pool", "pools.fabricLinks");
+  add(plan.pools.fabricLinks?.prefix, "fabric-link pool", "pools.fabricLinks");
   add(plan.pools.podCidr6?.prefix, "IPv6 PodCIDR pool", "pools.podCidr6.cidr");
   add(plan.pools.loopbacks6?.prefix, "IPv6 loopback pool", "pools.loopbacks6");
   add(plan.pools.fabricLinks6?.prefix, "IPv6 fabric-link pool", "pools.fabricLinks6");
