@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Plan } from "../sdk/plan/types";
 import { AllocationProblem, allocationConflicts, allocationsShapeProblems, publishedAllocations, PublishedAllocations } from "../sdk/fleet/allocations";
 
-export type { PublishedAllocations, PublishedPool } from "../sdk/fleet/allocations";
+export type { PublishedAllocations, PublishedAsn, PublishedCluster, PublishedPool } from "../sdk/fleet/allocations";
 
 /** The message of the RunError: one line per conflict, `path [rule] value: message`. */
 export function formatAllocationProblems(component: string, problems: AllocationProblem[]): string {

@@ -5,7 +5,7 @@
  * becomes part of the generated schema.
  */
 export { DataCenter, DataCenterArgs } from "./datacenter";
-export type { PublishedAllocations, PublishedPool } from "./allocations";
+export type { PublishedAllocations, PublishedAsn, PublishedCluster, PublishedPool } from "./allocations";
 export { NodeHost, NodeHostArgs } from "./node-host";
 export { SwitchHost, SwitchHostArgs } from "./switch-host";
 export {

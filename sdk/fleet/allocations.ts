@@ -29,6 +29,18 @@ export interface PublishedPool {
   path: string;
 }
 
+/** One ASN of a data center, with one device that uses it. */
+export interface PublishedAsn {
+  asn: number;
+  device: string;
+}
+
+/** One cluster of a data center. */
+export interface PublishedCluster {
+  name: string;
+  id: number;
+}
+
 /** Everything another data center must not collide with: a stack output (`DataCenter.allocations`). */
 export interface PublishedAllocations {
   version: number;
@@ -37,9 +49,9 @@ export interface PublishedAllocations {
   /** Address ranges, in spec order (pools, VIP pools, rack networks). */
   pools: PublishedPool[];
   /** ASNs of the data center's devices, ascending, each with one device that uses it. */
-  asns: { asn: number; device: string }[];
+  asns: PublishedAsn[];
   /** Clusters (ClusterMesh needs names and ids unique across meshed data centers), in spec order. */
-  clusters: { name: string; id: number }[];
+  clusters: PublishedCluster[];
 }
 
 /** One conflict between data centers. */
