@@ -30,6 +30,8 @@ import { loadSpecForCli } from "../cli/load";
 import { UserError } from "../cli/errors";
 import { SpecError } from "../validate/errors";
 import { allocationConflicts, publishedAllocations } from "./allocations";
+import { FleetMeshSite, fleetMeshProblems } from "./mesh";
+import { clusterInputsFromSpec } from "../k8s/context";
 
 /** The fleet file. */
 export interface FleetSpec {
@@ -37,6 +39,11 @@ export interface FleetSpec {
   dataCenters: { name: string; spec: string }[];
   /** Data centers whose clusters may be meshed together (default: all). */
   mesh?: string[];
+  /**
+   * ClusterMesh across data centers: by mesh name, the CA certificate file (public PEM) every member
+   * trusts (relative to the fleet file). Required for a mesh whose members sit in two data centers.
+   */
+  meshCa?: { [mesh: string]: string };
 }
 
 /** One data center of a loaded fleet. */
@@ -74,9 +81,12 @@ export function loadFleetFile(file: string): FleetSpec {
   for (const [i, d] of (Array.isArray(f.dataCenters) ? f.dataCenters : []).entries())
     if (!d || typeof d.name !== "string" || typeof d.spec !== "string") problems.push(`dataCenters[${i}]: expected { name, spec }`);
   if (f.mesh !== undefined && (!Array.isArray(f.mesh) || f.mesh.some((m) => typeof m !== "string"))) problems.push("mesh: expected a list of data center names");
+  if (f.meshCa !== undefined && (typeof f.meshCa !== "object" || f.meshCa === null || Array.isArray(f.meshCa) || Object.values(f.meshCa).some((v) => typeof v !== "string")))
+    problems.push("meshCa: expected { <mesh name>: <CA certificate file> }");
   if (problems.length) throw new UserError(`${file}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   const dir = path.dirname(file);
-  return { ...(f as FleetSpec), dataCenters: f.dataCenters!.map((d) => ({ name: d.name, spec: path.resolve(dir, d.spec) })) };
+  const meshCa = f.meshCa ? Object.fromEntries(Object.entries(f.meshCa).map(([m, file]) => [m, path.resolve(dir, file)])) : undefined;
+  return { ...(f as FleetSpec), dataCenters: f.dataCenters!.map((d) => ({ name: d.name, spec: path.resolve(dir, d.spec) })), ...(meshCa ? { meshCa } : {}) };
 }
 
 /** Load every data center of a fleet and check them against each other. */
@@ -110,5 +120,12 @@ export function validateFleet(fleet: FleetSpec): FleetReport {
   // pools, ASNs and meshed clusters across data centers: the checks the DataCenter component runs on its peers
   const allocations = members.filter((m) => m.plan).map((m) => publishedAllocations(m.plan!, { dataCenter: m.name }));
   for (const p of allocationConflicts(allocations, fleet.mesh ? { meshed: fleet.mesh } : {})) if (p.rule !== "fleet-name") problems.push(p.message);
+  // ClusterMesh across data centers: one CA, only data centers that may be meshed
+  problems.push(...fleetMeshProblems(meshSites(members), fleet.meshCa ?? {}, fleet.mesh));
   return { ok: problems.length === 0, name: fleet.name, members, problems };
+}
+
+/** The data centers of a loaded fleet as the mesh rendering sees them (those that resolved). */
+export function meshSites(members: FleetMember[]): FleetMeshSite[] {
+  return members.filter((m) => m.plan && m.spec).map((m) => ({ dataCenter: m.name, plan: m.plan!, inputs: clusterInputsFromSpec(m.spec!) }));
 }

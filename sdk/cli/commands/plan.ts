@@ -8,6 +8,7 @@ import { clusterSideNotes, loadClusterInputs, renderClusterManifests } from "../
 import { UserError } from "../errors";
 import { progress } from "../progress";
 import { loadFleetFile, validateFleet } from "../../fleet/fleet";
+import { renderFleetMeshFiles } from "../../fleet/mesh";
 
 /** Register `dcnet plan SPEC --out DIR [--force]` on `program`. */
 export function registerPlanCommand(program: Command): void {
@@ -21,10 +22,18 @@ export function registerPlanCommand(program: Command): void {
     .action((specFile: string | undefined, opts: { out: string; force: boolean; fleet?: string }) => {
       if (opts.fleet) {
         if (specFile) throw new UserError("give either SPEC or --fleet FILE, not both");
-        const r = validateFleet(loadFleetFile(opts.fleet));
+        const fleet = loadFleetFile(opts.fleet);
+        const r = validateFleet(fleet);
         if (!r.ok) throw new UserError(`fleet ${r.name}: ${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}:\n${r.problems.map((p) => `  - ${p}`).join("\n")}`);
         // everything rendered in memory first, then one folder per data center
-        const outputs = r.members.map((m) => ({ m, files: [...renderPlanFiles(m.plan!), ...renderClusterManifests(m.plan!, loadClusterInputs(m.spec!, path.dirname(m.specFile)))] }));
+        const sites = r.members.map((m) => ({ dataCenter: m.name, plan: m.plan!, inputs: loadClusterInputs(m.spec!, path.dirname(m.specFile)) }));
+        // ClusterMesh across data centers: each member's Cilium values rendered from every plan of its mesh
+        const mesh = renderFleetMeshFiles(sites, fleet.meshCa ?? {});
+        const outputs = r.members.map((m, i) => {
+          const own = new Map((mesh.get(m.name) ?? []).map((f) => [f.path, f.text]));
+          const files = [...renderPlanFiles(m.plan!), ...renderClusterManifests(m.plan!, sites[i].inputs)].map((f) => (own.has(f.path) ? { path: f.path, text: own.get(f.path)! } : f));
+          return { m, files };
+        });
         for (const { m, files } of outputs) writeOutputDir(path.join(opts.out, m.name), files, { force: opts.force });
         console.log(`wrote ${opts.out}: ${outputs.map(({ m, files }) => `${m.name}/ (${m.plan!.devices.length} devices, ${files.length} files)`).join(", ")}`);
         return;
