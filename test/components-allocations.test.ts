@@ -122,4 +122,34 @@ describe("components: DataCenter peers (one stack per data center, Pulumi mocks)
     assert.match(String(err?.message), /peers\[0\]\.version \[allocations-shape\] 7: peers\[0\]\.version: expected version 1/);
     assert.match(String(err?.message), /peers\[0\]\.pools\[0\] \[allocations-shape\]/);
   });
+
+  it("examples/fleet/index.ts as stack fra1: ams1's stack output through StackReference, accepted; an overlapping ams1 refused before any command", async () => {
+    const example = require.resolve("../examples/fleet/index.ts");
+    const overlapping = ams();
+    overlapping.pools.podCidr.cidr = "198.19.32.0/19";
+    stacks["acme/dc-ams1/prod"] = { allocations: publishedAllocations(resolve(ams())) };
+    stacks["acme/dc-ams1/bad"] = { allocations: publishedAllocations(resolve(overlapping)) };
+    const runExample = async (peerStack: string) => {
+      pulumi.runtime.setConfig("dcnet-fleet:peers", JSON.stringify([peerStack]));
+      pulumi.runtime.setConfig("dcnet-fleet:bgpPassword", "pw-123456");
+      pulumi.runtime.setConfig("dcnet-fleet:hosts", JSON.stringify(hosts(fra())));
+      delete require.cache[example];
+      regs.length = 0;
+      try {
+        const m = require(example) as { allocations: PulumiT.Output<PublishedAllocations> };
+        const r = await outcome(m.allocations).then((a) => a, (e: Error) => e);
+        await settle();
+        return r;
+      } finally {
+        for (const k of ["peers", "bgpPassword", "hosts"]) pulumi.runtime.setConfig(`dcnet-fleet:${k}`, undefined as unknown as string);
+      }
+    };
+    const ok = await runExample("acme/dc-ams1/prod");
+    assert.ok(!(ok instanceof Error), String(ok));
+    assert.strictEqual((ok as PublishedAllocations).dataCenter, "fra1");
+    assert.ok(regs.filter((r) => r.type === "command:remote:Command").length > 0);
+    const bad = await runExample("acme/dc-ams1/bad");
+    assert.ok(bad instanceof Error && /fleet-overlap/.test(bad.message), String(bad));
+    assert.deepStrictEqual(regs.filter((r) => r.type.startsWith("command:")).map((r) => r.name), []);
+  });
 });
