@@ -3,8 +3,9 @@
  * from: same peers, ASNs, timers, graceful restart and MD5 secret, so switching speakers never
  * touches the switches.
  *
- * - one `CiliumBGPPeerConfig` per set of advertisements (nodes announcing only their PodCIDR,
- *   l4lb nodes also announcing the LoadBalancer IPs of their pools);
+ * - one `CiliumBGPPeerConfig` per session family and set of advertisements (nodes announcing only
+ *   their PodCIDR, l4lb nodes also announcing the LoadBalancer IPs of their pools); dual-stack:
+ *   the IPv6 sessions' configs have the IPv6 AFI and the IPv6 pools;
  * - one `CiliumBGPAdvertisement` for the PodCIDR and one per VIP pool (Service LoadBalancer IPs
  *   selected by the pool's service selector);
  * - one `CiliumBGPClusterConfig` per group of nodes sharing local ASN, peers and advertisements
@@ -14,7 +15,7 @@
  * No `localPort`: Cilium's speaker does not listen, and it rejects every received route (import
  * nothing), as BIRD does. Cilium's speaker has no BFD; the switches keep their BFD config.
  */
-import { PlanSession } from "../plan/types";
+import { Family, PlanSession } from "../plan/types";
 import { ClusterContext } from "./context";
 import { boundedName, dcnetLabels, K8sObject, namesHash } from "./objects";
 
@@ -65,8 +66,9 @@ function poolsSuffix(pools: string[]): string {
   return pools.length === 1 ? `-vip-${pools[0]}` : `-vips-${namesHash(pools)}`;
 }
 
-function peerConfigName(pools: string[]): string {
-  return boundedName(`dcnet-uplink${poolsSuffix(pools)}`, 253);
+/** Peer config of a session family and its VIP pools: `dcnet-uplink…` (IPv4), `dcnet-uplink6…` (IPv6). */
+function peerConfigName(pools: string[], family: Family = "ipv4"): string {
+  return boundedName(`dcnet-uplink${family === "ipv6" ? "6" : ""}${poolsSuffix(pools)}`, 253);
 }
 
 /** Value of the advertisement label of a VIP pool's advertisement (a label value: ≤ 63). */
@@ -110,10 +112,14 @@ export function bgpObjects(ctx: ClusterContext): K8sObject[] {
     });
   }
 
-  // peer configs: one per advertisement set (timers, restart and auth are data-center wide)
+  // peer configs: one per family and advertisement set (timers, restart and auth are data-center
+  // wide); dual-stack: the IPv6 sessions get their own, with the IPv6 AFI and the IPv6 pools
   const s0 = nodes[0].sessions[0];
-  const peerSets = [...new Map(nodes.map((n) => [peerConfigName(n.pools), n.pools])).entries()].sort(([a], [b]) => a.localeCompare(b));
-  for (const [name, pools] of peerSets) {
+  const familyOf = new Map(ctx.pools.map((p) => [p.name, p.family]));
+  const poolsOf = (n: NodeBgp, family: Family) => n.pools.filter((p) => familyOf.get(p) === family);
+  const configOf = (n: NodeBgp, s: PlanSession) => peerConfigName(poolsOf(n, s.family), s.family);
+  const peerSets = [...new Map(nodes.flatMap((n) => n.sessions.map((s) => [configOf(n, s), { family: s.family, pools: poolsOf(n, s.family) }] as const))).entries()].sort(([a], [b]) => a.localeCompare(b));
+  for (const [name, { family, pools }] of peerSets) {
     out.push({
       apiVersion: "cilium.io/v2",
       kind: "CiliumBGPPeerConfig",
@@ -124,7 +130,7 @@ export function bgpObjects(ctx: ClusterContext): K8sObject[] {
         ...(s0.passwordRef ? { authSecretRef: s0.passwordRef } : {}),
         families: [
           {
-            afi: s0.family,
+            afi: family,
             safi: "unicast",
             advertisements: { matchExpressions: [{ key: ADVERTISEMENT_LABEL, operator: "In", values: ["podcidr", ...pools.map(vipAdvertisementLabel)] }] },
           },
@@ -160,7 +166,7 @@ export function bgpObjects(ctx: ClusterContext): K8sObject[] {
               name: s.nodeProtocol ?? s.b.device,
               peerAddress: s.b.address,
               peerASN: s.b.asn,
-              peerConfigRef: { name: peerConfigName(first.pools) },
+              peerConfigRef: { name: configOf(first, s) },
             })),
           },
         ],
@@ -179,7 +185,8 @@ export function bgpObjects(ctx: ClusterContext): K8sObject[] {
           {
             name: BGP_INSTANCE,
             routerID: n.address,
-            peers: n.sessions.map((s) => ({ name: s.nodeProtocol ?? s.b.device, localAddress: n.address })),
+            // dual-stack: each peer from the node's address of its family
+            peers: n.sessions.map((s) => ({ name: s.nodeProtocol ?? s.b.device, localAddress: s.a.address })),
           },
         ],
       },

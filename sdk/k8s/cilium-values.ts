@@ -17,6 +17,9 @@ export const MANAGED_CILIUM_VALUES = [
   "cluster.id",
   "routingMode",
   "ipv4NativeRoutingCIDR",
+  // dual-stack clusters (IPv6 PodCIDRs in the plan)
+  "ipv6NativeRoutingCIDR",
+  "k8s.requireIPv6PodCIDR",
   "autoDirectNodeRoutes",
   "ipam.mode",
   "k8s.requireIPv4PodCIDR",
@@ -75,6 +78,15 @@ export function nativeRoutingCidr(ctx: ClusterContext): string {
   return coveringPrefix(cidrs) ?? ctx.plan.pools.podCidr.prefix;
 }
 
+/**
+ * Dual-stack: the IPv6 native routing CIDR, the smallest prefix covering the IPv6 PodCIDRs of
+ * every cluster of the mesh; undefined for a cluster without IPv6 PodCIDRs (IPv6 stays off).
+ */
+export function nativeRoutingCidr6(ctx: ClusterContext): string | undefined {
+  if (!ctx.cluster.podCIDRs.some((p) => p.family === "ipv6")) return undefined;
+  return coveringPrefix(ctx.meshMembers.flatMap((c) => c.podCIDRs.filter((p) => p.family === "ipv6").map((p) => p.prefix)));
+}
+
 /** Is chart `version` (MAJOR.MINOR.PATCH…) older than `major.minor`? */
 function chartBefore(version: string, major: number, minor: number): boolean {
   const [ma, mi] = version.split(".").map((x) => parseInt(x, 10));
@@ -85,18 +97,22 @@ function chartBefore(version: string, major: number, minor: number): boolean {
 export function ciliumValues(ctx: ClusterContext): Record<string, unknown> {
   const o = ciliumOptions(ctx.k8s);
   const api = ctx.k8s.apiServer;
+  // dual-stack: IPv6 on, natively routed over the data center like IPv4, every node with its IPv6 PodCIDR
+  const v6 = nativeRoutingCidr6(ctx);
   const values: Record<string, unknown> = {
     cluster: { name: ctx.cluster.name, id: ctx.cluster.id },
     routingMode: "native",
     ipv4NativeRoutingCIDR: nativeRoutingCidr(ctx),
+    ...(v6 ? { ipv6NativeRoutingCIDR: v6 } : {}),
     autoDirectNodeRoutes: false,
     ipv4: { enabled: true },
-    ipv6: { enabled: false },
+    ipv6: { enabled: v6 !== undefined },
     ipam: { mode: "kubernetes" },
-    k8s: { requireIPv4PodCIDR: true },
+    k8s: { requireIPv4PodCIDR: true, ...(v6 ? { requireIPv6PodCIDR: true } : {}) },
     // Cilium (1.20) reads network.cilium.io/ipv4-pod-cidr only with annotate-k8s-node on
     ...(o.podCidrSource === PodCidrSource.annotation ? { annotateK8sNode: true } : {}),
     enableIPv4Masquerade: true,
+    ...(v6 ? { enableIPv6Masquerade: true } : {}),
     bpf: { masquerade: o.kubeProxyReplacement },
     kubeProxyReplacement: o.kubeProxyReplacement,
     ...(api ? { k8sServiceHost: api.host, k8sServicePort: api.port ?? 6443 } : {}),

@@ -7,12 +7,13 @@
  * `podCidrSource: annotation` writes `network.cilium.io/ipv4-pod-cidr` instead (mutable, can be
  * re-applied at any time); Cilium reads it only when `spec.podCIDR` is empty and only with
  * `annotateK8sNode: true` (1.20: `pkg/k8s/node.go` ignores annotations otherwise), which dcnet
- * then sets in the chart values.
+ * then sets in the chart values. Dual-stack: `spec.podCIDRs` lists the IPv4 then the IPv6 PodCIDR
+ * (the annotation form adds `network.cilium.io/ipv6-pod-cidr`).
  */
 import { PodCidrSource } from "../spec/cluster-types";
 import { ClusterContext } from "./context";
 import { ciliumOptions } from "./defaults";
-import { CLUSTER_LABEL, K8sObject, POD_CIDR_ANNOTATION } from "./objects";
+import { CLUSTER_LABEL, K8sObject, POD_CIDR6_ANNOTATION, POD_CIDR_ANNOTATION } from "./objects";
 
 /** Node label carrying the node's rack. */
 export const RACK_LABEL = "dcnet.io/rack";
@@ -22,9 +23,11 @@ export const NODE_ROLE_LABEL = "dcnet.io/node-role";
 /** One partial Node object (a server-side-apply patch) per node of the cluster. */
 export function nodePatches(ctx: ClusterContext): K8sObject[] {
   const source = ciliumOptions(ctx.k8s).podCidrSource;
-  const podCidr = new Map(ctx.plan.nodes.map((n) => [n.name, n.podCIDR.prefix]));
+  const planned = new Map(ctx.plan.nodes.map((n) => [n.name, n]));
   return ctx.nodes.map((d) => {
-    const cidr = podCidr.get(d.name)!;
+    const cidr = planned.get(d.name)!.podCIDR.prefix;
+    // dual-stack: the IPv6 PodCIDR as the second of spec.podCIDRs (IPv4 first, as Kubernetes orders them)
+    const cidr6 = planned.get(d.name)!.podCIDR6?.prefix;
     const labels = { [CLUSTER_LABEL]: ctx.cluster.name, ...(d.rack ? { [RACK_LABEL]: d.rack } : {}), [NODE_ROLE_LABEL]: d.role };
     const obj: K8sObject = {
       apiVersion: "v1",
@@ -32,10 +35,10 @@ export function nodePatches(ctx: ClusterContext): K8sObject[] {
       metadata: {
         name: d.name,
         labels,
-        ...(source === PodCidrSource.annotation ? { annotations: { [POD_CIDR_ANNOTATION]: cidr } } : {}),
+        ...(source === PodCidrSource.annotation ? { annotations: { [POD_CIDR_ANNOTATION]: cidr, ...(cidr6 ? { [POD_CIDR6_ANNOTATION]: cidr6 } : {}) } } : {}),
       },
     };
-    if (source === PodCidrSource.spec) obj.spec = { podCIDR: cidr, podCIDRs: [cidr] };
+    if (source === PodCidrSource.spec) obj.spec = { podCIDR: cidr, podCIDRs: cidr6 ? [cidr, cidr6] : [cidr] };
     return obj;
   });
 }

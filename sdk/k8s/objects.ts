@@ -41,6 +41,8 @@ export const LBIPAM_IPS_ANNOTATION = "lbipam.cilium.io/ips";
 
 /** The node annotation Cilium's `ipam.mode=kubernetes` reads when `spec.podCIDR` is empty. */
 export const POD_CIDR_ANNOTATION = "network.cilium.io/ipv4-pod-cidr";
+/** Dual-stack: the node annotation Cilium reads the IPv6 PodCIDR from (with `annotateK8sNode`). */
+export const POD_CIDR6_ANNOTATION = "network.cilium.io/ipv6-pod-cidr";
 
 /** Standard labels of a dcnet object of a cluster. */
 export function dcnetLabels(cluster: string, extra: { [key: string]: string } = {}): { [key: string]: string } {

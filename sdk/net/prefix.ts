@@ -297,7 +297,8 @@ export function coveringPrefix(prefixes: string[]): string | undefined {
   const first = parsePrefix(candidate).getFirst().toString();
   while (len >= 0) {
     const widened = parsePrefix(`${first}/${len}`);
-    const text = `${widened.getFirst().toString()}/${len}`;
+    // canonical text (ip-num writes IPv6 uncompressed: 2001:db8:1000:0:0:0:0:0)
+    const text = `${addressFromValue(family, widened.getFirst().getValue()).toString()}/${len}`;
     if (prefixes.every((p) => familyOf(p) === family && prefixInside(p, text))) return text;
     len--;
   }
