@@ -3,7 +3,9 @@
  * its config on stdin and, for devices with passwords, the secrets in a secret environment
  * variable; rollout dependsOn) for generated spine–leaf specs (racks of 40 nodes, 4 spines),
  * against the floor: one bare `remote.Command` per device with that device's rendered config on
- * stdin, same connection settings. Each case runs in a fresh process; reported: wall time from the
+ * stdin, same connection settings, its configs resolved and rendered inside its clock as the
+ * DataCenter does (and, as "bareShallow", the same floor registered with the DataCenter's
+ * `withShallowStacks`, for the strictest comparison). Each case runs in a fresh process; reported: wall time from the
  * first constructor call until every resource is registered, RSS / heap growth, and the
  * approximate state size (under mocks: the JSON of every registered resource's inputs and
  * outputs, which is what the engine's checkpoint holds per resource, without its URNs and
@@ -20,7 +22,7 @@ import { spawnSync } from "child_process";
 import { generateSpec } from "./resolve-render.bench";
 
 interface CaseResult {
-  kind: "dataCenter" | "bareCommands" | "simulatedUp";
+  kind: "dataCenter" | "bareCommands" | "bareShallow" | "simulatedUp";
   nodes: number;
   resources: number;
   ms: number;
@@ -42,6 +44,10 @@ async function runCase(kind: CaseResult["kind"], nodes: number): Promise<CaseRes
   const pulumi = await import("@pulumi/pulumi");
   const { DataCenter } = await import("../components");
   const command = await import("@pulumi/command");
+  const { resolve } = await import("../sdk/resolve/resolve");
+  const { renderBirdConfig } = await import("../sdk/render/bird");
+  const { renderSwitchConfig } = await import("../sdk/render/switch/index");
+  const { withShallowStacks } = await import("../components/device-command");
   let registered = 0;
   let stateBytes = 0;
   const delay = kind === "simulatedUp" ? 2000 : 0;
@@ -63,30 +69,35 @@ async function runCase(kind: CaseResult["kind"], nodes: number): Promise<CaseRes
   const spec = specOf(nodes);
   const devices = [...spec.switches.map((s) => s.name), ...spec.racks.flatMap((r) => r.nodes.map((n) => n.name))];
   const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIbenchbenchbenchbenchbenchbenchbenchbench";
-  let configs: string[] = [];
-  if (kind === "bareCommands") {
-    const { resolve } = await import("../sdk/resolve/resolve");
-    const { renderBirdConfig } = await import("../sdk/render/bird");
-    const { renderSwitchConfig } = await import("../sdk/render/switch/index");
-    const plan = resolve(spec);
-    configs = plan.devices.map((d) => (d.kind === "node" ? renderBirdConfig(plan, d.name) : renderSwitchConfig(plan, d.name).text));
-  }
   (global as any).gc?.();
   const rss0 = process.memoryUsage().rss;
   const heap0 = process.memoryUsage().heapUsed;
   const t0 = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
   let expected: number;
-  if (kind !== "bareCommands") {
+  if (kind === "dataCenter" || kind === "simulatedUp") {
     const hosts: Record<string, { host: string; hostKey: string }> = {};
     for (const d of devices) hosts[d] = { host: `${d}.mgmt`, hostKey };
     const dc = new DataCenter("bench", { spec, passwords: { "bgp-nodes": pulumi.secret("bench-pw") }, hosts, ssh: { privateKey: pulumi.secret("k") } });
     const counts = await new Promise<Record<string, number>>((r) => dc.resourceCounts.apply(r));
     expected = Object.values(counts).reduce((a, b) => a + b, 1);
   } else {
+    // the floor renders its configs inside the clock too: the DataCenter's figure includes its
+    // resolve and render (same spec object, same sdk calls), so the difference is the graph alone
+    const plan = resolve(spec);
     const key = pulumi.secret("k");
-    configs.forEach((c, i) => new command.remote.Command(`c${i}`, { connection: { host: `${devices[i]}.mgmt`, hostKey, privateKey: key }, create: "true", stdin: c }));
-    configs = [];
+    const register = () =>
+      plan.devices.forEach(
+        (d, i) =>
+          new command.remote.Command(`c${i}`, {
+            connection: { host: `${d.name}.mgmt`, hostKey, privateKey: key },
+            create: "true",
+            stdin: d.kind === "node" ? renderBirdConfig(plan, d.name) : renderSwitchConfig(plan, d.name).text,
+          }),
+      );
+    // bareShallow: the same floor with the DataCenter's stack treatment (withShallowStacks)
+    if (kind === "bareShallow") withShallowStacks(register);
+    else register();
     expected = devices.length;
   }
   while (registered < expected) await new Promise((r) => setTimeout(r, 5));
@@ -127,6 +138,7 @@ async function main() {
   for (const n of sizes) {
     const dc = child("dataCenter", n);
     const bare = child("bareCommands", n);
+    const shallow = child("bareShallow", n);
     const depth = await depths(n);
     const sim = simulate ? child("simulatedUp", n) : undefined;
     const ratio = (a: number, b: number) => Math.round((a / Math.max(b, 0.1)) * 100) / 100;
@@ -136,6 +148,8 @@ async function main() {
       bare,
       timeRatio: ratio(dc.ms, bare.ms),
       cpuRatio: ratio(dc.cpuMs, bare.cpuMs),
+      shallow,
+      cpuRatioShallowFloor: ratio(dc.cpuMs, shallow.cpuMs),
       rssRatio: ratio(dc.rssMB, bare.rssMB),
       stateRatio: ratio(dc.stateMB, bare.stateMB),
       depth,

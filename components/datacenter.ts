@@ -37,7 +37,7 @@ import { deviceHasPasswords, planPasswordRefs } from "../sdk/render/plan-query";
 import { birdPaths, frrPaths, nodeProtocols, rolloutPlan, sha256Hex, switchNeighbors } from "../sdk/apply";
 import { nodeCommand } from "./node-host";
 import { switchCommand } from "./switch-host";
-import { requirePinnedHostKeys, sshTarget, stripUndefined, SshTarget } from "./device-command";
+import { requirePinnedHostKeys, sshTarget, stripUndefined, SshTarget, withShallowStacks } from "./device-command";
 import { peerAllocationsGate, PublishedAllocations } from "./allocations";
 import { publishedAllocations } from "../sdk/fleet/allocations";
 import { BirdPathsArgs, DataCenterSpecArgs, DeliveryMode, FrrPathsArgs, HostArgs, RackOrder, RolloutArgs, RolloutStrategy, SshSettingsArgs } from "./types";
@@ -168,77 +168,79 @@ export class DataCenter extends pulumi.ComponentResource {
     const created = new Map<string, pulumi.Resource>();
     const counts: Record<string, number> = {};
     const reported: pulumi.Output<[string, string, string]>[] = [];
-    for (const step of rollout) {
-      const device = byName.get(step.device)!;
-      const host = hosts[device.name];
-      const common = {
-        mode,
-        ...(mode === DeliveryMode.localFolder ? { localFolder: `${folder}/${device.name}` } : {}),
-        ...(host ? { host } : {}),
-        ...(device.rack && rackSsh[device.rack] ? { sshDefaults: mergeDefaults(rackSsh[device.rack], args.ssh) } : args.ssh ? { sshDefaults: args.ssh } : {}),
-        ...(verify !== undefined ? { verifyTimeoutSeconds: verify } : {}),
-      };
-      const at = {
-        parent: this,
-        dependsOn: [...step.dependsOn.map((d) => created.get(d)!), ...(gate ? [gate.dependency] : [])],
-        // earlier layout: the command below a per-device host component of the same name
-        aliases: [oldUrn(device.kind === "node" ? "dcnet:index:NodeHost" : "dcnet:index:SwitchHost", `${name}-${device.name}`, `${name}-${device.name}-${device.kind === "node" ? "bird" : "frr"}`)],
-      };
-      let cmd: pulumi.CustomResource & { stdout: pulumi.Output<string> };
-      let text: string;
-      if (device.kind === "switch") {
-        if ((device.dialect ?? "frr") !== "frr") throw new Error(`DataCenter ${name}: switch ${device.name} uses dialect ${device.dialect}; only frr has apply scripts`);
-        text = withExtra(device.name, renderSwitchConfig(plan, device.name).text);
-        const neighbors = switchNeighbors(plan, device.name, rollout);
-        const hasSecrets = deviceHasPasswords(plan, device.name);
-        const paths = { ...stripUndefined(args.frrPaths), ...stripUndefined(host?.frrPaths) };
-        frrPaths(paths); // check early
-        cmd = switchCommand(
-          `${name}-${device.name}-frr`,
-          `DataCenter ${name}: switch ${device.name}`,
-          {
-            switchName: device.name,
-            frrConfig: text,
-            plannedNeighbors: neighbors.planned,
-            requiredNeighbors: neighbors.required,
-            routerId: device.routerId,
-            ...(hasSecrets ? { secretsOverlay: passwords.apply((p) => renderSwitchSecrets(plan, device.name, p)) } : {}),
-            frrPaths: paths,
-            ...common,
-          },
-          at,
-        );
-      } else {
-        const paths = { ...stripUndefined(args.birdPaths), ...stripUndefined(host?.birdPaths) };
-        const bp = birdPaths(paths);
-        text = withExtra(device.name, renderBirdConfig(plan, device.name, { secretsDir: bp.secretsDir }));
-        const fileNames = renderBirdSecrets(plan, device.name, placeholder).map((f) => f.file);
-        cmd = nodeCommand(
-          `${name}-${device.name}-bird`,
-          `DataCenter ${name}: node ${device.name}`,
-          {
-            node: device.name,
-            birdConfig: text,
-            protocols: nodeProtocols(plan, device.name),
-            routerId: device.routerId,
-            ...(fileNames.length
-              ? {
-                  secretFileNames: fileNames,
-                  secretFiles: passwords.apply((p) => Object.fromEntries(renderBirdSecrets(plan, device.name, p).map((f) => [f.file, f.text]))),
-                }
-              : {}),
-            birdPaths: paths,
-            ...common,
-          },
-          at,
-        );
+    withShallowStacks(() => {
+      for (const step of rollout) {
+        const device = byName.get(step.device)!;
+        const host = hosts[device.name];
+        const common = {
+          mode,
+          ...(mode === DeliveryMode.localFolder ? { localFolder: `${folder}/${device.name}` } : {}),
+          ...(host ? { host } : {}),
+          ...(device.rack && rackSsh[device.rack] ? { sshDefaults: mergeDefaults(rackSsh[device.rack], args.ssh) } : args.ssh ? { sshDefaults: args.ssh } : {}),
+          ...(verify !== undefined ? { verifyTimeoutSeconds: verify } : {}),
+        };
+        const at = {
+          parent: this,
+          dependsOn: [...step.dependsOn.map((d) => created.get(d)!), ...(gate ? [gate.dependency] : [])],
+          // earlier layout: the command below a per-device host component of the same name
+          aliases: [oldUrn(device.kind === "node" ? "dcnet:index:NodeHost" : "dcnet:index:SwitchHost", `${name}-${device.name}`, `${name}-${device.name}-${device.kind === "node" ? "bird" : "frr"}`)],
+        };
+        let cmd: pulumi.CustomResource & { stdout: pulumi.Output<string> };
+        let text: string;
+        if (device.kind === "switch") {
+          if ((device.dialect ?? "frr") !== "frr") throw new Error(`DataCenter ${name}: switch ${device.name} uses dialect ${device.dialect}; only frr has apply scripts`);
+          text = withExtra(device.name, renderSwitchConfig(plan, device.name).text);
+          const neighbors = switchNeighbors(plan, device.name, rollout);
+          const hasSecrets = deviceHasPasswords(plan, device.name);
+          const paths = { ...stripUndefined(args.frrPaths), ...stripUndefined(host?.frrPaths) };
+          frrPaths(paths); // check early
+          cmd = switchCommand(
+            `${name}-${device.name}-frr`,
+            `DataCenter ${name}: switch ${device.name}`,
+            {
+              switchName: device.name,
+              frrConfig: text,
+              plannedNeighbors: neighbors.planned,
+              requiredNeighbors: neighbors.required,
+              routerId: device.routerId,
+              ...(hasSecrets ? { secretsOverlay: passwords.apply((p) => renderSwitchSecrets(plan, device.name, p)) } : {}),
+              frrPaths: paths,
+              ...common,
+            },
+            at,
+          );
+        } else {
+          const paths = { ...stripUndefined(args.birdPaths), ...stripUndefined(host?.birdPaths) };
+          const bp = birdPaths(paths);
+          text = withExtra(device.name, renderBirdConfig(plan, device.name, { secretsDir: bp.secretsDir }));
+          const fileNames = renderBirdSecrets(plan, device.name, placeholder).map((f) => f.file);
+          cmd = nodeCommand(
+            `${name}-${device.name}-bird`,
+            `DataCenter ${name}: node ${device.name}`,
+            {
+              node: device.name,
+              birdConfig: text,
+              protocols: nodeProtocols(plan, device.name),
+              routerId: device.routerId,
+              ...(fileNames.length
+                ? {
+                    secretFileNames: fileNames,
+                    secretFiles: passwords.apply((p) => Object.fromEntries(renderBirdSecrets(plan, device.name, p).map((f) => [f.file, f.text]))),
+                  }
+                : {}),
+              birdPaths: paths,
+              ...common,
+            },
+            at,
+          );
+        }
+        created.set(device.name, cmd);
+        counts[device.name] = 1;
+        const sha = sha256Hex(text);
+        // known once the device's command succeeded: what the device runs, not only what was planned
+        reported.push(cmd.stdout.apply(() => [device.kind, device.name, sha] as [string, string, string]));
       }
-      created.set(device.name, cmd);
-      counts[device.name] = 1;
-      const sha = sha256Hex(text);
-      // known once the device's command succeeded: what the device runs, not only what was planned
-      reported.push(cmd.stdout.apply(() => [device.kind, device.name, sha] as [string, string, string]));
-    }
+    });
     const runs = pulumi.all(reported);
     const shaOf = (kind: string) => runs.apply((r) => Object.fromEntries(r.filter(([k]) => k === kind).map(([, d, h]) => [d, h])));
 

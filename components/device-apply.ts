@@ -17,24 +17,19 @@
  * hold a password stay on the device (see the scripts).
  */
 import { gzipSync } from "zlib";
-import { PRELUDE, shq } from "../sdk/apply/shell";
+import { assignments, ScriptParts, shq } from "../sdk/apply/shell";
 
-/** One part of a launcher: an apply script of sdk/apply, rendered. */
+/** One part of a launcher: an apply script of sdk/apply, rendered with `scriptParts`. */
 export interface LauncherPart {
-  /** The whole rendered script (`buildScript` output). */
-  script: string;
+  /** The script's parameters and body (`render…Script(options, scriptParts)`). */
+  script: ScriptParts;
   /** The part reads the secrets payload on its stdin (instead of the command's stdin). */
   secretsOnStdin?: boolean;
 }
 
-/** A script's parameters (its assignment lines) and body (the shell sources after them). */
-export function splitScript(script: string): { params: string; body: string } {
-  const head = "\numask 077\n";
-  const h = script.indexOf(head);
-  const b = script.indexOf(`\n${PRELUDE}`);
-  if (h < 0 || b < h) throw new Error("not a dcnet apply script (no umask line or prelude)");
-  const params = script.slice(h + head.length, b).replace(/^PUBLIC=0$/m, "PUBLIC=1");
-  return { params, body: script.slice(b + 1) };
+/** A part's parameter lines, with `PUBLIC=1`: the command's output is not secret. */
+function paramLines(part: ScriptParts): string {
+  return assignments(part.params.map(([k, v]) => (k === "PUBLIC" ? [k, 1] : [k, v])));
 }
 
 /** The launchers and the first stdin line of one device command. */
@@ -45,15 +40,20 @@ export interface Launchers {
   lib: string;
 }
 
-/** Packed script bodies by their text: every device of a kind has the same bodies (gzip -9 of ~30 KB once, not once per device). */
+/**
+ * Packed script bodies by the keys of their parts (`ScriptParts.key`): every device of a kind has
+ * the same bodies, so gzip -9 of ~30 KB runs once per distinct set, not once per device.
+ */
 const packed = new Map<string, string>();
 
-function packedLib(bodies: string): string {
-  let lib = packed.get(bodies);
+function packedLib(parts: ScriptParts[]): string {
+  const key = parts.map((p) => p.key).join(";");
+  let lib = packed.get(key);
   if (lib === undefined) {
-    lib = gzipSync(Buffer.from(bodies, "utf8"), { level: 9 }).toString("base64") + "\n";
+    const text = parts.map((p, i) => `DCNET_P${i + 1}=${shq(p.body)}`).join("\n") + "\n";
+    lib = gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64") + "\n";
     if (packed.size >= 64) packed.clear();
-    packed.set(bodies, lib);
+    packed.set(key, lib);
   }
   return lib;
 }
@@ -63,8 +63,8 @@ function packedLib(bodies: string): string {
  * `delete`; `after` (optional) are extra lines run by `create` after every part succeeded.
  */
 export function launchers(device: string, title: string, createParts: LauncherPart[], deleteParts: LauncherPart[], after: string[] = []): Launchers {
-  const all = [...createParts, ...deleteParts].map((p) => ({ ...p, ...splitScript(p.script) }));
-  const lib = packedLib(all.map((p, i) => `DCNET_P${i + 1}=${shq(p.body)}`).join("\n") + "\n");
+  const all = [...createParts, ...deleteParts].map((p) => ({ ...p, params: paramLines(p.script) }));
+  const lib = packedLib(all.map((p) => p.script));
   const msg = (text: string) => `printf 'dcnet: %s: %s\\n' ${shq(device)} ${shq(text)} >&2`;
   const head = (what: string) => [
     `# dcnet: ${what} (launcher: the script bodies are the first line of stdin, gzip+base64; the config follows it)`,

@@ -123,6 +123,25 @@ export function deviceCommand(s: DeviceCommandSpec): command.remote.Command | co
   return new command.remote.Command(s.name, { connection: connectionOf(s.target), ...args }, opts);
 }
 
+/**
+ * Run `register` (the creation of many resources) with `Error.stackTraceLimit` at 0, restored
+ * after. Pulumi's SDK records a formatted stack for every promise it makes (its leak debugger's
+ * `_debugStackTrace`: four per output property of every resource, 50+ per command), and with
+ * source maps on (ts-node's source-map-support in `pulumi up`, tsx in the tests) formatting them
+ * was ~40 % of a data center's registration. The resources' own source positions are unaffected
+ * (the SDK captures those with its own, unlimited, stack trace); errors thrown in between carry
+ * messages only, which is all dcnet shows of them anyway.
+ */
+export function withShallowStacks<T>(register: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return register();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Resolve a host's SSH target from its args and the defaults. */
 export function sshTarget(device: string, defaultHost: string, host: HostArgs | undefined, ...defaults: (SshSettingsArgs | undefined)[]): SshTarget {
   return {

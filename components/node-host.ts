@@ -20,6 +20,7 @@ import {
   sha256Hex,
   checkBirdPaths,
 } from "../sdk/apply";
+import { scriptParts } from "../sdk/apply/shell";
 import { deviceCommand, devicePreamble, normalizeDeps } from "./device-command";
 import { LauncherPart, launchers } from "./device-apply";
 import { BirdPathsArgs, DeliveryMode, HostArgs, SshSettingsArgs } from "./types";
@@ -86,8 +87,8 @@ export function nodeCommand(name: string, label: string, args: NodeHostArgs, at:
       }),
     );
   }
-  const secretsParts = (mk: (o: typeof t & { files: string[] }) => string, onStdin: boolean): LauncherPart[] =>
-    fileNames.length ? [{ script: mk({ ...t, files: fileNames }), secretsOnStdin: onStdin }] : [];
+  const secretsParts = (mk: typeof renderBirdSecretsApplyScript, onStdin: boolean): LauncherPart[] =>
+    fileNames.length ? [{ script: mk({ ...t, files: fileNames }, scriptParts), secretsOnStdin: onStdin }] : [];
   const l = launchers(
     args.node,
     `install the BIRD config and secret files of node ${args.node}`,
@@ -100,10 +101,10 @@ export function nodeCommand(name: string, label: string, args: NodeHostArgs, at:
           protocols: args.protocols,
           routerId: args.routerId,
           ...(args.verifyTimeoutSeconds !== undefined ? { verifyTimeoutSeconds: args.verifyTimeoutSeconds } : {}),
-        }),
+        }, scriptParts),
       },
     ],
-    [{ script: renderBirdDeleteScript({ ...t, routerId: args.routerId }) }, ...secretsParts(renderBirdSecretsDeleteScript, false)],
+    [{ script: renderBirdDeleteScript({ ...t, routerId: args.routerId }, scriptParts) }, ...secretsParts(renderBirdSecretsDeleteScript, false)],
   );
   return deviceCommand({
     name,

@@ -27,6 +27,7 @@ import {
   sha256Hex,
   checkFrrPaths,
 } from "../sdk/apply";
+import { scriptParts, ScriptParts } from "../sdk/apply/shell";
 import { deviceCommand, devicePreamble, normalizeDeps } from "./device-command";
 import { launchers } from "./device-apply";
 import { CommandPlacement } from "./node-host";
@@ -78,14 +79,18 @@ export function switchCommand(name: string, label: string, args: SwitchHostArgs,
     hostPaths: args.host?.frrPaths,
     check: checkFrrPaths,
   });
-  const main = (script: string) => script.replace(new RegExp(`^BASE_FILE='${FRR_BASE_FILE.replace(/\./g, "\\.")}'$`, "m"), `BASE_FILE='${FRR_MAIN_FILE}'`);
+  // the one-command layout keeps the main config as frr.main.conf (see FRR_MAIN_FILE)
+  const main = (script: ScriptParts): ScriptParts => ({
+    ...script,
+    params: script.params.map(([k, v]) => (k === "BASE_FILE" && v === FRR_BASE_FILE ? [k, FRR_MAIN_FILE] : [k, v])),
+  });
   const hasSecrets = args.secretsOverlay !== undefined;
   const oldBase = prefixRoot(root, `${checked.paths.stateDir}/${FRR_BASE_FILE}`);
   const l = launchers(
     args.switchName,
     `install the FRR config and secrets overlay of switch ${args.switchName}`,
     [
-      ...(hasSecrets ? [{ script: main(renderFrrSecretsApplyScript(t)), secretsOnStdin: true }] : []),
+      ...(hasSecrets ? [{ script: main(renderFrrSecretsApplyScript(t, scriptParts)), secretsOnStdin: true }] : []),
       {
         script: main(
           renderFrrApplyScript({
@@ -94,11 +99,11 @@ export function switchCommand(name: string, label: string, args: SwitchHostArgs,
             plannedNeighbors: args.plannedNeighbors,
             requiredNeighbors: args.requiredNeighbors ?? [],
             ...(args.verifyTimeoutSeconds !== undefined ? { verifyTimeoutSeconds: args.verifyTimeoutSeconds } : {}),
-          }),
+          }, scriptParts),
         ),
       },
     ],
-    [{ script: main(renderFrrDeleteScript(t)) }, ...(hasSecrets ? [{ script: main(renderFrrSecretsDeleteScript(t)) }] : [])],
+    [{ script: main(renderFrrDeleteScript(t, scriptParts)) }, ...(hasSecrets ? [{ script: main(renderFrrSecretsDeleteScript(t, scriptParts)) }] : [])],
     [`rm -f ${shq(oldBase)}`],
   );
   const payload = hasSecrets ? pulumi.secret(pulumi.output(args.secretsOverlay!).apply((text) => encodeSecretsPayload([{ name: FRR_SECRETS_FILE, text }]))) : undefined;

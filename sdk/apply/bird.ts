@@ -24,7 +24,7 @@
  * The shell sources are `scripts/common.sh`, `scripts/bird-lib.sh` and one `scripts/bird-*.sh` per
  * script; the parameters come first as quoted assignments.
  */
-import { buildScript, byteLength, checkDeviceName, checkSecretFileName, sha256Hex } from "./shell";
+import { ScriptBuilder, textScript, byteLength, checkDeviceName, checkSecretFileName, sha256Hex } from "./shell";
 import { birdPaths, BirdPaths, checkRoot, prefixRoot } from "./paths";
 
 /** Options shared by the BIRD scripts. */
@@ -103,12 +103,12 @@ const title = (what: string, t: BirdScriptTarget) => `${what} of node ${checkDev
  * The create/update script installing node `device`'s BIRD config (sent on stdin). See the module
  * comment for the steps. Exit 0: installed and sessions Established, or nothing to do.
  */
-export function renderBirdApplyScript(o: BirdApplyOptions): string {
+export function renderBirdApplyScript<T = string>(o: BirdApplyOptions, build: ScriptBuilder<T> = textScript<T>()): T {
   const p = birdPaths(o.paths);
   for (const proto of o.protocols) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(proto)) throw new Error(`bad BIRD protocol name ${JSON.stringify(proto)}`);
   const timeout = o.verifyTimeoutSeconds ?? 120;
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600) throw new Error(`verifyTimeoutSeconds must be an integer in 1..3600`);
-  return buildScript(
+  return build(
     title("install the BIRD config", o),
     [
       ...params(o, p, true),
@@ -126,9 +126,9 @@ export function renderBirdApplyScript(o: BirdApplyOptions): string {
  * The delete script: replace node `device`'s config with the baseline (`birdBaselineConfig`) and
  * reload. A config that another owner installed since is left alone. Missing config: nothing to do.
  */
-export function renderBirdDeleteScript(o: BirdDeleteOptions): string {
+export function renderBirdDeleteScript<T = string>(o: BirdDeleteOptions, build: ScriptBuilder<T> = textScript<T>()): T {
   const p = birdPaths(o.paths);
-  return buildScript(
+  return build(
     title("remove the dcnet BIRD config", o),
     [...params(o, p, true), ["BASELINE", birdBaselineConfig(o.device, o.routerId)]],
     ["common.sh", "bird-lib.sh", "bird-delete.sh"],
@@ -149,9 +149,9 @@ function checkFiles(files: string[]): string {
  * `.dcnet-reload-pending` in the secrets dir; the next run reloads BIRD instead of reporting the
  * files unchanged.
  */
-export function renderBirdSecretsApplyScript(o: BirdSecretsOptions): string {
+export function renderBirdSecretsApplyScript<T = string>(o: BirdSecretsOptions, build: ScriptBuilder<T> = textScript<T>()): T {
   const p = birdPaths(o.paths);
-  return buildScript(
+  return build(
     title("install the BIRD secret files", o),
     [...params(o, p, false), ["SECRET_FILES", checkFiles(o.files)]],
     ["common.sh", "payload.sh", "bird-lib.sh", "bird-secrets-apply.sh"],
@@ -159,9 +159,9 @@ export function renderBirdSecretsApplyScript(o: BirdSecretsOptions): string {
 }
 
 /** The delete script of the secret files: removes those dcnet wrote, except those the config still includes (warned). */
-export function renderBirdSecretsDeleteScript(o: BirdSecretsOptions): string {
+export function renderBirdSecretsDeleteScript<T = string>(o: BirdSecretsOptions, build: ScriptBuilder<T> = textScript<T>()): T {
   const p = birdPaths(o.paths);
-  return buildScript(
+  return build(
     title("remove the BIRD secret files", o),
     [...params(o, p, false), ["SECRET_FILES", checkFiles(o.files)]],
     ["common.sh", "bird-lib.sh", "bird-secrets-delete.sh"],

@@ -30,7 +30,7 @@
  * The shell sources are `scripts/common.sh`, `scripts/frr-lib.sh` and one `scripts/frr-*.sh` per
  * script; the parameters come first as quoted assignments.
  */
-import { buildScript, byteLength, checkDeviceName, sha256Hex } from "./shell";
+import { ScriptBuilder, textScript, byteLength, checkDeviceName, sha256Hex } from "./shell";
 import { checkRoot, frrPaths, FrrPaths, prefixRoot } from "./paths";
 import { familyOf } from "../net/prefix";
 
@@ -108,11 +108,11 @@ const title = (what: string, t: FrrScriptTarget) => `${what} of switch ${checkDe
  * The create/update script installing switch `device`'s main FRR config (sent on stdin). See
  * the module comment for the steps.
  */
-export function renderFrrApplyScript(o: FrrApplyOptions): string {
+export function renderFrrApplyScript<T = string>(o: FrrApplyOptions, build: ScriptBuilder<T> = textScript<T>()): T {
   const p = frrPaths(o.paths);
   const timeout = o.verifyTimeoutSeconds ?? 120;
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600) throw new Error(`verifyTimeoutSeconds must be an integer in 1..3600`);
-  return buildScript(
+  return build(
     title("install the FRR config", o),
     [
       ...params(o, p, true),
@@ -128,9 +128,9 @@ export function renderFrrApplyScript(o: FrrApplyOptions): string {
 }
 
 /** The delete script: the switch baseline (`frrBaselineConfig`), reloaded; the base file removed. */
-export function renderFrrDeleteScript(o: FrrScriptTarget): string {
+export function renderFrrDeleteScript<T = string>(o: FrrScriptTarget, build: ScriptBuilder<T> = textScript<T>()): T {
   const p = frrPaths(o.paths);
-  return buildScript(
+  return build(
     title("remove the dcnet FRR config", o),
     [...params(o, p, true), ["BASELINE", frrBaselineConfig(o.device)]],
     ["common.sh", "frr-lib.sh", "frr-delete.sh"],
@@ -145,9 +145,9 @@ export function renderFrrDeleteScript(o: FrrScriptTarget): string {
  * too. Shares the config script's `pending` marker, so a run killed between the replace and the
  * reload is finished by the next one.
  */
-export function renderFrrSecretsApplyScript(o: FrrScriptTarget): string {
+export function renderFrrSecretsApplyScript<T = string>(o: FrrScriptTarget, build: ScriptBuilder<T> = textScript<T>()): T {
   const p = frrPaths(o.paths);
-  return buildScript(
+  return build(
     title("install the FRR secrets overlay", o),
     [...params(o, p, false), ["SECRET_FILES", FRR_SECRETS_FILE]],
     ["common.sh", "payload.sh", "frr-lib.sh", "frr-secrets-apply.sh"],
@@ -155,7 +155,7 @@ export function renderFrrSecretsApplyScript(o: FrrScriptTarget): string {
 }
 
 /** The delete script of the secrets overlay: removes it (when dcnet wrote it) and re-assembles the config without it. */
-export function renderFrrSecretsDeleteScript(o: FrrScriptTarget): string {
+export function renderFrrSecretsDeleteScript<T = string>(o: FrrScriptTarget, build: ScriptBuilder<T> = textScript<T>()): T {
   const p = frrPaths(o.paths);
-  return buildScript(title("remove the FRR secrets overlay", o), params(o, p, false), ["common.sh", "frr-lib.sh", "frr-secrets-delete.sh"]);
+  return build(title("remove the FRR secrets overlay", o), params(o, p, false), ["common.sh", "frr-lib.sh", "frr-secrets-delete.sh"]);
 }

@@ -150,9 +150,25 @@ function commandProblems(value: unknown, label: string): DevicePathProblem[] {
 /** How a field is named in messages (e.g. `f => "hosts.r1n1.birdPaths." + f`). */
 export type PathLabel = (field: string) => string;
 
+/**
+ * Paths already checked without a problem, by their merged values (every device of a data center
+ * usually has the same): the checks run once per distinct set, not several times per device.
+ * A problem depends on the labels, so only clean results are kept.
+ */
+const goodBird = new Map<string, BirdPaths>();
+const goodFrr = new Map<string, FrrPaths>();
+
+function remember<P>(map: Map<string, P>, key: string, paths: P): void {
+  if (map.size >= 1024) map.clear();
+  map.set(key, { ...paths });
+}
+
 /** Defaults filled in and every path checked: the paths, or every problem. */
 export function checkBirdPaths(over?: Partial<BirdPaths>, label: PathLabel = (f) => `birdPaths.${f}`): { paths: BirdPaths; problems: DevicePathProblem[] } {
   const p = { ...DEFAULT_BIRD_PATHS, ...stripUndefined(over ?? {}) };
+  const key = JSON.stringify(p);
+  const known = goodBird.get(key);
+  if (known) return { paths: { ...known }, problems: [] };
   const problems: DevicePathProblem[] = [];
   const path = (f: "configFile" | "secretsDir" | "controlSocket") => {
     const r = pathProblems(p[f], label(f));
@@ -162,6 +178,7 @@ export function checkBirdPaths(over?: Partial<BirdPaths>, label: PathLabel = (f)
   const paths: BirdPaths = { configFile: path("configFile"), secretsDir: path("secretsDir"), controlSocket: path("controlSocket"), bird: p.bird, birdc: p.birdc };
   problems.push(...commandProblems(p.bird, label("bird")), ...commandProblems(p.birdc, label("birdc")));
   if (!problems.length) problems.push(...dedicatedProblems(paths.secretsDir, label("secretsDir"), paths.configFile, label("configFile")));
+  if (!problems.length) remember(goodBird, key, paths);
   return { paths, problems };
 }
 
@@ -175,6 +192,9 @@ export function birdPaths(over?: Partial<BirdPaths>, label?: PathLabel, context?
 /** Defaults filled in and every path checked: the paths, or every problem. */
 export function checkFrrPaths(over?: Partial<FrrPaths>, label: PathLabel = (f) => `frrPaths.${f}`): { paths: FrrPaths; problems: DevicePathProblem[] } {
   const p = { ...DEFAULT_FRR_PATHS, ...stripUndefined(over ?? {}) };
+  const key = JSON.stringify(p);
+  const known = goodFrr.get(key);
+  if (known) return { paths: { ...known }, problems: [] };
   const problems: DevicePathProblem[] = [];
   const path = (f: "configFile" | "stateDir" | "secretsDir" | "vtySocketDir" | "runDir") => {
     const r = pathProblems(p[f], label(f));
@@ -201,6 +221,7 @@ export function checkFrrPaths(over?: Partial<FrrPaths>, label: PathLabel = (f) =
     if (paths.stateDir === paths.secretsDir)
       problems.push({ path: label("secretsDir"), message: `${quote(paths.secretsDir)} is also ${label("stateDir")}; the secrets overlay needs a folder of its own`, rule: "path-dedicated-dir" });
   }
+  if (!problems.length) remember(goodFrr, key, paths);
   return { paths, problems };
 }
 

@@ -15,7 +15,7 @@ export function shq(text: string): string {
 }
 
 /** `NAME='value'` assignment lines (values quoted). */
-export function assignments(vars: [string, string | number][]): string {
+export function assignments(vars: ScriptParams): string {
   return vars
     .map(([k, v]) => {
       if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`bad shell variable name ${k}`);
@@ -57,15 +57,45 @@ export function scriptPart(name: string): string {
   return text;
 }
 
+/** A script's parameters as `[NAME, value]` pairs (quoted by `assignments`). */
+export type ScriptParams = [string, string | number][];
+
+/** What builds a script from its title, parameters and shell sources (`buildScript`, or `scriptParts` for the components' launchers). */
+export type ScriptBuilder<T> = (title: string, params: ScriptParams, files: string[]) => T;
+
 /**
  * A whole script: a title comment, `set -eu`, `umask 077`, the parameters as quoted assignments,
  * then the shell sources `files` in order.
  */
-export function buildScript(title: string, params: [string, string | number][], files: string[]): string {
+export function buildScript(title: string, params: ScriptParams, files: string[]): string {
   return [
     `# dcnet: ${title} (generated from the plan; POSIX sh, run as root)`,
     "# shellcheck disable=SC2034 # every script of a daemon gets the same parameters and paths; not each uses all",
     "set -eu", "umask 077", assignments(params), ...files.map(scriptPart)].join("\n");
+}
+
+/** A script kept apart: its parameters and its body (the shell sources, one string per distinct `files` list, keyed by `key`). */
+export interface ScriptParts {
+  title: string;
+  params: ScriptParams;
+  /** The shell sources' names joined: the same key, the same body. */
+  key: string;
+  body: string;
+}
+
+const bodies = new Map<string, string>();
+
+/** `buildScript` as the default builder of a generic script renderer (its `T` is `string`). */
+export function textScript<T>(): ScriptBuilder<T> {
+  return buildScript as ScriptBuilder<unknown> as ScriptBuilder<T>;
+}
+
+/** The builder of `ScriptParts`: what `buildScript` would join, without joining the ~30 KB body into every device's script. */
+export function scriptParts(title: string, params: ScriptParams, files: string[]): ScriptParts {
+  const key = files.join(",");
+  let body = bodies.get(key);
+  if (body === undefined) bodies.set(key, (body = files.map(scriptPart).join("\n")));
+  return { title, params, key, body };
 }
 
 /**
