@@ -158,10 +158,10 @@ async function main() {
     });
   }
   if (!json) {
-    console.log("nodes  resources (floor)  DataCenter ms / CPU ms / RSS MB / state MB   floor ms / CPU ms / RSS MB / state MB   ratio time / CPU / RSS / state   depth waves (sequential)   simulated up (2 s/device; sequential ≥ depth × 2 s)");
+    console.log("nodes  resources (floor)  DataCenter ms / CPU ms / RSS MB / state MB   floor ms / CPU ms / RSS MB / state MB   ratio time / CPU / RSS / state   CPU vs shallow floor   depth waves (sequential)   simulated up (2 s/device; sequential ≥ depth × 2 s)");
     for (const r of rows)
       console.log(
-        `${String(r.nodes).padStart(5)}  ${String(r.dc.resources).padStart(9)} (${r.bare.resources})  ${String(r.dc.ms).padStart(13)} / ${String(r.dc.cpuMs).padStart(6)} / ${String(r.dc.rssMB).padStart(6)} / ${String(r.dc.stateMB).padStart(6)}   ${String(r.bare.ms).padStart(8)} / ${String(r.bare.cpuMs).padStart(6)} / ${String(r.bare.rssMB).padStart(6)} / ${String(r.bare.stateMB).padStart(6)}   ${r.timeRatio} / ${r.cpuRatio} / ${r.rssRatio} / ${r.stateRatio}   ${r.depth.waves} (${r.depth.sequential})   ${r.simulatedUpS ?? "-"} s (sequential ≥ ${r.sequentialUpS} s)`,
+        `${String(r.nodes).padStart(5)}  ${String(r.dc.resources).padStart(9)} (${r.bare.resources})  ${String(r.dc.ms).padStart(13)} / ${String(r.dc.cpuMs).padStart(6)} / ${String(r.dc.rssMB).padStart(6)} / ${String(r.dc.stateMB).padStart(6)}   ${String(r.bare.ms).padStart(8)} / ${String(r.bare.cpuMs).padStart(6)} / ${String(r.bare.rssMB).padStart(6)} / ${String(r.bare.stateMB).padStart(6)}   ${r.timeRatio} / ${r.cpuRatio} / ${r.rssRatio} / ${r.stateRatio}   ${r.cpuRatioShallowFloor} (${r.shallow.cpuMs} ms)   ${r.depth.waves} (${r.depth.sequential})   ${r.simulatedUpS ?? "-"} s (sequential ≥ ${r.sequentialUpS} s)`,
       );
   }
   console.log(JSON.stringify({ benchmark: "components-mock-registration", rows }, null, json ? 2 : undefined));

@@ -40,7 +40,8 @@ import { switchCommand } from "./switch-host";
 import { requirePinnedHostKeys, sshTarget, stripUndefined, SshTarget, withShallowStacks } from "./device-command";
 import { peerAllocationsGate, PublishedAllocations } from "./allocations";
 import { publishedAllocations } from "../sdk/fleet/allocations";
-import { BirdPathsArgs, DataCenterSpecArgs, DeliveryMode, FrrPathsArgs, HostArgs, RackOrder, RolloutArgs, RolloutStrategy, SshSettingsArgs } from "./types";
+import { GateDevice, WaveGate, waveGate, wavesOf } from "./wave-gates";
+import { BirdPathsArgs, DeviceVerificationResult, DataCenterSpecArgs, DeliveryMode, FrrPathsArgs, HostArgs, RackOrder, RolloutArgs, RolloutStrategy, SshSettingsArgs } from "./types";
 
 /** Arguments of `DataCenter`. */
 export interface DataCenterArgs {
@@ -109,6 +110,12 @@ export class DataCenter extends pulumi.ComponentResource {
   public readonly rolloutOrder: pulumi.Output<{ [device: string]: string[] }>;
   /** What this data center uses of the shared address and ASN space: export it for the other stacks' `peers`. */
   public readonly allocations: pulumi.Output<PublishedAllocations>;
+  /**
+   * With `rollout.verifyAfterWave`: per device, what its wave's gate found once it passed
+   * (`status`, `sessions` Established / checked, `peersHold` prefixes its peers hold / planned,
+   * `problems`, `wave`); no secret in any field. Empty without gates.
+   */
+  public readonly verification: pulumi.Output<{ [device: string]: DeviceVerificationResult }>;
 
   constructor(name: string, args: DataCenterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dcnet:index:DataCenter", name, {}, opts);
@@ -153,6 +160,23 @@ export class DataCenter extends pulumi.ComponentResource {
       ...(ro.racksPerWave !== undefined ? { racksPerWave: ro.racksPerWave } : {}),
     });
     const verify = ro.verifyTimeoutSeconds;
+    if (ro.verifyAfterWave && mode !== DeliveryMode.ssh) throw new Error(`DataCenter ${name}: rollout.verifyAfterWave needs mode ssh (the gate reads the devices' BGP state over ssh)`);
+    const gateParallel = ro.verifyParallel ?? 8;
+    if (!Number.isInteger(gateParallel) || gateParallel < 1 || gateParallel > 256) throw new Error(`DataCenter ${name}: rollout.verifyParallel must be a whole number between 1 and 256, got ${JSON.stringify(ro.verifyParallel)}`);
+    const waveList = ro.verifyAfterWave ? wavesOf(rollout) : [];
+    const gateInfo = new Map<string, GateDevice>();
+    const shas = new Map<string, string>();
+    const gates: WaveGate[] = [];
+    const rolledOut: string[] = [];
+    // the gates of every wave before `wave` (each created once all its devices exist)
+    const gatesBefore = (wave: number) => {
+      while (gates.length < waveList.length && waveList[gates.length][0] < wave) {
+        const [w, devs] = waveList[gates.length];
+        gates.push(waveGate(name, plan, w, devs, [...rolledOut], gateInfo, devs.map((d) => shas.get(d)!), gateParallel, { parent: this, dependsOn: devs.map((d) => created.get(d)!) }));
+        rolledOut.push(...devs);
+      }
+      return gates.length ? [gates[gates.length - 1].command] : [];
+    };
     // The URN a command had in the earlier layout. A DataCenter at the stack's root (the usual
     // case) knows it as a plain string: no Output per device (an alias through createUrn costs
     // ~110 MB and ~1.4 s of CPU per 1,000 devices under mocks); below another parent its type
@@ -181,7 +205,7 @@ export class DataCenter extends pulumi.ComponentResource {
         };
         const at = {
           parent: this,
-          dependsOn: [...step.dependsOn.map((d) => created.get(d)!), ...(gate ? [gate.dependency] : [])],
+          dependsOn: [...step.dependsOn.map((d) => created.get(d)!), ...(gate ? [gate.dependency] : []), ...(waveList.length ? gatesBefore(step.wave) : [])],
           // earlier layout: the command below a per-device host component of the same name
           aliases: [oldUrn(device.kind === "node" ? "dcnet:index:NodeHost" : "dcnet:index:SwitchHost", `${name}-${device.name}`, `${name}-${device.name}-${device.kind === "node" ? "bird" : "frr"}`)],
         };
@@ -193,7 +217,8 @@ export class DataCenter extends pulumi.ComponentResource {
           const neighbors = switchNeighbors(plan, device.name, rollout);
           const hasSecrets = deviceHasPasswords(plan, device.name);
           const paths = { ...stripUndefined(args.frrPaths), ...stripUndefined(host?.frrPaths) };
-          frrPaths(paths); // check early
+          const fp = frrPaths(paths); // check early
+          if (waveList.length) gateInfo.set(device.name, { target: targets.get(device.name)!, frr: fp });
           cmd = switchCommand(
             `${name}-${device.name}-frr`,
             `DataCenter ${name}: switch ${device.name}`,
@@ -212,6 +237,7 @@ export class DataCenter extends pulumi.ComponentResource {
         } else {
           const paths = { ...stripUndefined(args.birdPaths), ...stripUndefined(host?.birdPaths) };
           const bp = birdPaths(paths);
+          if (waveList.length) gateInfo.set(device.name, { target: targets.get(device.name)!, bird: bp });
           text = withExtra(device.name, renderBirdConfig(plan, device.name, { secretsDir: bp.secretsDir }));
           const fileNames = renderBirdSecrets(plan, device.name, placeholder).map((f) => f.file);
           cmd = nodeCommand(
@@ -237,6 +263,7 @@ export class DataCenter extends pulumi.ComponentResource {
         created.set(device.name, cmd);
         counts[device.name] = 1;
         const sha = sha256Hex(text);
+        shas.set(device.name, sha);
         // known once the device's command succeeded: what the device runs, not only what was planned
         reported.push(cmd.stdout.apply(() => [device.kind, device.name, sha] as [string, string, string]));
       }
@@ -259,6 +286,8 @@ export class DataCenter extends pulumi.ComponentResource {
     this.resourceCounts = pulumi.output(counts);
     this.rolloutOrder = pulumi.output(Object.fromEntries(rollout.map((s) => [s.device, s.dependsOn])));
     this.allocations = gate?.allocations ?? pulumi.output(publishedAllocations(plan));
+    gatesBefore(Infinity); // the last wave's gate
+    this.verification = pulumi.all(gates.map((g) => g.summary)).apply((all) => Object.assign({}, ...all) as Record<string, DeviceVerificationResult>);
     this.registerOutputs({
       allocations: this.allocations,
       planName: this.planName,
@@ -270,6 +299,7 @@ export class DataCenter extends pulumi.ComponentResource {
       nodeConfigSha256: this.nodeConfigSha256,
       resourceCounts: this.resourceCounts,
       rolloutOrder: this.rolloutOrder,
+      verification: this.verification,
     });
   }
 

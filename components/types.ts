@@ -144,6 +144,17 @@ export interface RolloutArgs {
   maxHostsInFlightPerRack?: number;
   /** Seconds an apply waits for its BGP sessions to reach Established before it rolls back (default 120). */
   verifyTimeoutSeconds?: number;
+  /**
+   * SSH mode: after each wave, a gate step (`<name>-verify-wave-<n>`, a local command running
+   * `dcnet verify` with the wave's checks over ssh, read-only) that the next wave waits for: the
+   * wave's devices' sessions with rolled-out peers Established, and their switch peers holding the
+   * prefixes the plan has them announce. A failed gate stops every later wave. Results per device
+   * in the `verification` output. Needs the system `ssh` client where `pulumi up` runs; keys given
+   * as `privateKey` (no passphrase) or the ssh agent of that environment.
+   */
+  verifyAfterWave?: boolean;
+  /** Devices the gate step checks at the same time (default 8). */
+  verifyParallel?: number;
 }
 
 /**
@@ -196,4 +207,18 @@ export interface DataCenterSpecArgs {
   clusters?: ClusterSpec[];
   /** The way out: upstream routers and the border switches peering with them. */
   upstreams?: UpstreamSpec[];
+}
+
+/** One device's entry of `DataCenter.verification`: what its wave's gate found (no secret in any field). */
+export interface DeviceVerificationResult {
+  /** `ok`, `failed` or `unreachable`. */
+  status: string;
+  /** Sessions with rolled-out peers Established / checked, e.g. `2/2 Established`. */
+  sessions: string;
+  /** Planned prefixes of the device its switch peers hold / planned, e.g. `10/10 prefixes`. */
+  peersHold: string;
+  /** What failed, one line each (the device's own view and its peers'). */
+  problems: string[];
+  /** The rollout wave the device belongs to. */
+  wave: number;
 }

@@ -2,6 +2,8 @@
  * `dcnet verify` against the lab in ssh mode: every device reached over ssh with its pinned host
  * key (one through a jump host), the lab's checks run over ssh, drift of a hand-edited frr.conf,
  * a stopped BIRD, an unreachable host within bounded time; exit codes 0 / 1 / 2 through the CLI.
+ * The rollout's health gate (`verify --gate`, and the components' stdin form `verify -`): a wave's
+ * sessions Established and its peers holding its planned prefixes.
  */
 import assert from "assert";
 import { ChildProcess, spawn, spawnSync } from "child_process";
@@ -16,6 +18,7 @@ import { labCheck, labDown, LabState, labUp, formatCheckReport } from "../sdk/la
 import { stopBird } from "../sdk/lab/ops";
 import { batchScript, formatVerifyReport, Inventory, isReadOnly, labInventory, parseBatch, plannedVisibleConfig, unifiedDiff, verify, VerifyReport } from "../sdk/verify";
 import { deviceConnections } from "../sdk/verify/inventory";
+import { gateExpectations, GateReport, verifyGate } from "../sdk/verify/gate";
 import { figure, requireLab, testLabName } from "./support/lab-env";
 import { tinySpec } from "./support/lab-specs";
 
@@ -156,6 +159,40 @@ describe("verify: against the lab in ssh mode (planned configs)", function () {
     assert.deepStrictEqual(report.devices.map((d) => d.device).sort(), ["core1", "r1n1", "r1n2"]);
   });
 
+  const gateCli = (input: object, keys: string[] = []) =>
+    spawnSync(process.execPath, [join(ROOT, "bin/dcnet"), "verify", "-", "--inventory", "-", "--json"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 120000,
+      input: JSON.stringify(input),
+      env: { ...process.env, DCNET_SSH_KEYS: JSON.stringify(keys) },
+    });
+
+  it("the rollout gate of a wave (r1n1 after the cores): its sessions Established, both cores hold its planned prefixes; CLI and the components' stdin form", async function () {
+    const opts = { devices: ["r1n1"], rolledOut: ["core1", "core2"] };
+    const r = await verifyGate(plan, inventory, { ...opts, timeoutMs: 30000 });
+    assert.strictEqual(r.exitCode, 0, JSON.stringify(r.problems));
+    const node = plan.nodes.find((n) => n.name === "r1n1")!;
+    for (const core of ["core1", "core2"]) {
+      const held = r.devices.find((d) => d.device === core)!.holds;
+      assert.deepStrictEqual(held.map((h) => h.prefix).sort(), node.announcements.map((a) => a.prefix).sort(), `${core} checked for every prefix r1n1 announces`);
+      assert.ok(held.every((h) => h.ok && h.from === "r1n1"));
+    }
+    assert.deepStrictEqual(r.devices.find((d) => d.device === "r1n1")!.sessions.map((s) => [s.device, s.state]).sort(), [["core1", "Established"], ["core2", "Established"]]);
+    const c = cli("--gate", "r1n1", "--rolled-out", "core1,core2", "--json");
+    assert.strictEqual(c.status, 0, c.stdout + c.stderr);
+    // the components' form: expectations + connections on stdin, the private key only in DCNET_SSH_KEYS
+    const conns = deviceConnections(plan, inventory).map((x) => ({ ...x, identityFile: undefined, privateKey: "$DCNET_SSH_KEY_0" }));
+    const exp = gateExpectations(plan, opts);
+    const s = gateCli({ plan: plan.name, expectations: exp, connections: conns.filter((x) => exp.some((e) => e.device === x.device)) }, [readFileSync(join(dir, "id"), "utf8")]);
+    assert.strictEqual(s.status, 0, s.stdout + s.stderr);
+    const report = JSON.parse(s.stdout) as GateReport;
+    assert.deepStrictEqual(report.devices.map((d) => [d.device, d.status]), [["core1", "ok"], ["core2", "ok"], ["r1n1", "ok"]]);
+    const noKey = gateCli({ plan: plan.name, expectations: exp, connections: conns.filter((x) => exp.some((e) => e.device === x.device)) }, []);
+    assert.strictEqual(noKey.status, 1, "a placeholder without its key is refused");
+    assert.match(noKey.stderr, /DCNET_SSH_KEYS has no such entry/);
+  });
+
   it("a jump host: the device reached through a bastion whose host key is pinned too", async function () {
     // a bastion sshd of our own in the root namespace (the lab's device sshds forbid forwarding)
     const kh = join(dir, "jump_host_key");
@@ -238,5 +275,14 @@ describe("verify: against the lab in ssh mode (planned configs)", function () {
     const j = JSON.parse(cli("--json").stdout) as VerifyReport;
     assert.deepStrictEqual(j.devices.filter((d) => d.status === "failed").map((d) => d.device).sort(), ["core1", "core2", "r1n2"]);
     assert.strictEqual(j.devices.find((d) => d.device === "r1n1")!.status, "ok");
+    // the gate of r1n2's wave fails on the peers' side too (they no longer hold its prefixes); r1n1's still passes
+    const g = cli("--gate", "r1n2", "--rolled-out", "core1,core2", "--json");
+    assert.strictEqual(g.status, 1, g.stdout + g.stderr);
+    const gate = JSON.parse(g.stdout) as GateReport;
+    const pod = plan.nodes.find((n) => n.name === "r1n2")!.podCIDR.prefix;
+    assert.ok(gate.problems.some((p) => p.startsWith("core1: holds no valid path to " + pod + " from r1n2")), gate.problems.join("\n"));
+    assert.ok(gate.problems.some((p) => p.startsWith("r1n2: ")), "and the node's own view");
+    console.log(gate.problems.slice(0, 4).map((l) => `      | gate: ${l}`).join("\n"));
+    assert.strictEqual(cli("--gate", "r1n1", "--rolled-out", "core1,core2").status, 0, "the other node's gate still passes");
   });
 });

@@ -81,7 +81,7 @@ export interface VerifyReport {
 const COMMAND_TIMEOUT_MS = 10000;
 const key = (cmd: string, args: string[]) => JSON.stringify([cmd, ...args]);
 
-function targetFor(c: DeviceConnection, exec: DeviceExec): ProbeTarget {
+export function targetFor(c: DeviceConnection, exec: DeviceExec): ProbeTarget {
   if (c.kind === "switch")
     return {
       name: c.device,
@@ -92,7 +92,7 @@ function targetFor(c: DeviceConnection, exec: DeviceExec): ProbeTarget {
 }
 
 /** Nodes whose sessions a Cilium agent speaks: no BIRD to ask. */
-function ciliumSpoken(plan: Plan, d: PlanDevice): boolean {
+export function ciliumSpoken(plan: Plan, d: PlanDevice): boolean {
   const s = plan.sessions.filter((x) => x.a.device === d.name && x.kind === "node-uplink");
   return s.length > 0 && s.every((x) => x.speaker === "cilium");
 }
@@ -148,12 +148,20 @@ export async function verify(plan: Plan, inventory: Inventory, opts: VerifyOptio
   }
 }
 
-async function verifyDevice(plan: Plan, d: PlanDevice, c: DeviceConnection, ctx: SshContext, timeoutMs: number): Promise<DeviceVerify> {
-  const started = Date.now();
-  const base = { device: d.name, kind: c.kind, role: d.role, ...(d.rack ? { rack: d.rack } : {}), asn: d.asn, host: c.host, topologyChecks: [] as TopologyCheck[] };
-  if (c.refused) return { ...base, status: "unreachable", unreachable: c.refused, problems: [`${d.name}: ${c.refused}`], ms: 0 };
-  const cilium = c.kind === "node" && ciliumSpoken(plan, d);
-  // pass 1: which commands the checks run
+/**
+ * Run `checks` against one device over one ssh connection, in two passes: a recording runner
+ * notes the read-only commands the checks run (they see failures then: `recording` is true), those
+ * (and `extra`) go to the device as one batch, then the checks run again answered from the batch
+ * (a command not foreseen is asked on its own, within what is left of the device's time).
+ */
+export async function checkOverSsh(
+  ctx: SshContext,
+  c: DeviceConnection,
+  timeoutMs: number,
+  started: number,
+  extra: { argv: Argv; timeoutS: number }[],
+  checks: (exec: DeviceExec, recording: boolean) => void,
+): Promise<{ unreachable?: string; answers: Map<string, RunResult> }> {
   const wanted: { argv: Argv; timeoutS: number }[] = [];
   const seen = new Set<string>();
   const recorder: DeviceExec = {
@@ -166,37 +174,47 @@ async function verifyDevice(plan: Plan, d: PlanDevice, c: DeviceConnection, ctx:
       return { code: 255, stdout: "", stderr: "recording", ms: 0 };
     },
   };
-  if (!cilium) checksOf(plan, d, targetFor(c, recorder), []);
-  const cfgArgv = configCommand(c);
-  wanted.push({ argv: cfgArgv, timeoutS: Math.ceil(COMMAND_TIMEOUT_MS / 1000) });
-  // one connection
+  checks(recorder, true);
+  wanted.push(...extra);
   const batch = await runBatch(ctx, c, wanted, timeoutMs);
-  if (batch.unreachable) return { ...base, status: "unreachable", unreachable: batch.unreachable, problems: [`${d.name}: unreachable: ${batch.unreachable}`], ms: Date.now() - started };
   const answers = new Map<string, RunResult>();
+  if (batch.unreachable) return { unreachable: batch.unreachable, answers };
   wanted.forEach((w, i) => answers.set(key(w.argv[0], w.argv.slice(1)), batch.results[i]!));
   const deadline = started + timeoutMs;
   const cached: DeviceExec = {
     run: (cmd, args, t) => {
       const hit = answers.get(key(cmd, args));
       if (hit) return hit;
-      // not foreseen in pass 1: ask now, within what is left of the device's time
       const left = deadline - Date.now();
       const r = left > 500 ? runOne(ctx, c, [cmd, ...args], Math.min(t, left)) : { code: 255, stdout: "", stderr: "device time used up", ms: 0 };
       answers.set(key(cmd, args), r);
       return r;
     },
   };
-  // pass 2: the checks, answered from the batch
-  const problems: string[] = [];
+  checks(cached, false);
+  return { answers };
+}
+
+async function verifyDevice(plan: Plan, d: PlanDevice, c: DeviceConnection, ctx: SshContext, timeoutMs: number): Promise<DeviceVerify> {
+  const started = Date.now();
+  const base = { device: d.name, kind: c.kind, role: d.role, ...(d.rack ? { rack: d.rack } : {}), asn: d.asn, host: c.host, topologyChecks: [] as TopologyCheck[] };
+  if (c.refused) return { ...base, status: "unreachable", unreachable: c.refused, problems: [`${d.name}: ${c.refused}`], ms: 0 };
+  const cilium = c.kind === "node" && ciliumSpoken(plan, d);
+  const cfgArgv = configCommand(c);
   let sw: SwitchCheck | undefined;
   let node: NodeCheck | undefined;
   let topo: TopologyCheck[] = [];
-  if (!cilium) {
-    const f = checksOf(plan, d, targetFor(c, cached), problems);
+  const problems: string[] = [];
+  const run = await checkOverSsh(ctx, c, timeoutMs, started, [{ argv: cfgArgv, timeoutS: Math.ceil(COMMAND_TIMEOUT_MS / 1000) }], (exec, recording) => {
+    if (cilium) return;
+    const f = checksOf(plan, d, targetFor(c, exec), recording ? [] : problems);
+    if (recording) return;
     sw = f.switches[0];
     node = f.nodes[0];
     topo = f.topologyChecks;
-  }
+  });
+  if (run.unreachable) return { ...base, status: "unreachable", unreachable: run.unreachable, problems: [`${d.name}: unreachable: ${run.unreachable}`], ms: Date.now() - started };
+  const answers = run.answers;
   // drift
   const planned = plannedVisibleConfig(plan, c);
   const file = c.kind === "switch" ? c.frr.configFile : c.bird.configFile;
