@@ -63,6 +63,22 @@ describe("host-mode Cilium agent: spec, values, config dir, unit, apply script",
     assert.deepStrictEqual(Object.fromEntries(f.configDir.map((x) => [x.name, x.text])), host.ciliumConfig);
   });
 
+  it("dcnet plan writes each host-mode node's config dir (the chart's cilium-config) and unit", function () {
+    const tools = requireClusterTools(this, ["helm", "ciliumChart"]);
+    const dir = join(tmp, "plan");
+    const specFile = join(tmp, "host-spec.json");
+    writeFileSync(specFile, JSON.stringify(spec({ deployment: "host" })));
+    const r = spawnSync(process.execPath, [join(__dirname, "../bin/dcnet"), "plan", specFile, "--out", dir], { encoding: "utf8", timeout: 120000 });
+    assert.strictEqual(r.status, 0, r.stderr);
+    const chart = renderCiliumChart(tools.helm!, tools.ciliumChart!, ciliumValues(ctxOf(spec({ deployment: "host" })))).ciliumConfig;
+    for (const node of ["r1n1", "r2n2"]) {
+      const cfg = join(dir, "clusters/lab/hosts", node, "config");
+      assert.deepStrictEqual(readdirSync(cfg).sort(), Object.keys(chart).sort());
+      for (const [k, v] of Object.entries(chart)) assert.strictEqual(readFileSync(join(cfg, k), "utf8"), v, `${node} ${k}`);
+      assert.match(readFileSync(join(dir, "clusters/lab/hosts", node, "cilium-agent.service"), "utf8"), new RegExp(`Environment=K8S_NODE_NAME=${node}\n`));
+    }
+  });
+
   it("config dir: one file per key, sorted, overrides on top; a key that is no file name is refused", () => {
     assert.deepStrictEqual(configDirFiles({ b: "2", a: "1" }, { b: "3" }), [{ name: "a", text: "1" }, { name: "b", text: "3" }]);
     assert.throws(() => configDirFiles({ "../x": "1" }), /cannot be file names/);

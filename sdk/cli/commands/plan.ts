@@ -4,11 +4,14 @@ import { resolve } from "../../resolve/resolve";
 import { loadSpecForCli } from "../load";
 import { renderPlanFiles, writeOutputDir } from "../output";
 import * as path from "path";
-import { clusterSideNotes, loadClusterInputs, renderClusterManifests } from "../../k8s";
+import { ClusterInputs, clusterSideNotes, loadClusterInputs, renderClusterManifests } from "../../k8s";
 import { UserError } from "../errors";
 import { progress } from "../progress";
 import { loadFleetFile, validateFleet } from "../../fleet/fleet";
 import { renderFleetMeshFiles } from "../../fleet/mesh";
+import { hostAgentOutputFiles, hostModeClusters, renderCiliumChart } from "../../render/cilium-host";
+import { clusterTools } from "../../tools/cluster-tools";
+import { Plan } from "../../plan/types";
 
 /** Register `dcnet plan SPEC --out DIR [--force]` on `program`. */
 export function registerPlanCommand(program: Command): void {
@@ -47,7 +50,7 @@ export function registerPlanCommand(program: Command): void {
       shown.step(`resolved: ${plan.devices.length.toLocaleString("en-US")} devices, ${plan.sessions.length.toLocaleString("en-US")} BGP sessions; rendering`);
       // cluster side: clusters/<cluster>/<kind>-<name>.yaml and clusters/<cluster>/values/<chart>.yaml
       const inputs = loadClusterInputs(spec, path.dirname(specFile));
-      const files = [...renderPlanFiles(plan), ...renderClusterManifests(plan, inputs)];
+      const files = [...renderPlanFiles(plan), ...renderClusterManifests(plan, inputs), ...hostModeFiles(plan, inputs)];
       for (const note of clusterSideNotes(plan, inputs)) console.error(`note: ${note}`); // what could not be checked (chart values schema)
       shown.step(`rendered ${files.length.toLocaleString("en-US")} files; writing ${opts.out}`);
       writeOutputDir(opts.out, files, { force: opts.force, onFile: (done, total) => shown.count("written", done, total) });
@@ -58,6 +61,21 @@ export function registerPlanCommand(program: Command): void {
           `${hosts} hosts/*/bird.conf, ${sw} switches/*/ configs, ${files.filter((f) => f.path.startsWith("clusters/")).length} clusters/*/ manifests, summary.md, topology.svg`,
       );
     });
+}
+
+/**
+ * Host-mode clusters (`cilium.deployment: host`): each node's config dir and unit, from the real
+ * chart (helm and the Cilium module of `clusterTools()`); without them a note, and no host files.
+ */
+function hostModeFiles(plan: Plan, inputs: ClusterInputs): { path: string; text: string }[] {
+  const clusters = hostModeClusters(plan, inputs);
+  if (clusters.length === 0) return [];
+  const tools = clusterTools();
+  if (!tools.helm || !tools.ciliumChart) {
+    console.error(`note: host-mode clusters ${clusters.join(", ")}: their agents' config dirs are the Cilium chart's cilium-config, which needs helm and the chart (scripts/build-cluster-tools.sh); not written`);
+    return [];
+  }
+  return hostAgentOutputFiles(plan, inputs, (values) => renderCiliumChart(tools.helm!, tools.ciliumChart!, values).ciliumConfig);
 }
 
 /** ` + N upstream` when the plan has upstream sessions (they are not in `plan.sessions`). */

@@ -6,7 +6,9 @@
  * both over SSH like BIRD's config: validate, atomic replace, restart only when changed, wait for
  * the agent to be ready, roll back on failure.
  */
-import { ClusterContext } from "../../k8s/context";
+import { ClusterContext, ClusterInputs, clusterContext, clusterInput } from "../../k8s/context";
+import { ciliumValues } from "../../k8s/cilium-values";
+import { Plan } from "../../plan/types";
 import { CILIUM_NAMESPACE, ciliumOptions } from "../../k8s/defaults";
 import { CiliumDeployment } from "../../spec/cluster-types";
 import { CiliumHostPaths, ciliumHostPaths } from "../../apply/cilium-paths";
@@ -58,4 +60,31 @@ export function renderHostAgent(ctx: ClusterContext, node: string, chartConfig: 
     }),
     paths,
   };
+}
+
+/**
+ * The host-mode files of every host-mode cluster with inputs, as output files of `dcnet plan`:
+ * `clusters/<cluster>/hosts/<node>/config/<key>` and `clusters/<cluster>/hosts/<node>/cilium-agent.service`
+ * (default paths). `chartConfig` renders the chart's cilium-config for a cluster's values
+ * (`renderCiliumChart`; injected so the core stays free of a helm binary).
+ */
+export function hostAgentOutputFiles(plan: Plan, inputs: ClusterInputs, chartConfig: (values: Record<string, unknown>) => Record<string, string>): { path: string; text: string }[] {
+  const out: { path: string; text: string }[] = [];
+  for (const c of plan.clusters) {
+    if (!clusterInput(inputs, c.name)) continue;
+    const ctx = clusterContext(plan, inputs, c.name);
+    if (!isHostMode(ctx)) continue;
+    const config = chartConfig(ciliumValues(ctx));
+    for (const node of c.nodes) {
+      const f = renderHostAgent(ctx, node, config);
+      for (const file of f.configDir) out.push({ path: `clusters/${c.name}/hosts/${node}/config/${file.name}`, text: file.text });
+      out.push({ path: `clusters/${c.name}/hosts/${node}/cilium-agent.service`, text: f.unit });
+    }
+  }
+  return out;
+}
+
+/** Clusters of the plan (with inputs) whose agent runs on the hosts. */
+export function hostModeClusters(plan: Plan, inputs: ClusterInputs): string[] {
+  return plan.clusters.filter((c) => clusterInput(inputs, c.name) && isHostMode(clusterContext(plan, inputs, c.name))).map((c) => c.name);
 }
