@@ -75,6 +75,9 @@ describe("components: DataCenter peers (one stack per data center, Pulumi mocks)
     assert.deepStrictEqual(a.asns, [{ asn: 65010, device: "core1" }]);
     assert.deepStrictEqual(a.clusters, [{ name: "fra1-main", id: 1 }]);
     assert.deepStrictEqual(allocationConflicts([a, publishedAllocations(resolve(ams()))]), []);
+    // the same data center name twice, a meshed cluster name twice (ids differ)
+    const twin = { ...publishedAllocations(resolve(ams())), dataCenter: "fra1", clusters: [{ name: "fra1-main", id: 9 }] };
+    assert.deepStrictEqual(allocationConflicts([a, twin]).map((p) => `${p.path} ${p.rule} ${p.value}`), ["name fleet-name \"fra1\"", "clusters[0].name fleet-cluster-name \"fra1-main\""]);
   });
 
   it("disjoint peers (another stack's output through StackReference): accepted, every device command registered, allocations published", async () => {
