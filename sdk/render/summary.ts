@@ -6,9 +6,15 @@
 import { Plan, PlanDevice, PlanSession } from "../plan/types";
 import { controlFree } from "./escape";
 
+/** Characters `inline` escapes. */
+const MARKDOWN_SPECIAL = /[\\|&<>]/;
+
 /** Plain text in Markdown: one line, no control characters, no HTML, Markdown's table/escape characters escaped. */
 function inline(value: string | number): string {
-  return controlFree(value)
+  const text = controlFree(value);
+  // most cells (names, numbers, prefixes) hold none of these: skip the five replacements
+  if (!MARKDOWN_SPECIAL.test(text)) return text;
+  return text
     .replace(/\\/g, "\\\\")
     .replace(/\|/g, "\\|")
     .replace(/&/g, "&amp;")
@@ -25,7 +31,8 @@ function cell(value: string | number | undefined): string {
 /** Inline code in a table cell (names, prefixes): no backtick can end it, no control character breaks the line. */
 function code(value: string | undefined): string {
   if (value === undefined || value === "") return "—";
-  return "`" + controlFree(value).replace(/`/g, "'").replace(/\|/g, "\\|") + "`";
+  const text = controlFree(value);
+  return "`" + (/[`|]/.test(text) ? text.replace(/`/g, "'").replace(/\|/g, "\\|") : text) + "`";
 }
 
 /** Append lines and tables (a loop: spreading 200,000 rows into push() overflows the call stack). */
