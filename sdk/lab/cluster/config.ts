@@ -97,6 +97,12 @@ export const LAB_OPERATOR_OVERRIDES: LabOverride[] = [
   { key: "enable-metrics", value: "false", reason: "no metrics listener" },
   { key: "enable-gops", value: "false", reason: "no debug listener on the machine's loopback" },
   { key: "skip-crd-creation", value: "false", reason: "the operator registers Cilium's CRDs (as in a real install)" },
+  {
+    key: "leader-election-lease-duration",
+    value: "60s",
+    reason: "one operator on a shared, loaded machine: with the defaults (15 s lease, 10 s renew deadline, 5 s per request) a slow API server made it lose its lease and exit (seen at load 12), leaving LB-IPAM and the BGP node configs without their controller",
+  },
+  { key: "leader-election-renew-deadline", value: "40s", reason: "as above: goes with the line before (requests to renew get 20 s)" },
 ];
 
 /** Values of overrides for one daemon. */

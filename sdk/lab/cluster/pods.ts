@@ -346,6 +346,21 @@ export async function agentMonitor(state: LabState, node: string, during: () => 
 }
 
 /**
+ * The EndpointSlice the EndpointSlice controller would write for a Service over lab pods (port name
+ * `tcp`); pods named in `notReady` are listed not ready and not serving (as after their node went NotReady).
+ */
+export function endpointSlice(service: string, namespace: string, targetPort: number, backends: LabPod[], notReady: string[] = []): Record<string, unknown> {
+  return {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: { name: `${service}-lab`, namespace, labels: { "kubernetes.io/service-name": service, "endpointslice.kubernetes.io/managed-by": "dcnet-lab" } },
+    addressType: "IPv4",
+    ports: [{ name: "tcp", port: targetPort, protocol: "TCP" }],
+    endpoints: backends.map((p) => ({ addresses: [p.ip], conditions: { ready: !notReady.includes(p.name), serving: !notReady.includes(p.name), terminating: false }, nodeName: p.node, targetRef: { kind: "Pod", name: p.name, namespace: p.namespace, uid: p.uid } })),
+  };
+}
+
+/**
  * A ClusterIP Service in front of lab pods. No kube-controller-manager runs in the lab, so the lab
  * writes the EndpointSlice the EndpointSlice controller would (addresses, ready, nodeName, targetRef).
  * Returns the ClusterIP the API server allocated from the service CIDR.
@@ -357,14 +372,7 @@ export function createClusterIpService(state: LabState, opts: { name: string; na
   const namespace = opts.namespace ?? "default";
   const api = state.cluster!.clusters[opts.backends[0].cluster].apiServer;
   const svc = { apiVersion: "v1", kind: "Service", metadata: { name: opts.name, namespace }, spec: { type: "ClusterIP", selector: opts.selector, ports: [{ name: "tcp", port: opts.port, targetPort: opts.targetPort, protocol: "TCP" }] } };
-  const slice = {
-    apiVersion: "discovery.k8s.io/v1",
-    kind: "EndpointSlice",
-    metadata: { name: `${opts.name}-lab`, namespace, labels: { "kubernetes.io/service-name": opts.name, "endpointslice.kubernetes.io/managed-by": "dcnet-lab" } },
-    addressType: "IPv4",
-    ports: [{ name: "tcp", port: opts.targetPort, protocol: "TCP" }],
-    endpoints: opts.backends.map((p) => ({ addresses: [p.ip], conditions: { ready: true, serving: true, terminating: false }, nodeName: p.node, targetRef: { kind: "Pod", name: p.name, namespace: p.namespace, uid: p.uid } })),
-  };
+  const slice = endpointSlice(opts.name, namespace, opts.targetPort, opts.backends);
   kubectl(api, kubectlBin, ["apply", "--server-side", `--field-manager=${LAB_FIELD_MANAGER}`, "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: [svc, slice] }) });
   return kubectl(api, kubectlBin, ["get", "service", opts.name, "-n", namespace, "-o", "jsonpath={.spec.clusterIP}"]).stdout.trim();
 }
