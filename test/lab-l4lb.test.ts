@@ -30,7 +30,7 @@ import { run } from "../sdk/lab/exec";
 import { clusterToolsMissing, kubectl } from "../sdk/lab/cluster";
 import { agentServices, createPod, endpointsPerNode, LabPod } from "../sdk/lab/cluster/pods";
 import { createExternalHost, LabExternalHost } from "../sdk/lab/cluster/external";
-import { agentDbg, agentLbStatus, answersPerBackend, createLoadBalancerService, LbAttempt, lbRequests, lbRequestsInBackground, lbRequestsSeenByNodes, maglevTable, setBackendsReady, startEchoServer } from "../sdk/lab/cluster/lb";
+import { agentDbg, agentLbStatus, answersPerBackend, createLoadBalancerService, LbAttempt, lbRequests, lbRequestsInBackground, lbRequestsSeenByNodes, maglevTable, setBackendsReady, setPortFlood, startEchoServer } from "../sdk/lab/cluster/lb";
 import { reconfigureAgents } from "../sdk/lab/cluster/reconfigure";
 import { clusterTools } from "../sdk/tools/cluster-tools";
 import { figure, inCI, requireLab, testLabName } from "./support/lab-env";
@@ -85,7 +85,9 @@ describe("lab L4 load balancer: a LoadBalancer VIP from dcnet's pool, ECMP over 
    * attempts): the neighbours learnt, and after an agent restart its datapath restored (a restarted
    * agent reports healthy a few seconds before its service translation answers again).
    */
-  const warm = () => timeUntil(() => lbRequests(client, { vip, port: 80, count: 5, basePort: ports(5), timeoutS: 1 }).every((a) => a.answer !== undefined), 90000, 0);
+  const warm = (n = 5) => timeUntil(() => lbRequests(client, { vip, port: 80, count: n, basePort: ports(n), timeoutS: 1 }).every((a) => a.answer !== undefined), 90000, 0);
+  /** Every agent's endpoints ready again (after a restart they regenerate, compiling their programs). */
+  const endpointsReady = () => timeUntil(() => Object.values(endpointsPerNode(state!)).every((eps) => eps !== undefined && eps.length > 0 && eps.every((e) => e.state === "ready")), 120000, 500);
 
   before(async function () {
     t0 = Date.now();
@@ -190,6 +192,8 @@ describe("lab L4 load balancer: a LoadBalancer VIP from dcnet's pool, ECMP over 
     let recovered: number | undefined;
     let attempts: LbAttempt[];
     try {
+      // a NIC drops unicast for another host; the lab's veths do not (see setPortFlood)
+      setPortFlood(plan, state!, "r1n2", "eth0", false);
       await new Promise((r) => setTimeout(r, 2000));
       t = Date.now();
       setLink(plan, state!, "r1n1", "eth0", false);
@@ -224,6 +228,7 @@ describe("lab L4 load balancer: a LoadBalancer VIP from dcnet's pool, ECMP over 
     assert.strictEqual(ok(after.attempts), 50, `after the failover: ${ratio(after.attempts)}`);
     assert.ok(after.ports.r1n2.length >= 45, `r1n2 translated ${after.ports.r1n2.length} of 50`);
     assert.deepStrictEqual(Object.keys(backends).sort(), ["web2", "web3"]);
+    setPortFlood(plan, state!, "r1n2", "eth0", true);
     // back: the cable, web1 ready; r1n1's agent reconnects when restarted by the next test (Cilium's retry is 120 s)
     setLink(plan, state!, "r1n1", "eth0", true);
     setBackendsReady(state!, { name: "web", targetPort: 8080, backends: pods, notReady: [] });
@@ -246,8 +251,10 @@ describe("lab L4 load balancer: a LoadBalancer VIP from dcnet's pool, ECMP over 
       const ecmp = await leavesHold([ADDR.r1n1, ADDR.r1n2], 60000);
       assert.ok(ecmp !== undefined, `after the restart the leaves do not hold ${vip}/32 over both announcers: leaf1a ${JSON.stringify(fibNextHops(state!, "leaf1a", `${vip}/32`))}`);
       const restartMs = Date.now() - t;
-      const answering = await warm();
-      assert.ok(answering !== undefined, `no 5 answers in a row through ${vip}:80 in 90 s after switching to ${mode}`);
+      const readyMs = await endpointsReady();
+      assert.ok(readyMs !== undefined, `endpoints not ready again 120 s after the restart: ${JSON.stringify(endpointsPerNode(state!))}`);
+      const answering = await warm(20);
+      assert.ok(answering !== undefined, `no 20 answers in a row through ${vip}:80 in 90 s after switching to ${mode}`);
       const r = await lbRequestsSeenByNodes(state!, client, { vip, port: 80, count: 100, basePort: ports(100), timeoutS: 2 }, [...ANNOUNCERS, "r2n1"]);
       const backends = answersPerBackend(r.attempts);
       const web3 = r.attempts.filter((a) => a.answer?.startsWith("web3 "));
@@ -256,7 +263,7 @@ describe("lab L4 load balancer: a LoadBalancer VIP from dcnet's pool, ECMP over 
       const ct = agentDbg(state!, "r2n1", ["bpf", "ct", "list", "global"], { timeoutMs: 60000 }).stdout;
       const dsrEntries = ct.split("\n").filter((l) => l.includes(`${client.address}:`) && l.includes(`-> ${pods[2].ip}:8080`) && /DSRInternal/.test(l)).length;
       figure(
-        `l4lb: ${mode}: agents restarted in ${(restartMs / 1000).toFixed(1)} s, answering again ${(answering! / 1000).toFixed(1)} s later; 100 connections: success ${ratio(r.attempts)}, per announcer ${ANNOUNCERS.map((n) => `${n} ${r.ports[n].length}`).join(", ")}, answers per backend ${fmt(backends)}; web3 (r2n1) saw peer ${peers.join(", ")}; r2n1's conntrack: ${dsrEntries} DSRInternal entries`,
+        `l4lb: ${mode}: agents restarted in ${(restartMs / 1000).toFixed(1)} s, every endpoint ready ${(readyMs! / 1000).toFixed(1)} s later, 20 answers in a row ${(answering! / 1000).toFixed(1)} s after that; 100 connections: success ${ratio(r.attempts)}, per announcer ${ANNOUNCERS.map((n) => `${n} ${r.ports[n].length}`).join(", ")}, answers per backend ${fmt(backends)}; web3 (r2n1) saw peer ${peers.join(", ")}; r2n1's conntrack: ${dsrEntries} DSRInternal entries${ok(r.attempts) < r.attempts.length ? `; unanswered source ports ${r.attempts.filter((a) => !a.answer).map((a) => `${a.sourcePort} (${ANNOUNCERS.filter((n) => r.ports[n].includes(a.sourcePort)).join("+") || "no announcer"})`).join(", ")}` : ""}`,
       );
       assert.ok(ok(r.attempts) >= 99, `${mode}: success ${ratio(r.attempts)}`);
       for (const n of ANNOUNCERS) assert.ok(r.ports[n].length >= 20, `${mode}: ${n} handled ${r.ports[n].length} of 100`);

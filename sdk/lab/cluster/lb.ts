@@ -10,7 +10,8 @@ import { spawn } from "child_process";
 import { join } from "path";
 import { LabError, run, RunResult } from "../exec";
 import { LabState } from "../state";
-import { timeUntil } from "../ops";
+import { cableOf, timeUntil } from "../ops";
+import { Plan } from "../../plan/types";
 import { clusterTools, ClusterTools } from "../../tools/cluster-tools";
 import { agentPid } from "./agent";
 import { kubectl } from "./apiserver";
@@ -77,6 +78,19 @@ export function setBackendsReady(state: LabState, opts: { name: string; namespac
   const api = state.cluster!.clusters[opts.backends[0].cluster].apiServer;
   const slice = endpointSlice(opts.name, opts.namespace ?? "default", opts.targetPort, opts.backends, opts.notReady);
   kubectl(api, kubectlBin, ["apply", "--server-side", `--field-manager=${LAB_FIELD_MANAGER}`, "-f", "-"], { input: JSON.stringify(slice) });
+}
+
+/**
+ * Unknown-unicast flooding of a bridge port of the lab (a device's port on a rack network), on or
+ * off. A veth has no MAC filter and Cilium's tc program on the node's device sees frames addressed
+ * to another host before the kernel drops them: with an announcer's cable pulled, the rack bridge
+ * floods frames for its MAC to the other nodes, whose BPF NodePort then answers for the dead node —
+ * something a NIC (which filters other hosts' unicast) never lets happen. Off for the failover.
+ */
+export function setPortFlood(plan: Plan, state: LabState, device: string, iface: string, on: boolean): void {
+  const c = cableOf(plan, state, device, iface);
+  if (c.namespace !== state.hubNamespace) throw new LabError(`${device} ${iface} is no port of a rack network`);
+  run("ip", ["netns", "exec", c.namespace, "bridge", "link", "set", "dev", c.ifname, "flood", on ? "on" : "off"], { timeoutMs: 5000 });
 }
 
 /** An echo server in a backend pod: every connection is answered `<pod name> <peer address as the pod sees it>`. */
