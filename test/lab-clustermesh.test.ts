@@ -45,9 +45,12 @@ describe("lab ClusterMesh: two clusters, clustermesh-apiserver, protected-db for
     try {
       state = await labUp(plan, { name: testLabName("mesh"), cluster: { inputs: clusterInputsFromSpec(spec), onProgress: (m) => console.log(`      [up] ${m}`) }, requireEstablished: true, waitTimeoutMs: 180000 });
       const t = Date.now();
+      // both directions: each cluster's mesh API server, each agent connected to the other cluster's
       await startMeshServer(state, "lab-b");
+      await startMeshServer(state, "lab-a");
       await connectAgentToMesh(state, "r1n1", ["lab-b"]);
-      figure(`mesh: lab up ${((t - t0) / 1000).toFixed(1)} s; lab-b's clustermesh-apiserver synced and lab-a's agent reconnected ${((Date.now() - t) / 1000).toFixed(1)} s later`);
+      await connectAgentToMesh(state, "r2n1", ["lab-a"]);
+      figure(`mesh: lab up ${((t - t0) / 1000).toFixed(1)} s; both clustermesh-apiservers synced and both agents reconnected ${((Date.now() - t) / 1000).toFixed(1)} s later`);
     } catch (e) {
       state ??= (e as { state?: LabState }).state;
       throw e;
@@ -63,15 +66,33 @@ describe("lab ClusterMesh: two clusters, clustermesh-apiserver, protected-db for
     figure(`mesh: whole test ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   });
 
-  it("lab-a's agent sees lab-b ready; both agents run with policy-default-local-cluster (Cilium ≥ 1.19)", async function () {
-    const deadline = Date.now() + 60000;
-    let s = meshStatus(state!, "r1n1");
-    while (!(s && s.ready === 1 && s.total === 1) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 500));
-      s = meshStatus(state!, "r1n1");
+  it("lab-a's agent sees lab-b ready and lab-b's agent sees lab-a ready; both agents run with policy-default-local-cluster (Cilium ≥ 1.19)", async function () {
+    for (const node of ["r1n1", "r2n1"]) {
+      const deadline = Date.now() + 60000;
+      let s = meshStatus(state!, node);
+      while (!(s && s.ready === 1 && s.total === 1) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        s = meshStatus(state!, node);
+      }
+      assert.deepStrictEqual(s, { ready: 1, total: 1 }, `${node}: remote clusters ready/total`);
     }
-    assert.deepStrictEqual(s, { ready: 1, total: 1 });
     for (const n of ["r1n1", "r2n1"]) assert.strictEqual(readFileSync(join(state!.cluster!.nodes[n].configDir, "policy-default-local-cluster"), "utf8").trim(), "true");
+  });
+
+  it("the other direction: lab-b's protected-db (anyMeshCluster) admits lab-a's employee pod and drops lab-a's other pod", async function () {
+    p.bdb = createPod(state!, { name: "bdb", node: "r2n1", labels: { app: "protected-db" } });
+    p.aemployee = createPod(state!, { name: "aemployee", node: "r1n1", labels: { app: "employee" } });
+    p.aintruder = createPod(state!, { name: "aintruder", node: "r1n1", labels: { app: "intruder" } });
+    startPodServer(state!, p.bdb, 6379, "PONG-B");
+    let first: number | undefined;
+    const t = Date.now();
+    while (first === undefined && Date.now() - t < 60000) if (tcpConnect(state!, p.aemployee, p.bdb.ip!, 6379, 1) === "PONG-B") first = Date.now() - t;
+    assert.ok(first !== undefined, `lab-a's employee (${p.aemployee.ip}) never reached lab-b's protected-db (${p.bdb.ip}:6379) in 60 s`);
+    const ok = tcpAttempts(state!, p.aemployee, p.bdb.ip!, 6379, 3);
+    assert.strictEqual(ok.ok, 3);
+    const denied = tcpAttempts(state!, p.aintruder, p.bdb.ip!, 6379, 2);
+    assert.strictEqual(denied.ok, 0, `lab-a's intruder answered ${denied.ok}/2`);
+    figure(`mesh: lab-a employee → lab-b protected-db admitted (first after ${first} ms, then 3/3), lab-a intruder 0/2`);
   });
 
   it("protected-db (anyMeshCluster) admits lab-b's employee pod and drops lab-b's other pod; rendered local-only it refuses the employee", async function () {

@@ -33,8 +33,9 @@ export function datapathLabSpec(name = "lc-dp"): DataCenterSpec {
 
 /**
  * Two clusters meshed (`mesh: { name }`): lab-a on r1n1 with `protected-db` (employee pods of any
- * mesh cluster, or of lab-a only with `anyMeshCluster: false`), lab-b on r2n1; the mesh API servers on
- * NodePort (no VIP needed). BIRD announces the PodCIDRs.
+ * mesh cluster, or of lab-a only with `anyMeshCluster: false`), lab-b on r2n1 with a `protected-db`
+ * of its own (employee pods of any mesh cluster); the mesh API servers on NodePort (no VIP needed).
+ * BIRD announces the PodCIDRs.
  */
 export function meshLabSpec(anyMeshCluster: boolean, name = "lc-mesh"): DataCenterSpec {
   const spec = datapathLabSpec(name) as unknown as { pools: { vips: { cluster: string }[] }; clusters: Record<string, unknown>[] };
@@ -52,6 +53,8 @@ export function meshLabSpec(anyMeshCluster: boolean, name = "lc-mesh"): DataCent
     },
   ];
   spec.pools.vips[0].cluster = "lab-a";
-  spec.clusters.push({ name: "lab-b", id: 2, nodes: ["r2n1"], k8s: { apiServer: { host: "198.18.11.11", port: 6443 }, cilium: { bgpSpeaker: "bird", podCidrSource: "spec" }, mesh: { name } } });
+  // lab-b holds a protected-db of its own, for mesh peers (the other direction: lab-a's pods as clients)
+  const bDb = { name: "protected-db", namespace: "default", selector: { app: "protected-db" }, ingress: [{ pods: [{ labels: { app: "employee" }, anyMeshCluster: true }], ports: [{ port: 6379, protocol: "TCP" }] }] };
+  spec.clusters.push({ name: "lab-b", id: 2, nodes: ["r2n1"], k8s: { apiServer: { host: "198.18.11.11", port: 6443 }, cilium: { bgpSpeaker: "bird", podCidrSource: "spec" }, mesh: { name }, policies: [bDb] } });
   return spec as unknown as DataCenterSpec;
 }
