@@ -15,7 +15,7 @@ import Ajv from "ajv";
 import { parseAllDocuments } from "yaml";
 import { resolve } from "../sdk/resolve/resolve";
 import { loadSpecFile } from "../sdk/spec/load";
-import { DataCenterSpec } from "../sdk/spec/types";
+import { DataCenterSpec, NodeSessionFamilies } from "../sdk/spec/types";
 import { BgpSpeaker, ClusterK8sSpec, PodCidrSource } from "../sdk/spec/cluster-types";
 import { ClusterInputs, clusterContext } from "../sdk/k8s/context";
 import { clusterChartValues, clusterObjects, toYaml } from "../sdk/k8s/render";
@@ -94,6 +94,21 @@ describe("dual-stack cluster side (examples/dual-stack-unnumbered, cluster prod)
     const override = specOf(byKind(bgp, "CiliumBGPNodeConfigOverride").find((o) => o.metadata.name === "r1n2")!).bgpInstances[0];
     assert.equal(override.routerID, "198.18.10.12");
     assert.deepEqual(override.peers.map((p: { name: string; localAddress: string }) => `${p.name} ${p.localAddress}`), ["uplink0 198.18.10.12", "uplink0_v6 2001:db8:10::12", "uplink1 198.18.10.12", "uplink1_v6 2001:db8:10::12"]);
+  });
+
+  it("BGP v2 with one IPv4 session for both families (bgp.nodeSessions: ipv4): one peer config per pool set with both AFIs", async () => {
+    const sp = spec();
+    sp.bgp = { ...sp.bgp, nodeSessions: NodeSessionFamilies.ipv4 };
+    const p = resolve(sp);
+    const bgp = clusterObjects(clusterContext(p, k8s(), "prod")).bgp;
+    const peerConfigs = byKind(bgp, "CiliumBGPPeerConfig");
+    assert.deepEqual(peerConfigs.map((o) => [o.metadata.name, (specOf(o).families as { afi: string; advertisements: { matchExpressions: { values: string[] }[] } }[]).map((f) => `${f.afi}: ${f.advertisements.matchExpressions[0].values.join(" ")}`)]), [
+      ["dcnet-uplink46", ["ipv4: podcidr", "ipv6: podcidr"]],
+      [peerConfigs[1].metadata.name, ["ipv4: podcidr vip-public", "ipv6: podcidr vip-public6"]],
+    ]);
+    const r1 = byKind(bgp, "CiliumBGPClusterConfig").find((o) => specOf(o).nodeSelector.matchExpressions[0].values.includes("r1n2"))!;
+    assert.deepEqual((specOf(r1).bgpInstances[0].peers as { peerAddress: string }[]).map((x) => x.peerAddress), ["198.18.10.1", "198.18.10.2"]);
+    for (const o of bgp) await validateUpstream(o);
   });
 
   it("LB-IPAM IPv6 block and a policy with IPv6 CIDRs; every object validates against the upstream CRD schemas", async () => {

@@ -15,6 +15,8 @@ import { loadSpecFile } from "../sdk/spec/load";
 import { Plan } from "../sdk/plan/types";
 import { birdProtocols, formatCheckReport, frrBgpTable, frrPeers, kernelRoutes, labCheck, labDown, LabState, labUp, probeSessions, replaceBirdConfig, timeUntil } from "../sdk/lab";
 import { renderBirdConfig } from "../sdk/render/bird";
+import { DataCenterSpec, NodeSessionFamilies } from "../sdk/spec/types";
+import { sessionFamilies } from "../sdk/plan/sessions";
 import { vtyshJson } from "../sdk/lab/probe";
 import { figure, requireLab, testLabName } from "./support/lab-env";
 import { familyOf } from "../sdk/net/prefix";
@@ -37,16 +39,24 @@ async function checkBothFamilies(plan: Plan, state: LabState, example: string): 
   figure(`${example} check: ${r.switches.map((s) => `${s.name} ${s.routes.length} routes`).join(", ")}; ${r.dataPlane.length} probes; ${r.ms} ms`);
 }
 
-for (const example of ["dual-stack", "dual-stack-unnumbered", "dual-stack-three-tier"]) {
-  describe(`lab: dual-stack ${example} (examples/${example})`, function () {
+/** The examples, and the unnumbered one with a single IPv4 node session per switch for both families. */
+const LABS: { example: string; file: string; nodeSessions?: NodeSessionFamilies }[] = [
+  ...["dual-stack", "dual-stack-unnumbered", "dual-stack-three-tier"].map((example) => ({ example, file: example })),
+  { example: "dual-stack-unnumbered, bgp.nodeSessions: ipv4", file: "dual-stack-unnumbered", nodeSessions: NodeSessionFamilies.ipv4 },
+];
+
+for (const { example, file, nodeSessions } of LABS) {
+  describe(`lab: dual-stack ${example} (examples/${file})`, function () {
     this.timeout(300000);
     let plan: Plan;
     let state: LabState | undefined;
 
     before(async function () {
       requireLab(this);
-      plan = resolve(loadSpecFile(path.join(__dirname, "..", "examples", example, "datacenter.yaml")));
-      state = await labUp(plan, { name: testLabName(example), requireEstablished: true });
+      const spec = loadSpecFile(path.join(__dirname, "..", "examples", file, "datacenter.yaml")) as DataCenterSpec;
+      if (nodeSessions) spec.bgp = { ...spec.bgp, nodeSessions };
+      plan = resolve(spec);
+      state = await labUp(plan, { name: testLabName(nodeSessions ? `${file}-${nodeSessions}` : file), requireEstablished: true });
       figure(`${example}: ${plan.sessions.length} sessions (both families) Established ${(state.timings.establishedMs! / 1000).toFixed(1)} s after up started`);
     });
     after(async function () {
@@ -57,9 +67,19 @@ for (const example of ["dual-stack", "dual-stack-unnumbered", "dual-stack-three-
       await checkBothFamilies(plan, state!, example);
     });
 
-    if (example !== "dual-stack-three-tier")
+    if (example === "dual-stack" || example === "dual-stack-unnumbered")
       it("rogue IPv6 announcements (::/0, another node's /64, a more-specific of its own, a /48 over the pool) are refused by every switch; the node's own /64 stays", async function () {
         await rogueIpv6(plan, state!);
+      });
+
+    if (nodeSessions)
+      it("one IPv4 session per node and switch carries both families: BIRD has no IPv6 protocol, the leaves learn the IPv6 PodCIDR over the IPv4 neighbor", function () {
+        const s = plan.sessions.find((x) => x.id === "r1n2--leaf1a")!;
+        assert.deepEqual(sessionFamilies(s), ["ipv4", "ipv6"]);
+        const protocols = birdProtocols(state!.devices["r1n2"]).protocols;
+        assert.ok(protocols.has("uplink0") && !protocols.has("uplink0_v6"));
+        const v6 = frrBgpTable(state!.devices["leaf1a"], "ipv6").routes.get(plan.nodes.find((n) => n.name === "r1n2")!.podCIDR6!.prefix)!;
+        assert.deepEqual(v6.map((p) => [p.peer, p.nextHops.join()]), [[s.a.address, "2001:db8:10::12"]], "from the IPv4 neighbor, next hop the node's IPv6 address");
       });
 
     if (example === "dual-stack-unnumbered")

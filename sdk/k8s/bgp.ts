@@ -16,6 +16,7 @@
  * nothing), as BIRD does. Cilium's speaker has no BFD; the switches keep their BFD config.
  */
 import { Family, PlanSession } from "../plan/types";
+import { sessionFamilies } from "../plan/sessions";
 import { ClusterContext } from "./context";
 import { boundedName, dcnetLabels, K8sObject, namesHash } from "./objects";
 
@@ -66,9 +67,10 @@ function poolsSuffix(pools: string[]): string {
   return pools.length === 1 ? `-vip-${pools[0]}` : `-vips-${namesHash(pools)}`;
 }
 
-/** Peer config of a session family and its VIP pools: `dcnet-uplink…` (IPv4), `dcnet-uplink6…` (IPv6). */
-function peerConfigName(pools: string[], family: Family = "ipv4"): string {
-  return boundedName(`dcnet-uplink${family === "ipv6" ? "6" : ""}${poolsSuffix(pools)}`, 253);
+/** Peer config of the families a session carries and their VIP pools: `dcnet-uplink…` (IPv4), `dcnet-uplink6…` (IPv6), `dcnet-uplink46…` (both). */
+function peerConfigName(pools: string[], families: Family[] = ["ipv4"]): string {
+  const tag = families.length === 2 ? "46" : families[0] === "ipv6" ? "6" : "";
+  return boundedName(`dcnet-uplink${tag}${poolsSuffix(pools)}`, 253);
 }
 
 /** Value of the advertisement label of a VIP pool's advertisement (a label value: ≤ 63). */
@@ -116,10 +118,10 @@ export function bgpObjects(ctx: ClusterContext): K8sObject[] {
   // wide); dual-stack: the IPv6 sessions get their own, with the IPv6 AFI and the IPv6 pools
   const s0 = nodes[0].sessions[0];
   const familyOf = new Map(ctx.pools.map((p) => [p.name, p.family]));
-  const poolsOf = (n: NodeBgp, family: Family) => n.pools.filter((p) => familyOf.get(p) === family);
-  const configOf = (n: NodeBgp, s: PlanSession) => peerConfigName(poolsOf(n, s.family), s.family);
-  const peerSets = [...new Map(nodes.flatMap((n) => n.sessions.map((s) => [configOf(n, s), { family: s.family, pools: poolsOf(n, s.family) }] as const))).entries()].sort(([a], [b]) => a.localeCompare(b));
-  for (const [name, { family, pools }] of peerSets) {
+  const poolsOf = (n: NodeBgp, families: Family[]) => n.pools.filter((p) => families.includes(familyOf.get(p)!));
+  const configOf = (n: NodeBgp, s: PlanSession) => peerConfigName(poolsOf(n, sessionFamilies(s)), sessionFamilies(s));
+  const peerSets = [...new Map(nodes.flatMap((n) => n.sessions.map((s) => [configOf(n, s), { families: sessionFamilies(s), pools: poolsOf(n, sessionFamilies(s)) }] as const))).entries()].sort(([a], [b]) => a.localeCompare(b));
+  for (const [name, { families, pools }] of peerSets) {
     out.push({
       apiVersion: "cilium.io/v2",
       kind: "CiliumBGPPeerConfig",
@@ -128,13 +130,11 @@ export function bgpObjects(ctx: ClusterContext): K8sObject[] {
         timers: { keepAliveTimeSeconds: s0.timers.keepalive, holdTimeSeconds: s0.timers.hold },
         gracefulRestart: { enabled: s0.gracefulRestart.enabled, restartTimeSeconds: s0.gracefulRestart.restartTime },
         ...(s0.passwordRef ? { authSecretRef: s0.passwordRef } : {}),
-        families: [
-          {
-            afi: family,
-            safi: "unicast",
-            advertisements: { matchExpressions: [{ key: ADVERTISEMENT_LABEL, operator: "In", values: ["podcidr", ...pools.map(vipAdvertisementLabel)] }] },
-          },
-        ],
+        families: families.map((afi) => ({
+          afi,
+          safi: "unicast",
+          advertisements: { matchExpressions: [{ key: ADVERTISEMENT_LABEL, operator: "In", values: ["podcidr", ...pools.filter((p) => familyOf.get(p) === afi).map(vipAdvertisementLabel)] }] },
+        })),
       },
     });
   }

@@ -228,7 +228,9 @@ export function checkSwitch(plan: Plan, dev: ProbeTarget | undefined, d: PlanDev
       seen.add(r.prefix);
       const paths = table.routes.get(r.prefix);
       const bgp = paths ? sorted([...new Set(paths.filter((p) => p.selected).flatMap((p) => p.nextHops))]) : null;
-      const k = fib.routes.get(r.prefix);
+      const k0 = fib.routes.get(r.prefix);
+      // a link-local next hop the neighbour table could not name: the BGP path's global one
+      const k = k0 && k0.nextHops.some((h) => table.linkLocal.has(h)) ? { ...k0, nextHops: [...new Set(k0.nextHops.map((h) => table.linkLocal.get(h) ?? h))] } : k0;
       const row: RouteCheck = {
         prefix: r.prefix,
         family: fam,

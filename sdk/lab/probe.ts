@@ -138,15 +138,19 @@ export interface FrrPath {
 }
 
 /** `show bgp <afi> unicast json`: prefix → paths. */
-export function frrBgpTable(dev: ProbeDevice, family: Family): { routes: Map<string, FrrPath[]>; error?: string } {
+export function frrBgpTable(dev: ProbeDevice, family: Family): { routes: Map<string, FrrPath[]>; linkLocal: Map<string, string>; error?: string } {
   const afi = family === "ipv4" ? "ipv4" : "ipv6";
   const r = vtyshJson<{ routes?: Record<string, Record<string, unknown>[]> }>(dev, `show bgp ${afi} unicast json`);
   const routes = new Map<string, FrrPath[]>();
-  if (!r.value) return { routes, error: r.error };
+  // a path's link-local next hop → its global one (an IPv6 next hop carries both; the kernel is given the link-local)
+  const linkLocal = new Map<string, string>();
+  if (!r.value) return { routes, linkLocal, error: r.error };
   for (const [prefix, paths] of Object.entries(r.value.routes ?? {})) {
     const list: FrrPath[] = [];
     for (const p of Array.isArray(paths) ? paths : []) {
       const nhs = Array.isArray(p.nexthops) ? (p.nexthops as { ip?: string; scope?: string }[]) : [];
+      const global = nhs.find((n) => n.scope !== "link-local" && n.ip && !n.ip.startsWith("fe80:") && n.ip !== "::" && n.ip.includes(":"));
+      for (const n of nhs) if (global && n.scope === "link-local" && n.ip) linkLocal.set(n.ip, global.ip!);
       const peerId = typeof p.peerId === "string" ? p.peerId : undefined;
       const local = !peerId || peerId === "(unspec)" || peerId === "0.0.0.0" || peerId === "::";
       const best = !!p.bestpath && typeof p.bestpath === "object" ? !!(p.bestpath as { overall?: boolean }).overall : !!p.bestpath;
@@ -161,7 +165,7 @@ export function frrBgpTable(dev: ProbeDevice, family: Family): { routes: Map<str
     }
     routes.set(normalizePrefix(prefix, family), list);
   }
-  return { routes };
+  return { routes, linkLocal };
 }
 
 /** `show bgp <afi> unicast neighbors X advertised-routes json`: advertised prefixes. */

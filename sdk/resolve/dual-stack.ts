@@ -6,8 +6,9 @@
  * expected route is the IPv4 one applied to the IPv6 pools; the two plans are then merged
  * device by device. An IPv4-only spec never comes here: its plan is byte-identical.
  */
-import { DataCenterSpec } from "../spec/types";
-import { Family, Plan, PlanSession } from "../plan/types";
+import { DataCenterSpec, NodeSessionFamilies } from "../spec/types";
+import { Family, Plan, PlanSession, PlanSwitch } from "../plan/types";
+import { withDefaults } from "./defaults";
 import { familyOf } from "../net/prefix";
 import { sessionFamilies } from "../plan/sessions";
 
@@ -142,7 +143,10 @@ export function mergeDualStack(spec: DataCenterSpec, p4: Plan, p6: Plan): Plan {
   const same6 = new Map(p6.sessions.filter((s) => s.unnumbered).map((s) => [s.id, s]));
   const fabric4 = p4.sessions.filter((s) => !uplink(s)).map((s) => (same6.has(s.id) ? { ...s, families: [...sessionFamilies(s), ...sessionFamilies(same6.get(s.id)!)] } : s));
   const fabric6 = p6.sessions.filter((s) => !uplink(s) && !s.unnumbered).map(twin);
-  const sessions = [...p4.sessions.filter(uplink), ...p6.sessions.filter(uplink).map(twin), ...fabric4, ...fabric6];
+  // one IPv4 node session for both families (bgp.nodeSessions: ipv4)
+  const single = singleNodeSessions(spec, p4, p6);
+  const uplinks = single ? single.sessions : [...p4.sessions.filter(uplink), ...p6.sessions.filter(uplink).map(twin)];
+  const sessions = [...uplinks, ...fabric4, ...fabric6];
   const node6 = new Map(p6.nodes.map((n) => [n.name, n]));
   const nodes = p4.nodes.map((n) => {
     const o = node6.get(n.name);
@@ -152,10 +156,12 @@ export function mergeDualStack(spec: DataCenterSpec, p4: Plan, p6: Plan): Plan {
   const switches = p4.switches.map((s) => {
     const o = sw6.get(s.name);
     if (!o) return s;
-    // one filter per neighbor: an unnumbered peer's IPv6 entries join its IPv4 ones
-    const inboundFilters = s.inboundFilters.map((f) => f);
+    // one filter per neighbor: an unnumbered peer's IPv6 entries join its IPv4 ones, and a node's
+    // other-family entries join its single session's filter
+    const inboundFilters = s.inboundFilters.map((f) => (single ? single.filterOf(f) : f));
     const at = new Map(inboundFilters.map((f, i) => [`${f.device} ${f.neighbor}`, i]));
-    for (const f of o.inboundFilters) {
+    for (const f0 of o.inboundFilters) {
+      const f = single ? single.filterOf(f0) : f0;
       const i = at.get(`${f.device} ${f.neighbor}`);
       if (i === undefined) inboundFilters.push(f);
       else inboundFilters[i] = { ...inboundFilters[i], entries: [...inboundFilters[i].entries, ...f.entries] };
@@ -200,4 +206,35 @@ export function mergeDualStack(spec: DataCenterSpec, p4: Plan, p6: Plan): Plan {
       fabricLinks6: p6.pools.fabricLinks,
     },
   };
+}
+
+/**
+ * `bgp.nodeSessions: ipv4`: per node and switch one IPv4 session (its id and BIRD protocol
+ * unchanged) carrying both families (`families`), the IPv6 routes with the node's IPv6 address as
+ * next hop (BIRD's `next hop address`, so the IPv6 expected routes stay as planned); max-prefix
+ * counts both families' announcements; the switch's IPv6 filter toward the node joins the IPv4 one
+ * at the node's IPv4 address. Undefined for a session per family.
+ */
+function singleNodeSessions(spec: DataCenterSpec, p4: Plan, p6: Plan) {
+  if ((spec.bgp?.nodeSessions ?? NodeSessionFamilies.perFamily) !== NodeSessionFamilies.ipv4) return undefined;
+  const otherById = new Map(p6.sessions.filter((s) => s.kind === "node-uplink").map((s) => [s.id, s]));
+  const slack = withDefaults(spec.bgp).maxPrefixSlack;
+  const sessions = p4.sessions
+    .filter((s) => s.kind === "node-uplink")
+    .map((s): PlanSession => {
+      const o = otherById.get(s.id);
+      return { ...s, families: ["ipv4", "ipv6"], ...(s.maxPrefix !== undefined && o?.maxPrefix !== undefined ? { maxPrefix: s.maxPrefix + o.maxPrefix - slack } : {}) };
+    });
+  // a node's IPv6 address → its IPv4 one (on the same switch session)
+  const transportOf = new Map<string, string>();
+  for (const s of p4.sessions) {
+    const o = otherById.get(s.id);
+    if (s.kind === "node-uplink" && o) transportOf.set(`${o.a.device} ${o.a.address}`, s.a.address);
+  }
+  const nodes = new Set(p4.nodes.map((n) => n.name));
+  const filterOf = (f: PlanSwitch["inboundFilters"][number]) => {
+    const t = nodes.has(f.device) ? transportOf.get(`${f.device} ${f.neighbor}`) : undefined;
+    return t === undefined ? f : { ...f, neighbor: t };
+  };
+  return { sessions, filterOf };
 }

@@ -137,6 +137,19 @@ export interface FabricSpec {
   unnumbered?: boolean;
 }
 
+/**
+ * Which sessions a dual-stack node has toward each of its two switches. (IPv4 over one IPv6 node
+ * session is not offered: FRR 8.4 without kernel nexthop groups installs IPv4 over an IPv6 next
+ * hop through one `169.254.0.1` neighbour entry per interface, so on a rack network all of a
+ * rack's nodes would get the IPv4 traffic of one of them — seen in the lab.)
+ */
+export enum NodeSessionFamilies {
+  /** One session per family: IPv4 over the IPv4 rack network, IPv6 over the IPv6 one (default). */
+  perFamily = "perFamily",
+  /** One IPv4 session carrying both families: the IPv6 routes with the node's IPv6 address as next hop. */
+  ipv4 = "ipv4",
+}
+
 /** BFD settings. */
 export interface BfdSpec {
   /** Enable BFD on node sessions (default true). */
@@ -163,6 +176,8 @@ export interface BgpOptionsSpec {
   passwordRef?: string;
   /** Maximum prefixes a switch accepts from one node before tearing the session down. Default: the node's planned prefixes + 8. */
   maxPrefixSlack?: number;
+  /** Dual-stack: a node session per family (default), or one IPv4 session carrying both families. */
+  nodeSessions?: NodeSessionFamilies;
 }
 
 /** A switch. */

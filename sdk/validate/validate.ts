@@ -34,6 +34,7 @@ import { reportAsnProblem } from "./asn-rules";
 import { checkUpstreams } from "./upstreams";
 import { validateDualStack } from "./dual-stack";
 import { checkFabric } from "./fabric";
+import { checkNodeSessions } from "./node-sessions";
 import { isDualStack } from "../resolve/dual-stack";
 import { ProblemList, SpecProblem, listCapped, quote } from "./errors";
 import schema from "../../schema/datacenter.schema.json";
@@ -69,8 +70,10 @@ export function validate(spec: unknown): SpecProblem[] {
   const shape = validateShape(spec);
   if (shape.length > 0) return shape;
   const dc = spec as DataCenterSpec;
+  const sessions = new ProblemList();
+  checkNodeSessions(dc, isDualStack(dc), sessions);
   // dual-stack: the rules below on the IPv4 and the IPv6 projection, plus the IPv6 fields' own
-  return isDualStack(dc) ? validateDualStack(dc, semanticRules) : semanticRules(dc);
+  return [...sessions.items, ...(isDualStack(dc) ? validateDualStack(dc, semanticRules) : semanticRules(dc))];
 }
 
 /** Every semantic rule of a single-family data center (its shape is right). */
