@@ -21,4 +21,4 @@ export {
   SshSettingsArgs,
   SwitchSpecArgs,
 } from "./types";
-export { CiliumAgent, CiliumAgentArgs, ClusterMesh, ClusterMeshArgs, ExternalEndpoints, ExternalEndpointsArgs, IstioIngress, IstioIngressArgs, NetworkPolicy, NetworkPolicyArgs, VipPool, VipPoolArgs } from "./cluster";
+export { CiliumAgent, CiliumAgentArgs, CiliumHostAgents, CiliumHostAgentsArgs, CiliumHostPathsArgs, ClusterMesh, ClusterMeshArgs, ExternalEndpoints, ExternalEndpointsArgs, IstioIngress, IstioIngressArgs, NetworkPolicy, NetworkPolicyArgs, VipPool, VipPoolArgs } from "./cluster";

@@ -1,5 +1,6 @@
 /** Cluster-side Pulumi components (type tokens `dcnet:index:<Name>`). */
 export { CiliumAgent, CiliumAgentArgs } from "./cilium-agent";
+export { CiliumHostAgents, CiliumHostAgentsArgs, CiliumHostPathsArgs } from "./cilium-host-agents";
 export { VipPool, VipPoolArgs } from "./vip-pool";
 export { IstioIngress, IstioIngressArgs, IstioChartPaths } from "./istio-ingress";
 export { NetworkPolicy, NetworkPolicyArgs } from "./network-policy";

@@ -15,10 +15,14 @@
  * agent's last log lines. Nothing here is secret (the agent's kubeconfig with its credentials is the
  * node's, never dcnet's), so the agent's words are shown.
  *
+ * The delete script (`renderCiliumAgentDeleteScript`) stops the agent and removes only what dcnet
+ * recorded (see there).
+ *
  * The shell sources are `scripts/common.sh`, `scripts/cilium-agent-lib.sh` (paths, the service
- * manager, readiness, the payload decoder) and `scripts/cilium-agent-apply.sh`.
+ * manager, readiness, the payload decoder), `scripts/cilium-agent-apply.sh` and
+ * `scripts/cilium-agent-delete.sh`.
  */
-import { buildScript, byteLength, checkDeviceName, sha256Hex } from "./shell";
+import { byteLength, checkDeviceName, ScriptBuilder, ScriptParams, sha256Hex, textScript } from "./shell";
 import { checkRoot, prefixRoot } from "./paths";
 import { CiliumHostPaths, ciliumHostPaths } from "./cilium-paths";
 import { ConfigDirFile } from "../render/cilium-host/config-dir";
@@ -26,19 +30,11 @@ import { ConfigDirFile } from "../render/cilium-host/config-dir";
 export * from "./cilium-paths";
 
 /** Options of `renderCiliumAgentApplyScript`. */
-export interface CiliumAgentApplyOptions {
-  /** Node name (messages, owner tag). */
-  device: string;
+export interface CiliumAgentApplyOptions extends CiliumAgentTarget {
   /** The config dir files (`renderHostAgent(...).configDir`); their payload goes on stdin. */
   configDir: ConfigDirFile[];
   /** The unit text (`renderHostAgent(...).unit`). */
   unit: string;
-  /** Paths on the node. */
-  paths?: Partial<CiliumHostPaths>;
-  /** Folder mode: a local folder standing for the node's root (files only, nothing validated or restarted). */
-  root?: string;
-  /** Who installed it (`project/stack/resource`). */
-  owner?: string;
   /** Bound on the wait for the agent to be ready, in seconds (default 300: it compiles its datapath first). */
   readyTimeoutSeconds?: number;
   /** Check the unit with `systemd-analyze verify` where the node has it (default true). */
@@ -63,17 +59,25 @@ export function encodeConfigDirPayload(files: ConfigDirFile[]): string {
   return out.join("\n") + "\n";
 }
 
-/** The create/update script of a node's host-mode agent. Exit 0: installed and ready, or nothing to do. */
-export function renderCiliumAgentApplyScript(o: CiliumAgentApplyOptions): string {
+/** Where the scripts act: the node, its paths, folder mode, the owner tag. */
+export interface CiliumAgentTarget {
+  /** Node name (messages, owner tag). */
+  device: string;
+  /** Paths on the node. */
+  paths?: Partial<CiliumHostPaths>;
+  /** Folder mode: a local folder standing for the node's root (files only, nothing validated, restarted or stopped). */
+  root?: string;
+  /** Who installed it (`project/stack/resource`); a delete leaves a config another owner installed since. */
+  owner?: string;
+}
+
+/** The parameters both scripts share. */
+function targetParams(o: CiliumAgentTarget): { p: CiliumHostPaths; params: ScriptParams } {
   const p = ciliumHostPaths(o.paths, undefined, `node ${o.device}`);
   const root = o.root ? checkRoot(o.root) : undefined;
-  const timeout = o.readyTimeoutSeconds ?? 300;
-  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600) throw new Error("readyTimeoutSeconds must be an integer in 1..3600");
-  if (o.configDir.length === 0) throw new Error("the config dir is empty");
-  const payload = encodeConfigDirPayload(o.configDir);
-  return buildScript(
-    `install the host-mode Cilium agent of node ${checkDeviceName(o.device)}`,
-    [
+  return {
+    p,
+    params: [
       ["DEVICE", checkDeviceName(o.device)],
       ["PUBLIC", 1],
       ["DAEMON", root ? 0 : 1],
@@ -84,6 +88,21 @@ export function renderCiliumAgentApplyScript(o: CiliumAgentApplyOptions): string
       ["SOCK", p.socket],
       ["RESTART_HOOK", p.restartHook],
       ["OWNER", o.owner ?? `dcnet/${o.device}`],
+    ],
+  };
+}
+
+/** The create/update script of a node's host-mode agent. Exit 0: installed and ready, or nothing to do. */
+export function renderCiliumAgentApplyScript<T = string>(o: CiliumAgentApplyOptions, build: ScriptBuilder<T> = textScript<T>()): T {
+  const { params } = targetParams(o);
+  const timeout = o.readyTimeoutSeconds ?? 300;
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600) throw new Error("readyTimeoutSeconds must be an integer in 1..3600");
+  if (o.configDir.length === 0) throw new Error("the config dir is empty");
+  const payload = encodeConfigDirPayload(o.configDir);
+  return build(
+    `install the host-mode Cilium agent of node ${checkDeviceName(o.device)}`,
+    [
+      ...params,
       ["EXPECT_SHA256", sha256Hex(payload)],
       ["EXPECT_BYTES", byteLength(payload)],
       ["FILES", o.configDir.map((f) => f.name).sort().join(" ")],
@@ -94,4 +113,16 @@ export function renderCiliumAgentApplyScript(o: CiliumAgentApplyOptions): string
     ],
     ["common.sh", "cilium-agent-lib.sh", "cilium-agent-apply.sh"],
   );
+}
+
+/**
+ * The delete script of a node's host-mode agent: stop and disable it (`systemctl disable --now`, or
+ * the lab's hook), then remove only what dcnet recorded — the config dir when it is dcnet's link
+ * into `<configDir>.dcnet/`, those version folders, the unit and its kept previous version — and put
+ * back the config dir that was there before dcnet (`before-dcnet`), if any. A config another owner
+ * installed since is left; nothing dcnet installed: nothing to do. Reads (and ignores) its stdin.
+ */
+export function renderCiliumAgentDeleteScript<T = string>(o: CiliumAgentTarget, build: ScriptBuilder<T> = textScript<T>()): T {
+  const { params } = targetParams(o);
+  return build(`remove the host-mode Cilium agent of node ${checkDeviceName(o.device)}`, params, ["common.sh", "cilium-agent-lib.sh", "cilium-agent-delete.sh"]);
 }

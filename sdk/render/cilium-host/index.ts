@@ -88,3 +88,31 @@ export function hostAgentOutputFiles(plan: Plan, inputs: ClusterInputs, chartCon
 export function hostModeClusters(plan: Plan, inputs: ClusterInputs): string[] {
   return plan.clusters.filter((c) => clusterInput(inputs, c.name) && isHostMode(clusterContext(plan, inputs, c.name))).map((c) => c.name);
 }
+
+/** One node of a host-mode cluster, as a component installs it: where to reach it and its files. */
+export interface HostAgentNode {
+  /** Node name. */
+  node: string;
+  /** Its router id (the default SSH host, as for its BIRD command). */
+  routerId: string;
+  /** Its rack (rack-level SSH defaults). */
+  rack?: string;
+  /** Its config dir and unit. */
+  files: HostAgentFiles;
+}
+
+/**
+ * Every node of a host-mode cluster with its files, in plan order: what `CiliumHostAgents` installs.
+ * `chartConfig` is the chart's cilium-config data, or a function rendering it for the cluster's
+ * values (`ciliumValues(ctx)`, e.g. `renderCiliumChart`). Throws for a DaemonSet-mode cluster.
+ */
+export function hostAgentNodes(ctx: ClusterContext, chartConfig: Record<string, string> | ((values: Record<string, unknown>) => Record<string, string>), opts: { paths?: Partial<CiliumHostPaths> } = {}): HostAgentNode[] {
+  if (!isHostMode(ctx)) throw new Error(`cluster ${ctx.cluster.name} runs the agent as a DaemonSet (set clusters[${ctx.index}].k8s.cilium.deployment: host for host mode)`);
+  const config = typeof chartConfig === "function" ? chartConfig(ciliumValues(ctx)) : chartConfig;
+  return ctx.nodes.map((d) => ({
+    node: d.name,
+    routerId: d.routerId,
+    ...(d.rack ? { rack: d.rack } : {}),
+    files: renderHostAgent(ctx, d.name, config, opts),
+  }));
+}
