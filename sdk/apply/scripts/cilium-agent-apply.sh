@@ -84,11 +84,11 @@ if [ "$UNIT_CHANGED" = 1 ]; then
   mkdir -p "$UNIT_DIR"
   cp "$NEW.unit" "$UNIT.dcnet-new" && chmod 644 "$UNIT.dcnet-new" && mv -f "$UNIT.dcnet-new" "$UNIT"
 fi
-# version folders other than the current and the previous one
+# version folders other than the current and the previous one (and the config dir from before dcnet: the delete puts it back)
 prune_versions() {
   for _v in "$VERSIONS"/*; do
     [ -d "$_v" ] || continue
-    [ "$_v" = "$TARGET" ] || [ "$_v" = "$PREV_TARGET" ] || rm -rf "$_v"
+    [ "$_v" = "$TARGET" ] || [ "$_v" = "$PREV_TARGET" ] || [ "$_v" = "$VERSIONS/before-dcnet" ] || rm -rf "$_v"
   done
 }
 if [ "$DAEMON" = 0 ]; then
