@@ -154,7 +154,7 @@ describe("k8s: BGP v2 objects come from the same plan sessions as BIRD", () => {
           for (const p of inst.peers) {
             const pc = peerConfigs.get(p.peerConfigRef.name)!;
             assert.ok(pc, `peer config ${p.peerConfigRef.name}`);
-            assert.deepEqual(get(pc, "spec.timers"), { keepAliveTimeSeconds: sessions[0].timers.keepalive, holdTimeSeconds: sessions[0].timers.hold });
+            assert.deepEqual(get(pc, "spec.timers"), { keepAliveTimeSeconds: sessions[0].timers.keepalive, holdTimeSeconds: sessions[0].timers.hold, connectRetryTimeSeconds: sessions[0].timers.connectRetry });
             assert.deepEqual(get(pc, "spec.gracefulRestart"), { enabled: sessions[0].gracefulRestart.enabled, restartTimeSeconds: sessions[0].gracefulRestart.restartTime });
             assert.equal(get(pc, "spec.authSecretRef"), sessions[0].passwordRef);
             // only announcers of a VIP pool advertise its LoadBalancer IPs

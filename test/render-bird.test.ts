@@ -81,6 +81,7 @@ describe("renderBirdConfig", () => {
             assert.match(p.channels[0].body, new RegExp(`^\\s*export filter ${BIRD_EXPORT_FILTER};$`, "m"));
             assert.match(p.body, new RegExp(`^\\s*hold time ${s.timers.hold};$`, "m"));
             assert.match(p.body, new RegExp(`^\\s*keepalive time ${s.timers.keepalive};$`, "m"));
+            assert.match(p.body, new RegExp(`^\\s*connect retry time ${s.timers.connectRetry};$`, "m"));
             assert.equal(/^\s*bfd on;$/m.test(p.body), s.bfd.enabled);
             assert.equal(/^\s*graceful restart on;$/m.test(p.body), s.gracefulRestart.enabled);
             assert.deepEqual(p.includes, s.passwordRef ? [`${DEFAULT_BIRD_SECRETS_DIR}/${s.passwordRef}.conf`] : []);

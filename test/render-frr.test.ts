@@ -279,11 +279,14 @@ describe("renderSwitchConfig (FRR)", () => {
     it("outlying sessions get per-neighbor timers and BFD profiles", async () => {
       const p = JSON.parse(JSON.stringify(plan)) as Plan;
       const s = p.sessions.find((x) => x.id === "r1n4--leaf1a")!;
-      s.timers = { keepalive: 10, hold: 30 };
+      s.timers = { keepalive: 10, hold: 30, connectRetry: 5 };
       s.bfd = { enabled: true, intervalMs: 300, multiplier: 5 };
       const { text } = renderSwitchConfig(p, "leaf1a");
       assert.match(text, /^ timers bgp 3 9$/m);
       assert.match(text, /^ neighbor 198\.18\.10\.14 timers 10 30$/m);
+      assert.match(text, /^ neighbor 198\.18\.10\.14 timers connect 5$/m);
+      // the profile's default connect retry is not repeated for the other neighbors
+      assert.equal(text.match(/timers connect/g)?.length, 1);
       assert.match(text, /^ neighbor 198\.18\.10\.14 bfd profile dcnet-300ms-x5$/m);
       assert.match(text, /^ profile dcnet-300ms-x5\n  detect-multiplier 5\n  receive-interval 300\n  transmit-interval 300$/m);
       assert.deepEqual(await checkSwitch(dir, p, "leaf1a", "outlier-"), []);

@@ -312,6 +312,7 @@ describe("validation rules", () => {
     spec.bgp = { ...spec.bgp, keepalive: -1, hold: 2, restartTime: 1.5, maxPrefixSlack: -100, bfd: { enabled: true, intervalMs: 0, multiplier: 1 } };
     expectProblem(spec, "bgp-option", "bgp.keepalive", "keepalive -1 must be an integer in 1–65535");
     expectProblem(spec, "bgp-option", "bgp.hold", "hold time 2 must be an integer in 3–65535");
+    expectProblem({ ...spec, bgp: { connectRetry: 0 } }, "bgp-option", "bgp.connectRetry", "connect retry 0 must be an integer in 1–65535");
     expectProblem(spec, "bgp-option", "bgp.restartTime", "graceful restart time 1.5");
     expectProblem(spec, "bgp-option", "bgp.maxPrefixSlack", "maxPrefixSlack -100");
     expectProblem(spec, "bgp-option", "bgp.bfd.intervalMs", "BFD interval (ms) 0 must be an integer in 10–60000");

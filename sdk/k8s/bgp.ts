@@ -127,7 +127,7 @@ export function bgpObjects(ctx: ClusterContext): K8sObject[] {
       kind: "CiliumBGPPeerConfig",
       metadata: { name, labels },
       spec: {
-        timers: { keepAliveTimeSeconds: s0.timers.keepalive, holdTimeSeconds: s0.timers.hold },
+        timers: { keepAliveTimeSeconds: s0.timers.keepalive, holdTimeSeconds: s0.timers.hold, connectRetryTimeSeconds: s0.timers.connectRetry },
         gracefulRestart: { enabled: s0.gracefulRestart.enabled, restartTimeSeconds: s0.gracefulRestart.restartTime },
         ...(s0.passwordRef ? { authSecretRef: s0.passwordRef } : {}),
         families: families.map((afi) => ({

@@ -139,8 +139,8 @@ export interface PlanSession {
   b: PlanSessionEnd;
   /** Name of the BGP protocol on a node (e.g. `uplink0`) when `a` is a node. */
   nodeProtocol?: string;
-  /** BGP keepalive and hold time, in seconds. */
-  timers: { keepalive: number; hold: number };
+  /** BGP keepalive, hold time and connect retry (between attempts to open the session), in seconds. */
+  timers: { keepalive: number; hold: number; connectRetry: number };
   /** BFD on the session, interval in ms × detect multiplier (node-uplink: off when the node's speaker has no BFD). */
   bfd: { enabled: boolean; intervalMs: number; multiplier: number };
   /** node-uplink: the node's BGP speaker (its cluster's `k8s.cilium.bgpSpeaker`, else BIRD). */

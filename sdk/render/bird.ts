@@ -123,6 +123,7 @@ function sessionBlock(s: PlanSession, secretsDir: string, addressOf: (f: Family)
     "  direct;",
     `  hold time ${s.timers.hold};`,
     `  keepalive time ${s.timers.keepalive};`,
+    `  connect retry time ${s.timers.connectRetry};`,
     // retry 5 s after an error instead of BIRD's 60 s: FRR 8.4 re-creates the BFD session once BGP
     // is Established (FRRouting/frr#17337), which BIRD sees as a BFD failure
     "  error wait time 5, 60;",

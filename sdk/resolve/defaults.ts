@@ -1,12 +1,17 @@
 /** BGP defaults that suit a data center (fast timers, BFD, graceful restart). */
 import { BgpOptionsSpec } from "../spec/types";
 
+/** Connect retry of FRR's `datacenter` profile (the switches' own default), in seconds. */
+export const DEFAULT_CONNECT_RETRY = 10;
+
 /** BGP options with every default filled in. */
 export interface ResolvedBgpOptions {
   /** Keepalive in seconds. */
   keepalive: number;
   /** Hold time in seconds. */
   hold: number;
+  /** Seconds between attempts to open a session that is down. */
+  connectRetry: number;
   /** BFD on node sessions, interval in ms × detect multiplier. */
   bfd: { enabled: boolean; intervalMs: number; multiplier: number };
   /** Graceful restart on. */
@@ -19,11 +24,12 @@ export interface ResolvedBgpOptions {
   maxPrefixSlack: number;
 }
 
-/** Keepalive 3 s, hold 9 s, BFD 100 ms × 3, graceful restart 120 s, max-prefix slack 8. */
+/** Keepalive 3 s, hold 9 s, connect retry 10 s, BFD 100 ms × 3, graceful restart 120 s, max-prefix slack 8. */
 export function withDefaults(bgp: BgpOptionsSpec | undefined): ResolvedBgpOptions {
   return {
     keepalive: bgp?.keepalive ?? 3,
     hold: bgp?.hold ?? 9,
+    connectRetry: bgp?.connectRetry ?? DEFAULT_CONNECT_RETRY,
     bfd: {
       enabled: bgp?.bfd?.enabled ?? true,
       intervalMs: bgp?.bfd?.intervalMs ?? 100,

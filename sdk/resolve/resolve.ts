@@ -110,7 +110,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
     }
     return switchIfaces.get(sw.name)!;
   };
-  const timers = { keepalive: bgp.keepalive, hold: bgp.hold };
+  const timers = { keepalive: bgp.keepalive, hold: bgp.hold, connectRetry: bgp.connectRetry };
   const bfd = { enabled: bgp.bfd.enabled, intervalMs: bgp.bfd.intervalMs, multiplier: bgp.bfd.multiplier };
   const gracefulRestart = { enabled: bgp.gracefulRestart, restartTime: bgp.restartTime };
 

@@ -43,7 +43,7 @@ export function nodeSpeakers(spec: DataCenterSpec): Map<string, BgpSpeaker> {
 export function speakerSession(
   speaker: BgpSpeaker,
   bfd: { enabled: boolean; intervalMs: number; multiplier: number },
-  timers: { keepalive: number; hold: number },
+  timers: { keepalive: number; hold: number; connectRetry: number },
   gracefulRestart: { enabled: boolean; restartTime: number } = { enabled: false, restartTime: 0 },
 ): { bfd: { enabled: boolean; intervalMs: number; multiplier: number }; failover: PlanFailover } {
   const enabled = bfd.enabled && SPEAKER_CAPABILITIES[speaker].bfd;

@@ -166,6 +166,12 @@ export interface BgpOptionsSpec {
   keepalive?: number;
   /** Hold time in seconds (default 9). */
   hold?: number;
+  /**
+   * Seconds between a speaker's attempts to open a session that is down (default 10, what FRR's
+   * `datacenter` profile on the switches uses). Cilium's speaker only connects out, so this is how
+   * soon a node's sessions come back after a link or switch returns (Cilium's own default is 120 s).
+   */
+  connectRetry?: number;
   /** BFD (default on, 100 ms × 3). */
   bfd?: BfdSpec;
   /** Graceful restart (default on). */

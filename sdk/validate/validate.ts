@@ -106,6 +106,7 @@ function checkBgpOptions(dc: DataCenterSpec, problems: ProblemList): void {
   // then refuses every keepalive), keepalive at most the hold time
   check("bgp.keepalive", bgp.keepalive, 1, 65535, "keepalive");
   check("bgp.hold", bgp.hold, 3, 65535, "hold time");
+  check("bgp.connectRetry", bgp.connectRetry, 1, 65535, "connect retry"); // FRR `timers connect` 1–65535
   const { keepalive, hold } = withDefaults(bgp);
   if (Number.isInteger(keepalive) && Number.isInteger(hold) && keepalive > hold)
     problems.add(bgp.keepalive !== undefined ? "bgp.keepalive" : "bgp.hold", "bgp-option", `keepalive ${keepalive} must be at most the hold time ${hold}`);

@@ -13,6 +13,7 @@ import { routerId32 } from "../router-id";
 import { carries, neighborKey } from "../../plan/sessions";
 import { lookupPassword } from "../secrets";
 import { SwitchDialect } from "./dialect";
+import { DEFAULT_CONNECT_RETRY } from "../../resolve/defaults";
 
 /** Outbound route-map toward nodes: announce nothing. */
 export const FRR_DENY_ALL_ROUTE_MAP = "DCNET-DENY-ALL";
@@ -339,6 +340,8 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
       ` neighbor ${a} description ${lineText(`${n.remoteDevice.kind === "node" ? "node" : n.remoteDevice.role} ${n.remote.device}`)}`,
     );
     if (timersKey(n) !== globalTimers) lines.push(` neighbor ${a} timers ${s.timers.keepalive} ${s.timers.hold}`);
+    // the `datacenter` profile's connect retry is the default; only a different one is written
+    if (s.timers.connectRetry !== DEFAULT_CONNECT_RETRY) lines.push(` neighbor ${a} timers connect ${s.timers.connectRetry}`);
     if (grKey(n) !== globalGr) lines.push(` neighbor ${a} ${s.gracefulRestart.enabled ? "graceful-restart" : "graceful-restart-disable"}`);
     if (s.bfd.enabled) lines.push(` neighbor ${a} bfd`, ` neighbor ${a} bfd profile ${frrBfdProfileName(s.bfd.intervalMs, s.bfd.multiplier)}`);
     // RFC 8950: IPv4 routes with an IPv6 next hop (FRR also enables it on interface neighbors by itself)
