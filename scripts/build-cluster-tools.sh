@@ -10,6 +10,11 @@
 #   cilium-agent, cilium-operator-generic, cilium-cni, clustermesh-apiserver, cilium-dbg
 #                            github.com/cilium/cilium v1.20.2 via tools/cilium (see its go.mod for the
 #                            two unserved dependencies and how they are replaced)
+#   pulumi-resource-kubernetes
+#                            the Pulumi Kubernetes provider, github.com/pulumi/pulumi-kubernetes/provider/v4
+#                            at the proxy's pseudo-version, via tools/pulumi-kubernetes: built in a temporary
+#                            folder (the module's schema.json / terraform-mapping.json run through its own
+#                            generate.go, which writes the files its main.go embeds)
 # and downloads two Go modules for their non-Go files into the Go module cache (GOMODCACHE):
 #   github.com/cilium/cilium v1.20.2  the chart (with values.schema.json), bpf/ sources, CRDs
 #   istio.io/api v1.30.8              Istio's CRDs (no istio.io/api tag of the pinned Istio 1.27 is served)
@@ -27,19 +32,21 @@ K8S_VERSION=1.37.2
 HELM_VERSION=3.22.0
 CILIUM_VERSION=1.20.2
 ISTIO_API_VERSION=1.30.8
+PULUMI_K8S_VERSION=4.0.0-20260115033456-f47bc2d6f199
 export CGO_ENABLED=0
 export GOFLAGS="-buildvcs=false"
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 
 mkdir -p "$TOOLS_DIR/logs"
 
-ALL_TOOLS=(kube-apiserver kubectl helm cilium-agent cilium-operator-generic cilium-cni clustermesh-apiserver cilium-dbg)
+ALL_TOOLS=(kube-apiserver kubectl helm cilium-agent cilium-operator-generic cilium-cni clustermesh-apiserver cilium-dbg pulumi-resource-kubernetes)
 OPTIONAL_TOOLS=" cilium-cni clustermesh-apiserver cilium-dbg "
 
 version_of() {
   case "$1" in
     kube-apiserver | kubectl) echo "$K8S_VERSION" ;;
     helm) echo "$HELM_VERSION" ;;
+    pulumi-resource-kubernetes) echo "$PULUMI_K8S_VERSION" ;;
     *) echo "$CILIUM_VERSION" ;;
   esac
 }
@@ -76,8 +83,29 @@ build_one() {
     cilium-dbg)
       # the agent's debug CLI (monitor, policy verdicts): the lab's datapath test reads drops with it
       (cd "$ROOT/tools/cilium" && go build -trimpath -tags=osusergo -ldflags "$cilium_ld" -o "$out" github.com/cilium/cilium/cilium-dbg) ;;
+    pulumi-resource-kubernetes)
+      build_pulumi_kubernetes "$out" ;;
     *) echo "unknown tool $name" >&2; return 2 ;;
   esac
+}
+
+# build_pulumi_kubernetes OUT: tools/pulumi-kubernetes plus the provider's schema files, in a temporary
+# folder outside the repository (removed afterwards)
+build_pulumi_kubernetes() {
+  local out="$1" src build rc=0
+  src="$(cd "$ROOT/tools/pulumi-kubernetes" && go mod download -json github.com/pulumi/pulumi-kubernetes/provider/v4 | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  if [ -z "$src" ] || [ ! -d "$src/cmd/pulumi-resource-kubernetes" ]; then
+    echo "provider module not in the module cache" >&2
+    return 1
+  fi
+  build="$(mktemp -d "${TMPDIR:-/tmp}/dcnet-pulumi-kubernetes.XXXXXX")"
+  cp "$ROOT/tools/pulumi-kubernetes/go.mod" "$ROOT/tools/pulumi-kubernetes/go.sum" "$ROOT/tools/pulumi-kubernetes/main.go" "$build/"
+  cp "$src/cmd/pulumi-resource-kubernetes/schema.json" "$src/cmd/pulumi-resource-kubernetes/terraform-mapping.json" "$src/cmd/pulumi-resource-kubernetes/generate.go" "$build/"
+  chmod u+w "$build"/*
+  (cd "$build" && VERSION="$PULUMI_K8S_VERSION" go run generate.go \
+    && go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${PULUMI_K8S_VERSION}" -o "$out" .) || rc=$?
+  rm -rf "$build"
+  return "$rc"
 }
 
 if [ "$#" -gt 0 ]; then TOOLS=("$@"); else TOOLS=("${ALL_TOOLS[@]}"); fi

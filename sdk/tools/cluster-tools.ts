@@ -9,7 +9,14 @@ import * as os from "os";
 import * as path from "path";
 
 /** Versions built by scripts/build-cluster-tools.sh (keep in sync). */
-export const CLUSTER_TOOL_VERSIONS = { kubernetes: "1.37.2", helm: "3.22.0", cilium: "1.20.2", istioApi: "1.30.8" } as const;
+export const CLUSTER_TOOL_VERSIONS = {
+  kubernetes: "1.37.2",
+  helm: "3.22.0",
+  cilium: "1.20.2",
+  istioApi: "1.30.8",
+  /** github.com/pulumi/pulumi-kubernetes/provider/v4: the proxy serves only pseudo-versions of it (tools/pulumi-kubernetes/go.mod). */
+  pulumiKubernetes: "4.0.0-20260115033456-f47bc2d6f199",
+} as const;
 
 /** Environment variable naming the tools cache folder. */
 export const TOOLS_DIR_ENV = "DCNET_TOOLS_DIR";
@@ -30,6 +37,8 @@ export interface ClusterTools {
   clustermeshApiserver?: string;
   /** cilium-dbg, the agent's debug CLI (`monitor`: drops and policy verdicts). */
   ciliumDbg?: string;
+  /** pulumi-resource-kubernetes, the Pulumi Kubernetes provider plugin (tools/pulumi-kubernetes). */
+  pulumiKubernetes?: string;
   /** Debian etcd-server. */
   etcd?: string;
   /** clang ≥ 18 (Debian clang-19: `/usr/lib/llvm-19/bin/clang`); the agent calls `clang` by name, so put `dirname(clang)` first in PATH. */
@@ -115,6 +124,7 @@ export function clusterTools(env: Env = process.env): ClusterTools {
     ciliumCni: built("ciliumCni", "cilium-cni", v.cilium),
     clustermeshApiserver: built("clustermeshApiserver", "clustermesh-apiserver", v.cilium),
     ciliumDbg: built("ciliumDbg", "cilium-dbg", v.cilium),
+    pulumiKubernetes: built("pulumiKubernetes", "pulumi-resource-kubernetes", v.pulumiKubernetes),
     etcd: system("etcd", ["etcd"]),
     // Debian's clang-19 installs /usr/lib/llvm-19/bin/clang (and clang-19 on PATH)
     clang: system("clang", [], ["/usr/lib/llvm-19/bin/clang"]),
