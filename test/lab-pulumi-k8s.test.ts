@@ -171,7 +171,7 @@ describe("lab: dcnet's cluster components through the real Pulumi Kubernetes pro
     assert.deepEqual(first.failures, [], "no resource refused");
     assert.deepEqual(first.programErrors, [], "no error in the program");
     const n = counts(first);
-    console.log(`      run 1: ${JSON.stringify(n)} in ${(first.ms / 1000).toFixed(1)} s; provider plugins started: ${engine.processes.length}`);
+    console.log(`      run 1: ${JSON.stringify(n)} in ${(first.ms / 1000).toFixed(1)} s; provider plugins started: ${engine.processes.length} (GetPluginInfo: ${[...new Set(engine.processes.map((p) => p.version))].join(", ")})`);
     assert.equal(n.configure, 4, "four provider resources (two from ClusterMesh's kubeconfigs, two of the program)");
     const expected = CLUSTERS.reduce((m, cl) => m + rendered.get(cl)!.length, 0) + 1; // + the BGP password Secret
     assert.equal(n.create, expected, "one Create per rendered object and the Secret");

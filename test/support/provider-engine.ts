@@ -19,7 +19,9 @@
  * default providers (give every resource an explicit provider), preview, refresh, imports.
  */
 import { randomBytes, randomUUID } from "crypto";
+import * as emptyPb from "google-protobuf/google/protobuf/empty_pb";
 import * as structPb from "google-protobuf/google/protobuf/struct_pb";
+import * as pluginPb from "@pulumi/pulumi/proto/plugin_pb";
 import * as providerPb from "@pulumi/pulumi/proto/provider_pb";
 import * as resourcePb from "@pulumi/pulumi/proto/resource_pb";
 import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
@@ -119,7 +121,7 @@ export class ProviderEngine {
   /** The Engine service the plugins log to. */
   engine?: EngineServer;
   /** Plugin processes started so far (pid, log file). */
-  readonly processes: { urn: string; pid: number; logFile: string }[] = [];
+  readonly processes: { urn: string; pid: number; logFile: string; version: string }[] = [];
   private order = 0;
   private readonly project: string;
   private readonly stack: string;
@@ -249,7 +251,8 @@ class Run {
   private async startProcess(urn: string): Promise<ProviderProcess> {
     const name = urn.split("::").pop()!.replace(/[^A-Za-z0-9_.-]/g, "_");
     const proc = await startProvider(this.opts.binary, { engineAddress: this.engineAddress, runDir: this.opts.runDir, logName: `provider-${name}.log` });
-    this.engine.processes.push({ urn, pid: proc.pid, logFile: proc.logFile });
+    const info = await proc.call<emptyPb.Empty, pluginPb.PluginInfo>("getPluginInfo", new emptyPb.Empty());
+    this.engine.processes.push({ urn, pid: proc.pid, logFile: proc.logFile, version: info.getVersion() });
     return proc;
   }
 
