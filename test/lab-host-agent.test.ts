@@ -9,19 +9,21 @@
  * 2. a changed config (a chart value) → new version, the agent restarted (new PID) and ready, the new
  *    value in its config dir and in the running agent's configuration;
  * 3. a config the agent refuses → exit 1, the previous version restored, the agent restarted with it
- *    and ready.
+ *    and ready;
+ * 4. the delete script → the agent stopped, dcnet's config dir link, version folders and unit gone;
+ *    again → nothing to remove.
  *
  * Needs root, iproute2, bird2, frr, openssh and the cluster tools: skipped outside CI, failing under CI=true.
  */
 import assert from "assert";
 import { spawnSync } from "child_process";
-import { mkdtempSync, readFileSync, readlinkSync, rmSync } from "fs";
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { resolve } from "../sdk/resolve/resolve";
 import { clusterContext, clusterInputsFromSpec, ciliumValues } from "../sdk/k8s";
 import { renderCiliumChart, renderHostAgent } from "../sdk/render/cilium-host";
-import { encodeConfigDirPayload, renderCiliumAgentApplyScript } from "../sdk/apply";
+import { encodeConfigDirPayload, renderCiliumAgentApplyScript, renderCiliumAgentDeleteScript } from "../sdk/apply";
 import { labDown, LabState, labUp, listNamespaces } from "../sdk/lab";
 import { loadState } from "../sdk/lab/state";
 import { agentApi, agentHealth, agentPid, clusterToolsMissing, LAB_AGENT_OVERRIDES, LAB_HOST_AGENT_OVERRIDES } from "../sdk/lab/cluster";
@@ -95,9 +97,8 @@ describe("host-mode Cilium agent: config dir + unit applied over SSH (real ciliu
     return renderHostAgent(ctx, NODE, chart.ciliumConfig, { paths: node().host!.paths, overrides });
   }
   /** Run the apply script over SSH as the components would (script as the command, payload on stdin). */
-  function apply(f: ReturnType<typeof files>, timeoutS = 240) {
+  function apply(f: ReturnType<typeof files>, timeoutS = 240, script = renderCiliumAgentApplyScript({ device: NODE, configDir: f.configDir, unit: f.unit, paths: f.paths, readyTimeoutSeconds: timeoutS })) {
     const dev = state!.devices[NODE];
-    const script = renderCiliumAgentApplyScript({ device: NODE, configDir: f.configDir, unit: f.unit, paths: f.paths, readyTimeoutSeconds: timeoutS });
     const kh = join(tmp, "known_hosts");
     require("fs").writeFileSync(kh, `${dev.ssh!.knownHostsLine}\n`);
     const t = Date.now();
@@ -168,5 +169,22 @@ describe("host-mode Cilium agent: config dir + unit applied over SSH (real ciliu
     assert.ok(now !== undefined && now !== pid);
     assert.ok(healthy(), "the agent is not healthy after the rollback");
     figure(`host mode apply, refused config (routing-mode: dcnet-refused): rolled back in ${r.s.toFixed(1)} s over SSH, agent ready again (PID ${pid} → ${now}); ${r.out.trim().split("\n").filter((l) => /restored|exited|not ready|level=(fatal|error)/.test(l)).slice(-4).join(" | ")}`);
+  });
+
+  it("4. the delete script over SSH: the agent stopped, dcnet's config dir link, version folders and unit removed; again: nothing to remove", function () {
+    const f = files({ "debug.enabled": "true" });
+    const pid = agentPid(state!, NODE);
+    assert.ok(pid !== undefined);
+    const del = renderCiliumAgentDeleteScript({ device: NODE, paths: f.paths });
+    const r = apply(f, 60, del);
+    assert.strictEqual(r.code, 0, r.out);
+    assert.match(r.out, /stopped cilium-agent, removed /);
+    assert.strictEqual(agentPid(state!, NODE), undefined, `the agent (PID ${pid}) still runs`);
+    assert.ok(!existsSync(f.paths.configDir) && !existsSync(`${f.paths.configDir}.dcnet`), "config dir link or version folders left");
+    assert.ok(!existsSync(f.paths.unitFile), "unit left");
+    const again = apply(f, 60, del);
+    assert.strictEqual(again.code, 0, again.out);
+    assert.match(again.out, /nothing to remove/);
+    figure(`host mode delete over SSH: agent (PID ${pid}) stopped and dcnet's files removed in ${r.s.toFixed(1)} s; again: no-op ${again.s.toFixed(1)} s`);
   });
 });
