@@ -282,7 +282,7 @@ function rangeToCidrs(first: bigint, last: bigint, family: Family): string[] {
       if (cur % size !== 0n || cur + size - 1n > last) break;
       len--;
     }
-    out.push(`${addressFromValue(family, cur).toString()}/${len}`);
+    out.push(`${formatAddress(`${family} ${cur}`)}/${len}`);
     cur += 1n << BigInt(bits - len);
   }
   return out;
