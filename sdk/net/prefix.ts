@@ -250,11 +250,14 @@ export function hostLength(family: Family): number {
 /** Aggregate prefixes into the fewest covering CIDRs (exact cover, no extra space), IPv4 first. */
 export function aggregate(prefixes: string[]): string[] {
   const out: string[] = [];
+  // one pass splits the families; the bounds objects are memoized and shared: only read here
+  const byFamily: Record<Family, { first: bigint; last: bigint }[]> = { ipv4: [], ipv6: [] };
+  for (const p of prefixes) {
+    const family = familyOf(p);
+    if (family !== undefined) byFamily[family].push(prefixBounds(p));
+  }
   for (const family of ["ipv4", "ipv6"] as Family[]) {
-    const ranges = prefixes
-      .filter((p) => familyOf(p) === family)
-      .map((p) => ({ ...prefixBounds(p) }))
-      .sort((x, y) => (x.first < y.first ? -1 : x.first > y.first ? 1 : 0));
+    const ranges = byFamily[family].sort((x, y) => (x.first < y.first ? -1 : x.first > y.first ? 1 : 0));
     // merge overlapping or adjacent ranges, then cut each merged range into CIDRs
     let cur: { first: bigint; last: bigint } | undefined;
     for (const r of ranges) {

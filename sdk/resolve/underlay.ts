@@ -216,13 +216,16 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
  * aggregates S of the L-long prefixes as `S ge L le L` (`S` itself when it is one of them).
  */
 export function exactRangesOf(prefixes: string[], family: (p: string) => Family): PlanPrefixFilterEntry[] {
-  const groups = new Map<string, string[]>();
+  // grouped by a number (IPv6 lengths offset by 1000), keyed as text "family length" once per group
+  const byNumber = new Map<number, string[]>();
   for (const p of prefixes) {
-    const key = `${family(p)} ${prefixLength(p)}`;
-    const list = groups.get(key);
+    const n = (family(p) === "ipv6" ? 1000 : 0) + prefixLength(p);
+    const list = byNumber.get(n);
     if (list) list.push(p);
-    else groups.set(key, [p]);
+    else byNumber.set(n, [p]);
   }
+  const groups = new Map<string, string[]>();
+  for (const [n, list] of byNumber) groups.set(`${n >= 1000 ? "ipv6" : "ipv4"} ${n % 1000}`, list);
   const out: PlanPrefixFilterEntry[] = [];
   for (const [key, list] of [...groups].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))) {
     const [fam, len] = key.split(" ");
