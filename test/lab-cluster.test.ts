@@ -21,21 +21,10 @@ import { resolve } from "../sdk/resolve/resolve";
 import { Plan } from "../sdk/plan/types";
 import { clusterInputsFromSpec } from "../sdk/k8s";
 import { fibNextHops, labCheck, labDown, LabState, labUp, formatCheckReport, stopBird, startBirdAgain, timeUntil, listNamespaces } from "../sdk/lab";
-import { agentPid, checkClusters, clusterToolsMissing, kubectl, rssKb, startAgentAgain, stopAgent } from "../sdk/lab/cluster";
+import { agentPid, checkClusters, kubectl, rssKb, startAgentAgain, stopAgent } from "../sdk/lab/cluster";
 import { clusterTools } from "../sdk/tools/cluster-tools";
-import { figure, inCI, requireLab, testLabName } from "./support/lab-env";
+import { figure, requireClusterLab, testLabName } from "./support/lab-env";
 import { clusterLabSpec } from "./support/lab-cluster-spec";
-
-/** Skip (locally) or fail (CI) when the cluster side cannot run here. */
-function requireClusterLab(ctx: Mocha.Context): void {
-  requireLab(ctx);
-  const missing = clusterToolsMissing();
-  if (missing.length === 0) return;
-  const msg = `the lab's cluster side cannot run on this machine; missing:\n${missing.map((m) => `  - ${m}`).join("\n")}`;
-  if (inCI()) throw new Error(`${msg}\n(CI=true: build them with scripts/build-cluster-tools.sh, install etcd-server clang-19 socat curl)`);
-  console.warn(`      skipping cluster lab tests: ${msg}`);
-  ctx.skip();
-}
 
 /** The failover the plan promises for a node's uplinks (ms): `session.failover` when the plan carries it, else BFD or the hold timer. */
 function promisedFailoverMs(plan: Plan, node: string): number {
@@ -81,7 +70,7 @@ for (const speaker of ["cilium", "bird"] as const) {
     before(async function () {
       t0 = Date.now();
       this.timeout(900000);
-      requireClusterLab(this);
+      requireClusterLab(this, "cluster");
       try {
         state = await labUp(plan, { name: testLabName(`cluster-${speaker}`), cluster: { inputs: clusterInputsFromSpec(spec), onProgress: (m) => console.log(`      [up] ${m}`) }, requireEstablished: true, waitTimeoutMs: 180000 });
       } catch (e) {

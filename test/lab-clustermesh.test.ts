@@ -15,11 +15,11 @@ import { join } from "path";
 import { resolve } from "../sdk/resolve/resolve";
 import { clusterContext, clusterInputsFromSpec, clusterObjects } from "../sdk/k8s";
 import { labDown, LabState, labUp, listNamespaces } from "../sdk/lab";
-import { clusterToolsMissing, kubectl } from "../sdk/lab/cluster";
+import { kubectl } from "../sdk/lab/cluster";
 import { createPod, LabPod, startPodServer, tcpAttempts, tcpConnect } from "../sdk/lab/cluster/pods";
 import { connectAgentToMesh, meshStatus, startMeshServer } from "../sdk/lab/cluster/mesh";
 import { clusterTools } from "../sdk/tools/cluster-tools";
-import { figure, inCI, requireLab, testLabName } from "./support/lab-env";
+import { figure, requireClusterLab, testLabName } from "./support/lab-env";
 import { meshLabSpec } from "./support/lab-datapath-spec";
 
 describe("lab ClusterMesh: two clusters, clustermesh-apiserver, protected-db for mesh peers (real kube-apiserver, cilium-agent, clustermesh-apiserver)", function () {
@@ -33,15 +33,7 @@ describe("lab ClusterMesh: two clusters, clustermesh-apiserver, protected-db for
   before(async function () {
     t0 = Date.now();
     this.timeout(900000);
-    requireLab(this);
-    const tools = clusterTools();
-    const missing = [...clusterToolsMissing(tools), ...(tools.ciliumCni ? [] : ["cilium-cni"]), ...(tools.clustermeshApiserver ? [] : ["clustermesh-apiserver"])];
-    if (missing.length > 0) {
-      const msg = `the lab's ClusterMesh test cannot run here; missing: ${missing.join("; ")} (scripts/build-cluster-tools.sh)`;
-      if (inCI()) throw new Error(msg);
-      console.warn(`      skipping: ${msg}`);
-      this.skip();
-    }
+    requireClusterLab(this, "ClusterMesh", { extra: (tools) => [...(tools.ciliumCni ? [] : ["cilium-cni"]), ...(tools.clustermeshApiserver ? [] : ["clustermesh-apiserver"])] });
     try {
       state = await labUp(plan, { name: testLabName("mesh"), cluster: { inputs: clusterInputsFromSpec(spec), onProgress: (m) => console.log(`      [up] ${m}`) }, requireEstablished: true, waitTimeoutMs: 180000 });
       const t = Date.now();

@@ -21,26 +21,12 @@ import { clusterInputsFromSpec } from "../sdk/k8s";
 import { containsAddress } from "../sdk/net/prefix";
 import { fibNextHops, formatCheckReport, labCheck, labDown, LabState, labUp, listNamespaces, timeUntil } from "../sdk/lab";
 import { run } from "../sdk/lab/exec";
-import { clusterToolsMissing, kubectl } from "../sdk/lab/cluster";
+import { kubectl } from "../sdk/lab/cluster";
 import { agentMonitor, agentServices, createClusterIpService, createPod, deletePod, endpointsPerNode, formatEndpoints, LabPod, nodeEndpoints, startPodServer, tcpAttempts, tcpConnect } from "../sdk/lab/cluster/pods";
 import { createExternalHost, externalConnect } from "../sdk/lab/cluster/external";
 import { clusterTools } from "../sdk/tools/cluster-tools";
-import { figure, inCI, requireLab, testLabName } from "./support/lab-env";
+import { datapathToolsMissing, figure, requireClusterLab, testLabName } from "./support/lab-env";
 import { datapathLabSpec } from "./support/lab-datapath-spec";
-
-function requireDatapathLab(ctx: Mocha.Context): void {
-  requireLab(ctx);
-  const tools = clusterTools();
-  const missing = [...clusterToolsMissing(tools)];
-  if (!tools.ciliumCni) missing.push(`cilium-cni (scripts/build-cluster-tools.sh cilium-cni), looked in ${tools.toolsDir}`);
-  if (!tools.ciliumDbg) missing.push(`cilium-dbg (scripts/build-cluster-tools.sh cilium-dbg), looked in ${tools.toolsDir}`);
-  if (!run("sh", ["-c", "command -v nsenter"], { check: false }).stdout.trim()) missing.push("nsenter (util-linux)");
-  if (missing.length === 0) return;
-  const msg = `the lab's datapath tests cannot run on this machine; missing:\n${missing.map((m) => `  - ${m}`).join("\n")}`;
-  if (inCI()) throw new Error(`${msg}\n(CI=true: build them with scripts/build-cluster-tools.sh, install etcd-server clang-19 socat curl)`);
-  console.warn(`      skipping datapath lab tests: ${msg}`);
-  ctx.skip();
-}
 
 describe("lab datapath: pods by CNI ADD, pod to pod across racks, protected-db policy (real kube-apiserver, cilium-agent, cilium-cni)", function () {
   this.timeout(900000);
@@ -54,7 +40,7 @@ describe("lab datapath: pods by CNI ADD, pod to pod across racks, protected-db p
   before(async function () {
     t0 = Date.now();
     this.timeout(900000);
-    requireDatapathLab(this);
+    requireClusterLab(this, "datapath", { extra: datapathToolsMissing });
     try {
       state = await labUp(plan, { name: testLabName("datapath"), cluster: { inputs: clusterInputsFromSpec(spec), onProgress: (m) => console.log(`      [up] ${m}`) }, requireEstablished: true, waitTimeoutMs: 180000 });
     } catch (e) {

@@ -26,10 +26,10 @@ import { renderCiliumChart, renderHostAgent } from "../sdk/render/cilium-host";
 import { encodeConfigDirPayload, renderCiliumAgentApplyScript, renderCiliumAgentDeleteScript } from "../sdk/apply";
 import { labDown, LabState, labUp, listNamespaces } from "../sdk/lab";
 import { loadState } from "../sdk/lab/state";
-import { agentApi, agentHealth, agentPid, clusterToolsMissing, LAB_AGENT_OVERRIDES, LAB_HOST_AGENT_OVERRIDES } from "../sdk/lab/cluster";
+import { agentApi, agentHealth, agentPid, LAB_AGENT_OVERRIDES, LAB_HOST_AGENT_OVERRIDES } from "../sdk/lab/cluster";
 import { clusterTools } from "../sdk/tools/cluster-tools";
 import { DataCenterSpec } from "../sdk/spec/types";
-import { figure, inCI, requireLab, testLabName } from "./support/lab-env";
+import { figure, requireClusterLab, testLabName } from "./support/lab-env";
 import { clusterLabSpec } from "./support/lab-cluster-spec";
 
 /** One rack (spine, leaf pair, two nodes), cluster `lab` on r1n1 only, agent on the host. */
@@ -53,12 +53,7 @@ describe("host-mode Cilium agent: config dir + unit applied over SSH (real ciliu
 
   before(async function () {
     this.timeout(900000);
-    requireLab(this, { ssh: true });
-    const missing = [...clusterToolsMissing(tools), ...(tools.ciliumDbg ? [] : ["cilium-dbg (scripts/build-cluster-tools.sh)"])];
-    if (missing.length) {
-      if (inCI()) throw new Error(`host-mode lab cannot run: ${missing.join("; ")}`);
-      this.skip();
-    }
+    requireClusterLab(this, "host-mode agent", { ssh: true, extra: (t) => (t.ciliumDbg ? [] : ["cilium-dbg (scripts/build-cluster-tools.sh)"]) });
     tmp = mkdtempSync(join(tmpdir(), "dcnet-host-agent-"));
     assert.strictEqual(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key()]).status, 0);
     const spec = hostLabSpec();

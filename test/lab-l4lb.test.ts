@@ -27,28 +27,14 @@ import { clusterInputsFromSpec } from "../sdk/k8s";
 import { containsAddress } from "../sdk/net/prefix";
 import { fibNextHops, labDown, LabState, labUp, listNamespaces, setLink, timeUntil } from "../sdk/lab";
 import { run } from "../sdk/lab/exec";
-import { clusterToolsMissing, kubectl } from "../sdk/lab/cluster";
+import { kubectl } from "../sdk/lab/cluster";
 import { agentServices, createPod, endpointsPerNode, LabPod } from "../sdk/lab/cluster/pods";
 import { createExternalHost, LabExternalHost } from "../sdk/lab/cluster/external";
 import { agentDbg, agentLbStatus, answersPerBackend, createLoadBalancerService, LbAttempt, lbRequests, lbRequestsInBackground, lbRequestsSeenByNodes, maglevTable, setBackendsReady, setPortFlood, startEchoServer } from "../sdk/lab/cluster/lb";
 import { reconfigureAgents } from "../sdk/lab/cluster/reconfigure";
 import { clusterTools } from "../sdk/tools/cluster-tools";
-import { figure, inCI, requireLab, testLabName } from "./support/lab-env";
+import { datapathToolsMissing, figure, requireClusterLab, testLabName } from "./support/lab-env";
 import { l4lbLabSpec } from "./support/lab-l4lb-spec";
-
-function requireL4lbLab(ctx: Mocha.Context): void {
-  requireLab(ctx);
-  const tools = clusterTools();
-  const missing = [...clusterToolsMissing(tools)];
-  if (!tools.ciliumCni) missing.push(`cilium-cni (scripts/build-cluster-tools.sh cilium-cni), looked in ${tools.toolsDir}`);
-  if (!tools.ciliumDbg) missing.push(`cilium-dbg (scripts/build-cluster-tools.sh cilium-dbg), looked in ${tools.toolsDir}`);
-  if (!run("sh", ["-c", "command -v nsenter"], { check: false }).stdout.trim()) missing.push("nsenter (util-linux)");
-  if (missing.length === 0) return;
-  const msg = `the lab's L4LB tests cannot run on this machine; missing:\n${missing.map((m) => `  - ${m}`).join("\n")}`;
-  if (inCI()) throw new Error(`${msg}\n(CI=true: build them with scripts/build-cluster-tools.sh, install etcd-server clang-19 socat curl)`);
-  console.warn(`      skipping L4LB lab tests: ${msg}`);
-  ctx.skip();
-}
 
 const ANNOUNCERS = ["r1n1", "r1n2"];
 const ADDR: Record<string, string> = { r1n1: "198.18.10.11", r1n2: "198.18.10.12" };
@@ -92,7 +78,7 @@ describe("lab L4 load balancer: a LoadBalancer VIP from dcnet's pool, ECMP over 
   before(async function () {
     t0 = Date.now();
     this.timeout(900000);
-    requireL4lbLab(this);
+    requireClusterLab(this, "L4LB", { extra: datapathToolsMissing });
     try {
       state = await labUp(plan, { name: testLabName("l4lb"), cluster: { inputs: clusterInputsFromSpec(spec), onProgress: (m) => console.log(`      [up] ${m}`) }, requireEstablished: true, waitTimeoutMs: 180000 });
     } catch (e) {

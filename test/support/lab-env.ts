@@ -3,6 +3,9 @@
  * skips the suite with a message; in CI (`CI=true`) it FAILS, so a broken runner is never green.
  */
 import { labPrerequisites } from "../../sdk/lab";
+import { clusterToolsMissing } from "../../sdk/lab/cluster";
+import { run } from "../../sdk/lab/exec";
+import { ClusterTools, clusterTools } from "../../sdk/tools/cluster-tools";
 
 /** True when running in CI. */
 export function inCI(): boolean {
@@ -18,6 +21,30 @@ export function requireLab(ctx: Mocha.Context, opts: { ssh?: boolean } = {}): vo
   if (inCI()) throw new Error(`${msg}\n(CI=true: the lab tests must run in CI; install the missing pieces on the runner)`);
   console.warn(`      skipping lab tests: ${msg}`);
   ctx.skip();
+}
+
+/**
+ * Call from a `before()` hook of a cluster-lab suite: the lab (`requireLab`), the cluster tools and
+ * whatever else the suite needs (`extra(tools)`: what of it is missing) — skip locally, fail in CI.
+ */
+export function requireClusterLab(ctx: Mocha.Context, what: string, opts: { ssh?: boolean; extra?: (tools: ClusterTools) => string[] } = {}): void {
+  requireLab(ctx, { ssh: opts.ssh });
+  const tools = clusterTools();
+  const missing = [...clusterToolsMissing(tools), ...(opts.extra?.(tools) ?? [])];
+  if (missing.length === 0) return;
+  const msg = `the lab's ${what} tests cannot run on this machine; missing:\n${missing.map((m) => `  - ${m}`).join("\n")}`;
+  if (inCI()) throw new Error(`${msg}\n(CI=true: build them with scripts/build-cluster-tools.sh, install etcd-server clang-19 socat curl)`);
+  console.warn(`      skipping ${what} lab tests: ${msg}`);
+  ctx.skip();
+}
+
+/** What the pod/datapath suites need beyond the cluster tools: cilium-cni, cilium-dbg and nsenter. */
+export function datapathToolsMissing(tools: ClusterTools): string[] {
+  const missing: string[] = [];
+  if (!tools.ciliumCni) missing.push(`cilium-cni (scripts/build-cluster-tools.sh cilium-cni), looked in ${tools.toolsDir}`);
+  if (!tools.ciliumDbg) missing.push(`cilium-dbg (scripts/build-cluster-tools.sh cilium-dbg), looked in ${tools.toolsDir}`);
+  if (!run("sh", ["-c", "command -v nsenter"], { check: false }).stdout.trim()) missing.push("nsenter (util-linux)");
+  return missing;
 }
 
 /** A lab name unique to this test process. */
