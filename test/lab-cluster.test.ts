@@ -16,14 +16,13 @@
  * clang-19, socat, curl): skipped with a message outside CI, failing under CI=true.
  */
 import assert from "assert";
-import { existsSync } from "fs";
 import { resolve } from "../sdk/resolve/resolve";
 import { Plan } from "../sdk/plan/types";
 import { clusterInputsFromSpec } from "../sdk/k8s";
-import { fibNextHops, labCheck, labDown, LabState, labUp, formatCheckReport, stopBird, startBirdAgain, timeUntil, listNamespaces } from "../sdk/lab";
+import { fibNextHops, labCheck, LabState, labUp, formatCheckReport, stopBird, startBirdAgain, timeUntil } from "../sdk/lab";
 import { agentPid, checkClusters, kubectl, rssKb, startAgentAgain, stopAgent } from "../sdk/lab/cluster";
 import { clusterTools } from "../sdk/tools/cluster-tools";
-import { figure, requireClusterLab, testLabName } from "./support/lab-env";
+import { downAndAssertGone, figure, requireClusterLab, testLabName } from "./support/lab-env";
 import { clusterLabSpec } from "./support/lab-cluster-spec";
 
 /** The failover the plan promises for a node's uplinks (ms): `session.failover` when the plan carries it, else BFD or the hold timer. */
@@ -83,10 +82,7 @@ for (const speaker of ["cilium", "bird"] as const) {
     after(async function () {
       this.timeout(120000);
       if (!state) return;
-      const r = await labDown(state);
-      assert.deepStrictEqual(r.warnings, []);
-      assert.deepStrictEqual(listNamespaces().filter((n) => n.startsWith(`${state!.prefix}-`)), []);
-      for (const cg of state.cluster?.cgroups ?? []) assert.ok(!existsSync(cg), `cgroup ${cg} left`);
+      await downAndAssertGone(state);
       figure(`${speaker}: whole test (up, checks, failover, down) ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     });
 

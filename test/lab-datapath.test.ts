@@ -15,17 +15,16 @@
  * failing under CI=true.
  */
 import assert from "assert";
-import { existsSync } from "fs";
 import { resolve } from "../sdk/resolve/resolve";
 import { clusterInputsFromSpec } from "../sdk/k8s";
 import { containsAddress } from "../sdk/net/prefix";
-import { fibNextHops, formatCheckReport, labCheck, labDown, LabState, labUp, listNamespaces, timeUntil } from "../sdk/lab";
+import { fibNextHops, formatCheckReport, labCheck, LabState, labUp, listNamespaces, timeUntil } from "../sdk/lab";
 import { run } from "../sdk/lab/exec";
 import { kubectl } from "../sdk/lab/cluster";
 import { agentMonitor, agentServices, createClusterIpService, createPod, deletePod, endpointsPerNode, formatEndpoints, LabPod, nodeEndpoints, startPodServer, tcpAttempts, tcpConnect } from "../sdk/lab/cluster/pods";
 import { createExternalHost, externalConnect } from "../sdk/lab/cluster/external";
 import { clusterTools } from "../sdk/tools/cluster-tools";
-import { datapathToolsMissing, figure, requireClusterLab, testLabName } from "./support/lab-env";
+import { datapathToolsMissing, downAndAssertGone, figure, requireClusterLab, testLabName } from "./support/lab-env";
 import { datapathLabSpec } from "./support/lab-datapath-spec";
 
 describe("lab datapath: pods by CNI ADD, pod to pod across racks, protected-db policy (real kube-apiserver, cilium-agent, cilium-cni)", function () {
@@ -53,10 +52,7 @@ describe("lab datapath: pods by CNI ADD, pod to pod across racks, protected-db p
   after(async function () {
     this.timeout(120000);
     if (!state) return;
-    const r = await labDown(state);
-    assert.deepStrictEqual(r.warnings, []);
-    assert.deepStrictEqual(listNamespaces().filter((n) => n.startsWith(`${state!.prefix}-`)), []);
-    for (const cg of state.cluster?.cgroups ?? []) assert.ok(!existsSync(cg), `cgroup ${cg} left`);
+    await downAndAssertGone(state);
     figure(`datapath: whole test ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   });
 

@@ -21,11 +21,10 @@
  * failing under CI=true.
  */
 import assert from "assert";
-import { existsSync } from "fs";
 import { resolve } from "../sdk/resolve/resolve";
 import { clusterInputsFromSpec } from "../sdk/k8s";
 import { containsAddress } from "../sdk/net/prefix";
-import { fibNextHops, labDown, LabState, labUp, listNamespaces, setLink, timeUntil } from "../sdk/lab";
+import { fibNextHops, LabState, labUp, setLink, timeUntil } from "../sdk/lab";
 import { run } from "../sdk/lab/exec";
 import { kubectl } from "../sdk/lab/cluster";
 import { agentServices, createPod, endpointsPerNode, LabPod } from "../sdk/lab/cluster/pods";
@@ -33,7 +32,7 @@ import { createExternalHost, LabExternalHost } from "../sdk/lab/cluster/external
 import { agentDbg, agentLbStatus, answersPerBackend, createLoadBalancerService, LbAttempt, lbRequests, lbRequestsInBackground, lbRequestsSeenByNodes, maglevTable, setBackendsReady, setPortFlood, startEchoServer } from "../sdk/lab/cluster/lb";
 import { reconfigureAgents } from "../sdk/lab/cluster/reconfigure";
 import { clusterTools } from "../sdk/tools/cluster-tools";
-import { datapathToolsMissing, figure, requireClusterLab, testLabName } from "./support/lab-env";
+import { datapathToolsMissing, downAndAssertGone, figure, requireClusterLab, testLabName } from "./support/lab-env";
 import { l4lbLabSpec } from "./support/lab-l4lb-spec";
 
 const ANNOUNCERS = ["r1n1", "r1n2"];
@@ -91,10 +90,7 @@ describe("lab L4 load balancer: a LoadBalancer VIP from dcnet's pool, ECMP over 
   after(async function () {
     this.timeout(120000);
     if (!state) return;
-    const r = await labDown(state);
-    assert.deepStrictEqual(r.warnings, []);
-    assert.deepStrictEqual(listNamespaces().filter((n) => n.startsWith(`${state!.prefix}-`)), []);
-    for (const cg of state.cluster?.cgroups ?? []) assert.ok(!existsSync(cg), `cgroup ${cg} left`);
+    await downAndAssertGone(state);
     figure(`l4lb: whole test ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   });
 

@@ -2,7 +2,9 @@
  * Gate for the lab tests: they need root, iproute2, bird2 and frr. Outside CI a missing piece
  * skips the suite with a message; in CI (`CI=true`) it FAILS, so a broken runner is never green.
  */
-import { labPrerequisites } from "../../sdk/lab";
+import * as assert from "node:assert";
+import { existsSync } from "node:fs";
+import { labDown, labPrerequisites, LabState, listNamespaces } from "../../sdk/lab";
 import { clusterToolsMissing } from "../../sdk/lab/cluster";
 import { run } from "../../sdk/lab/exec";
 import { ClusterTools, clusterTools } from "../../sdk/tools/cluster-tools";
@@ -59,4 +61,12 @@ export const figures: string[] = [];
 export function figure(text: string): void {
   figures.push(text);
   console.log(`      [lab figure] ${text}`);
+}
+
+/** Take a lab down and assert it left nothing: no warnings, no namespace of its prefix, no cgroup of its nodes. */
+export async function downAndAssertGone(state: LabState): Promise<void> {
+  const r = await labDown(state);
+  assert.deepStrictEqual(r.warnings, []);
+  assert.deepStrictEqual(listNamespaces().filter((n) => n.startsWith(`${state.prefix}-`)), []);
+  for (const cg of state.cluster?.cgroups ?? []) assert.ok(!existsSync(cg), `cgroup ${cg} left`);
 }
