@@ -19,6 +19,7 @@ import { DataCenterSpec, NodeSessionFamilies } from "../sdk/spec/types";
 import { BgpSpeaker, ClusterK8sSpec, PodCidrSource } from "../sdk/spec/cluster-types";
 import { ClusterInputs, clusterContext } from "../sdk/k8s/context";
 import { clusterChartValues, clusterObjects, toYaml } from "../sdk/k8s/render";
+import { validateClusterSide } from "../sdk/k8s/validate";
 import { nativeRoutingCidr6 } from "../sdk/k8s/cilium-values";
 import { K8sObject, POD_CIDR6_ANNOTATION, POD_CIDR_ANNOTATION } from "../sdk/k8s/objects";
 import { validateUpstream } from "./support/k8s-models";
@@ -123,6 +124,15 @@ describe("dual-stack cluster side (examples/dual-stack-unnumbered, cluster prod)
       kinds.add(o.kind);
     }
     for (const k of ["CiliumBGPPeerConfig", "CiliumBGPClusterConfig", "CiliumBGPNodeConfigOverride", "CiliumBGPAdvertisement", "CiliumLoadBalancerIPPool", "CiliumNetworkPolicy"]) assert.ok(kinds.has(k), k);
+  });
+
+  it("cilium-ipv6-disabled: cilium.values may not turn IPv6 off on a dual-stack cluster", () => {
+    assert.deepEqual(validateClusterSide(plan, k8s()).filter((p) => p.rule === "cilium-ipv6-disabled"), []);
+    const problems = validateClusterSide(plan, k8s({ cilium: { bgpSpeaker: BgpSpeaker.cilium, values: { "ipv6.enabled": "false" } } }));
+    const hit = problems.filter((p) => p.rule === "cilium-ipv6-disabled");
+    assert.equal(hit.length, 1, JSON.stringify(problems));
+    assert.match(hit[0].path, /^clusters\[\d+\]\.k8s\.cilium\.values/);
+    assert.match(hit[0].message, /"ipv6\.enabled": "false" turns IPv6 off, but cluster prod is dual-stack/);
   });
 
   describe("the real Cilium 1.20.2 chart", function () {

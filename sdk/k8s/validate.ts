@@ -173,6 +173,7 @@ function checkCilium(ctx: ClusterContext, problems: ProblemList, options: Cluste
   if (c.bgpPeeringPolicy !== undefined)
     problems.add(`${path}.bgpPeeringPolicy`, "cilium-removed", "CiliumBGPPeeringPolicy (BGP v1) is deprecated in Cilium 1.18 and removed in 1.19; use bgpSpeaker: cilium, which generates the BGP v2 resources");
   checkValues(ctx, c.values ?? {}, `${path}.values`, problems, c.chartVersion === undefined || v !== undefined ? findCiliumValuesSchema(o.chartVersion, options) : { kind: "disabled" });
+  checkIpv6Disabled(ctx, c.values ?? {}, `${path}.values`, problems);
   if (c.loadBalancer?.maglevTableSize !== undefined && !MAGLEV_TABLE_SIZES.includes(c.loadBalancer.maglevTableSize))
     problems.add(`${path}.loadBalancer.maglevTableSize`, "maglev-table-size", `maglev table size ${q(c.loadBalancer.maglevTableSize)} is not one of Cilium's primes ${MAGLEV_TABLE_SIZES.join(", ")}`);
   if (o.kubeProxyReplacement && !ctx.k8s.apiServer)
@@ -187,6 +188,24 @@ function checkCilium(ctx: ClusterContext, problems: ProblemList, options: Cluste
   if (o.bgpSpeaker === BgpSpeaker.cilium) {
     for (const u of unannounceablePools(ctx))
       problems.add(`${path}.bgpSpeaker`, "bgp-speaker-pool", `node ${u.node} announces VIP pool ${u.pool}, which cluster ${ctx.cluster.name}'s LB-IPAM does not own; Cilium's speaker only announces LoadBalancer IPs of its Services (keep BIRD, or give the pool cluster: ${ctx.cluster.name})`);
+  }
+}
+
+/**
+ * `cilium-ipv6-disabled`: a cluster with IPv6 PodCIDRs in the plan runs Cilium with IPv6 on
+ * (`ipv6.enabled`, `k8s.requireIPv6PodCIDR`, the IPv6 native routing CIDR); `cilium.values` may not
+ * turn it off, since the agent then gives pods no IPv6 address and serves no IPv6 LB-IPAM VIP.
+ */
+function checkIpv6Disabled(ctx: ClusterContext, values: { [path: string]: string }, path: string, problems: ProblemList): void {
+  if (!ctx.cluster.podCIDRs.some((p) => p.family === "ipv6")) return;
+  const pools6 = ctx.pools.filter((p) => p.cidr.includes(":")).map((p) => `${p.name} ${p.cidr}`);
+  for (const key of Object.keys(values).sort()) {
+    if (!pathsIntersect(key, "ipv6.enabled") || String(values[key]) === "true") continue;
+    problems.add(
+      keyPath(path, key),
+      "cilium-ipv6-disabled",
+      `Helm value ${q(key)}: ${q(values[key])} turns IPv6 off, but cluster ${ctx.cluster.name} is dual-stack (IPv6 PodCIDRs${pools6.length ? `, IPv6 VIP pools ${pools6.join(", ")}` : ""}); Cilium needs ipv6.enabled=true for them`,
+    );
   }
 }
 
