@@ -23,6 +23,7 @@ import { LabError, run, RunResult } from "../exec";
 import { planPrefixes } from "../mgmt";
 import { LabState, makeDir, saveState } from "../state";
 import { freeLoopbackPort, spawnRecorded, waitReady } from "./proc";
+import { retryTransient, RetryPolicy } from "./kube-retry";
 import { LabApiServer } from "./types";
 
 /** Kubernetes version the API server reports (helm template's --kube-version). */
@@ -48,9 +49,21 @@ export interface ControlPlaneTools {
   socat: string;
 }
 
-/** kubectl against a lab API server (bounded). */
-export function kubectl(api: Pick<LabApiServer, "kubeconfig">, tool: string, args: string[], opts: { input?: string; timeoutMs?: number; check?: boolean } = {}): RunResult {
-  return run(tool, ["--kubeconfig", api.kubeconfig, "--request-timeout=20s", ...args], { timeoutMs: opts.timeoutMs ?? 30000, input: opts.input, check: opts.check ?? true });
+/**
+ * kubectl against a lab API server (bounded). A call that fails with a transient API server error
+ * (etcd missed its deadline on a loaded machine, see kube-retry.ts) is sent again, at most
+ * `retry.attempts` times in all; every other failure is reported (or thrown with `check`) at once.
+ */
+export function kubectl(
+  api: Pick<LabApiServer, "kubeconfig">,
+  tool: string,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number; check?: boolean; retry?: RetryPolicy } = {},
+): RunResult {
+  const argv = ["--kubeconfig", api.kubeconfig, "--request-timeout=20s", ...args];
+  const r = retryTransient(() => run(tool, argv, { timeoutMs: opts.timeoutMs ?? 30000, input: opts.input, check: false }), (x) => (x.code === 0 ? undefined : `${x.stderr}\n${x.stdout}`), opts.retry);
+  if ((opts.check ?? true) && r.code !== 0) throw new LabError(`command failed (exit ${r.code}): ${[tool, ...argv].join(" ")}\n${(r.stderr || r.stdout).trim()}`);
+  return r;
 }
 
 function kubeconfigText(server: string, caFile: string, token: string, cluster: string): string {
@@ -176,7 +189,7 @@ export async function startControlPlane(
   await waitReady(`kube-apiserver of cluster ${cluster}`, apiRec, apiLog, CONTROL_PLANE_TIMEOUT_MS, () => (existsSync(join(dir, "certs", "apiserver.crt")) ? true : undefined));
   writeFileSync(api.kubeconfig, kubeconfigText(api.url, join(dir, "certs", "apiserver.crt"), token, cluster), { mode: 0o600 });
   await waitReady(`kube-apiserver of cluster ${cluster}`, apiRec, apiLog, CONTROL_PLANE_TIMEOUT_MS, () => {
-    const r = kubectl(api, tools.kubectl, ["get", "--raw", "/readyz"], { check: false, timeoutMs: 10000 });
+    const r = kubectl(api, tools.kubectl, ["get", "--raw", "/readyz"], { check: false, timeoutMs: 10000, retry: { attempts: 1, firstPauseMs: 0 } });
     return r.code === 0 && r.stdout.trim() === "ok" ? true : undefined;
   }, 500);
 
