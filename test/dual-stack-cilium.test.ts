@@ -132,7 +132,7 @@ describe("dual-stack cluster side (examples/dual-stack-unnumbered, cluster prod)
     const hit = problems.filter((p) => p.rule === "cilium-ipv6-disabled");
     assert.equal(hit.length, 1, JSON.stringify(problems));
     assert.match(hit[0].path, /^clusters\[\d+\]\.k8s\.cilium\.values/);
-    assert.match(hit[0].message, /"ipv6\.enabled": "false" turns IPv6 off, but cluster prod is dual-stack/);
+    assert.match(hit[0].message, /"ipv6\.enabled": "false" turns IPv6 off, but cluster "prod" is dual-stack/);
   });
 
   describe("the real Cilium 1.20.2 chart", function () {

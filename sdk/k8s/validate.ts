@@ -198,13 +198,13 @@ function checkCilium(ctx: ClusterContext, problems: ProblemList, options: Cluste
  */
 function checkIpv6Disabled(ctx: ClusterContext, values: { [path: string]: string }, path: string, problems: ProblemList): void {
   if (!ctx.cluster.podCIDRs.some((p) => p.family === "ipv6")) return;
-  const pools6 = ctx.pools.filter((p) => p.cidr.includes(":")).map((p) => `${p.name} ${p.cidr}`);
+  const pools6 = ctx.pools.filter((p) => p.family === "ipv6").map((p) => `${p.name} ${p.cidr}`);
   for (const key of Object.keys(values).sort()) {
     if (!pathsIntersect(key, "ipv6.enabled") || String(values[key]) === "true") continue;
     problems.add(
       keyPath(path, key),
       "cilium-ipv6-disabled",
-      `Helm value ${q(key)}: ${q(values[key])} turns IPv6 off, but cluster ${ctx.cluster.name} is dual-stack (IPv6 PodCIDRs${pools6.length ? `, IPv6 VIP pools ${pools6.join(", ")}` : ""}); Cilium needs ipv6.enabled=true for them`,
+      `Helm value ${q(key)}: ${q(values[key])} turns IPv6 off, but cluster ${q(ctx.cluster.name)} is dual-stack (IPv6 PodCIDRs${pools6.length ? `, IPv6 VIP pools ${pools6.join(", ")}` : ""}); Cilium needs ipv6.enabled=true for them`,
     );
   }
 }
