@@ -48,10 +48,13 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): RunResu
   const result: RunResult = { code, stdout: r.stdout ?? "", stderr: r.stderr ?? "", ms };
   if (r.error && (r.error as NodeJS.ErrnoException).code === "ENOENT") result.stderr = `${cmd}: command not found`;
   else if (r.signal === "SIGKILL" && ms >= (opts.timeoutMs ?? 15000)) result.stderr += `\n(timed out after ${opts.timeoutMs ?? 15000} ms)`;
-  if ((opts.check ?? true) && code !== 0) {
-    throw new LabError(`command failed (exit ${code}): ${[cmd, ...args].join(" ")}\n${(result.stderr || result.stdout).trim()}`);
-  }
+  if ((opts.check ?? true) && code !== 0) throw commandFailed(cmd, args, result);
   return result;
+}
+
+/** The error a failed command is reported with: exit code, command line, then its own output. */
+export function commandFailed(cmd: string, args: string[], r: RunResult): LabError {
+  return new LabError(`command failed (exit ${r.code}): ${[cmd, ...args].join(" ")}\n${(r.stderr || r.stdout).trim()}`);
 }
 
 /** Run a command inside network namespace `ns` (`ip netns exec`). */

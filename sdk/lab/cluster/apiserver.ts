@@ -19,7 +19,7 @@ import { existsSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { Plan } from "../../plan/types";
 import { prefixesOverlap } from "../../net/prefix";
-import { LabError, run, RunResult } from "../exec";
+import { commandFailed, LabError, run, RunResult } from "../exec";
 import { planPrefixes } from "../mgmt";
 import { LabState, makeDir, saveState } from "../state";
 import { freeLoopbackPort, spawnRecorded, waitReady } from "./proc";
@@ -62,7 +62,7 @@ export function kubectl(
 ): RunResult {
   const argv = ["--kubeconfig", api.kubeconfig, "--request-timeout=20s", ...args];
   const r = retryTransient(() => run(tool, argv, { timeoutMs: opts.timeoutMs ?? 30000, input: opts.input, check: false }), (x) => (x.code === 0 ? undefined : `${x.stderr}\n${x.stdout}`), opts.retry);
-  if ((opts.check ?? true) && r.code !== 0) throw new LabError(`command failed (exit ${r.code}): ${[tool, ...argv].join(" ")}\n${(r.stderr || r.stdout).trim()}`);
+  if ((opts.check ?? true) && r.code !== 0) throw commandFailed(tool, argv, r);
   return r;
 }
 
