@@ -303,7 +303,7 @@ for (const preview of [false, true]) {
 
         it("adding one node changes only that node's resources and its two switches' configs", async () => {
           const rack = spec.racks[0];
-          const added = withNode(spec, rack.name, { name: `${rack.name}n9`, id: 9, address: rack.nodeNetwork.replace(/\.0\/24$/, ".19") });
+          const added = withNode(spec, rack.name, { name: `${rack.name}n9`, id: 9, address: rack.nodeNetwork!.replace(/\.0\/24$/, ".19") });
           const after = await run(() => new c.DataCenter("dc", sshArgs(added)));
           const peers = dc.getPlan().sessions.filter((s) => s.kind === "node-uplink" && s.a.device === rack.nodes[0].name).map((s) => s.b.device).sort();
           const created = [...after.keys()].filter((k) => !graph.has(k)).sort();

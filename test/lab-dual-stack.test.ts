@@ -41,7 +41,7 @@ async function checkBothFamilies(plan: Plan, state: LabState, example: string): 
 
 /** The examples, and the unnumbered one with a single IPv4 node session per switch for both families. */
 const LABS: { example: string; file: string; nodeSessions?: NodeSessionFamilies }[] = [
-  ...["dual-stack", "dual-stack-unnumbered", "dual-stack-three-tier"].map((example) => ({ example, file: example })),
+  ...["dual-stack", "dual-stack-unnumbered", "dual-stack-three-tier", "dual-stack-v6only-rack"].map((example) => ({ example, file: example })),
   { example: "dual-stack-unnumbered, bgp.nodeSessions: ipv4", file: "dual-stack-unnumbered", nodeSessions: NodeSessionFamilies.ipv4 },
 ];
 

@@ -21,7 +21,7 @@ const CORPUS = path.join(__dirname, "corpus", "refused-specs.yaml");
 
 interface CorpusCase {
   name: string;
-  base: "spine-leaf" | "three-tier" | "typescript-spec" | "dual-stack" | "dual-stack-unnumbered" | "dual-stack-three-tier" | "none";
+  base: "spine-leaf" | "three-tier" | "typescript-spec" | "dual-stack" | "dual-stack-unnumbered" | "dual-stack-three-tier" | "dual-stack-v6only-rack" | "none";
   mutations?: ({ set: string | Path; value: unknown } | { delete: string | Path } | { push: string | Path; value: unknown })[];
   text?: string;
   format?: "yaml" | "json";

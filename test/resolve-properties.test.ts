@@ -182,7 +182,7 @@ describe("resolve() properties over random specs", () => {
         for (const rack of spec.racks) {
           const leaves = spec.switches.filter((s) => s.role === SwitchRole.leaf && s.rack === rack.name).sort((a, b) => a.id - b.id);
           const peers = spec.topology === "spineLeaf" ? leaves : spec.switches.filter((s) => s.role === SwitchRole.core).sort((a, b) => a.id - b.id);
-          const net = v4(rack.nodeNetwork.split("/")[0]);
+          const net = v4(rack.nodeNetwork!.split("/")[0]);
           peers.forEach((sw, k) => {
             const iface = dev.get(sw.name)!.interfaces.find((i) => i.segment === `rack-${rack.name}`)!;
             assert.equal(iface.addresses[0].address, dotted(net + k + 1), `${sw.name} on ${rack.name}`);

@@ -245,8 +245,8 @@ describe("underlay in the plan", () => {
     for (const r of s.racks.slice(1)) r.peers = ["core3", "core4"];
     const plan = resolve(s);
     const c1 = routesOf(plan, cores[0].name);
-    assert.deepEqual(c1.get(s.racks[1].nodeNetwork), ["core3", "core4"]);
-    assert.ok(!c1.has(s.racks[0].nodeNetwork), "a rack it sits on is connected");
+    assert.deepEqual(c1.get(s.racks[1].nodeNetwork!), ["core3", "core4"]);
+    assert.ok(!c1.has(s.racks[0].nodeNetwork!), "a rack it sits on is connected");
     for (const other of [cores[1].name, "core3", "core4"]) {
       const lb = plan.devices.find((d) => d.name === other)!.routerId;
       assert.deepEqual(c1.get(`${lb}/32`), [other]);

@@ -64,7 +64,9 @@ export function plannedProbes(plan: Plan): DataPlaneProbe[] {
 }
 
 /** The probes of one family (`any`: single-family plan, the device's first address whatever its family). */
-function probesOf(plan: Plan, reps: PlanDevice[], family: Family, any: boolean, out: DataPlaneProbe[]): void {
+function probesOf(plan: Plan, allReps: PlanDevice[], family: Family, any: boolean, out: DataPlaneProbe[]): void {
+  // a node of an IPv6-only rack has no IPv4 address (nor an IPv4 PodCIDR): no IPv4 probe from or to it
+  const reps = any ? allReps : allReps.filter((d) => d.interfaces.some((i) => i.name === "eth0" && i.addresses.some((x) => x.family === family)));
   const addressOf = (d: PlanDevice) => (any ? (d.interfaces.find((i) => i.name === "eth0")?.addresses[0]?.address ?? d.routerId) : addressIn(d, family));
   const pod = (d: PlanDevice) => {
     const all = nodeLocalAddresses(plan, d.name).map((a) => a.split("/")[0]);

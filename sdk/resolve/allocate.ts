@@ -99,7 +99,7 @@ export function unnumberedAddress(id: number): string | undefined {
 
 /** Switch-side addresses on a rack network: host 1 and 2, in the order of the rack's peers. */
 export function rackPeerAddress(rack: RackSpec, peerIndex: number): string | undefined {
-  return nthAddress(rack.nodeNetwork, peerIndex + 1);
+  return rack.nodeNetwork === undefined ? undefined : nthAddress(rack.nodeNetwork, peerIndex + 1);
 }
 
 /** Names of the two switches a rack's nodes peer with: the rack's pin, else its leaves or the cores (by id). */
@@ -128,4 +128,27 @@ export function rackPeersIndex(spec: DataCenterSpec): (rack: RackSpec) => string
   }
   const leafNames = new Map([...leaves].map(([rack, list]) => [rack, [...list].sort(byId).map((s) => s.name)]));
   return (rack) => (rack.peers ? [...rack.peers] : spec.topology === "spineLeaf" ? [...(leafNames.get(rack.name) ?? [])] : [...cores]);
+}
+
+/**
+ * Where the router ids of IPv6-only nodes come from: 0.0.0.0/8 ("this network", RFC 1122), which
+ * is never a device's address, so a derived id cannot equal a switch loopback or an IPv4 node
+ * address (validation refuses an IPv4 address there anyway: `router-id-collision`).
+ */
+export const DERIVED_ROUTER_ID_POOL = "0.0.0.0/8";
+
+/** Highest node slot with a derived router id (0.255.255.255 is slot 2^24 − 2). */
+export const DERIVED_ROUTER_ID_MAX_SLOT = 2 ** 24 - 2;
+
+/**
+ * The 32-bit BGP router id of a node on an IPv6-only rack (BIRD needs one; its IPv6 address is
+ * none): host `slot + 1` of 0.0.0.0/8, `(rack.id − 1) × perRack + node.id` — a pure function of
+ * the node's own ids like its PodCIDR, unique per node, stable when racks are added. Undefined
+ * past `DERIVED_ROUTER_ID_MAX_SLOT`.
+ */
+export function derivedRouterId(spec: DataCenterSpec, rack: RackSpec, node: NodeSpec): string | undefined {
+  const slot = nodeSlot(spec, rack, node);
+  if (!Number.isInteger(slot) || slot < 0 || slot > DERIVED_ROUTER_ID_MAX_SLOT) return undefined;
+  const n = slot + 1;
+  return `0.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }

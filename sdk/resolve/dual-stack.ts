@@ -9,6 +9,7 @@
 import { DataCenterSpec, NodeSessionFamilies } from "../spec/types";
 import { Family, Plan, PlanSession, PlanSwitch } from "../plan/types";
 import { withDefaults } from "./defaults";
+import { derivedRouterId } from "./allocate";
 import { familyOf } from "../net/prefix";
 import { sessionFamilies } from "../plan/sessions";
 
@@ -48,17 +49,27 @@ function pick<T>(list: T[] | undefined, keep: (t: T) => boolean): { list: T[] | 
   return { list: index.map((i) => list[i]), index };
 }
 
-/** The IPv4 data center: the spec without IPv6 fields, IPv6 VIP pools and IPv6 upstreams. */
+/**
+ * The IPv4 data center: the spec without IPv6 fields, IPv6 VIP pools and IPv6 upstreams. An
+ * IPv6-only rack stays (its leaves keep their rack and ASN) without network and nodes; its nodes
+ * leave the clusters and VIP announcer lists too (validation refuses them there first).
+ */
 export function ipv4Projection(spec: DataCenterSpec): Projection {
   const vips = pick(spec.pools.vips, (v) => familyOrV4(v.cidr) === "ipv4");
   const ups = pick(spec.upstreams, (u) => upstreamFamily(u) === "ipv4");
   const { podCidr6: _p, loopbacks6: _l, fabricLinks6: _f, ...pools } = spec.pools;
   void _p, void _l, void _f;
+  const v6Only = new Set(spec.racks.filter((r) => r.nodeNetwork === undefined).flatMap((r) => r.nodes.map((n) => n.name)));
+  const keep = (names: string[]) => names.filter((n) => !v6Only.has(n));
+  const vipList = v6Only.size === 0 || !vips.list ? vips.list : vips.list.map((v) => (v.announcers ? { ...v, announcers: keep(v.announcers) } : v));
   const out: DataCenterSpec = {
     ...spec,
-    pools: { ...pools, ...(vips.list ? { vips: vips.list } : {}) },
+    pools: { ...pools, ...(vipList ? { vips: vipList } : {}) },
     switches: spec.switches.map(({ loopback6: _x, ...s }) => (void _x, s)),
-    racks: spec.racks.map(({ nodeNetwork6: _x, ...r }) => (void _x, { ...r, nodes: r.nodes.map(({ address6: _a, podCIDR6: _c, ...n }) => (void _a, void _c, n)) })),
+    racks: spec.racks.map(({ nodeNetwork6: _x, ...r }) =>
+      (void _x, r.nodeNetwork === undefined ? { ...r, nodes: [] } : { ...r, nodes: r.nodes.map(({ address6: _a, podCIDR6: _c, ...n }) => (void _a, void _c, n)) }),
+    ),
+    ...(v6Only.size > 0 && spec.clusters ? { clusters: spec.clusters.map((c) => ({ ...c, nodes: keep(c.nodes) })) } : {}),
     ...(ups.list ? { upstreams: ups.list } : {}),
   };
   return { spec: out, vipIndex: vips.index, upstreamIndex: ups.index };
@@ -118,6 +129,12 @@ export function mergeDualStack(spec: DataCenterSpec, p4: Plan, p6: Plan): Plan {
     }
     return { ...d, interfaces, staticRoutes: [...d.staticRoutes, ...o.staticRoutes] };
   });
+  // the nodes of IPv6-only racks exist in the IPv6 half only: in its order, with derived router ids
+  const only6 = onlyInIpv6(spec, p4, p6);
+  if (only6.devices.size > 0) {
+    const merged = new Map(devices.map((d) => [d.name, d]));
+    devices.splice(0, devices.length, ...p6.devices.map((d) => merged.get(d.name) ?? { ...d, routerId: only6.devices.get(d.name)! }));
+  }
   const seg6 = new Map(p6.segments.map((s) => [s.name, s]));
   const segments = p4.segments.map((s) => {
     const o = seg6.get(s.name);
@@ -145,11 +162,17 @@ export function mergeDualStack(spec: DataCenterSpec, p4: Plan, p6: Plan): Plan {
   const fabric6 = p6.sessions.filter((s) => !uplink(s) && !s.unnumbered).map(twin);
   // one IPv4 node session for both families (bgp.nodeSessions: ipv4)
   const single = singleNodeSessions(spec, p4, p6);
-  const uplinks = single ? single.sessions : [...p4.sessions.filter(uplink), ...p6.sessions.filter(uplink).map(twin)];
+  // the nodes of IPv6-only racks have their IPv6 sessions whatever nodeSessions says
+  const uplinks = single
+    ? [...single.sessions, ...p6.sessions.filter((s) => uplink(s) && only6.devices.has(s.a.device)).map(twin)]
+    : [...p4.sessions.filter(uplink), ...p6.sessions.filter(uplink).map(twin)];
   const sessions = [...uplinks, ...fabric4, ...fabric6];
   const node6 = new Map(p6.nodes.map((n) => [n.name, n]));
-  const nodes = p4.nodes.map((n) => {
+  const node4 = new Map(p4.nodes.map((n) => [n.name, n]));
+  const nodes = (only6.devices.size > 0 ? p6.nodes.map((n) => node4.get(n.name) ?? n) : p4.nodes).map((n) => {
     const o = node6.get(n.name);
+    // an IPv6-only node: its PodCIDR is the IPv6 one (podCIDR and podCIDR6 alike)
+    if (!node4.has(n.name)) return { ...n, podCIDR6: n.podCIDR };
     return o ? { ...n, podCIDR6: o.podCIDR, announcements: [...n.announcements, ...o.announcements] } : n;
   });
   const sw6 = new Map(p6.switches.map((s) => [s.name, s]));
@@ -206,6 +229,19 @@ export function mergeDualStack(spec: DataCenterSpec, p4: Plan, p6: Plan): Plan {
       fabricLinks6: p6.pools.fabricLinks,
     },
   };
+}
+
+/**
+ * What only the IPv6 half has: the nodes of IPv6-only racks, each with its derived router id
+ * (`derivedRouterId`: validation made sure it exists and is no other device's).
+ */
+function onlyInIpv6(spec: DataCenterSpec, p4: Plan, p6: Plan): { devices: Map<string, string> } {
+  const in4 = new Set(p4.devices.map((d) => d.name));
+  const devices = new Map<string, string>();
+  if (p6.devices.every((d) => in4.has(d.name))) return { devices };
+  for (const rack of spec.racks)
+    if (rack.nodeNetwork === undefined) for (const node of rack.nodes) if (!in4.has(node.name)) devices.set(node.name, derivedRouterId(spec, rack, node)!);
+  return { devices };
 }
 
 /**

@@ -41,6 +41,8 @@ export function resolve(spec: DataCenterSpec): Plan {
 
 interface NodeCtx {
   spec: NodeSpec;
+  /** The node's address on its rack network (set on every node of a single-family projection). */
+  address: string;
   rack: RackSpec;
   podCIDR: string;
   /** Family of the PodCIDR. */
@@ -88,6 +90,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
       }
       return {
         spec: node,
+        address: node.address!,
         rack,
         podCIDR,
         podFamily,
@@ -120,6 +123,8 @@ function buildPlan(spec: DataCenterSpec): Plan {
   const nodesOfRack = new Map<RackSpec, NodeCtx[]>(spec.racks.map((r) => [r, []]));
   for (const n of nodes) nodesOfRack.get(n.rack)!.push(n);
   for (const rack of [...spec.racks].sort((a, b) => a.id - b.id)) {
+    // an IPv6-only rack in the IPv4 projection: no network, no nodes, nothing on its leaves
+    if (rack.nodeNetwork === undefined) continue;
     const rackNodes = nodesOfRack.get(rack)!;
     const peers = peersOfRack.get(rack)!;
     const peerAddresses = peers.map((_, k) => rackPeerAddress(rack, k)!);
@@ -135,7 +140,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
       segment.members.push({ device: sw.name, interface: peerIface, address: addr });
     });
     for (const n of rackNodes) {
-      segment.members.push({ device: n.spec.name, interface: "eth0", address: n.spec.address });
+      segment.members.push({ device: n.spec.name, interface: "eth0", address: n.address });
       devices.push({
         name: n.spec.name,
         kind: "node",
@@ -143,8 +148,8 @@ function buildPlan(spec: DataCenterSpec): Plan {
         rack: rack.name,
         ...(n.cluster ? { cluster: n.cluster } : {}),
         asn: n.asn,
-        routerId: n.spec.address,
-        interfaces: [{ name: "eth0", segment: segName, addresses: [{ family: fam, address: n.spec.address, cidr: `${n.spec.address}/${len}` }] }],
+        routerId: n.address,
+        interfaces: [{ name: "eth0", segment: segName, addresses: [{ family: fam, address: n.address, cidr: `${n.address}/${len}` }] }],
         staticRoutes: [{ family: fam, prefix: fam === "ipv4" ? "0.0.0.0/0" : "::/0", nextHops: [...peerAddresses] }],
       });
       const speaker = speakers.get(n.spec.name) ?? BgpSpeaker.bird;
@@ -156,7 +161,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
           kind: "node-uplink",
           family: fam,
           type: swAsn === n.asn ? "ibgp" : "ebgp",
-          a: { device: n.spec.name, address: n.spec.address, asn: n.asn, interface: "eth0" },
+          a: { device: n.spec.name, address: n.address, asn: n.asn, interface: "eth0" },
           b: { device: sw.name, address: peerAddresses[k], asn: swAsn, interface: peerIface },
           nodeProtocol: `uplink${k}`,
           timers,
@@ -281,7 +286,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
     spec,
     family,
     loopbackOf: new Map(sorted.map((sw) => [sw.name, switchLoopback(spec, sw)!])),
-    rackNetworks: [...spec.racks].sort((a, b) => a.id - b.id).map((r) => ({ prefix: r.nodeNetwork, switches: peersOfRack.get(r)!.map((sw) => sw.name) })),
+    rackNetworks: [...spec.racks].filter((r) => r.nodeNetwork !== undefined).sort((a, b) => a.id - b.id).map((r) => ({ prefix: r.nodeNetwork!, switches: peersOfRack.get(r)!.map((sw) => sw.name) })),
     sessions,
     upstreams,
     knownRoutes: new Set(nodes.flatMap((n) => n.announcements.map((a) => a.prefix))),
@@ -455,7 +460,7 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
   const routes = new RouteCollector(ctx);
   const direct = ctx.directOf.get(sw.name) ?? [];
   for (const n of direct) {
-    const hop = [{ address: n.spec.address, device: n.spec.name }];
+    const hop = [{ address: n.address, device: n.spec.name }];
     for (const a of n.announcements) routes.add(a, hop);
   }
   if (spec.topology === "spineLeaf") {
@@ -498,7 +503,7 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
       let fib = fibOf.get(n.rack);
       if (!fib) fibOf.set(n.rack, (fib = n.peers.filter((p) => meshHop.has(p.name)).map((p) => meshHop.get(p.name)!)));
       if (fib.length === 0) continue;
-      const hop = [{ address: n.spec.address, device: n.spec.name }];
+      const hop = [{ address: n.address, device: n.spec.name }];
       // VIPs: ECMP over every announcer of the data center (the mesh carries all paths: add-path)
       for (const a of n.announcements) routes.add(a, hop, fib);
     }

@@ -214,11 +214,11 @@ export interface NodeSpec {
   name: string;
   /** Position of the node in its rack, 1..pools.podCidr.perRack: its allocation key. */
   id: number;
-  /** Address on the rack's node network. */
-  address: string;
+  /** Address on the rack's IPv4 node network (required when the rack has one; none on an IPv6-only rack). */
+  address?: string;
   /** worker (default) or l4lb. */
   role?: NodeRole;
-  /** Pinned PodCIDR (must lie in the PodCIDR pool). */
+  /** Pinned PodCIDR (must lie in the PodCIDR pool; none on an IPv6-only rack). */
   podCIDR?: string;
   /** Dual-stack: the node's IPv6 address on `rack.nodeNetwork6` (required when the rack has one). */
   address6?: string;
@@ -234,8 +234,12 @@ export interface RackSpec {
   name: string;
   /** Rack number, unique, ≥ 1: its allocation key. */
   id: number;
-  /** The rack's node network (an L2 segment shared by the rack's nodes and their two BGP peers). */
-  nodeNetwork: string;
+  /**
+   * The rack's IPv4 node network (an L2 segment shared by the rack's nodes and their two BGP
+   * peers). Left out in a dual-stack data center, the rack is IPv6-only: its nodes have only
+   * `address6`, an IPv6 PodCIDR, IPv6 sessions, and a router id derived from their slot.
+   */
+  nodeNetwork?: string;
   /** Dual-stack: the rack's IPv6 node network (hosts 1 and 2 are its two peers, as for IPv4). */
   nodeNetwork6?: string;
   /** Pinned ASN of the rack's leaf pair (spineLeaf). */

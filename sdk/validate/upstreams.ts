@@ -29,7 +29,9 @@ function ownPrefixes(dc: DataCenterSpec): OwnPrefix[] {
   ];
   if (dc.pools.fabricLinks !== undefined) out.push({ path: "pools.fabricLinks", prefix: dc.pools.fabricLinks, rackNetwork: false });
   (dc.pools.vips ?? []).forEach((v, i) => out.push({ path: `pools.vips[${i}].cidr`, prefix: v.cidr, rackNetwork: false }));
-  dc.racks.forEach((r, i) => out.push({ path: `racks[${i}].nodeNetwork`, prefix: r.nodeNetwork, rackNetwork: true }));
+  dc.racks.forEach((r, i) => {
+    if (r.nodeNetwork !== undefined) out.push({ path: `racks[${i}].nodeNetwork`, prefix: r.nodeNetwork, rackNetwork: true });
+  });
   dc.switches.forEach((s, i) => {
     if (s.loopback && !addressProblem(s.loopback)) out.push({ path: `switches[${i}].loopback`, prefix: `${s.loopback}/${s.loopback.includes(":") ? 128 : 32}`, rackNetwork: false });
   });
@@ -193,14 +195,16 @@ function checkAnnounce(dc: DataCenterSpec, u: UpstreamSpec, at: string, family: 
     else if (familyOf(v.cidr) !== family) problems.add(`${at}.announce.vipPools[${j}]`, "family", `VIP pool ${quote(name)} (${v.cidr}) is not ${family}, the family of upstream ${quote(u.name)}'s sessions`);
   });
   const aggregates: string[] = [];
+  // an IPv6-only rack has no IPv4 network (the IPv4 projection keeps it without one)
+  const netRacks = dc.racks.flatMap((r) => (r.nodeNetwork !== undefined ? [{ name: r.name, nodeNetwork: r.nodeNetwork }] : []));
   (ann.nodeNetworks ?? []).forEach((p, j) => {
     const pp = `${at}.announce.nodeNetworks[${j}]`;
     const bad = prefixProblem(p);
     if (bad) return problems.add(pp, "prefix", `${quote(p)} ${bad}`);
     if (familyOf(p) !== family) return problems.add(pp, "family", `${p} is not ${family}, the family of upstream ${quote(u.name)}'s sessions`);
     if (isDefault(p)) return problems.add(pp, "aggregate-overlap", `the default route is not an aggregate of the node networks`);
-    const racks = dc.racks.filter((r) => sameFamily(r.nodeNetwork, p) && prefixInside(r.nodeNetwork, p));
-    const partial = dc.racks.filter((r) => sameFamily(r.nodeNetwork, p) && prefixesOverlap(r.nodeNetwork, p) && !prefixInside(r.nodeNetwork, p));
+    const racks = netRacks.filter((r) => sameFamily(r.nodeNetwork, p) && prefixInside(r.nodeNetwork, p));
+    const partial = netRacks.filter((r) => sameFamily(r.nodeNetwork, p) && prefixesOverlap(r.nodeNetwork, p) && !prefixInside(r.nodeNetwork, p));
     if (racks.length === 0 && partial.length === 0) problems.add(pp, "aggregate-coverage", `aggregate ${p} covers no rack network`);
     const others = own.filter((o) => !o.rackNetwork && sameFamily(o.prefix, p) && prefixesOverlap(o.prefix, p));
     if (others.length > 0) problems.add(pp, "aggregate-overlap", `aggregate ${p} of the node networks also covers ${listCapped(others.map((o) => `${o.path} ${o.prefix}`), 5)}`);
@@ -208,7 +212,7 @@ function checkAnnounce(dc: DataCenterSpec, u: UpstreamSpec, at: string, family: 
     aggregates.push(p);
   });
   if (aggregates.length > 0) {
-    const uncovered = dc.racks.filter((r) => familyOf(r.nodeNetwork) === family && !aggregates.some((a) => prefixInside(r.nodeNetwork, a)));
+    const uncovered = netRacks.filter((r) => familyOf(r.nodeNetwork) === family && !aggregates.some((a) => prefixInside(r.nodeNetwork, a)));
     if (uncovered.length > 0)
       problems.add(`${at}.announce.nodeNetworks`, "aggregate-coverage", `the node-network aggregates leave out ${listCapped(uncovered.map((r) => `rack ${quote(r.name)} ${r.nodeNetwork}`), 5)}`);
   }

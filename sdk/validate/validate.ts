@@ -35,6 +35,7 @@ import { checkUpstreams } from "./upstreams";
 import { validateDualStack } from "./dual-stack";
 import { checkFabric } from "./fabric";
 import { checkNodeSessions } from "./node-sessions";
+import { checkRackFamilies } from "./ipv6-only-racks";
 import { isDualStack } from "../resolve/dual-stack";
 import { ProblemList, SpecProblem, listCapped, quote } from "./errors";
 import schema from "../../schema/datacenter.schema.json";
@@ -72,6 +73,8 @@ export function validate(spec: unknown): SpecProblem[] {
   const dc = spec as DataCenterSpec;
   const sessions = new ProblemList();
   checkNodeSessions(dc, isDualStack(dc), sessions);
+  // which families each rack and node has (IPv6-only racks); the rules below need them settled
+  if (checkRackFamilies(dc, sessions)) return sessions.items;
   // dual-stack: the rules below on the IPv4 and the IPv6 projection, plus the IPv6 fields' own
   return [...sessions.items, ...(isDualStack(dc) ? validateDualStack(dc, semanticRules) : semanticRules(dc))];
 }
@@ -200,6 +203,11 @@ function checkNameFormats(dc: DataCenterSpec, problems: ProblemList): void {
     problems.add("bgp.passwordRef", "secret-ref-format", `secret reference ${quote(ref)} must be 1–63 characters of letters, digits, '.', '_' or '-', starting with a letter or digit (it names a file on each host)`);
 }
 
+/** The racks' node networks with their paths (the IPv4 projection keeps an IPv6-only rack without one). */
+function rackNetworks(dc: DataCenterSpec): { path: string; prefix: string }[] {
+  return dc.racks.flatMap((r, i) => (r.nodeNetwork !== undefined ? [{ path: `racks[${i}].nodeNetwork`, prefix: r.nodeNetwork }] : []));
+}
+
 /** Pools: valid prefixes, no overlaps, PodCIDR length 24/25, capacity. Returns false when later rules cannot run. */
 function checkPools(dc: DataCenterSpec, problems: ProblemList): boolean {
   const named: { path: string; prefix: string }[] = [
@@ -207,7 +215,7 @@ function checkPools(dc: DataCenterSpec, problems: ProblemList): boolean {
     { path: "pools.loopbacks", prefix: dc.pools.loopbacks },
     ...(dc.pools.fabricLinks !== undefined ? [{ path: "pools.fabricLinks", prefix: dc.pools.fabricLinks }] : []),
     ...(dc.pools.vips ?? []).map((v, i) => ({ path: `pools.vips[${i}].cidr`, prefix: v.cidr })),
-    ...dc.racks.map((r, i) => ({ path: `racks[${i}].nodeNetwork`, prefix: r.nodeNetwork })),
+    ...rackNetworks(dc),
   ];
   let ok = checkFabric(dc, problems);
   const valid: typeof named = [];
@@ -239,7 +247,8 @@ function checkPools(dc: DataCenterSpec, problems: ProblemList): boolean {
     } else {
       const racksFit = capacity / BigInt(perRack(dc));
       dc.racks.forEach((rack, i) => {
-        if (Number.isInteger(rack.id) && BigInt(rack.id) > racksFit) { // a non-integer id is an id-range problem
+        // an IPv6-only rack (in the IPv4 projection: no network) takes no IPv4 PodCIDRs
+        if (rack.nodeNetwork !== undefined && Number.isInteger(rack.id) && BigInt(rack.id) > racksFit) { // a non-integer id is an id-range problem
           problems.add(
             `racks[${i}].id`,
             "pool-exhausted",
@@ -361,7 +370,7 @@ function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
     { path: "pools.podCidr.cidr", prefix: dc.pools.podCidr.cidr },
     ...(dc.pools.fabricLinks !== undefined ? [{ path: "pools.fabricLinks", prefix: dc.pools.fabricLinks }] : []),
     ...(dc.pools.vips ?? []).map((v, k) => ({ path: `pools.vips[${k}].cidr`, prefix: v.cidr })),
-    ...dc.racks.map((r, k) => ({ path: `racks[${k}].nodeNetwork`, prefix: r.nodeNetwork })),
+    ...rackNetworks(dc),
   ].filter((t) => !prefixProblem(t.prefix));
   loopbacks.forEach((lb, i) => {
     if (!lb || addressProblem(lb)) return;
@@ -435,39 +444,43 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
         `the nodes of rack ${quote(rack.name)} have ${new Set(peers).size} BGP peer(s) (${listCapped(peers.map((p) => quote(p))) || "none"}); every node needs exactly two`,
       );
     }
-    const netProblem = prefixProblem(rack.nodeNetwork);
+    // an IPv6-only rack in the IPv4 projection: no network and no nodes (its peers are checked above)
+    const nodeNetwork = rack.nodeNetwork;
+    if (nodeNetwork === undefined) return;
+    const netProblem = prefixProblem(nodeNetwork);
     // the peers take hosts 1 and 2 of the rack network, with or without nodes
     if (!netProblem)
       peers.forEach((p, k) => {
         if (rackPeerAddress(rack, k) === undefined)
-          problems.add(`racks[${ri}].nodeNetwork`, "rack-network-size", `${quote(rack.nodeNetwork)} has no host ${k + 1} for the rack's BGP peer ${quote(p)}`);
+          problems.add(`racks[${ri}].nodeNetwork`, "rack-network-size", `${quote(nodeNetwork)} has no host ${k + 1} for the rack's BGP peer ${quote(p)}`);
       });
     // a session carries only its own family (BIRD channel, FRR address-family): PodCIDRs must match it
     const podFamily = familyOf(dc.pools.podCidr.cidr);
-    if (!netProblem && rack.nodes.length > 0 && familyOf(rack.nodeNetwork) !== podFamily)
+    if (!netProblem && rack.nodes.length > 0 && familyOf(nodeNetwork) !== podFamily)
       problems.add(
         `racks[${ri}].nodeNetwork`,
         "family-mismatch",
-        `the nodes of rack ${quote(rack.name)} peer over ${quote(rack.nodeNetwork)}, whose BGP sessions cannot carry their ${podFamily} PodCIDRs from pools.podCidr.cidr ${quote(dc.pools.podCidr.cidr)}`,
+        `the nodes of rack ${quote(rack.name)} peer over ${quote(nodeNetwork)}, whose BGP sessions cannot carry their ${podFamily} PodCIDRs from pools.podCidr.cidr ${quote(dc.pools.podCidr.cidr)}`,
       );
-    const netSize = netProblem ? 0 : Number(sizeOf(rack.nodeNetwork)); // once per rack, not per node
+    const netSize = netProblem ? 0 : Number(sizeOf(nodeNetwork)); // once per rack, not per node
     rack.nodes.forEach((node, ni) => {
       const npath = `racks[${ri}].nodes[${ni}]`;
-      const why = addressProblem(node.address);
-      if (why) problems.add(`${npath}.address`, "address-invalid", `${quote(node.address)} ${why}`);
+      const address = node.address!; // set on every node of a rack with an IPv4 network (checkRackFamilies)
+      const why = addressProblem(address);
+      if (why) problems.add(`${npath}.address`, "address-invalid", `${quote(address)} ${why}`);
       else if (!netProblem) {
-        const offset = offsetIn(rack.nodeNetwork, node.address);
-        if (offset === undefined) problems.add(`${npath}.address`, "address-outside", `${quote(node.address)} is outside racks[${ri}].nodeNetwork ${quote(rack.nodeNetwork)}`);
+        const offset = offsetIn(nodeNetwork, address);
+        if (offset === undefined) problems.add(`${npath}.address`, "address-outside", `${quote(address)} is outside racks[${ri}].nodeNetwork ${quote(nodeNetwork)}`);
         // IPv6 has no broadcast (and its sizes are past Number precision): only IPv4 loses its last address
-        else if (offset === 0 || (familyOf(rack.nodeNetwork) === "ipv4" && offset === netSize - 1 && netSize > 2)) problems.add(`${npath}.address`, "address-reserved", `${quote(node.address)} is the network or broadcast address of ${quote(rack.nodeNetwork)}`);
-        else if (offset <= 2) problems.add(`${npath}.address`, "address-reserved", `${quote(node.address)} is reserved for the rack's BGP peer ${peers[offset - 1] !== undefined ? quote(peers[offset - 1]) : "switch"} (hosts 1 and 2 of ${quote(rack.nodeNetwork)})`);
+        else if (offset === 0 || (familyOf(nodeNetwork) === "ipv4" && offset === netSize - 1 && netSize > 2)) problems.add(`${npath}.address`, "address-reserved", `${quote(address)} is the network or broadcast address of ${quote(nodeNetwork)}`);
+        else if (offset <= 2) problems.add(`${npath}.address`, "address-reserved", `${quote(address)} is reserved for the rack's BGP peer ${peers[offset - 1] !== undefined ? quote(peers[offset - 1]) : "switch"} (hosts 1 and 2 of ${quote(nodeNetwork)})`);
         else {
-          const rid = routerIdProblem(node.address);
+          const rid = routerIdProblem(address);
           if (rid) problems.add(`${npath}.address`, "router-id-zero", rid);
         }
-        const key = canonicalAddress(node.address); // one address however it is written
+        const key = canonicalAddress(address); // one address however it is written
         const prev = addresses.get(key);
-        if (prev) problems.add(`${npath}.address`, "duplicate", `address ${quote(node.address)} is already used by ${prev}`);
+        if (prev) problems.add(`${npath}.address`, "duplicate", `address ${quote(address)} is already used by ${prev}`);
         else addresses.set(key, `${npath}.address`);
       }
       if (node.asn !== undefined) {
@@ -526,7 +539,8 @@ function checkVips(dc: DataCenterSpec, problems: ProblemList): void {
     });
     const mismatched = announcers.filter((name) => {
       const ref = nodes.get(name);
-      return ref && !prefixProblem(ref.rack.nodeNetwork) && familyOf(ref.rack.nodeNetwork) !== familyOf(pool.cidr);
+      const net = ref?.rack.nodeNetwork;
+      return net !== undefined && !prefixProblem(net) && familyOf(net) !== familyOf(pool.cidr);
     });
     if (mismatched.length > 0)
       problems.add(path, "family-mismatch", `VIP pool ${quote(pool.name)} (${quote(pool.cidr)}) is announced by ${nodeList(mismatched)}, whose BGP sessions carry another address family`);

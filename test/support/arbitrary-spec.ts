@@ -116,7 +116,7 @@ export function makeUpstream(spec: DataCenterSpec, password: boolean, announce: 
           announce: {
             ...(spec.clusters?.length ? { clusters: [spec.clusters[0].name] } : {}),
             ...(spec.pools.vips?.length ? { vipPools: [spec.pools.vips[0].name] } : {}),
-            nodeNetworks: aggregate(spec.racks.map((r) => r.nodeNetwork)),
+            nodeNetworks: aggregate(spec.racks.map((r) => r.nodeNetwork!)),
           },
         }
       : {}),
