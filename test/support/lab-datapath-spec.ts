@@ -31,18 +31,22 @@ export function datapathLabSpec(name = "lc-dp"): DataCenterSpec {
   return spec as unknown as DataCenterSpec;
 }
 
+/** The VIP of lab-a's clustermesh-apiserver (pool `public`, 198.18.200.0/29). */
+export const MESH_VIP = "198.18.200.3";
+
 /**
  * Two clusters meshed (`mesh: { name }`): lab-a on r1n1 with `protected-db` (employee pods of any
  * mesh cluster, or of lab-a only with `anyMeshCluster: false`), lab-b on r2n1 with a `protected-db`
- * of its own (employee pods of any mesh cluster); the mesh API servers on NodePort (no VIP needed).
- * BIRD announces the PodCIDRs.
+ * of its own (employee pods of any mesh cluster). lab-a's mesh API server on a VIP of its pool
+ * `public` (`MESH_VIP`: a LoadBalancer Service, announced by r1n1, the pool's l4lb node), lab-b's on
+ * NodePort 32379 of r2n1 (no VIP): both ways dcnet exposes it. BIRD announces the PodCIDRs and VIPs.
  */
 export function meshLabSpec(anyMeshCluster: boolean, name = "lc-mesh"): DataCenterSpec {
   const spec = datapathLabSpec(name) as unknown as { pools: { vips: { cluster: string }[] }; clusters: Record<string, unknown>[] };
   const a = spec.clusters[0] as { name: string; nodes: string[]; k8s: Record<string, unknown> };
   a.name = "lab-a";
   a.nodes = ["r1n1"];
-  a.k8s.mesh = { name };
+  a.k8s.mesh = { name, apiServerAddress: MESH_VIP };
   delete a.k8s.externalEndpoints;
   a.k8s.policies = [
     {

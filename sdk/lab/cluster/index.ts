@@ -130,7 +130,8 @@ export async function clusterUp(plan: Plan, state: LabState, opts: LabClusterOpt
     const ctx = clusterContext(plan, opts.inputs, c.name);
     say(`cluster ${c.name}: helm template of the Cilium chart with dcnet's values`);
     const chart = helmTemplate(tools.helm!, req(tools.ciliumChart, "the Cilium chart"), ciliumValues(ctx), join(api.dir, "values-cilium.json"));
-    writeFileSync(join(api.dir, "chart.yaml"), chart.text, { mode: 0o644 });
+    // 0600: with `tls.auto.method: helm` the chart text holds the private keys helm issued
+    writeFileSync(join(api.dir, "chart.yaml"), chart.text, { mode: 0o600 });
     rendered.set(c.name, chart.ciliumConfig);
     serverSideApply(api, kubectlBin, chart.objects, LAB_FIELD_MANAGER);
     lc.applied.push(...chart.objects.map(objectRef));
