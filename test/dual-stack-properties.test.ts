@@ -3,7 +3,9 @@
  * unnumbered spine–leaf fabrics): resolve() is deterministic; adding, removing or reordering
  * nodes, racks and switches never moves an IPv6 allocation (PodCIDR /64s, loopbacks, rack
  * addresses, /127 links, link-local fabric addresses); and every IPv6 allocation is the README's
- * rule, computed here with plain BigInt arithmetic (not sdk/net).
+ * rule, computed here with plain BigInt arithmetic (not sdk/net). Some racks are IPv6-only (no
+ * `nodeNetwork`): their nodes get only IPv6 and a router id 0.0.0.0/8 + slot + 1, and adding one
+ * moves no allocation of either family.
  */
 import { strict as assert } from "assert";
 import * as fc from "fast-check";
@@ -59,8 +61,52 @@ function dual6(r: DataCenterSpec["racks"][number]): void {
   for (const n of r.nodes) n.address6 = `2001:db8:${hex(0x10 + r.id)}::${hex(0x10 + n.id)}`;
 }
 
+/**
+ * Make the racks at `picks` IPv6-only: no IPv4 network, address or PodCIDR; their nodes leave the
+ * cluster (a cluster has IPv4 pods), and the IPv4 VIP pool goes when no l4lb node is left for it.
+ */
+function v6Only(spec: DataCenterSpec, picks: boolean[]): DataCenterSpec {
+  const d = cloneSpec(spec);
+  const gone = new Set<string>();
+  d.racks.forEach((r, i) => {
+    if (!picks[i % Math.max(1, picks.length)] || picks.length === 0) return;
+    ipv6OnlyRack(r);
+    for (const n of r.nodes) gone.add(n.name);
+  });
+  if (gone.size === 0) return d;
+  for (const c of d.clusters ?? []) c.nodes = c.nodes.filter((n) => !gone.has(n));
+  d.clusters = (d.clusters ?? []).filter((c) => c.nodes.length > 0);
+  if (d.clusters.length === 0) delete d.clusters;
+  const l4lb4 = d.racks.some((r) => r.nodeNetwork !== undefined && r.nodes.some((n) => n.role === "l4lb"));
+  if (d.pools.vips && !l4lb4) d.pools.vips = d.pools.vips.filter((v) => v.cidr.includes(":"));
+  return refreshUpstream(d);
+}
+
+/** A rack made IPv6-only (in place). */
+function ipv6OnlyRack(r: DataCenterSpec["racks"][number]): void {
+  delete r.nodeNetwork;
+  for (const n of r.nodes) {
+    delete n.address;
+    delete n.podCIDR;
+  }
+}
+
 const dualSpec = () =>
-  fc.tuple(arbitrarySpec(), fc.constantFrom(56, 64, 96), fc.boolean()).map(([s, len, unnumbered]) => dualize(s, len, unnumbered));
+  fc
+    .tuple(arbitrarySpec(), fc.constantFrom(56, 64, 96), fc.boolean(), fc.array(fc.boolean(), { maxLength: 5 }))
+    .map(([s, len, unnumbered, picks]) => v6Only(dualize(s, len, unnumbered), picks));
+
+/** Every allocation of both families by owner (IPv4 ones too: an IPv6-only rack must not move them). */
+function allocations(plan: Plan): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const n of plan.nodes) out.set(`${n.name} podCIDR`, `${n.podCIDR.prefix} ${n.podCIDR6?.prefix ?? ""}`);
+  for (const d of plan.devices) {
+    out.set(`${d.name} routerId`, d.routerId);
+    for (const i of d.interfaces) out.set(`${d.name} ${i.name}`, i.addresses.map((a) => a.cidr).join(","));
+  }
+  for (const s of plan.segments) out.set(`segment ${s.name}`, `${s.prefix} ${s.prefix6 ?? ""}`);
+  return out;
+}
 
 /** Every IPv6 allocation by owner: PodCIDR, each interface's IPv6 addresses, each link's IPv6 prefix. */
 function allocations6(plan: Plan): Map<string, string> {
@@ -79,14 +125,17 @@ function assertKept6(before: Plan, after: Plan): void {
 }
 
 describe("IPv6 allocation properties over random dual-stack specs", () => {
-  it("generated dual-stack specs are valid and deterministic", () => {
+  it("generated dual-stack specs are valid and deterministic (IPv6-only racks among them)", () => {
+    let v6OnlyRacks = 0;
     fc.assert(
       fc.property(dualSpec(), (spec) => {
         assert.deepEqual(validate(spec), []);
         assert.equal(JSON.stringify(resolve(spec)), JSON.stringify(resolve(cloneSpec(spec))));
+        if (spec.racks.some((r) => r.nodeNetwork === undefined)) v6OnlyRacks++;
       }),
       RUNS,
     );
+    assert.ok(v6OnlyRacks >= RUNS.numRuns / 5, `only ${v6OnlyRacks} of ${RUNS.numRuns} specs had an IPv6-only rack`);
   });
 
   it("adding a node anywhere never moves an existing IPv6 allocation", () => {
@@ -99,6 +148,7 @@ describe("IPv6 allocation properties over random dual-stack specs", () => {
         const target = grown.racks.find((r) => r.id === rack.id)!;
         const node = makeNode(rack.id, free[pos % free.length], false);
         node.address6 = `2001:db8:${hex(0x10 + rack.id)}::${hex(0x10 + node.id)}`;
+        if (rack.nodeNetwork === undefined) delete node.address; // an IPv6-only rack
         target.nodes.splice(pos % (target.nodes.length + 1), 0, node);
         const before = resolve(spec);
         const after = resolve(grown);
@@ -166,7 +216,16 @@ describe("IPv6 allocation properties over random dual-stack specs", () => {
           for (const node of rack.nodes) {
             const slot = BigInt((rack.id - 1) * PER_RACK + (node.id - 1));
             assert.equal(plan.nodes.find((n) => n.name === node.name)!.podCIDR6!.prefix, `${text6(podBase + (slot << BigInt(128 - len)))}/${len}`, `${node.name} IPv6 PodCIDR`);
+            if (rack.nodeNetwork !== undefined) continue;
+            // IPv6-only: router id host slot + 1 of 0.0.0.0/8, nothing of IPv4
+            const id = Number(slot) + 1;
+            const d = dev.get(node.name)!;
+            assert.equal(d.routerId, `0.${(id >> 16) & 255}.${(id >> 8) & 255}.${id & 255}`, `${node.name} router id`);
+            assert.ok(d.interfaces.every((i) => i.addresses.every((a) => a.family === "ipv6")), `${node.name} has only IPv6`);
+            assert.ok(plan.sessions.filter((s) => s.a.device === node.name).every((s) => s.family === "ipv6" && s.id.endsWith("--v6")), `${node.name} sessions`);
           }
+          if (rack.nodeNetwork === undefined)
+            for (const sw of peers) assert.ok(!dev.get(sw.name)!.interfaces.find((i) => i.segment === `rack-${rack.name}`)!.addresses.some((a) => a.family === "ipv4"), `${sw.name}: no IPv4 on ${rack.name}`);
         }
         const lo = v6(spec.pools.loopbacks6!.split("/")[0]);
         for (const sw of spec.switches) {
@@ -189,6 +248,29 @@ describe("IPv6 allocation properties over random dual-stack specs", () => {
           assert.equal(seg.prefix6, `${text6(fab + 2n * index)}/127`, seg.name);
           assert.equal(seg.members.find((m) => m.device === low.name)!.address6, text6(fab + 2n * index), "lower id takes the even address");
         }
+      }),
+      RUNS,
+    );
+  });
+
+  it("adding an IPv6-only rack (with its leaves) moves no allocation of either family, and its router ids are unique", () => {
+    fc.assert(
+      fc.property(dualSpec(), fc.integer({ min: 1, max: MAX_RACK_ID }), fc.uniqueArray(fc.integer({ min: 1, max: PER_RACK }), { minLength: 1, maxLength: 4 }), (spec, rackId, nodeIds) => {
+        fc.pre(!spec.racks.some((r) => r.id === rackId));
+        const grown = cloneSpec(spec);
+        const rack = makeRack(rackId, nodeIds, new Set());
+        dual6(rack);
+        ipv6OnlyRack(rack);
+        grown.racks.push(rack);
+        if (grown.topology === Topology.spineLeaf) grown.switches.push(...makeLeaves(rackId));
+        assert.deepEqual(validate(grown), []); // the upstream stays as it was: its aggregates cover only IPv4 rack networks
+        const before = allocations(resolve(spec));
+        const plan = resolve(grown);
+        const after = allocations(plan);
+        // the new rack's leaves are new; every other owner keeps all it had (a border leaf's upstream link included)
+        for (const [owner, value] of before) assert.equal(after.get(owner), value, `${owner} moved`);
+        const ids = plan.devices.map((d) => d.routerId);
+        assert.equal(new Set(ids).size, ids.length, `router ids unique: ${ids.join(" ")}`);
       }),
       RUNS,
     );

@@ -82,6 +82,11 @@ for (const { example, file, nodeSessions } of LABS) {
         assert.deepEqual(v6.map((p) => [p.peer, p.nextHops.join()]), [[s.a.address, "2001:db8:10::12"]], "from the IPv4 neighbor, next hop the node's IPv6 address");
       });
 
+    if (example === "dual-stack-v6only-rack")
+      it("IPv6-only rack r3: its namespaces hold only IPv6 (2001:db8::/32) and link-local, BIRD runs only IPv6 sessions, IPv6 probes reach it from the other racks and back, no IPv4 probe touches it", async function () {
+        await v6OnlyRack(plan, state!);
+      });
+
     if (example === "dual-stack-unnumbered")
       it("unnumbered: fabric links hold only their link-local address, FRR peers by interface, IPv4 goes over IPv6 next hops", function () {
         const spine = state!.devices["spine1"];
@@ -99,6 +104,40 @@ for (const { example, file, nodeSessions } of LABS) {
         assert.deepEqual([...new Set(paths.flatMap((p) => p.nexthops.map((n) => `${n.afi} ${n.ip}`)))].sort(), ["ipv6 fe80::3", "ipv6 fe80::4"]);
       });
   });
+}
+
+/** The IPv6-only rack r3 of examples/dual-stack-v6only-rack in the lab. */
+async function v6OnlyRack(plan: Plan, state: LabState): Promise<void> {
+  const r3 = plan.devices.filter((d) => d.kind === "node" && d.rack === "r3").map((d) => d.name);
+  assert.equal(r3.length, 3);
+  for (const name of r3) {
+    const links = JSON.parse(nsRun(state.devices[name].namespace, "ip", ["-j", "addr", "show"]).stdout) as { ifname: string; addr_info: { family: string; local: string; prefixlen: number }[] }[];
+    const addrs = links.flatMap((l) => l.addr_info.map((a) => ({ ...a, ifname: l.ifname })));
+    for (const a of addrs) {
+      const ok = a.ifname === "lo" ? ["127.0.0.1", "::1"].includes(a.local) : a.family === "inet6" && (a.local.startsWith("2001:db8:") || a.local.startsWith("fe80:"));
+      assert.ok(ok, `${name}: ${a.ifname} ${a.local}/${a.prefixlen}`);
+    }
+    assert.ok(addrs.some((a) => a.ifname === "eth0" && a.local === plan.sessions.find((s) => s.a.device === name)!.a.address), `${name}: its IPv6 address on eth0`);
+    assert.ok(!addrs.some((a) => a.family === "inet" && a.ifname !== "lo"), `${name}: no IPv4 address`);
+    const protocols = [...birdProtocols(state.devices[name]).protocols].filter(([, p]) => p.proto === "BGP");
+    assert.deepEqual(protocols.map(([n, p]) => `${n} ${p.info}`).sort(), ["uplink0_v6 Established", "uplink1_v6 Established"], name);
+    assert.ok(protocols.every(([, p]) => p.imported === 0), `${name} imports nothing`);
+  }
+  const r = labCheck(plan, state);
+  assert.ok(r.ok, formatCheckReport(r));
+  for (const kind of ["node-node", "pod-pod"]) {
+    assert.ok(r.dataPlane.some((p) => p.kind === kind && p.ok && r3.includes(p.from) && familyOf(p.target) === "ipv6"), `${kind} from r3`);
+    assert.ok(r.dataPlane.some((p) => p.kind === kind && p.ok && r3.includes(p.to) && !r3.includes(p.from) && familyOf(p.target) === "ipv6"), `${kind} to r3 from another rack`);
+  }
+  assert.ok(r.dataPlane.some((p) => p.kind === "node-loopback" && p.ok && r3.includes(p.from)), "r3 reaches the switch loopbacks over IPv6");
+  assert.deepEqual(r.dataPlane.filter((p) => (r3.includes(p.from) || r3.includes(p.to)) && familyOf(p.target) === "ipv4"), [], "no IPv4 probe from or to r3");
+  // the spines learn r3's IPv6 PodCIDRs from both of its leaves, and nothing of r3 in IPv4
+  for (const spine of ["spine1", "spine2"]) {
+    const pod = plan.nodes.find((n) => n.name === "r3n2")!.podCIDR.prefix;
+    const paths = frrBgpTable(state.devices[spine], "ipv6").routes.get(pod) ?? [];
+    assert.equal(paths.length, 2, `${spine}: ${pod} over leaf3a and leaf3b (${JSON.stringify(paths)})`);
+  }
+  figure(`dual-stack-v6only-rack r3: ${r.dataPlane.filter((p) => r3.includes(p.from) || r3.includes(p.to)).length} IPv6 probes from or to the IPv6-only rack, all answered`);
 }
 
 /**

@@ -106,6 +106,8 @@ export function arbitrarySpec(): fc.Arbitrary<DataCenterSpec> {
 export function makeUpstream(spec: DataCenterSpec, password: boolean, announce: boolean): UpstreamSpec {
   const rack = [...spec.racks].sort((a, b) => a.id - b.id)[0];
   const borders = spec.topology === Topology.spineLeaf ? makeLeaves(rack.id).map((l) => l.name) : ["core1"];
+  const vip4 = spec.pools.vips?.find((v) => !v.cidr.includes(":")); // the upstream's family
+  const ipv4Nets = spec.racks.flatMap((r) => (r.nodeNetwork !== undefined ? [r.nodeNetwork] : []));
   return {
     name: "wan",
     asn: 64500,
@@ -115,8 +117,9 @@ export function makeUpstream(spec: DataCenterSpec, password: boolean, announce: 
       ? {
           announce: {
             ...(spec.clusters?.length ? { clusters: [spec.clusters[0].name] } : {}),
-            ...(spec.pools.vips?.length ? { vipPools: [spec.pools.vips[0].name] } : {}),
-            nodeNetworks: aggregate(spec.racks.map((r) => r.nodeNetwork!)),
+            ...(vip4 ? { vipPools: [vip4.name] } : {}),
+            // the IPv4 rack networks (an IPv6-only rack has none)
+            ...(ipv4Nets.length > 0 ? { nodeNetworks: aggregate(ipv4Nets) } : {}),
           },
         }
       : {}),
