@@ -129,7 +129,7 @@ describe("IPv6-only racks (examples/dual-stack-v6only-rack)", () => {
   it("vtysh --dryrun accepts every switch config, bird -p every node config (IPv6-only nodes included)", async function () {
     this.timeout(60000);
     requireParsers();
-    dir = new TempDir();
+    dir ??= new TempDir();
     for (const sw of plan.devices.filter((d) => d.kind === "switch").map((d) => d.name)) {
       const v = await vtyshDryrun(dir, dir.write(`${sw}.conf`, renderSwitchConfig(plan, sw).text + renderSwitchSecrets(plan, sw, PASSWORDS)));
       assert.ok(v.ok, `${sw}: ${v.output}`);
@@ -142,6 +142,40 @@ describe("IPv6-only racks (examples/dual-stack-v6only-rack)", () => {
       assert.ok(r.ok, `${n}: ${r.output}`);
     }
   });
+
+  for (const base of ["dual-stack-three-tier", "dual-stack-unnumbered"])
+    it(`${base} with its last rack made IPv6-only: valid, IPv6-only nodes and sessions, parsed by bird -p and vtysh --dryrun`, async function () {
+      this.timeout(60000);
+      requireParsers();
+      const spec = specOf(base);
+      const rack = spec.racks[spec.racks.length - 1];
+      delete rack.nodeNetwork;
+      for (const n of rack.nodes) delete n.address;
+      const gone = new Set(rack.nodes.map((n) => n.name));
+      for (const c of spec.clusters ?? []) c.nodes = c.nodes.filter((n) => !gone.has(n));
+      for (const v of spec.pools.vips ?? []) if (v.announcers && !v.cidr.includes(":")) v.announcers = v.announcers.filter((n) => !gone.has(n));
+      assert.deepEqual(validate(spec), []);
+      const p = resolve(spec);
+      for (const name of gone) {
+        const d = p.devices.find((x) => x.name === name)!;
+        assert.match(d.routerId, /^0\./, name);
+        assert.ok(d.interfaces.every((i) => i.addresses.every((a) => a.family === "ipv6")), name);
+        assert.ok(p.sessions.filter((s) => s.a.device === name).every((s) => s.family === "ipv6" && sessionFamilies(s).join() === "ipv6"), name);
+      }
+      assert.ok(!p.segments.find((s) => s.name === `rack-${rack.name}`)!.members.some((m) => !m.address.includes(":")), "the rack segment is IPv6 only");
+      dir ??= new TempDir();
+      for (const sw of p.devices.filter((d) => d.kind === "switch").map((d) => d.name)) {
+        const v = await vtyshDryrun(dir, dir.write(`${base}-${sw}.conf`, renderSwitchConfig(p, sw).text + renderSwitchSecrets(p, sw, PASSWORDS)));
+        assert.ok(v.ok, `${sw}: ${v.output}`);
+      }
+      for (const n of p.nodes.map((x) => x.name)) {
+        const secretsDir = join(dir.path, `${base}-${n}-secrets`);
+        mkdirSync(secretsDir, { recursive: true, mode: 0o755 });
+        for (const f of renderBirdSecrets(p, n, PASSWORDS)) dir.write(join(`${base}-${n}-secrets`, f.file), f.text);
+        const r = await birdParse(dir.write(`${base}-${n}.bird.conf`, renderBirdConfig(p, n, { secretsDir })));
+        assert.ok(r.ok, `${n}: ${r.output}`);
+      }
+    });
 
   it("bgp.nodeSessions: ipv4 — the dual-stack racks get one IPv4 session for both families, r3's nodes keep their IPv6 sessions", () => {
     const spec = specOf();

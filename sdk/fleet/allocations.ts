@@ -85,7 +85,9 @@ export function publishedAllocations(plan: Plan, opts: { dataCenter?: string } =
     .filter((s) => s.kind === "rack")
     .forEach((s, i) => {
       const rack = s.name.replace(/^rack-/, "");
-      add(s.prefix, `rack ${rack} node network`, `racks[${i}].nodeNetwork`);
+      // an IPv6-only rack's segment holds its IPv6 network as its prefix (no IPv4 one)
+      if (s.family === "ipv6" && s.prefix6 === undefined && plan.pools.podCidr6 !== undefined) add(s.prefix, `rack ${rack} IPv6 node network`, `racks[${i}].nodeNetwork6`);
+      else add(s.prefix, `rack ${rack} node network`, `racks[${i}].nodeNetwork`);
       add(s.prefix6, `rack ${rack} IPv6 node network`, `racks[${i}].nodeNetwork6`);
     });
   const asns = new Map<number, string>();
