@@ -4,7 +4,7 @@
  * and every candidate pair is confirmed with `prefixesOverlap`, so the answer is exactly the one
  * the nested loop gives.
  */
-import { familyOf, prefixBounds, prefixesOverlap } from "./prefix";
+import { familyOf, prefixBounds, prefixesOverlap, prefixOrderKey } from "./prefix";
 
 interface Interval {
   index: number;
@@ -29,9 +29,12 @@ export function overlappingPairs(prefixes: string[]): [number, number][] {
   for (const list of byFamily.values()) {
     list.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : a.index - b.index));
     // intervals still open at the current start: each of them contains that start, so overlaps
-    let active: Interval[] = [];
+    const active: Interval[] = [];
     for (const cur of list) {
-      active = active.filter((a) => a.last >= cur.first);
+      // drop the intervals that ended before this start (in place, order kept)
+      let kept = 0;
+      for (const a of active) if (a.last >= cur.first) active[kept++] = a;
+      active.length = kept;
       for (const a of active) {
         const [i, j] = a.index < cur.index ? [a.index, cur.index] : [cur.index, a.index];
         if (prefixesOverlap(prefixes[i], prefixes[j])) pairs.push([i, j]);
@@ -59,16 +62,18 @@ export interface EarlierOverlap {
  * so the pairs between groups are O(129 n). Ordered by index. Prefixes must be valid.
  */
 export function earlierOverlaps(prefixes: string[]): EarlierOverlap[] {
-  const groupByKey = new Map<string, number>();
+  // identical prefixes: same family, network address and length (IPv4 keyed by one number)
+  const v4Group = new Map<number, number>();
+  const v6Group = new Map<string, number>();
   const groups: number[][] = []; // member indices, ascending
   const groupOf: number[] = [];
   prefixes.forEach((p, i) => {
-    const { first, last } = prefixBounds(p);
-    const key = `${familyOf(p)} ${first} ${last}`;
-    let g = groupByKey.get(key);
+    const k = prefixOrderKey(p);
+    let g = k.v4 !== undefined ? v4Group.get(k.v4) : v6Group.get(`${k.first} ${k.length}`);
     if (g === undefined) {
       g = groups.length;
-      groupByKey.set(key, g);
+      if (k.v4 !== undefined) v4Group.set(k.v4, g);
+      else v6Group.set(`${k.first} ${k.length}`, g);
       groups.push([]);
     }
     groups[g].push(i);

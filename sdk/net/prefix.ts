@@ -251,26 +251,88 @@ export function hostLength(family: Family): number {
 export function aggregate(prefixes: string[]): string[] {
   const out: string[] = [];
   // one pass splits the families; the bounds objects are memoized and shared: only read here
-  const byFamily: Record<Family, { first: bigint; last: bigint }[]> = { ipv4: [], ipv6: [] };
+  const v4: { first: number; last: number }[] = [];
+  const v6: { first: bigint; last: bigint }[] = [];
   for (const p of prefixes) {
     const family = familyOf(p);
-    if (family !== undefined) byFamily[family].push(prefixBounds(p));
+    if (family === "ipv4") v4.push(v4Bounds(p));
+    else if (family === "ipv6") v6.push(prefixBounds(p));
   }
-  for (const family of ["ipv4", "ipv6"] as Family[]) {
-    const ranges = byFamily[family].sort((x, y) => (x.first < y.first ? -1 : x.first > y.first ? 1 : 0));
-    // merge overlapping or adjacent ranges, then cut each merged range into CIDRs
-    let cur: { first: bigint; last: bigint } | undefined;
-    for (const r of ranges) {
-      if (cur && r.first <= cur.last + 1n) {
-        if (r.last > cur.last) cur.last = r.last;
-        continue;
-      }
-      if (cur) out.push(...rangeToCidrs(cur.first, cur.last, family));
-      cur = { ...r };
+  aggregateV4(v4, out);
+  const ranges = v6.sort((x, y) => (x.first < y.first ? -1 : x.first > y.first ? 1 : 0));
+  // merge overlapping or adjacent ranges, then cut each merged range into CIDRs
+  let cur: { first: bigint; last: bigint } | undefined;
+  for (const r of ranges) {
+    if (cur && r.first <= cur.last + 1n) {
+      if (r.last > cur.last) cur.last = r.last;
+      continue;
     }
-    if (cur) out.push(...rangeToCidrs(cur.first, cur.last, family));
+    if (cur) out.push(...rangeToCidrs(cur.first, cur.last, "ipv6"));
+    cur = { ...r };
   }
+  if (cur) out.push(...rangeToCidrs(cur.first, cur.last, "ipv6"));
   return out;
+}
+
+/**
+ * IPv4 bounds as numbers (below 2^32: exact as doubles), memoized: IPv4 aggregation runs on
+ * numbers instead of bigints (a data center aggregates its rack networks and loopbacks per peer).
+ */
+const v4Bounds = memo((text: string): { first: number; last: number } => {
+  const { first, last } = prefixBounds(text);
+  return { first: Number(first), last: Number(last) };
+});
+
+/**
+ * `A.B.C.D/len` of an IPv4 network value and length, memoized by number (ip-num formats each
+ * address once); equal prefixes are one shared string.
+ */
+const v4CidrCache = new Map<number, string>();
+function v4Cidr(value: number, length: number): string {
+  const key = value * 64 + length;
+  let text = v4CidrCache.get(key);
+  if (text === undefined) {
+    if (v4CidrCache.size >= 500_000) v4CidrCache.clear();
+    v4CidrCache.set(key, (text = `${formatAddress(`ipv4 ${value}`)}/${length}`));
+  }
+  return text;
+}
+
+/** Append the fewest CIDRs covering exactly the union of IPv4 ranges (sorted here; `ranges` is reordered, its objects only read). */
+function aggregateV4(ranges: { first: number; last: number }[], out: string[]): void {
+  if (ranges.length === 0) return;
+  let sorted = true;
+  for (let i = 1; i < ranges.length && sorted; i++) sorted = ranges[i - 1].first <= ranges[i].first;
+  if (!sorted) ranges.sort((x, y) => x.first - y.first);
+  let first = ranges[0].first;
+  let last = ranges[0].last;
+  for (let i = 1; i < ranges.length; i++) {
+    const r = ranges[i];
+    if (r.first <= last + 1) {
+      if (r.last > last) last = r.last;
+      continue;
+    }
+    rangeToCidrsV4(first, last, out);
+    first = r.first;
+    last = r.last;
+  }
+  rangeToCidrsV4(first, last, out);
+}
+
+/** Cut the IPv4 range [first, last] into the fewest aligned CIDRs, appended to `out` (numbers below 2^32: exact). */
+function rangeToCidrsV4(first: number, last: number, out: string[]): void {
+  let cur = first;
+  while (cur <= last) {
+    let len = 32;
+    // grow the block while aligned and inside the range
+    while (len > 0) {
+      const size = 2 ** (33 - len);
+      if (cur % size !== 0 || cur + size - 1 > last) break;
+      len--;
+    }
+    out.push(v4Cidr(cur, len));
+    cur += 2 ** (32 - len);
+  }
 }
 
 function rangeToCidrs(first: bigint, last: bigint, family: Family): string[] {

@@ -117,6 +117,9 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
     }
   const originatedBy = (sw: string, prefix: string) => originatedPairs.has(`${sw} ${prefix}`);
   const loopbackOf = new Map(switches.map((sw) => [sw, loopbackPrefix(input, sw)]));
+  // computed once, not per switch: the switches originating their loopback, each rack network's originators
+  const loopbackOriginated = new Set(switches.filter((sw) => originatedBy(sw, loopbackOf.get(sw)!)));
+  const rackOriginators = input.rackNetworks.map((r) => ({ ...r, family: family(r.prefix), originators: r.switches.filter((x) => originatedBy(x, r.prefix)) }));
   // upstream routes: switch → prefix → its own upstream hops
   const exitHops = new Map<string, Map<string, UnderlayHop[]>>();
   for (const u of input.upstreams)
@@ -140,15 +143,15 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
       if (!h) hopCache.set(peer, (h = { address: peers.get(peer)!.address, device: peer }));
       return h;
     };
-    const add = (prefix: string, hops: UnderlayHop[]) => {
-      const f = family(prefix);
+    // families every fabric peer of this switch carries: their routes need no per-hop check
+    const carriedByAll = new Map<Family, boolean>();
+    const add = (prefix: string, hops: UnderlayHop[], f = family(prefix)) => {
+      let all = carriedByAll.get(f);
+      if (all === undefined) carriedByAll.set(f, (all = [...peers.values()].every((p) => p.families.includes(f))));
       // only over sessions of the prefix's family; upstream hops are in the upstream's family
       const over = (h: UnderlayHop) => !peers.has(h.device) || peers.get(h.device)!.families.includes(f);
-      const usable = hops.every(over) ? hops : hops.filter(over);
+      const usable = all || hops.every(over) ? hops : hops.filter(over);
       if (usable.length > 0) out.push({ family: f, prefix, hops: usable });
-    };
-    const addOriginated = (prefix: string, hops: UnderlayHop[]) => {
-      if (originated.has(prefix)) add(prefix, hops);
     };
     const role = roleOf.get(sw);
     const spines = [...peers.keys()].filter((p) => roleOf.get(p) === SwitchRole.spine);
@@ -157,19 +160,19 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
     const mine = exitHops.get(sw);
 
     if (spec.topology === "spineLeaf" && role === SwitchRole.spine) {
-      for (const r of input.rackNetworks) if (!own.has(r.prefix)) addOriginated(r.prefix, r.switches.filter((x) => peers.has(x) && originatedBy(x, r.prefix)).map(hopTo));
-      for (const [peer] of peers) if (originatedBy(peer, loopbackOf.get(peer)!)) add(loopbackOf.get(peer)!, [hopTo(peer)]);
+      for (const r of rackOriginators) if (!own.has(r.prefix) && originated.has(r.prefix)) add(r.prefix, r.originators.filter((x) => peers.has(x)).map(hopTo), r.family);
+      for (const [peer] of peers) if (loopbackOriginated.has(peer)) add(loopbackOf.get(peer)!, [hopTo(peer)]);
       for (const p of exitPrefixes) add(p, mine?.get(p) ?? [...peers.keys()].filter((x) => exitHops.get(x)?.has(p)).map(hopTo));
     } else if (spec.topology === "spineLeaf" && role === SwitchRole.leaf) {
-      for (const r of input.rackNetworks) if (!own.has(r.prefix)) addOriginated(r.prefix, allSpines);
+      for (const r of rackOriginators) if (!own.has(r.prefix) && originated.has(r.prefix)) add(r.prefix, allSpines, r.family);
       for (const other of switches) {
-        if (other === sw || !originatedBy(other, loopbackOf.get(other)!)) continue;
+        if (other === sw || !loopbackOriginated.has(other)) continue;
         add(loopbackOf.get(other)!, roleOf.get(other) === SwitchRole.spine ? (peers.has(other) ? [hopTo(other)] : []) : allSpines);
       }
       for (const p of exitPrefixes) add(p, mine?.get(p) ?? allSpines);
     } else if (spec.topology === "threeTier") {
-      for (const r of input.rackNetworks) if (!own.has(r.prefix)) addOriginated(r.prefix, r.switches.filter((x) => peers.has(x) && originatedBy(x, r.prefix)).map(hopTo));
-      for (const [peer] of peers) if (originatedBy(peer, loopbackOf.get(peer)!)) add(loopbackOf.get(peer)!, [hopTo(peer)]);
+      for (const r of rackOriginators) if (!own.has(r.prefix) && originated.has(r.prefix)) add(r.prefix, r.originators.filter((x) => peers.has(x)).map(hopTo), r.family);
+      for (const [peer] of peers) if (loopbackOriginated.has(peer)) add(loopbackOf.get(peer)!, [hopTo(peer)]);
       for (const p of exitPrefixes) add(p, mine?.get(p) ?? [...peers.keys()].filter((x) => exitHops.get(x)?.has(p)).map(hopTo));
     }
     // in a stable order already (racks by id, switches by id, upstreams in spec order); each prefix once
