@@ -16,6 +16,7 @@ import { sessionFamilies } from "../sdk/plan/sessions";
 import { renderSwitchConfig, renderSwitchSecrets } from "../sdk/render/switch";
 import { renderBirdConfig, renderBirdSecrets } from "../sdk/render/bird";
 import { derivedRouterId } from "../sdk/resolve/allocate";
+import { renderClusterManifests, validateClusterSide } from "../sdk/k8s";
 import { birdParse, requireParsers, TempDir, vtyshDryrun } from "./support/real-parsers";
 import { frrRouterBgp } from "./support/rendered-config";
 
@@ -188,6 +189,16 @@ describe("IPv6-only racks (examples/dual-stack-v6only-rack)", () => {
     assert.match(renderBirdConfig(p, "r3n2"), /protocol bgp uplink0_v6 \{/);
     const f = p.switches.find((s) => s.name === "leaf3a")!.inboundFilters.find((x) => x.device === "r3n2")!;
     assert.equal(f.neighbor, "2001:db8:12::12");
+  });
+
+  it("cluster side: prod's objects name no node of r3, and its LB-IPAM leaves out edge6 (announced only from r3, outside every cluster)", () => {
+    const inputs = { prod: { apiServer: { host: "198.18.10.12", port: 6443 } } };
+    assert.deepEqual(validateClusterSide(plan, inputs), []);
+    const files = renderClusterManifests(plan, inputs);
+    const text = files.map((f) => f.text).join("\n");
+    assert.ok(!/\br3n\d\b/.test(text), "no r3 node in prod's objects");
+    assert.deepEqual(files.filter((f) => /ciliumloadbalancerippool-/.test(f.path)).map((f) => f.path.split("/").pop()), ["ciliumloadbalancerippool-public.yaml", "ciliumloadbalancerippool-public6.yaml"]);
+    assert.ok(!text.includes("2001:db8:201::"), "edge6's block not handed out by prod");
   });
 
   it("derived router ids: slot + 1 in 0.0.0.0/8, unique per slot, none past 0.255.255.255", () => {

@@ -58,13 +58,15 @@ export function clusterInputsFromSpec(spec: DataCenterSpec): ClusterInputs {
 
 /**
  * The VIP pools a cluster owns: those naming it, and those naming no cluster whose announcers
- * are all nodes of it (or any unnamed pool when the data center has a single cluster).
+ * are all nodes of it (or, when the data center has a single cluster, any unnamed pool announced
+ * by at least one of its nodes: a pool only nodes outside it announce — e.g. nodes of an IPv6-only
+ * rack, which no cluster holds — would send its services' traffic elsewhere).
  */
 export function poolsOfCluster(plan: Plan, cluster: PlanCluster): PlanVipPool[] {
   const members = new Set(cluster.nodes);
   return plan.vipPools.filter((p) => {
     if (p.cluster !== undefined) return p.cluster === cluster.name;
-    if (plan.clusters.length === 1) return true;
+    if (plan.clusters.length === 1) return p.announcers.length === 0 || p.announcers.some((a) => members.has(a));
     return p.announcers.length > 0 && p.announcers.every((a) => members.has(a));
   });
 }
