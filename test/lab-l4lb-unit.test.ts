@@ -1,6 +1,6 @@
 /** The L4LB lab's parsers and config diff (no lab needed): the client's lines, Cilium 1.20.2's conntrack listing, cilium-config changes. */
 import assert from "assert";
-import { answersPerBackend, conntrackPorts, parseLbClient } from "../sdk/lab/cluster/lb";
+import { answersPerBackend, conntrackPorts, parseLbClient, revnatOf } from "../sdk/lab/cluster/lb";
 import { configChanges } from "../sdk/lab/cluster/reconfigure";
 
 // lines of `cilium-dbg bpf ct list global` (Cilium 1.20.2) on an announcer, as the lab printed them
@@ -30,6 +30,24 @@ describe("lab L4LB (unit): client lines, conntrack service entries, config chang
     assert.deepStrictEqual(conntrackPorts(CT, "198.18.11.5", "198.18.200.0", 80), [20009]);
     assert.deepStrictEqual(conntrackPorts(CT, "198.18.11.50", "198.18.200.1", 80), [20008]);
     assert.deepStrictEqual(conntrackPorts("", "198.18.11.50", "198.18.200.0", 80), []);
+  });
+
+  it("bpf lb list: the reverse-NAT id of a frontend by its protocol (a mixed-protocol Service has one per protocol under the same address:port)", function () {
+    // from a lab run: the Service web with 80/TCP and 80/UDP, and a ClusterIP
+    const list = [
+      "SERVICE ADDRESS              BACKEND ADDRESS (REVNAT_ID) (SLOT)",
+      "198.18.200.0:80/UDP (0)      0.0.0.0:0 (8) (0) [LoadBalancer]",
+      "198.18.200.0:80/TCP (3)      198.19.16.28:8080/TCP (7) (3)",
+      "198.18.200.0:80/TCP (0)      0.0.0.0:0 (7) (0) [LoadBalancer]",
+      "198.18.239.163:80/TCP (0)    0.0.0.0:0 (9) (0) [ClusterIP, non-routable]",
+      "198.18.200.0:800/TCP (0)     0.0.0.0:0 (11) (0) [LoadBalancer]",
+    ].join("\n");
+    assert.strictEqual(revnatOf(list, "198.18.200.0:80"), "7");
+    assert.strictEqual(revnatOf(list, "198.18.200.0:80", "UDP"), "8");
+    assert.strictEqual(revnatOf(list, "198.18.200.0:800"), "11");
+    assert.strictEqual(revnatOf(list, "198.18.239.163:80"), "9");
+    assert.strictEqual(revnatOf(list, "198.18.200.0:8"), undefined);
+    assert.strictEqual(revnatOf(list, "198.18.239.163:80", "UDP"), undefined);
   });
 
   it("config changes: changed, added and removed keys, lab-only overrides left out", function () {

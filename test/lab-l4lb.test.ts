@@ -71,6 +71,12 @@ describe("lab L4 load balancer: a LoadBalancer VIP from dcnet's pool, ECMP over 
    * agent reports healthy a few seconds before its service translation answers again).
    */
   const warm = (n = 5) => timeUntil(() => lbRequests(client, { vip, port: 80, count: n, basePort: ports(n), timeoutS: 1 }).every((a) => a.answer !== undefined), 90000, 0);
+  /** `n` UDP request datagrams from the client to VIP:80 (one second each), and the peers web3 (on r2n1, no announcer) saw. */
+  const udpRequests = (n: number) => {
+    const attempts = lbRequests(client, { vip, port: 80, count: n, basePort: ports(n), timeoutS: 1, protocol: "udp" });
+    const web3Peers = [...new Set(attempts.filter((a) => a.answer?.startsWith("web3 ")).map((a) => a.answer!.split(" ")[1]))].sort();
+    return { attempts, web3Peers };
+  };
   /** Every agent's endpoints ready again (after a restart they regenerate, compiling their programs). */
   const endpointsReady = () => timeUntil(() => Object.values(endpointsPerNode(state!)).every((eps) => eps !== undefined && eps.length > 0 && eps.every((e) => e.state === "ready")), 120000, 500);
 
@@ -97,7 +103,10 @@ describe("lab L4 load balancer: a LoadBalancer VIP from dcnet's pool, ECMP over 
   it("1. backend pods on three nodes; the LoadBalancer Service gets its VIP from dcnet's pool; both leaves of rack r1 hold it with ECMP over the two announcers; every agent serves it", async function () {
     const t = Date.now();
     for (const [name, node] of [["web1", "r1n1"], ["web2", "r1n2"], ["web3", "r2n1"]]) pods.push(createPod(state!, { name, node, labels: { app: "web" } }));
-    for (const p of pods) startEchoServer(state!, p, 8080);
+    for (const p of pods) {
+      startEchoServer(state!, p, 8080);
+      startEchoServer(state!, p, 8081, "udp");
+    }
     const ready = await timeUntil(() => pods.every((p) => (endpointsPerNode(state!)[p.node] ?? []).some((e) => e.ipv4 === p.ip && e.state === "ready")), 60000, 250, t);
     assert.ok(ready !== undefined, `not every backend has a ready endpoint: ${JSON.stringify(endpointsPerNode(state!))}`);
     figure(`l4lb: pods per node r1n1 1, r1n2 1, r2n1 1 (${pods.map((p) => `${p.name} ${p.ip}`).join(", ")}); all Ready (endpoint ready in the agent) ${(ready / 1000).toFixed(1)} s after the first CNI ADD (CNI ADDs one after the other: ${pods.map((p) => `${p.name} ${((p.addMs ?? 0) / 1000).toFixed(1)} s`).join(", ")})`);
@@ -105,7 +114,7 @@ describe("lab L4 load balancer: a LoadBalancer VIP from dcnet's pool, ECMP over 
     const api = state!.cluster!.clusters.lab.apiServer;
     const pool = kubectl(api, clusterTools().kubectl!, ["get", "ciliumloadbalancerippool", "public", "-o", "jsonpath={.spec.blocks[0].cidr}"], { check: false }).stdout.trim();
     assert.strictEqual(pool, POOL, "dcnet's CiliumLoadBalancerIPPool public");
-    const svc = await createLoadBalancerService(state!, { name: "web", selector: { app: "web" }, port: 80, targetPort: 8080, backends: pods });
+    const svc = await createLoadBalancerService(state!, { name: "web", selector: { app: "web" }, port: 80, targetPort: 8080, udpTargetPort: 8081, backends: pods });
     vip = svc.ip;
     assert.ok(containsAddress(POOL, vip), `the VIP ${vip} is outside dcnet's pool ${POOL}`);
     // announced by the pool's announcers only (r2n1 runs an agent but is no l4lb node): ECMP at both leaves of rack r1
@@ -146,6 +155,11 @@ describe("lab L4 load balancer: a LoadBalancer VIP from dcnet's pool, ECMP over 
     assert.ok(missing.length <= 10, `${missing.length} answered connections in neither announcer's conntrack: ${missing.slice(0, 20).join(", ")}`);
     for (const p of pods) assert.ok((backends[p.name] ?? 0) >= 20, `backend ${p.name} (${p.node}) answered ${backends[p.name] ?? 0} of 200: ${fmt(backends)}`);
     for (const n of ANNOUNCERS) assert.ok((peers[ADDR[n]] ?? 0) > 0, `no backend saw ${n} (${ADDR[n]}) as the peer: snat did not happen there (${fmt(peers)})`);
+    // UDP on the same VIP and port (the Service's second port): answered, and SNAT for it too
+    const u = udpRequests(30);
+    figure(`l4lb: 30 UDP datagrams to ${vip}:80 (snat): answered ${ratio(u.attempts)}; answers per backend ${fmt(answersPerBackend(u.attempts))}; peer seen by web3 (r2n1): ${u.web3Peers.join(", ") || "none"}`);
+    assert.ok(ok(u.attempts) >= 28, `UDP through ${vip}:80: ${ratio(u.attempts)}`);
+    assert.ok(u.web3Peers.length > 0 && u.web3Peers.every((a) => ANNOUNCERS.some((n) => ADDR[n] === a)), `snat: web3 on r2n1 saw UDP peers ${u.web3Peers.join(", ")} (want announcer addresses)`);
   });
 
   it("3. Maglev, as the spec asks: every agent says so (table size 16381) and both announcers hold the same lookup table for the VIP", function () {
@@ -180,7 +194,7 @@ describe("lab L4 load balancer: a LoadBalancer VIP from dcnet's pool, ECMP over 
       t = Date.now();
       setLink(plan, state!, "r1n1", "eth0", false);
       // the node is gone with its pod: the controllers would mark web1 not ready (after their grace period)
-      setBackendsReady(state!, { name: "web", targetPort: 8080, backends: pods, notReady: ["web1"] });
+      setBackendsReady(state!, { name: "web", targetPort: 8080, udpTargetPort: 8081, backends: pods, notReady: ["web1"] });
       withdrawn = await leavesHold([ADDR.r1n2], promised + 10000, t);
       // requests succeed again: 30 answers in a row after the last failure
       recovered = await timeUntil(
@@ -213,7 +227,7 @@ describe("lab L4 load balancer: a LoadBalancer VIP from dcnet's pool, ECMP over 
     setPortFlood(plan, state!, "r1n2", "eth0", true);
     // back: the cable, web1 ready; r1n1's agent reconnects when restarted by the next test (Cilium's retry is 120 s)
     setLink(plan, state!, "r1n1", "eth0", true);
-    setBackendsReady(state!, { name: "web", targetPort: 8080, backends: pods, notReady: [] });
+    setBackendsReady(state!, { name: "web", targetPort: 8080, udpTargetPort: 8081, backends: pods, notReady: [] });
   });
 
   for (const mode of ["dsr", "hybrid"] as const) {
@@ -253,6 +267,53 @@ describe("lab L4 load balancer: a LoadBalancer VIP from dcnet's pool, ECMP over 
       assert.ok(web3.length >= 10, `${mode}: web3 answered ${web3.length}`);
       assert.deepStrictEqual(peers, [client.address], `${mode}: web3 on r2n1 saw ${peers.join(", ")} (snat would show an announcer's address)`);
       assert.ok(dsrEntries > 0, `${mode}: no DSRInternal conntrack entry for ${client.address} → ${pods[2].ip}:8080 on r2n1`);
+      // UDP: dsr returns it directly too; hybrid is DSR for TCP and SNAT for UDP (Cilium's definition)
+      const u = udpRequests(30);
+      figure(`l4lb: ${mode}: 30 UDP datagrams to ${vip}:80: answered ${ratio(u.attempts)}; answers per backend ${fmt(answersPerBackend(u.attempts))}; peer seen by web3 (r2n1): ${u.web3Peers.join(", ") || "none"}`);
+      assert.ok(ok(u.attempts) >= 28, `${mode}: UDP through ${vip}:80: ${ratio(u.attempts)}`);
+      if (mode === "dsr") assert.deepStrictEqual(u.web3Peers, [client.address], `dsr: web3 on r2n1 saw UDP peers ${u.web3Peers.join(", ")} (want the client's own address)`);
+      else assert.ok(u.web3Peers.length > 0 && u.web3Peers.every((a) => ANNOUNCERS.some((n) => ADDR[n] === a)), `hybrid: web3 on r2n1 saw UDP peers ${u.web3Peers.join(", ") || "none"} (UDP is the SNAT half: want announcer addresses)`);
     });
   }
+
+  it("7. externalTrafficPolicy Local: only announcers with a ready local backend announce the VIP, each delivers to its own backend only, and the backend sees the client's own address", async function () {
+    const local = [createPod(state!, { name: "local1", node: "r1n1", labels: { app: "web-local" } })];
+    startEchoServer(state!, local[0], 8080);
+    const readyMs = await timeUntil(() => (endpointsPerNode(state!).r1n1 ?? []).some((e) => e.ipv4 === local[0].ip && e.state === "ready"), 60000, 250);
+    assert.ok(readyMs !== undefined, `local1 has no ready endpoint on r1n1: ${JSON.stringify(endpointsPerNode(state!).r1n1)}`);
+    const svc = { ...(await createLoadBalancerService(state!, { name: "web-local", selector: { app: "web-local" }, port: 80, targetPort: 8080, externalTrafficPolicy: "Local", backends: local })), since: Date.now() };
+    svc.since -= svc.ms;
+    const vip2 = svc.ip;
+    assert.ok(containsAddress(POOL, vip2) && vip2 !== vip, `web-local got ${vip2} (want another address of ${POOL})`);
+    const holdBy = (hops: string[], ms: number, since: number) => timeUntil(() => ["leaf1a", "leaf1b"].every((l) => JSON.stringify(fibNextHops(state!, l, `${vip2}/32`)) === JSON.stringify(hops)), ms, 100, since);
+    const onlyR1n1 = await holdBy([ADDR.r1n1], 60000, svc.since);
+    assert.ok(onlyR1n1 !== undefined, `with its one backend on r1n1 the leaves should hold ${vip2}/32 over r1n1 only: leaf1a ${JSON.stringify(fibNextHops(state!, "leaf1a", `${vip2}/32`))}, leaf1b ${JSON.stringify(fibNextHops(state!, "leaf1b", `${vip2}/32`))}`);
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.deepStrictEqual(fibNextHops(state!, "leaf1a", `${vip2}/32`), [ADDR.r1n1], "3 s later r1n2 (no local backend) announces the Local VIP after all");
+    const one = lbRequests(client, { vip: vip2, port: 80, count: 30, basePort: ports(30), timeoutS: 2 });
+    const onePeers = [...new Set(one.filter((a) => a.answer).map((a) => a.answer!.split(" ")[1]))];
+    assert.ok(ok(one) >= 29, `web-local over r1n1 only: ${ratio(one)}`);
+    assert.deepStrictEqual(Object.keys(answersPerBackend(one)), ["local1"]);
+    assert.deepStrictEqual(onePeers, [client.address], `externalTrafficPolicy Local keeps the client's address: local1 saw ${onePeers.join(", ")}`);
+    // a second backend on r1n2: r1n2 announces it too, and each announcer delivers to its own backend
+    local.push(createPod(state!, { name: "local2", node: "r1n2", labels: { app: "web-local" } }));
+    startEchoServer(state!, local[1], 8080);
+    const ready2 = await timeUntil(() => (endpointsPerNode(state!).r1n2 ?? []).some((e) => e.ipv4 === local[1].ip && e.state === "ready"), 60000, 250);
+    assert.ok(ready2 !== undefined, `local2 has no ready endpoint on r1n2`);
+    const applied = Date.now();
+    await createLoadBalancerService(state!, { name: "web-local", selector: { app: "web-local" }, port: 80, targetPort: 8080, externalTrafficPolicy: "Local", backends: local });
+    const both = await holdBy([ADDR.r1n1, ADDR.r1n2], 60000, applied);
+    assert.ok(both !== undefined, `with backends on r1n1 and r1n2 the leaves should hold ${vip2}/32 over both: leaf1a ${JSON.stringify(fibNextHops(state!, "leaf1a", `${vip2}/32`))}`);
+    const r = await lbRequestsSeenByNodes(state!, client, { vip: vip2, port: 80, count: 60, basePort: ports(60), timeoutS: 2 }, ANNOUNCERS);
+    const byPort = new Map(r.attempts.filter((a) => a.answer).map((a) => [a.sourcePort, a.answer!.split(" ")[0]]));
+    const crossed = ANNOUNCERS.flatMap((n, i) => r.ports[n].filter((p) => byPort.has(p) && byPort.get(p) !== `local${i + 1}`).map((p) => `${p} via ${n} answered by ${byPort.get(p)}`));
+    const peers2 = [...new Set(r.attempts.filter((a) => a.answer).map((a) => a.answer!.split(" ")[1]))];
+    figure(
+      `l4lb: externalTrafficPolicy Local (${vip2}): backend on r1n1 only → leaves over r1n1 only ${(onlyR1n1 / 1000).toFixed(1)} s after the Service was applied, 30 connections ${ratio(one)}; backends on r1n1 + r1n2 → both announce ${(both / 1000).toFixed(1)} s after the EndpointSlice with local2 was applied, 60 connections ${ratio(r.attempts)}, per announcer ${ANNOUNCERS.map((n) => `${n} ${r.ports[n].length}`).join(", ")}, answers ${fmt(answersPerBackend(r.attempts))}, peers seen ${peers2.join(", ")}`,
+    );
+    assert.ok(ok(r.attempts) >= 59, `web-local over both: ${ratio(r.attempts)}`);
+    for (const n of ANNOUNCERS) assert.ok(r.ports[n].length >= 10, `${n} handled ${r.ports[n].length} of 60 connections to the Local VIP`);
+    assert.deepStrictEqual(crossed, [], "externalTrafficPolicy Local: an announcer forwarded to another node's backend");
+    assert.deepStrictEqual(peers2, [client.address], `externalTrafficPolicy Local keeps the client's address: the backends saw ${peers2.join(", ")}`);
+  });
 });

@@ -16,7 +16,7 @@ import { clusterTools, ClusterTools } from "../../tools/cluster-tools";
 import { agentPid } from "./agent";
 import { kubectl } from "./apiserver";
 import { LAB_FIELD_MANAGER } from "./objects";
-import { endpointSlice, LabPod, startPodServer } from "./pods";
+import { endpointSlice, LabPod, startPodServer, startPodUdpEcho } from "./pods";
 import { LabExternalHost } from "./external";
 
 /** The client script (bounded connections, one line per attempt). */
@@ -30,6 +30,10 @@ export interface LoadBalancerServiceOptions {
   port: number;
   targetPort: number;
   backends: LabPod[];
+  /** The same port over UDP too (a mixed-protocol Service), to this target port of the backends. */
+  udpTargetPort?: number;
+  /** `Cluster` (default: any node forwards to any backend) or `Local` (only nodes with a ready local backend serve and announce it, the client's address kept). */
+  externalTrafficPolicy?: "Cluster" | "Local";
   /** Service labels (a pool's `serviceSelector`). */
   labels?: Record<string, string>;
   /** How long to wait for LB-IPAM's address (ms, default 60 s). */
@@ -37,8 +41,9 @@ export interface LoadBalancerServiceOptions {
 }
 
 /**
- * Apply a LoadBalancer Service (externalTrafficPolicy Cluster) and the EndpointSlice the
- * controller would write, then wait (bounded) until LB-IPAM gave it an address; returns it.
+ * Apply a LoadBalancer Service (TCP, optionally the same port over UDP; externalTrafficPolicy as
+ * given, Cluster by default) and the EndpointSlice the controller would write, then wait (bounded)
+ * until LB-IPAM gave it an address; returns it.
  */
 export async function createLoadBalancerService(state: LabState, opts: LoadBalancerServiceOptions, tools: ClusterTools = clusterTools()): Promise<{ ip: string; ms: number }> {
   const kubectlBin = tools.kubectl;
@@ -50,10 +55,18 @@ export async function createLoadBalancerService(state: LabState, opts: LoadBalan
     apiVersion: "v1",
     kind: "Service",
     metadata: { name: opts.name, namespace, ...(opts.labels ? { labels: opts.labels } : {}) },
-    spec: { type: "LoadBalancer", externalTrafficPolicy: "Cluster", selector: opts.selector, ports: [{ name: "tcp", port: opts.port, targetPort: opts.targetPort, protocol: "TCP" }] },
+    spec: {
+      type: "LoadBalancer",
+      externalTrafficPolicy: opts.externalTrafficPolicy ?? "Cluster",
+      selector: opts.selector,
+      ports: [
+        { name: "tcp", port: opts.port, targetPort: opts.targetPort, protocol: "TCP" },
+        ...(opts.udpTargetPort !== undefined ? [{ name: "udp", port: opts.port, targetPort: opts.udpTargetPort, protocol: "UDP" }] : []),
+      ],
+    },
   };
   const t = Date.now();
-  kubectl(api, kubectlBin, ["apply", "--server-side", `--field-manager=${LAB_FIELD_MANAGER}`, "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: [svc, endpointSlice(opts.name, namespace, opts.targetPort, opts.backends)] }) });
+  kubectl(api, kubectlBin, ["apply", "--server-side", `--field-manager=${LAB_FIELD_MANAGER}`, "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: [svc, endpointSlice(opts.name, namespace, opts.targetPort, opts.backends, [], opts.udpTargetPort)] }) });
   let ip = "";
   const ms = await timeUntil(
     () => {
@@ -72,11 +85,11 @@ export async function createLoadBalancerService(state: LabState, opts: LoadBalan
  * Rewrite a Service's EndpointSlice with the pods in `notReady` not ready (what the node lifecycle
  * and EndpointSlice controllers do once a dead node's grace period is over; neither runs in the lab).
  */
-export function setBackendsReady(state: LabState, opts: { name: string; namespace?: string; targetPort: number; backends: LabPod[]; notReady: string[] }, tools: ClusterTools = clusterTools()): void {
+export function setBackendsReady(state: LabState, opts: { name: string; namespace?: string; targetPort: number; udpTargetPort?: number; backends: LabPod[]; notReady: string[] }, tools: ClusterTools = clusterTools()): void {
   const kubectlBin = tools.kubectl;
   if (!kubectlBin) throw new LabError("kubectl is not built");
   const api = state.cluster!.clusters[opts.backends[0].cluster].apiServer;
-  const slice = endpointSlice(opts.name, opts.namespace ?? "default", opts.targetPort, opts.backends, opts.notReady);
+  const slice = endpointSlice(opts.name, opts.namespace ?? "default", opts.targetPort, opts.backends, opts.notReady, opts.udpTargetPort);
   kubectl(api, kubectlBin, ["apply", "--server-side", `--field-manager=${LAB_FIELD_MANAGER}`, "-f", "-"], { input: JSON.stringify(slice) });
 }
 
@@ -93,8 +106,12 @@ export function setPortFlood(plan: Plan, state: LabState, device: string, iface:
   run("ip", ["netns", "exec", c.namespace, "bridge", "link", "set", "dev", c.ifname, "flood", on ? "on" : "off"], { timeoutMs: 5000 });
 }
 
-/** An echo server in a backend pod: every connection is answered `<pod name> <peer address as the pod sees it>`. */
-export function startEchoServer(state: LabState, pod: LabPod, port: number): void {
+/**
+ * An echo server in a backend pod: every TCP connection (or UDP datagram, with `protocol` udp) is
+ * answered `<pod name> <peer address as the pod sees it>`.
+ */
+export function startEchoServer(state: LabState, pod: LabPod, port: number, protocol: "tcp" | "udp" = "tcp"): void {
+  if (protocol === "udp") return startPodUdpEcho(state, pod, port);
   // socat's SYSTEM runs /bin/sh, which expands SOCAT_PEERADDR per connection
   startPodServer(state, pod, port, `${pod.name} $SOCAT_PEERADDR`);
 }
@@ -134,14 +151,16 @@ export interface LbClientOptions {
   count: number;
   /** First source port (each attempt takes the next one). */
   basePort: number;
-  /** Seconds per attempt (connect and answer). */
+  /** Seconds per attempt (connect and answer; a UDP attempt always takes that long). */
   timeoutS?: number;
+  /** `tcp` (default: one connection per attempt) or `udp` (one request datagram per attempt). */
+  protocol?: "tcp" | "udp";
 }
 
 function clientArgv(host: LabExternalHost, o: LbClientOptions, socat: string): string[] {
   if (o.count < 1 || o.count > 2000) throw new LabError(`lb client: ${o.count} attempts (1..2000)`);
   if (o.basePort < 1024 || o.basePort + o.count > 65535) throw new LabError(`lb client: source ports ${o.basePort}..${o.basePort + o.count - 1} outside 1024..65535`);
-  return ["netns", "exec", host.netns, "sh", LB_CLIENT_SCRIPT, socat, o.vip, String(o.port), String(o.count), String(o.basePort), String(o.timeoutS ?? 2)];
+  return ["netns", "exec", host.netns, "sh", LB_CLIENT_SCRIPT, socat, o.vip, String(o.port), String(o.count), String(o.basePort), String(o.timeoutS ?? 2), o.protocol ?? "tcp"];
 }
 
 /** Run `count` connections from the client host to VIP:port, one after the other (bounded: count × timeout). */
@@ -237,20 +256,35 @@ export async function lbRequestsSeenByNodes(state: LabState, host: LabExternalHo
 }
 
 /** The load balancer's settings as the agent reports them (`cilium-dbg status --verbose`, KubeProxyReplacement details). */
-export function agentLbStatus(state: LabState, node: string): { mode?: string; dsrDispatch?: string; backendSelection?: string; devices?: string; text: string } {
+export function agentLbStatus(state: LabState, node: string): { mode?: string; dsrDispatch?: string; backendSelection?: string; devices?: string; xdp?: string; text: string } {
   const r = agentDbg(state, node, ["status", "--verbose"]);
   if (r.code !== 0) throw new LabError(`cilium-dbg status --verbose on ${node}: ${(r.stderr || r.stdout).trim()}`);
   const section = r.stdout.split("KubeProxyReplacement Details:")[1]?.split(/\nBPF Maps:/)[0] ?? "";
   const field = (name: string) => new RegExp(`^\\s*${name}:\\s*(.+?)\\s*$`, "m").exec(section)?.[1];
-  return { mode: field("Mode"), dsrDispatch: field("DSR Dispatch Mode"), backendSelection: field("Backend Selection"), devices: field("Devices"), text: section };
+  return { mode: field("Mode"), dsrDispatch: field("DSR Dispatch Mode"), backendSelection: field("Backend Selection"), devices: field("Devices"), xdp: field("XDP Acceleration"), text: section };
 }
 
 /**
- * A node's Maglev lookup table of a frontend (`ip:port`), slot by slot as backend addresses: the
- * frontend's id from `cilium-dbg bpf lb list --revnat`, the table from `bpf lb maglev list`,
- * backend ids from `bpf lb list --backends` (ids are the node's own; addresses compare across nodes).
+ * The reverse-NAT id of a service frontend (`ip:port` and protocol) in `cilium-dbg bpf lb list`
+ * output: its slot-0 line `ip:port/PROTO (0)  0.0.0.0:0 (<revnat>) (0) [type]`.
  */
-export function maglevTable(state: LabState, node: string, frontend: string): string[] {
+export function revnatOf(text: string, frontend: string, protocol: "TCP" | "UDP" = "TCP"): string | undefined {
+  const esc = (x: string) => x.replace(/[.[\]]/g, "\\$&");
+  const re = new RegExp(`^${esc(frontend)}/${protocol} \\(0\\)\\s+\\S+ \\((\\d+)\\) \\(0\\)`);
+  for (const line of text.split("\n")) {
+    const m = re.exec(line.trim());
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/**
+ * A node's Maglev lookup table of a frontend (`ip:port`, TCP unless given), slot by slot as backend
+ * addresses: the frontend's reverse-NAT id from `cilium-dbg bpf lb list`, the table from `bpf lb
+ * maglev list`, backend ids from `bpf lb list --backends` (ids are the node's own; addresses
+ * compare across nodes).
+ */
+export function maglevTable(state: LabState, node: string, frontend: string, protocol: "TCP" | "UDP" = "TCP"): string[] {
   const dbg = (args: string[]) => {
     const r = agentDbg(state, node, args, { timeoutMs: 60000 });
     if (r.code !== 0) throw new LabError(`cilium-dbg ${args.join(" ")} on ${node}: ${(r.stderr || r.stdout).trim()}`);
@@ -260,8 +294,10 @@ export function maglevTable(state: LabState, node: string, frontend: string): st
     const m = re.exec(l.trim());
     return m ? [[m[1], m[2]] as [string, string]] : [];
   }));
-  const revnat = [...ids(dbg(["bpf", "lb", "list", "--revnat"]), /^(\d+)\s+(\S+)$/).entries()].find(([, f]) => f === frontend)?.[0];
-  if (revnat === undefined) throw new LabError(`${node}: no frontend ${frontend} in bpf lb list --revnat`);
+  // the service's own entry (slot 0) names its protocol and its reverse-NAT id: `VIP:80/TCP (0)  0.0.0.0:0 (7) (0) [LoadBalancer]`
+  // (the revnat list alone has one id per protocol under the same address:port)
+  const revnat = revnatOf(dbg(["bpf", "lb", "list"]), frontend, protocol);
+  if (revnat === undefined) throw new LabError(`${node}: no ${protocol} frontend ${frontend} in bpf lb list`);
   const backends = ids(dbg(["bpf", "lb", "list", "--backends"]), /^(\d+)\s+\w+:\/\/(\S+)$/);
   const tables = JSON.parse(dbg(["bpf", "lb", "maglev", "list", "-o", "json"])) as Record<string, string[]>;
   const row = tables[`[${revnat}]/v4`]?.[0];

@@ -249,6 +249,15 @@ export function startPodServer(state: LabState, pod: LabPod, port: number, reply
   spawnRecorded(state, pod.node, "socat", podArgv(state, pod, [socat, "-lf", `${log}.socat`, `TCP-LISTEN:${port},fork,reuseaddr`, `SYSTEM:echo ${reply}`]), log);
 }
 
+/** The UDP echo server of the lab's pods (one process, one socket). */
+export const UDP_ECHO_SCRIPT = join(__dirname, "scripts", "udp-echo.py");
+
+/** A UDP server in a pod answering every datagram `<pod name> <peer address>` (a recorded lab process; python3). */
+export function startPodUdpEcho(state: LabState, pod: LabPod, port: number): void {
+  const log = join(state.cluster!.nodes[pod.node].dir, "cni", `${pod.name}-${port}-udp.log`);
+  spawnRecorded(state, pod.node, "udp-echo", podArgv(state, pod, ["python3", UDP_ECHO_SCRIPT, pod.name, String(port), log]), log);
+}
+
 /** One TCP connection attempt from a pod; the first line it reads back, or undefined (refused, dropped, timed out). */
 export function tcpConnect(state: LabState, pod: LabPod, address: string, port: number, timeoutS = 2, socat = clusterTools().socat ?? "socat"): string | undefined {
   const r = podExec(pod, [socat, `-T${timeoutS}`, "-", `TCP:${address}:${port},connect-timeout=${timeoutS}`], { timeoutMs: (timeoutS + 3) * 1000, input: "", state });
@@ -347,15 +356,16 @@ export async function agentMonitor(state: LabState, node: string, during: () => 
 
 /**
  * The EndpointSlice the EndpointSlice controller would write for a Service over lab pods (port name
- * `tcp`); pods named in `notReady` are listed not ready and not serving (as after their node went NotReady).
+ * `tcp`, and `udp` with `udpTargetPort`); pods named in `notReady` are listed not ready and not
+ * serving (as after their node went NotReady).
  */
-export function endpointSlice(service: string, namespace: string, targetPort: number, backends: LabPod[], notReady: string[] = []): Record<string, unknown> {
+export function endpointSlice(service: string, namespace: string, targetPort: number, backends: LabPod[], notReady: string[] = [], udpTargetPort?: number): Record<string, unknown> {
   return {
     apiVersion: "discovery.k8s.io/v1",
     kind: "EndpointSlice",
     metadata: { name: `${service}-lab`, namespace, labels: { "kubernetes.io/service-name": service, "endpointslice.kubernetes.io/managed-by": "dcnet-lab" } },
     addressType: "IPv4",
-    ports: [{ name: "tcp", port: targetPort, protocol: "TCP" }],
+    ports: [{ name: "tcp", port: targetPort, protocol: "TCP" }, ...(udpTargetPort !== undefined ? [{ name: "udp", port: udpTargetPort, protocol: "UDP" }] : [])],
     endpoints: backends.map((p) => ({ addresses: [p.ip], conditions: { ready: !notReady.includes(p.name), serving: !notReady.includes(p.name), terminating: false }, nodeName: p.node, targetRef: { kind: "Pod", name: p.name, namespace: p.namespace, uid: p.uid } })),
   };
 }

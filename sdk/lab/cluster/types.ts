@@ -83,4 +83,4 @@ export interface LabClusterState {
 }
 
 /** Daemons of the cluster side (LabProcess.daemon). */
-export type ClusterDaemon = "etcd" | "kube-apiserver" | "cilium-operator" | "cilium-agent" | "socat" | "clustermesh-apiserver";
+export type ClusterDaemon = "etcd" | "kube-apiserver" | "cilium-operator" | "cilium-agent" | "socat" | "udp-echo" | "clustermesh-apiserver";
