@@ -281,12 +281,12 @@ describe("lab L4 load balancer: a LoadBalancer VIP from dcnet's pool, ECMP over 
     startEchoServer(state!, local[0], 8080);
     const readyMs = await timeUntil(() => (endpointsPerNode(state!).r1n1 ?? []).some((e) => e.ipv4 === local[0].ip && e.state === "ready"), 60000, 250);
     assert.ok(readyMs !== undefined, `local1 has no ready endpoint on r1n1: ${JSON.stringify(endpointsPerNode(state!).r1n1)}`);
-    const svc = { ...(await createLoadBalancerService(state!, { name: "web-local", selector: { app: "web-local" }, port: 80, targetPort: 8080, externalTrafficPolicy: "Local", backends: local })), since: Date.now() };
-    svc.since -= svc.ms;
+    const created = Date.now();
+    const svc = await createLoadBalancerService(state!, { name: "web-local", selector: { app: "web-local" }, port: 80, targetPort: 8080, externalTrafficPolicy: "Local", backends: local });
     const vip2 = svc.ip;
     assert.ok(containsAddress(POOL, vip2) && vip2 !== vip, `web-local got ${vip2} (want another address of ${POOL})`);
     const holdBy = (hops: string[], ms: number, since: number) => timeUntil(() => ["leaf1a", "leaf1b"].every((l) => JSON.stringify(fibNextHops(state!, l, `${vip2}/32`)) === JSON.stringify(hops)), ms, 100, since);
-    const onlyR1n1 = await holdBy([ADDR.r1n1], 60000, svc.since);
+    const onlyR1n1 = await holdBy([ADDR.r1n1], 60000, created);
     assert.ok(onlyR1n1 !== undefined, `with its one backend on r1n1 the leaves should hold ${vip2}/32 over r1n1 only: leaf1a ${JSON.stringify(fibNextHops(state!, "leaf1a", `${vip2}/32`))}, leaf1b ${JSON.stringify(fibNextHops(state!, "leaf1b", `${vip2}/32`))}`);
     await new Promise((r) => setTimeout(r, 3000));
     assert.deepStrictEqual(fibNextHops(state!, "leaf1a", `${vip2}/32`), [ADDR.r1n1], "3 s later r1n2 (no local backend) announces the Local VIP after all");

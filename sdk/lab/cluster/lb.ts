@@ -256,12 +256,12 @@ export async function lbRequestsSeenByNodes(state: LabState, host: LabExternalHo
 }
 
 /** The load balancer's settings as the agent reports them (`cilium-dbg status --verbose`, KubeProxyReplacement details). */
-export function agentLbStatus(state: LabState, node: string): { mode?: string; dsrDispatch?: string; backendSelection?: string; devices?: string; xdp?: string; text: string } {
+export function agentLbStatus(state: LabState, node: string): { mode?: string; dsrDispatch?: string; backendSelection?: string; devices?: string; text: string } {
   const r = agentDbg(state, node, ["status", "--verbose"]);
   if (r.code !== 0) throw new LabError(`cilium-dbg status --verbose on ${node}: ${(r.stderr || r.stdout).trim()}`);
   const section = r.stdout.split("KubeProxyReplacement Details:")[1]?.split(/\nBPF Maps:/)[0] ?? "";
   const field = (name: string) => new RegExp(`^\\s*${name}:\\s*(.+?)\\s*$`, "m").exec(section)?.[1];
-  return { mode: field("Mode"), dsrDispatch: field("DSR Dispatch Mode"), backendSelection: field("Backend Selection"), devices: field("Devices"), xdp: field("XDP Acceleration"), text: section };
+  return { mode: field("Mode"), dsrDispatch: field("DSR Dispatch Mode"), backendSelection: field("Backend Selection"), devices: field("Devices"), text: section };
 }
 
 /**
