@@ -33,12 +33,13 @@ function expectProblem(spec: unknown, rule: string, at: string, ...fragments: st
   for (const f of fragments) assert.ok(found[0].message.includes(f), `message "${found[0].message}" lacks "${f}"`);
 }
 
-/** The example without rack r3, its leaves and its VIP pool. */
+/** The example without rack r3, its leaves, its VIP pool and its cluster. */
 function withoutR3(): DataCenterSpec {
   const spec = specOf();
   spec.racks = spec.racks.filter((r) => r.name !== "r3");
   spec.switches = spec.switches.filter((s) => s.rack !== "r3");
   spec.pools.vips = spec.pools.vips!.filter((v) => v.name !== "edge6");
+  spec.clusters = spec.clusters!.filter((c) => c.name !== "edge");
   return spec;
 }
 
@@ -88,7 +89,7 @@ describe("IPv6-only racks (examples/dual-stack-v6only-rack)", () => {
       const lo = (p: Plan) => p.devices.find((x) => x.name === sw.name)!.interfaces.filter((i) => !i.name.startsWith("fab") || Number(i.name.slice(3)) < 7);
       assert.deepEqual(lo(plan), lo(before), sw.name);
     }
-    assert.deepEqual(plan.clusters, before.clusters);
+    assert.deepEqual(plan.clusters.filter((c) => c.name !== "edge"), before.clusters);
   });
 
   it("sessions: IPv6 only for r3's nodes (twin ids and protocols), with exact filters and expected routes; IPv4 never mentions r3", () => {
@@ -191,7 +192,7 @@ describe("IPv6-only racks (examples/dual-stack-v6only-rack)", () => {
     assert.equal(f.neighbor, "2001:db8:12::12");
   });
 
-  it("cluster side: prod's objects name no node of r3, and its LB-IPAM leaves out edge6 (announced only from r3, outside every cluster)", () => {
+  it("cluster side: prod's objects name no node of r3, and its LB-IPAM leaves out edge6 (the IPv6-only cluster edge's, announced only from r3)", () => {
     const inputs = { prod: { apiServer: { host: "198.18.10.12", port: 6443 } } };
     assert.deepEqual(validateClusterSide(plan, inputs), []);
     const files = renderClusterManifests(plan, inputs);
@@ -232,11 +233,28 @@ describe("IPv6-only racks (examples/dual-stack-v6only-rack)", () => {
       expectProblem(v4, "node-address-family", "racks[0].nodes[0].address6", "nodeNetwork6");
     });
 
-    it("cluster-ipv6-only-node: a cluster (IPv4 pods on every node) holds no node of an IPv6-only rack", () => {
+    it("cluster-mixed-families: a cluster is IPv6-only or holds no node of an IPv6-only rack (the minority is reported)", () => {
       const spec = specOf();
-      spec.clusters![0].nodes.push("r3n2");
-      expectProblem(spec, "cluster-ipv6-only-node", "clusters[0].nodes[4]", '"r3n2"', '"r3"', "IPv4 PodCIDR");
+      spec.clusters = spec.clusters!.filter((c) => c.name !== "edge");
+      spec.pools.vips = spec.pools.vips!.filter((v) => v.cluster !== "edge");
+      spec.clusters[0].nodes.push("r3n2");
+      expectProblem(spec, "cluster-mixed-families", "clusters[0].nodes[4]", '"r3n2"', '"r3"', '"r1n1"', "either IPv6-only");
       assert.equal(validate(spec).length, 1, JSON.stringify(validate(spec)));
+      // mostly IPv6-only: the dual-stack node is the one out of place
+      const most6 = specOf();
+      most6.clusters = [{ name: "edge", id: 2, nodes: ["r3n1", "r3n2", "r1n2"] }];
+      most6.pools.vips = most6.pools.vips!.filter((v) => v.cluster === undefined || v.cluster === "edge");
+      expectProblem(most6, "cluster-mixed-families", "clusters[0].nodes[2]", '"r1n2"', '"r3n1", "r3n2"');
+      assert.equal(validate(most6).length, 1, JSON.stringify(validate(most6)));
+      assert.deepEqual(validate(specOf()), [], "the example's IPv6-only cluster edge is valid");
+    });
+
+    it("family-mismatch: an IPv4 VIP pool does not name an IPv6-only cluster", () => {
+      const spec = specOf();
+      spec.pools.vips!.push({ name: "edge4", cidr: "198.18.201.0/30", cluster: "edge" });
+      expectProblem(spec, "family-mismatch", "pools.vips[3].cluster", '"edge4"', '"edge"', "IPv6 only");
+      // and no node could announce it (edge's only l4lb node, r3n1, has no IPv4 session)
+      assert.deepEqual(validate(spec).map((p) => `${p.path} ${p.rule}`), ["pools.vips[3].cluster family-mismatch", "pools.vips[3] vip-no-announcer"]);
     });
 
     it("family-mismatch: an IPv4 VIP pool names no announcer on an IPv6-only rack", () => {

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { DataCenterSpecArgs } from "../types";
 import { BgpSpeaker, ClusterK8sSpec } from "../../sdk/spec/cluster-types";
-import { ciliumValues, nativeRoutingCidr } from "../../sdk/k8s/cilium-values";
+import { ciliumValues, nativeRoutingCidr, nativeRoutingCidr6 } from "../../sdk/k8s/cilium-values";
 import { nodePatches } from "../../sdk/k8s/node-patches";
 import { bgpObjects, bgpSecretRefs, BGP_SECRET_KEY } from "../../sdk/k8s/bgp";
 import { CILIUM_CHART_REPO, CILIUM_NAMESPACE, ciliumOptions } from "../../sdk/k8s/defaults";
@@ -48,7 +48,7 @@ export class CiliumAgent extends pulumi.ComponentResource {
   public readonly clusterName: pulumi.Output<string>;
   /** Cluster id (`cluster.id`). */
   public readonly clusterId: pulumi.Output<number>;
-  /** `ipv4NativeRoutingCIDR`. */
+  /** `ipv4NativeRoutingCIDR`; `ipv6NativeRoutingCIDR` for an IPv6-only cluster (IPv4 off). */
   public readonly nativeRoutingCidr: pulumi.Output<string>;
   /** The chart values as YAML (the mesh CA, when given, is not included). */
   public readonly valuesYaml: pulumi.Output<string>;
@@ -117,7 +117,7 @@ export class CiliumAgent extends pulumi.ComponentResource {
 
     this.clusterName = pulumi.output(ctx.cluster.name);
     this.clusterId = pulumi.output(ctx.cluster.id);
-    this.nativeRoutingCidr = pulumi.output(nativeRoutingCidr(ctx));
+    this.nativeRoutingCidr = pulumi.output(nativeRoutingCidr(ctx) ?? nativeRoutingCidr6(ctx)!);
     this.valuesYaml = pulumi.output(toYaml(values));
     this.nodes = pulumi.output(ctx.nodes.map((d) => d.name));
     this.registerOutputs({

@@ -30,7 +30,8 @@ export const BGP_SECRET_KEY = "password";
 interface NodeBgp {
   node: string;
   rack: string;
-  address: string;
+  /** BGP router id (IPv4-shaped). */
+  routerId: string;
   asn: number;
   sessions: PlanSession[];
   pools: string[];
@@ -45,7 +46,11 @@ function nodeBgp(ctx: ClusterContext): NodeBgp[] {
       .filter((s) => s.kind === "node-uplink" && s.a.device === d.name)
       .sort((x, y) => (x.nodeProtocol ?? x.id).localeCompare(y.nodeProtocol ?? y.id));
     const pools = [...new Set((planNodes.get(d.name)?.announcements ?? []).filter((a) => a.kind === "vip" && owned.has(a.pool!)).map((a) => a.pool!))].sort();
-    return { node: d.name, rack: d.rack ?? "dc", address: sessions[0]?.a.address ?? d.routerId, asn: d.asn, sessions, pools };
+    // the router id: the node's IPv4 address; a node of an IPv6-only rack has none and gets the
+    // plan's derived 32-bit id (0.0.0.0/8 + slot + 1, as its BIRD: Cilium's routerID is IPv4-shaped)
+    const first = sessions[0]?.a.address;
+    const routerId = first !== undefined && !first.includes(":") ? first : d.routerId;
+    return { node: d.name, rack: d.rack ?? "dc", routerId, asn: d.asn, sessions, pools };
   });
 }
 
@@ -184,7 +189,7 @@ export function bgpObjects(ctx: ClusterContext): K8sObject[] {
         bgpInstances: [
           {
             name: BGP_INSTANCE,
-            routerID: n.address,
+            routerID: n.routerId,
             // dual-stack: each peer from the node's address of its family
             peers: n.sessions.map((s) => ({ name: s.nodeProtocol ?? s.b.device, localAddress: s.a.address })),
           },

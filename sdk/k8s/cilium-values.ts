@@ -7,6 +7,7 @@
 import { BgpSpeaker, CiliumDeployment, LoadBalancerAlgorithm, PodCidrSource } from "../spec/cluster-types";
 import { coveringPrefix } from "../net/prefix";
 import { ClusterContext } from "./context";
+import { isIpv6OnlyCluster } from "./families";
 import { CILIUM_NAMESPACE, ciliumOptions } from "./defaults";
 import { clusterMeshValues } from "./clustermesh";
 import { applySetValues } from "./set-values";
@@ -23,6 +24,9 @@ export const MANAGED_CILIUM_VALUES = [
   "autoDirectNodeRoutes",
   "ipam.mode",
   "k8s.requireIPv4PodCIDR",
+  // IPv6-only clusters turn IPv4 off; every other cluster needs it on
+  "ipv4.enabled",
+  "enableIPv4Masquerade",
   // podCidrSource: annotation only works with it (the agent reads the PodCIDR annotation only then)
   "annotateK8sNode",
   "kubeProxyReplacement",
@@ -71,9 +75,11 @@ export const REMOVED_CILIUM_VALUES: { path: string; removedIn: string; instead: 
 
 /**
  * The native routing CIDR: the smallest prefix covering the PodCIDRs of every cluster of the
- * mesh (only the cluster's own when not meshed); the PodCIDR pool when there are none.
+ * mesh (only the cluster's own when not meshed); the PodCIDR pool when there are none; undefined
+ * for an IPv6-only cluster (IPv4 off).
  */
-export function nativeRoutingCidr(ctx: ClusterContext): string {
+export function nativeRoutingCidr(ctx: ClusterContext): string | undefined {
+  if (isIpv6OnlyCluster(ctx.cluster)) return undefined;
   const cidrs = ctx.meshMembers.flatMap((c) => c.podCIDRs.filter((p) => p.family === "ipv4").map((p) => p.prefix));
   return coveringPrefix(cidrs) ?? ctx.plan.pools.podCidr.prefix;
 }
@@ -99,19 +105,21 @@ export function ciliumValues(ctx: ClusterContext): Record<string, unknown> {
   const api = ctx.k8s.apiServer;
   // dual-stack: IPv6 on, natively routed over the data center like IPv4, every node with its IPv6 PodCIDR
   const v6 = nativeRoutingCidr6(ctx);
+  // IPv6-only cluster (every node on an IPv6-only rack): IPv4 off, no IPv4 PodCIDR required
+  const v4 = nativeRoutingCidr(ctx);
   const values: Record<string, unknown> = {
     cluster: { name: ctx.cluster.name, id: ctx.cluster.id },
     routingMode: "native",
-    ipv4NativeRoutingCIDR: nativeRoutingCidr(ctx),
+    ...(v4 ? { ipv4NativeRoutingCIDR: v4 } : {}),
     ...(v6 ? { ipv6NativeRoutingCIDR: v6 } : {}),
     autoDirectNodeRoutes: false,
-    ipv4: { enabled: true },
+    ipv4: { enabled: v4 !== undefined },
     ipv6: { enabled: v6 !== undefined },
     ipam: { mode: "kubernetes" },
-    k8s: { requireIPv4PodCIDR: true, ...(v6 ? { requireIPv6PodCIDR: true } : {}) },
+    k8s: { requireIPv4PodCIDR: v4 !== undefined, ...(v6 ? { requireIPv6PodCIDR: true } : {}) },
     // Cilium (1.20) reads network.cilium.io/ipv4-pod-cidr only with annotate-k8s-node on
     ...(o.podCidrSource === PodCidrSource.annotation ? { annotateK8sNode: true } : {}),
-    enableIPv4Masquerade: true,
+    enableIPv4Masquerade: v4 !== undefined,
     ...(v6 ? { enableIPv6Masquerade: true } : {}),
     bpf: { masquerade: o.kubeProxyReplacement },
     kubeProxyReplacement: o.kubeProxyReplacement,

@@ -6,6 +6,7 @@ import { Plan, PlanCluster, PlanDevice, PlanVipPool } from "../plan/types";
 import { ClusterK8sSpec } from "../spec/cluster-types";
 import { DataCenterSpec } from "../spec/types";
 import { nullProtoMap, ownValue } from "./keys";
+import { clusterFamilies } from "./families";
 
 /**
  * Cluster-side inputs by cluster name. Read it with `clusterInput()` (own properties only: a
@@ -60,12 +61,16 @@ export function clusterInputsFromSpec(spec: DataCenterSpec): ClusterInputs {
  * The VIP pools a cluster owns: those naming it, and those naming no cluster whose announcers
  * are all nodes of it (or, when the data center has a single cluster, any unnamed pool announced
  * by at least one of its nodes: a pool only nodes outside it announce — e.g. nodes of an IPv6-only
- * rack, which no cluster holds — would send its services' traffic elsewhere).
+ * rack — would send its services' traffic elsewhere); never an unnamed pool of a family the
+ * cluster does not run.
  */
 export function poolsOfCluster(plan: Plan, cluster: PlanCluster): PlanVipPool[] {
   const members = new Set(cluster.nodes);
+  const families = clusterFamilies(cluster);
   return plan.vipPools.filter((p) => {
     if (p.cluster !== undefined) return p.cluster === cluster.name;
+    // an unnamed pool of a family the cluster does not run (IPv4 in an IPv6-only cluster) is never its
+    if (!families.includes(p.family)) return false;
     if (plan.clusters.length === 1) return p.announcers.length === 0 || p.announcers.some((a) => members.has(a));
     return p.announcers.length > 0 && p.announcers.every((a) => members.has(a));
   });

@@ -8,7 +8,8 @@
  * re-applied at any time); Cilium reads it only when `spec.podCIDR` is empty and only with
  * `annotateK8sNode: true` (1.20: `pkg/k8s/node.go` ignores annotations otherwise), which dcnet
  * then sets in the chart values. Dual-stack: `spec.podCIDRs` lists the IPv4 then the IPv6 PodCIDR
- * (the annotation form adds `network.cilium.io/ipv6-pod-cidr`).
+ * (the annotation form adds `network.cilium.io/ipv6-pod-cidr`). A node of an IPv6-only cluster has
+ * only its IPv6 PodCIDR there (and only the IPv6 annotation).
  */
 import { PodCidrSource } from "../spec/cluster-types";
 import { ClusterContext } from "./context";
@@ -25,9 +26,13 @@ export function nodePatches(ctx: ClusterContext): K8sObject[] {
   const source = ciliumOptions(ctx.k8s).podCidrSource;
   const planned = new Map(ctx.plan.nodes.map((n) => [n.name, n]));
   return ctx.nodes.map((d) => {
-    const cidr = planned.get(d.name)!.podCIDR.prefix;
-    // dual-stack: the IPv6 PodCIDR as the second of spec.podCIDRs (IPv4 first, as Kubernetes orders them)
-    const cidr6 = planned.get(d.name)!.podCIDR6?.prefix;
+    const node = planned.get(d.name)!;
+    // dual-stack: the IPv6 PodCIDR as the second of spec.podCIDRs (IPv4 first, as Kubernetes orders
+    // them); a node of an IPv6-only rack has only its IPv6 PodCIDR (podCIDR is then that one)
+    const only6 = node.podCIDR.family === "ipv6";
+    const cidr = only6 ? undefined : node.podCIDR.prefix;
+    const cidr6 = node.podCIDR6?.prefix;
+    const cidrs = [cidr, cidr6].filter((c): c is string => c !== undefined);
     const labels = { [CLUSTER_LABEL]: ctx.cluster.name, ...(d.rack ? { [RACK_LABEL]: d.rack } : {}), [NODE_ROLE_LABEL]: d.role };
     const obj: K8sObject = {
       apiVersion: "v1",
@@ -35,10 +40,10 @@ export function nodePatches(ctx: ClusterContext): K8sObject[] {
       metadata: {
         name: d.name,
         labels,
-        ...(source === PodCidrSource.annotation ? { annotations: { [POD_CIDR_ANNOTATION]: cidr, ...(cidr6 ? { [POD_CIDR6_ANNOTATION]: cidr6 } : {}) } } : {}),
+        ...(source === PodCidrSource.annotation ? { annotations: { ...(cidr ? { [POD_CIDR_ANNOTATION]: cidr } : {}), ...(cidr6 ? { [POD_CIDR6_ANNOTATION]: cidr6 } : {}) } } : {}),
       },
     };
-    if (source === PodCidrSource.spec) obj.spec = { podCIDR: cidr, podCIDRs: cidr6 ? [cidr, cidr6] : [cidr] };
+    if (source === PodCidrSource.spec) obj.spec = { podCIDR: cidrs[0], podCIDRs: cidrs };
     return obj;
   });
 }

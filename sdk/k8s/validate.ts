@@ -25,6 +25,7 @@ import { isDns1035Label, isUnsafeKey, keyPath, labelValueProblem, q, qualifiedNa
 import { ClusterValidationOptions, findCiliumValuesSchema, SchemaLookup, valuesPathProblem, valuesSchemaNotes } from "./chart-schema";
 import { clusterInputShapeProblems } from "./shape";
 import { clusterObjects, clusterChartValues, objectFileName } from "./render";
+import { checkClusterFamilies, checkMeshFamilies } from "./validate-families";
 
 export { ClusterValidationOptions } from "./chart-schema";
 
@@ -79,6 +80,7 @@ export function validateClusterSide(plan: Plan, inputs: ClusterInputs, options: 
     checkPolicies(ctx, problems);
     checkPinnedAddresses(ctx, problems);
     checkServiceSelectors(ctx, problems);
+    checkClusterFamilies(ctx, problems);
   }
   checkMeshes(contexts, problems);
   checkSecretNames(contexts, problems);
@@ -312,6 +314,7 @@ function checkMeshes(contexts: ClusterContext[], problems: ProblemList): void {
       if (kpr[i] !== kpr[0])
         problems.add(`${m.path}.cilium.kubeProxyReplacement`, "mesh-datapath", `mesh ${q(mesh)}: cluster ${m.cluster.name} has kubeProxyReplacement ${kpr[i]}, cluster ${members[0].cluster.name} has ${kpr[0]}; every member needs the same datapath`);
     });
+    checkMeshFamilies(mesh, members, problems);
     if (members.length > 255) problems.add(`${members[0].path}.mesh`, "mesh-size", `mesh ${q(mesh)} has ${members.length} clusters; Cilium meshes at most 255`);
   }
 }

@@ -201,11 +201,15 @@ export function mergeDualStack(spec: DataCenterSpec, p4: Plan, p6: Plan): Plan {
     return [...a, ...b].sort((x, y) => (rank.get(x.name) ?? 0) - (rank.get(y.name) ?? 0));
   };
   const cl6 = new Map(p6.clusters.map((c) => [c.name, c]));
+  // the members as the spec lists them: the IPv4 half leaves out nodes of IPv6-only racks (and
+  // all the nodes of an IPv6-only cluster)
+  const members = new Map((spec.clusters ?? []).map((c) => [c.name, c.nodes]));
   const clusters = p4.clusters.map((c) => {
     const o = cl6.get(c.name);
     if (!o) return c;
     return {
       ...c,
+      nodes: [...(members.get(c.name) ?? c.nodes)],
       podCIDRs: [...c.podCIDRs, ...o.podCIDRs],
       supernets: [...c.supernets, ...o.supernets],
       ...(o.coveringPrefix ? { coveringPrefix6: o.coveringPrefix } : {}),

@@ -7,10 +7,11 @@
  * - `rack-node-network`: a rack has at least one node network (`nodeNetwork`, `nodeNetwork6`);
  * - `node-address-family`: a node has the address of each family its rack has, and no address
  *   (nor PodCIDR pin) of a family it has not;
- * - `cluster-ipv6-only-node`: a cluster has no node of an IPv6-only rack — every node of a
- *   cluster gets an IPv4 PodCIDR (Cilium runs IPv4 in every cluster, and Kubernetes and Cilium
- *   need the same families on every node of one), which such a node cannot have;
- * - `family-mismatch`: an IPv4 VIP pool does not name an announcer on an IPv6-only rack;
+ * - `cluster-mixed-families`: a cluster's nodes are either all on IPv6-only racks (an IPv6-only
+ *   cluster: Cilium with IPv4 off) or none is — Kubernetes and Cilium need the same families on
+ *   every node of one cluster, and an IPv6-only node has no IPv4 PodCIDR;
+ * - `family-mismatch`: an IPv4 VIP pool does not name an announcer on an IPv6-only rack, nor an
+ *   IPv6-only cluster (whose LB-IPAM hands out IPv6 addresses only);
  * - `router-id-range`: a node of an IPv6-only rack has a derived router id (its slot fits 0.0.0.0/8);
  * - `router-id-collision`: no IPv4 switch loopback or node address equals a derived router id.
  */
@@ -55,19 +56,29 @@ export function checkRackFamilies(dc: DataCenterSpec, problems: ProblemList): bo
     });
   });
   if (v6Only.size === 0) return blocking;
-  (dc.clusters ?? []).forEach((c, ci) =>
+  const v6OnlyClusters = new Set<string>();
+  (dc.clusters ?? []).forEach((c, ci) => {
+    const only6 = c.nodes.filter((name) => v6Only.has(name));
+    if (only6.length === 0) return;
+    if (only6.length === c.nodes.length) return void v6OnlyClusters.add(c.name);
+    // the minority is what is out of place: report its nodes (the IPv6-only ones on a tie)
+    const firstDual = c.nodes.find((name) => !v6Only.has(name))!;
+    const reportV6 = only6.length * 2 <= c.nodes.length;
     c.nodes.forEach((name, j) => {
-      const rack = v6Only.get(name);
-      if (rack !== undefined)
-        problems.add(
-          `clusters[${ci}].nodes[${j}]`,
-          "cluster-ipv6-only-node",
-          `node ${quote(name)} is on IPv6-only rack ${quote(rack)} and has no IPv4 PodCIDR; every node of cluster ${quote(c.name)} needs one (Kubernetes and Cilium need the same families on every node of a cluster, and its Cilium runs IPv4)`,
-        );
-    }),
-  );
+      if (v6Only.has(name) !== reportV6) return;
+      problems.add(
+        `clusters[${ci}].nodes[${j}]`,
+        "cluster-mixed-families",
+        reportV6
+          ? `node ${quote(name)} is on IPv6-only rack ${quote(v6Only.get(name))}, but node ${quote(firstDual)} of cluster ${quote(c.name)} has IPv4 too; every node of a cluster needs the same families (Kubernetes and Cilium), so a cluster is either IPv6-only or holds no node of an IPv6-only rack`
+          : `node ${quote(name)} has an IPv4 network, but cluster ${quote(c.name)} is mostly on IPv6-only racks (${only6.map((n) => quote(n)).join(", ")}); every node of a cluster needs the same families (Kubernetes and Cilium), so a cluster is either IPv6-only or holds no node of an IPv6-only rack`,
+      );
+    });
+  });
   (dc.pools.vips ?? []).forEach((v, vi) => {
     if (prefixProblem(v.cidr) || familyOf(v.cidr) !== "ipv4") return;
+    if (v.cluster !== undefined && v6OnlyClusters.has(v.cluster))
+      problems.add(`pools.vips[${vi}].cluster`, "family-mismatch", `IPv4 VIP pool ${quote(v.name)} (${quote(v.cidr)}) names cluster ${quote(v.cluster)}, whose nodes are all on IPv6-only racks: its Cilium runs IPv6 only and cannot hand out or announce IPv4 addresses`);
     (v.announcers ?? []).forEach((name, ai) => {
       const rack = v6Only.get(name);
       if (rack !== undefined)
