@@ -73,10 +73,13 @@ describe("k8s: a real kube-apiserver 1.37.2 with Cilium 1.20.2's CRDs accepts dc
 
       const annotation = v.name.includes("annotation");
       for (const node of items.filter((i) => i.kind === "Node")) {
-        const planned = v.plan.nodes.find((n) => n.name === node.metadata.name)!.podCIDR.prefix;
-        const spec = (node as unknown as { spec?: { podCIDR?: string } }).spec;
+        const n = v.plan.nodes.find((x) => x.name === node.metadata.name)!;
+        const planned = n.podCIDR.prefix;
+        // every family's PodCIDR, IPv4 first; a node of an IPv6-only cluster has only its IPv6 one
+        const all = n.podCIDR.family === "ipv4" ? [planned, ...(n.podCIDR6 ? [n.podCIDR6.prefix] : [])] : [n.podCIDR6!.prefix];
+        const spec = (node as unknown as { spec?: { podCIDR?: string; podCIDRs?: string[] } }).spec;
         if (annotation) assert.equal(node.metadata.annotations?.[POD_CIDR_ANNOTATION], planned, node.metadata.name);
-        else assert.equal(spec?.podCIDR, planned, node.metadata.name);
+        else assert.deepEqual([spec?.podCIDR, spec?.podCIDRs], [planned, all], node.metadata.name);
       }
       rmSync(dir, { recursive: true, force: true });
     });

@@ -13,7 +13,7 @@ import Ajv from "ajv";
 import { parse, parseAllDocuments } from "yaml";
 import { clusterContext } from "../sdk/k8s/context";
 import { clusterChartValues, toYaml } from "../sdk/k8s/render";
-import { nativeRoutingCidr } from "../sdk/k8s/cilium-values";
+import { nativeRoutingCidr, nativeRoutingCidr6 } from "../sdk/k8s/cilium-values";
 import { ciliumOptions } from "../sdk/k8s/defaults";
 import { LBIPAM_IPS_ANNOTATION } from "../sdk/k8s/objects";
 import { BgpSpeaker, LoadBalancerAlgorithm, PodCidrSource } from "../sdk/spec/cluster-types";
@@ -67,6 +67,9 @@ describe("k8s: the real Cilium 1.20.2 chart renders dcnet's values (issue 14)", 
         const ctx = clusterContext(v.plan, v.inputs, cluster.name);
         const o = ciliumOptions(ctx.k8s);
         const values = clusterChartValues(ctx).cilium;
+        // the cluster's families (an IPv6-only cluster runs with IPv4 off)
+        const v4 = cluster.podCIDRs.some((p) => p.family === "ipv4");
+        const v6 = cluster.podCIDRs.some((p) => p.family === "ipv6");
         assert.ok(validate(values), `values.schema.json refuses dcnet's values: ${JSON.stringify(validate.errors)}`);
         // every value dcnet sets is one the chart knows (values.yaml) or reads (its templates): nothing silently ignored
         const ignored = leafPaths(values).filter((p) => !chartKnows(p));
@@ -83,17 +86,18 @@ describe("k8s: the real Cilium 1.20.2 chart renders dcnet's values (issue 14)", 
         const expect: Record<string, string | undefined> = {
           "routing-mode": "native",
           "ipv4-native-routing-cidr": nativeRoutingCidr(ctx),
+          "ipv6-native-routing-cidr": nativeRoutingCidr6(ctx),
           "auto-direct-node-routes": "false",
           ipam: "kubernetes",
-          "k8s-require-ipv4-pod-cidr": "true",
+          "k8s-require-ipv4-pod-cidr": String(v4),
           "cluster-name": cluster.name,
           "cluster-id": String(cluster.id),
           "kube-proxy-replacement": "true",
           "bpf-lb-mode": o.mode,
           "bpf-lb-algorithm": o.algorithm,
           "bpf-lb-acceleration": o.acceleration,
-          "enable-ipv4": "true",
-          "enable-ipv6": "false",
+          "enable-ipv4": String(v4),
+          "enable-ipv6": String(v6),
           // 1.19+: policies select the local cluster unless they name clusters (dcnet's always do)
           "policy-default-local-cluster": "true",
         };

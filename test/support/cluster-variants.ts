@@ -23,10 +23,11 @@ export interface Variant {
   inputs: ClusterInputs;
 }
 
-/** The examples, plus one cluster on Cilium's BGP speaker and one with podCidrSource: annotation. */
+/** The examples, plus one cluster on Cilium's BGP speaker, one with podCidrSource: annotation and an IPv6-only cluster. */
 export function variants(): Variant[] {
   const sl = loadExample("spine-leaf");
   const tt = loadExample("three-tier");
+  const v6 = loadExample("dual-stack-v6only-rack");
   const ciliumSpec = spineLeafWithCiliumSpeaker();
   const annotation = structuredClone(tt.inputs);
   annotation.main = { ...annotation.main, cilium: { ...annotation.main.cilium, podCidrSource: PodCidrSource.annotation } };
@@ -35,6 +36,7 @@ export function variants(): Variant[] {
     { name: "three-tier", plan: tt.plan, inputs: tt.inputs },
     { name: "spine-leaf, prod-b on Cilium's BGP speaker", plan: resolve(ciliumSpec), inputs: loadClusterInputs(ciliumSpec, path.dirname(sl.file)) },
     { name: "three-tier, podCidrSource: annotation", plan: tt.plan, inputs: annotation },
+    { name: "dual-stack-v6only-rack, the IPv6-only cluster edge on Cilium's BGP speaker", plan: v6.plan, inputs: v6.inputs },
   ];
 }
 
