@@ -97,19 +97,15 @@ describe("dual-stack cluster side (examples/dual-stack-unnumbered, cluster prod)
     assert.deepEqual(override.peers.map((p: { name: string; localAddress: string }) => `${p.name} ${p.localAddress}`), ["uplink0 198.18.10.12", "uplink0_v6 2001:db8:10::12", "uplink1 198.18.10.12", "uplink1_v6 2001:db8:10::12"]);
   });
 
-  it("BGP v2 with one IPv4 session for both families (bgp.nodeSessions: ipv4): one peer config per pool set with both AFIs", async () => {
+  it("bgp-speaker-families: one IPv4 session for both families (bgp.nodeSessions: ipv4) is refused with Cilium's speaker, accepted with BIRD", () => {
     const sp = spec();
     sp.bgp = { ...sp.bgp, nodeSessions: NodeSessionFamilies.ipv4 };
     const p = resolve(sp);
-    const bgp = clusterObjects(clusterContext(p, k8s(), "prod")).bgp;
-    const peerConfigs = byKind(bgp, "CiliumBGPPeerConfig");
-    assert.deepEqual(peerConfigs.map((o) => [o.metadata.name, (specOf(o).families as { afi: string; advertisements: { matchExpressions: { values: string[] }[] } }[]).map((f) => `${f.afi}: ${f.advertisements.matchExpressions[0].values.join(" ")}`)]), [
-      ["dcnet-uplink46", ["ipv4: podcidr", "ipv6: podcidr"]],
-      [peerConfigs[1].metadata.name, ["ipv4: podcidr vip-public", "ipv6: podcidr vip-public6"]],
-    ]);
-    const r1 = byKind(bgp, "CiliumBGPClusterConfig").find((o) => specOf(o).nodeSelector.matchExpressions[0].values.includes("r1n2"))!;
-    assert.deepEqual((specOf(r1).bgpInstances[0].peers as { peerAddress: string }[]).map((x) => x.peerAddress), ["198.18.10.1", "198.18.10.2"]);
-    for (const o of bgp) await validateUpstream(o);
+    const refused = validateClusterSide(p, k8s()).filter((x) => x.rule === "bgp-speaker-families");
+    assert.deepEqual(refused.map((x) => x.path), ["clusters[0].k8s.cilium.bgpSpeaker"]);
+    assert.match(refused[0].message, /IPv4 address as next hop .*node\(s\) of cluster "prod"/);
+    assert.deepEqual(validateClusterSide(p, k8s({ cilium: { bgpSpeaker: BgpSpeaker.bird } })).filter((x) => x.rule === "bgp-speaker-families"), []);
+    assert.deepEqual(validateClusterSide(plan, k8s()).filter((x) => x.rule === "bgp-speaker-families"), [], "perFamily sessions are fine");
   });
 
   it("LB-IPAM IPv6 block and a policy with IPv6 CIDRs; every object validates against the upstream CRD schemas", async () => {

@@ -2,10 +2,16 @@
  * Istio ingress: the `base`, `istiod` and `gateway` charts, the gateway Service of type
  * LoadBalancer pinned to a VIP (`lbipam.cilium.io/ips`) and labelled for its pool's service
  * selector, and one `Gateway` plus one `VirtualService` per host.
+ *
+ * In a dual-stack cluster the Service is single-stack in the VIP's family (`service.ipFamilyPolicy:
+ * SingleStack`, `service.ipFamilies`, gateway chart values since Istio 1.19): a Service without them
+ * gets the cluster's first family only, and an IPv6 VIP pinned on an IPv4 Service (LB-IPAM assigns a
+ * requested address of any family) has no IPv6 endpoint behind it.
  */
-import { containsAddress } from "../net/prefix";
+import { containsAddress, familyOf } from "../net/prefix";
 import { IngressHostSpec } from "../spec/cluster-types";
 import { ClusterContext } from "./context";
+import { clusterFamilies } from "./families";
 import { GATEWAY_RELEASE, INGRESS_NAMESPACE, ISTIO_SYSTEM_NAMESPACE } from "./defaults";
 import { dcnetLabels, K8sObject, LBIPAM_IPS_ANNOTATION, toDnsLabel } from "./objects";
 
@@ -17,6 +23,12 @@ export const GATEWAY_SELECTOR = { istio: "ingressgateway" };
 /** Namespace of the gateway. */
 export function ingressNamespace(ctx: ClusterContext): string {
   return ctx.k8s.ingress?.namespace ?? INGRESS_NAMESPACE;
+}
+
+/** `ipFamilyPolicy`/`ipFamilies` of the gateway Service: the VIP's family in a dual-stack cluster, nothing otherwise. */
+function serviceFamilies(ctx: ClusterContext, address: string): { ipFamilyPolicy?: string; ipFamilies?: string[] } {
+  if (clusterFamilies(ctx.cluster).length < 2) return {};
+  return { ipFamilyPolicy: "SingleStack", ipFamilies: [familyOf(address) === "ipv6" ? "IPv6" : "IPv4"] };
 }
 
 /** Helm values of the three Istio charts (undefined without an ingress). */
@@ -36,6 +48,7 @@ export function istioValues(ctx: ClusterContext): { base: Record<string, unknown
       service: {
         type: "LoadBalancer",
         annotations: { [LBIPAM_IPS_ANNOTATION]: ing.address },
+        ...serviceFamilies(ctx, ing.address),
         ports: [
           { name: "status-port", port: 15021, protocol: "TCP", targetPort: 15021 },
           { name: "http2", port: 80, protocol: "TCP", targetPort: 80 },

@@ -26,6 +26,7 @@ import { ClusterValidationOptions, findCiliumValuesSchema, SchemaLookup, valuesP
 import { clusterInputShapeProblems } from "./shape";
 import { clusterObjects, clusterChartValues, objectFileName } from "./render";
 import { checkClusterFamilies, checkMeshFamilies } from "./validate-families";
+import { checkCiliumLimits } from "./validate-cilium-limits";
 
 export { ClusterValidationOptions } from "./chart-schema";
 
@@ -81,6 +82,7 @@ export function validateClusterSide(plan: Plan, inputs: ClusterInputs, options: 
     checkPinnedAddresses(ctx, problems);
     checkServiceSelectors(ctx, problems);
     checkClusterFamilies(ctx, problems);
+    checkCiliumLimits(ctx, problems);
   }
   checkMeshes(contexts, problems);
   checkSecretNames(contexts, problems);
