@@ -97,13 +97,15 @@ describe("dual-stack cluster side (examples/dual-stack-unnumbered, cluster prod)
     assert.deepEqual(override.peers.map((p: { name: string; localAddress: string }) => `${p.name} ${p.localAddress}`), ["uplink0 198.18.10.12", "uplink0_v6 2001:db8:10::12", "uplink1 198.18.10.12", "uplink1_v6 2001:db8:10::12"]);
   });
 
-  it("bgp-speaker-families: one IPv4 session for both families (bgp.nodeSessions: ipv4) is refused with Cilium's speaker, accepted with BIRD", () => {
+  it("bgp-speaker-families: one session for both families (bgp.nodeSessions: ipv4 or ipv6) is refused with Cilium's speaker, accepted with BIRD", () => {
     const sp = spec();
     sp.bgp = { ...sp.bgp, nodeSessions: NodeSessionFamilies.ipv4 };
     const p = resolve(sp);
     const refused = validateClusterSide(p, k8s()).filter((x) => x.rule === "bgp-speaker-families");
     assert.deepEqual(refused.map((x) => x.path), ["clusters[0].k8s.cilium.bgpSpeaker"]);
-    assert.match(refused[0].message, /IPv4 address as next hop .*node\(s\) of cluster "prod"/);
+    assert.match(refused[0].message, /session's own address as next hop .*node\(s\) of cluster "prod"/);
+    sp.bgp = { ...sp.bgp, nodeSessions: NodeSessionFamilies.ipv6 };
+    assert.deepEqual(validateClusterSide(resolve(sp), k8s()).filter((x) => x.rule === "bgp-speaker-families").map((x) => x.path), ["clusters[0].k8s.cilium.bgpSpeaker"], "IPv4 over IPv6 too");
     assert.deepEqual(validateClusterSide(p, k8s({ cilium: { bgpSpeaker: BgpSpeaker.bird } })).filter((x) => x.rule === "bgp-speaker-families"), []);
     assert.deepEqual(validateClusterSide(plan, k8s()).filter((x) => x.rule === "bgp-speaker-families"), [], "perFamily sessions are fine");
   });

@@ -1,8 +1,8 @@
 /**
- * `bgp.nodeSessions: ipv4`: one IPv4 node session per switch carrying both families (the IPv6
- * routes with the node's IPv6 address as next hop), planned, rendered for BIRD and FRR, accepted
- * by the real parsers; its rule. (IPv4 over an IPv6 node session is not offered: see
- * `NodeSessionFamilies`; the lab run is in test/lab-dual-stack.test.ts.)
+ * `bgp.nodeSessions: ipv4` / `ipv6`: one node session per switch of that family carrying both
+ * families (the other family's routes with the node's address of that family as next hop),
+ * planned, rendered for BIRD and FRR, accepted by the real parsers; its rule. (The lab runs are in
+ * test/lab-dual-stack.test.ts.)
  */
 import { strict as assert } from "assert";
 import { join } from "path";
@@ -40,10 +40,14 @@ describe("one node session for both families (bgp.nodeSessions)", () => {
   let dir: TempDir;
   after(() => dir?.dispose());
 
-  for (const mode of [NodeSessionFamilies.ipv4]) {
+  for (const mode of [NodeSessionFamilies.ipv4, NodeSessionFamilies.ipv6]) {
     describe(`over ${mode}`, () => {
       let plan: Plan;
-      const other = "ipv6";
+      const other = mode === NodeSessionFamilies.ipv4 ? "ipv6" : "ipv4";
+      // the transport family's session ids and BIRD protocols: `--v6` / `_v6` for IPv6
+      const id = (base: string) => (mode === NodeSessionFamilies.ipv6 ? `${base}--v6` : base);
+      const proto = (base: string) => (mode === NodeSessionFamilies.ipv6 ? `${base}_v6` : base);
+      const ownAddress = { ipv4: "198.18.10.12", ipv6: "2001:db8:10::12" };
       before(() => {
         plan = resolve(singleSessionSpec(mode));
       });
@@ -54,7 +58,8 @@ describe("one node session for both families (bgp.nodeSessions)", () => {
         assert.equal(up.length, 2 * plan.nodes.length);
         for (const s of up) {
           assert.deepEqual([s.family, sessionFamilies(s), s.extendedNextHop === true], [mode, ["ipv4", "ipv6"], false], s.id);
-          assert.ok(!s.id.endsWith("--v6") && !s.nodeProtocol!.endsWith("_v6"), s.id);
+          assert.equal(s.id.endsWith("--v6") && s.nodeProtocol!.endsWith("_v6"), mode === NodeSessionFamilies.ipv6, s.id);
+          assert.equal(s.a.address.includes(":"), mode === NodeSessionFamilies.ipv6, s.id);
           const node = plan.nodes.find((n) => n.name === s.a.device)!;
           assert.equal(s.maxPrefix, node.announcements.length + 8, `${s.id} max-prefix`);
         }
@@ -65,8 +70,9 @@ describe("one node session for both families (bgp.nodeSessions)", () => {
         const leaf = plan.switches.find((s) => s.name === "leaf1a")!;
         const filters = leaf.inboundFilters.filter((f) => f.device === "r1n2");
         assert.equal(filters.length, 1);
-        const s = plan.sessions.find((x) => x.id === "r1n2--leaf1a")!;
+        const s = plan.sessions.find((x) => x.id === id("r1n2--leaf1a"))!;
         assert.equal(filters[0].neighbor, s.a.address);
+        assert.equal(s.a.address, ownAddress[mode as "ipv4" | "ipv6"]);
         assert.deepEqual(filters[0].entries.map((e) => `${e.family} ${e.prefix}`).sort(), ["ipv4 198.19.1.0/24", "ipv6 2001:db8:1000:1::/64"]);
         // its IPv4 PodCIDR via its IPv4 address, its IPv6 PodCIDR via its IPv6 address (BIRD's next hop address)
         const g4 = leaf.expectedRoutes.find((g) => g.family === "ipv4" && g.prefixes.includes("198.19.1.0/24"))!;
@@ -77,13 +83,15 @@ describe("one node session for both families (bgp.nodeSessions)", () => {
 
       it(`BIRD: one protocol per switch with both channels (${other} with its own next hop), FRR: the node neighbor active in both address families`, () => {
         const bird = renderBirdConfig(plan, "r1n2");
-        const block = bird.match(/protocol bgp uplink0 \{[\s\S]*?\n\}/)![0];
+        const block = bird.match(new RegExp(`protocol bgp ${proto("uplink0")} \\{[\\s\\S]*?\\n\\}`))![0];
         assert.match(block, /  ipv4 \{\n    import none;\n    export filter dcnet_export;\n    next hop self;/);
         assert.match(block, /  ipv6 \{\n    import none;\n    export filter dcnet_export;\n    next hop self;/);
-        assert.match(block, /  ipv6 \{[^}]*next hop address 2001:db8:10::12;/);
-        assert.ok(!/uplink0_v6/.test(bird));
+        assert.ok(block.includes(`  ${other} {\n    import none;\n    export filter dcnet_export;\n    next hop self;\n    next hop address ${ownAddress[other]};\n  };`), block);
+        assert.ok(!block.includes(`  ${mode} {\n    import none;\n    export filter dcnet_export;\n    next hop self;\n    next hop address`), "the transport family's channel takes the session's address");
+        assert.equal((bird.match(/^protocol bgp /gm) ?? []).length, 2, "one protocol per switch");
+        assert.ok(!bird.includes(`protocol bgp ${mode === NodeSessionFamilies.ipv6 ? "uplink0 " : "uplink0_v6"}`));
         const frr = frrRouterBgp(renderSwitchConfig(plan, "leaf1a").text);
-        const n = frr.neighbors.get(plan.sessions.find((x) => x.id === "r1n2--leaf1a")!.a.address)!;
+        const n = frr.neighbors.get(plan.sessions.find((x) => x.id === id("r1n2--leaf1a"))!.a.address)!;
         for (const f of ["ipv4", "ipv6"]) assert.ok(n.af.get(f)!.includes("activate") && n.af.get(f)!.includes("prefix-list PL-IN-r1n2 in"), `${mode}: ${f}`);
         assert.ok(!n.global.includes("capability extended-nexthop"), "no extended next hop toward nodes");
       });

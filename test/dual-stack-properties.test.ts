@@ -12,7 +12,7 @@ import * as fc from "fast-check";
 import { resolve } from "../sdk/resolve/resolve";
 import { validate } from "../sdk/validate/validate";
 import { Plan } from "../sdk/plan/types";
-import { DataCenterSpec, SwitchRole, Topology } from "../sdk/spec/types";
+import { DataCenterSpec, NodeSessionFamilies, SwitchRole, Topology } from "../sdk/spec/types";
 import { arbitrarySpec, cloneSpec, makeLeaves, makeNode, makeRack, MAX_RACK_ID, PER_RACK, refreshUpstream } from "./support/arbitrary-spec";
 
 const RUNS = { numRuns: 100 };
@@ -91,10 +91,16 @@ function ipv6OnlyRack(r: DataCenterSpec["racks"][number]): void {
   }
 }
 
+/** The spec with `bgp.nodeSessions` set (undefined: a session per family, the default). */
+function withNodeSessions(spec: DataCenterSpec, mode: NodeSessionFamilies | undefined): DataCenterSpec {
+  if (mode === undefined) return spec;
+  return { ...spec, bgp: { ...spec.bgp, nodeSessions: mode } };
+}
+
 const dualSpec = () =>
   fc
-    .tuple(arbitrarySpec(), fc.constantFrom(56, 64, 96), fc.boolean(), fc.array(fc.boolean(), { maxLength: 5 }))
-    .map(([s, len, unnumbered, picks]) => v6Only(dualize(s, len, unnumbered), picks));
+    .tuple(arbitrarySpec(), fc.constantFrom(56, 64, 96), fc.boolean(), fc.array(fc.boolean(), { maxLength: 5 }), fc.constantFrom(undefined, NodeSessionFamilies.ipv4, NodeSessionFamilies.ipv6))
+    .map(([s, len, unnumbered, picks, sessions]) => withNodeSessions(v6Only(dualize(s, len, unnumbered), picks), sessions));
 
 /** Every allocation of both families by owner (IPv4 ones too: an IPv6-only rack must not move them). */
 function allocations(plan: Plan): Map<string, string> {

@@ -192,6 +192,18 @@ describe("IPv6-only racks (examples/dual-stack-v6only-rack)", () => {
     assert.equal(f.neighbor, "2001:db8:12::12");
   });
 
+  it("bgp.nodeSessions: ipv6 — the dual-stack racks get one IPv6 session for both families, r3's nodes their IPv6 sessions carrying IPv6 only", () => {
+    const spec = specOf();
+    spec.bgp = { ...spec.bgp, nodeSessions: NodeSessionFamilies.ipv6 };
+    assert.deepEqual(validate(spec), []);
+    const p = resolve(spec);
+    const up = p.sessions.filter((s) => s.kind === "node-uplink");
+    assert.deepEqual(up.filter((s) => s.a.device === "r1n2").map((s) => `${s.id} ${sessionFamilies(s).join("+")}`), ["r1n2--leaf1a--v6 ipv4+ipv6", "r1n2--leaf1b--v6 ipv4+ipv6"]);
+    assert.deepEqual(up.filter((s) => s.a.device === "r3n2").map((s) => `${s.id} ${sessionFamilies(s).join("+")}`), ["r3n2--leaf3a--v6 ipv6", "r3n2--leaf3b--v6 ipv6"]);
+    assert.equal(up.length, 2 * p.nodes.length, "no session twice");
+    assert.ok(!/\bipv4 \{/.test(renderBirdConfig(p, "r3n2").split("protocol bgp")[1]), "r3n2's sessions have no IPv4 channel");
+  });
+
   it("cluster side: prod's objects name no node of r3, and its LB-IPAM leaves out edge6 (the IPv6-only cluster edge's, announced only from r3)", () => {
     const inputs = { prod: { apiServer: { host: "198.18.10.12", port: 6443 } } };
     assert.deepEqual(validateClusterSide(plan, inputs), []);

@@ -39,10 +39,12 @@ async function checkBothFamilies(plan: Plan, state: LabState, example: string): 
   figure(`${example} check: ${r.switches.map((s) => `${s.name} ${s.routes.length} routes`).join(", ")}; ${r.dataPlane.length} probes; ${r.ms} ms`);
 }
 
-/** The examples, and the unnumbered one with a single IPv4 node session per switch for both families. */
+/** The examples, the unnumbered one with a single IPv4 or IPv6 node session per switch for both families, the three-tier one with a single IPv6 one. */
 const LABS: { example: string; file: string; nodeSessions?: NodeSessionFamilies }[] = [
   ...["dual-stack", "dual-stack-unnumbered", "dual-stack-three-tier", "dual-stack-v6only-rack"].map((example) => ({ example, file: example })),
   { example: "dual-stack-unnumbered, bgp.nodeSessions: ipv4", file: "dual-stack-unnumbered", nodeSessions: NodeSessionFamilies.ipv4 },
+  { example: "dual-stack-unnumbered, bgp.nodeSessions: ipv6", file: "dual-stack-unnumbered", nodeSessions: NodeSessionFamilies.ipv6 },
+  { example: "dual-stack-three-tier, bgp.nodeSessions: ipv6", file: "dual-stack-three-tier", nodeSessions: NodeSessionFamilies.ipv6 },
 ];
 
 for (const { example, file, nodeSessions } of LABS) {
@@ -72,7 +74,21 @@ for (const { example, file, nodeSessions } of LABS) {
         await rogueIpv6(plan, state!);
       });
 
-    if (nodeSessions)
+    if (nodeSessions === NodeSessionFamilies.ipv6 && file === "dual-stack-unnumbered")
+      it("one IPv6 session per node and switch carries both families: BIRD has no IPv4 protocol, the leaves learn the IPv4 PodCIDR over the IPv6 neighbor with the node's IPv4 address as next hop, in BGP and in the kernel", function () {
+        const s = plan.sessions.find((x) => x.id === "r1n2--leaf1a--v6")!;
+        assert.deepEqual(sessionFamilies(s), ["ipv4", "ipv6"]);
+        assert.equal(plan.sessions.find((x) => x.id === "r1n2--leaf1a"), undefined, "no IPv4 session");
+        const protocols = birdProtocols(state!.devices["r1n2"]).protocols;
+        assert.ok(protocols.has("uplink0_v6") && !protocols.has("uplink0"));
+        const pod4 = plan.nodes.find((n) => n.name === "r1n2")!.podCIDR.prefix;
+        const v4 = frrBgpTable(state!.devices["leaf1a"], "ipv4").routes.get(pod4)!;
+        assert.deepEqual(v4.map((p) => [p.peer, p.nextHops.join()]), [[s.a.address, "198.18.10.12"]], "from the IPv6 neighbor, next hop the node's IPv4 address");
+        const raw = JSON.parse(nsRun(state!.devices["leaf1a"].namespace, "ip", ["-j", "-4", "route", "show", pod4]).stdout) as { gateway?: string; flags?: string[] }[];
+        assert.deepEqual(raw.map((r) => r.gateway), ["198.18.10.12"], `the kernel routes it via the node's IPv4 address, not 169.254.0.1 onlink: ${JSON.stringify(raw)}`);
+      });
+
+    if (nodeSessions === NodeSessionFamilies.ipv4)
       it("one IPv4 session per node and switch carries both families: BIRD has no IPv6 protocol, the leaves learn the IPv6 PodCIDR over the IPv4 neighbor", function () {
         const s = plan.sessions.find((x) => x.id === "r1n2--leaf1a")!;
         assert.deepEqual(sessionFamilies(s), ["ipv4", "ipv6"]);

@@ -2,13 +2,14 @@
  * Cilium's limits on what a dual-stack or IPv6 cluster may ask for (Cilium 1.20, read in its
  * source; each rule names where):
  *
- * - `bgp-speaker-families`: Cilium's BGP speaker (`bgpSpeaker: cilium`) cannot carry IPv6 over an
- *   IPv4 node session (`bgp.nodeSessions: ipv4`). It originates every path with an unspecified next
- *   hop (`pkg/bgp/types.NewPathForPrefix`: "::" for IPv6) and GoBGP fills in the session's local
- *   address (`internal/pkg/table/path.go`), which on an IPv4 session is the node's IPv4 address,
- *   sent as the IPv4-mapped `::ffff:198.18.10.11` (`NewPathAttributeMpReachNLRI`). A
- *   `CiliumBGPPeerConfig` has no next-hop setting, so the switches would get the node's IPv6
- *   PodCIDR without its IPv6 address as next hop (BIRD sets `next hop address <address6>`);
+ * - `bgp-speaker-families`: Cilium's BGP speaker (`bgpSpeaker: cilium`) cannot carry one family
+ *   over a node session of the other (`bgp.nodeSessions: ipv4` or `ipv6`). It originates every path
+ *   with an unspecified next hop (`pkg/bgp/types.NewPathForPrefix`: "0.0.0.0" / "::") and GoBGP
+ *   fills in the session's local address (`internal/pkg/table/path.go`): over an IPv4 session the
+ *   IPv6 routes get the IPv4-mapped `::ffff:198.18.10.11` (`NewPathAttributeMpReachNLRI`), over an
+ *   IPv6 session the IPv4 routes an IPv6 next hop (extended next hop, which the switches' node
+ *   neighbors do not negotiate). A `CiliumBGPPeerConfig` has no next-hop setting, so the switches
+ *   would not get the node's own address of the family as next hop (BIRD's `next hop address`);
  * - `mesh-address-family`: the chart's `clustermesh-apiserver` Service sets no `ipFamilies`
  *   (`templates/clustermesh-apiserver/service.yaml`), so in a dual-stack cluster it is single-stack
  *   in the cluster's first family, IPv4 as dcnet orders every node's PodCIDRs; LB-IPAM would pin an
@@ -41,7 +42,7 @@ export function checkCiliumLimits(ctx: ClusterContext, problems: ProblemList): v
       problems.add(
         `${ctx.path}.cilium.bgpSpeaker`,
         "bgp-speaker-families",
-        `Cilium's BGP speaker announces IPv6 over an IPv4 session with the node's IPv4 address as next hop (IPv4-mapped), and its peer configs cannot set one; ${shared.length} node(s) of cluster ${q(ctx.cluster.name)} (${shared.slice(0, 3).join(", ")}${shared.length > 3 ? ", …" : ""}) have one session for both families (bgp.nodeSessions: ipv4): use bgpSpeaker bird, or nodeSessions perFamily`,
+        `Cilium's BGP speaker announces a family over a session of the other with the session's own address as next hop (IPv6 routes via an IPv4-mapped one, IPv4 routes via an IPv6 one), and its peer configs cannot set one; ${shared.length} node(s) of cluster ${q(ctx.cluster.name)} (${shared.slice(0, 3).join(", ")}${shared.length > 3 ? ", …" : ""}) have one session for both families (bgp.nodeSessions): use bgpSpeaker bird, or nodeSessions perFamily`,
       );
   }
   const address = ctx.k8s.mesh?.apiServerAddress;

@@ -106,9 +106,9 @@ function bfdBlock(nodeName: string, sessions: PlanSession[]): string[] {
 }
 
 /**
- * One `protocol bgp` block for an uplink session: a channel per family it carries. IPv6 routes
- * over an IPv4 session need a next hop of their own family: the node's IPv6 address (`next hop
- * address`).
+ * One `protocol bgp` block for an uplink session: a channel per family it carries. Routes of
+ * the other family than the session's need a next hop of their own family: the node's address of
+ * that family (`next hop address`: IPv6 routes over an IPv4 session, IPv4 routes over an IPv6 one).
  */
 function sessionBlock(s: PlanSession, secretsDir: string, addressOf: (f: Family) => string | undefined): string[] {
   const name = birdSymbol(s.nodeProtocol!, `protocol name of session ${s.id}`);
@@ -133,12 +133,11 @@ function sessionBlock(s: PlanSession, secretsDir: string, addressOf: (f: Family)
   if (s.passwordRef) lines.push(`  include ${birdString(`${secretsDir}/${checkPasswordRef(s.passwordRef)}.conf`, "secret file")};`);
   for (const f of sessionFamilies(s)) {
     lines.push(`  ${f} {`, "    import none;", `    export filter ${BIRD_EXPORT_FILTER};`, "    next hop self;");
-    if (f !== s.family && f === "ipv6") {
-      const a6 = addressOf("ipv6");
-      if (!a6) throw new Error(`session ${s.id} carries IPv6 over IPv4, but node ${s.a.device} has no IPv6 address for the next hop`);
-      lines.push(`    next hop address ${a6};`);
+    if (f !== s.family) {
+      const own = addressOf(f);
+      if (!own) throw new Error(`session ${s.id} carries ${f} over ${s.family}, but node ${s.a.device} has no ${f} address for the next hop`);
+      lines.push(`    next hop address ${own};`);
     }
-    if (f !== s.family && f === "ipv4") throw new Error(`session ${s.id} carries IPv4 over IPv6: not rendered for BIRD (extended next hop on node sessions is not offered)`);
     lines.push("  };");
   }
   lines.push("}", "");

@@ -160,11 +160,11 @@ export function mergeDualStack(spec: DataCenterSpec, p4: Plan, p6: Plan): Plan {
   const same6 = new Map(p6.sessions.filter((s) => s.unnumbered).map((s) => [s.id, s]));
   const fabric4 = p4.sessions.filter((s) => !uplink(s)).map((s) => (same6.has(s.id) ? { ...s, families: [...sessionFamilies(s), ...sessionFamilies(same6.get(s.id)!)] } : s));
   const fabric6 = p6.sessions.filter((s) => !uplink(s) && !s.unnumbered).map(twin);
-  // one IPv4 node session for both families (bgp.nodeSessions: ipv4)
-  const single = singleNodeSessions(spec, p4, p6);
+  // one node session for both families (bgp.nodeSessions: ipv4 or ipv6)
+  const single = singleNodeSessions(spec, p4, p6, twin);
   // the nodes of IPv6-only racks have their IPv6 sessions whatever nodeSessions says
   const uplinks = single
-    ? [...single.sessions, ...p6.sessions.filter((s) => uplink(s) && only6.devices.has(s.a.device)).map(twin)]
+    ? [...single.sessions, ...(single.transport === "ipv4" ? p6.sessions.filter((s) => uplink(s) && only6.devices.has(s.a.device)).map(twin) : [])]
     : [...p4.sessions.filter(uplink), ...p6.sessions.filter(uplink).map(twin)];
   const sessions = [...uplinks, ...fabric4, ...fabric6];
   const node6 = new Map(p6.nodes.map((n) => [n.name, n]));
@@ -249,32 +249,40 @@ function onlyInIpv6(spec: DataCenterSpec, p4: Plan, p6: Plan): { devices: Map<st
 }
 
 /**
- * `bgp.nodeSessions: ipv4`: per node and switch one IPv4 session (its id and BIRD protocol
- * unchanged) carrying both families (`families`), the IPv6 routes with the node's IPv6 address as
- * next hop (BIRD's `next hop address`, so the IPv6 expected routes stay as planned); max-prefix
- * counts both families' announcements; the switch's IPv6 filter toward the node joins the IPv4 one
- * at the node's IPv4 address. Undefined for a session per family.
+ * `bgp.nodeSessions: ipv4` / `ipv6`: per node and switch one session of that family (the transport;
+ * its id and BIRD protocol those of that family's session: `r1n2--leaf1a` / `r1n2--leaf1a--v6`)
+ * carrying both families (`families`), the other family's routes with the node's address of that
+ * family as next hop (BIRD's `next hop address`, so the expected routes of both families stay as
+ * planned, and no extended next hop is needed on the shared rack network); max-prefix counts both
+ * families' announcements; the switch's filter of the other family toward the node joins the
+ * transport one at the node's transport address. A node of an IPv6-only rack keeps its IPv6
+ * sessions (IPv6 only). Undefined for a session per family.
  */
-function singleNodeSessions(spec: DataCenterSpec, p4: Plan, p6: Plan) {
-  if ((spec.bgp?.nodeSessions ?? NodeSessionFamilies.perFamily) !== NodeSessionFamilies.ipv4) return undefined;
-  const otherById = new Map(p6.sessions.filter((s) => s.kind === "node-uplink").map((s) => [s.id, s]));
+function singleNodeSessions(spec: DataCenterSpec, p4: Plan, p6: Plan, twin: (s: PlanSession) => PlanSession) {
+  const mode = spec.bgp?.nodeSessions ?? NodeSessionFamilies.perFamily;
+  if (mode === NodeSessionFamilies.perFamily) return undefined;
+  const transport: Family = mode === NodeSessionFamilies.ipv6 ? "ipv6" : "ipv4";
+  const [carrier, other] = transport === "ipv4" ? [p4, p6] : [p6, p4];
+  const otherById = new Map(other.sessions.filter((s) => s.kind === "node-uplink").map((s) => [s.id, s]));
   const slack = withDefaults(spec.bgp).maxPrefixSlack;
-  const sessions = p4.sessions
+  const sessions = carrier.sessions
     .filter((s) => s.kind === "node-uplink")
     .map((s): PlanSession => {
       const o = otherById.get(s.id);
-      return { ...s, families: ["ipv4", "ipv6"], ...(s.maxPrefix !== undefined && o?.maxPrefix !== undefined ? { maxPrefix: s.maxPrefix + o.maxPrefix - slack } : {}) };
+      const own = transport === "ipv6" ? twin(s) : s;
+      if (!o) return own; // a node of an IPv6-only rack: IPv6 only
+      return { ...own, families: ["ipv4", "ipv6"], ...(s.maxPrefix !== undefined && o.maxPrefix !== undefined ? { maxPrefix: s.maxPrefix + o.maxPrefix - slack } : {}) };
     });
-  // a node's IPv6 address → its IPv4 one (on the same switch session)
+  // a node's address of the other family → its transport one (on the same switch session)
   const transportOf = new Map<string, string>();
-  for (const s of p4.sessions) {
+  for (const s of carrier.sessions) {
     const o = otherById.get(s.id);
     if (s.kind === "node-uplink" && o) transportOf.set(`${o.a.device} ${o.a.address}`, s.a.address);
   }
-  const nodes = new Set(p4.nodes.map((n) => n.name));
+  const nodes = new Set(carrier.nodes.map((n) => n.name));
   const filterOf = (f: PlanSwitch["inboundFilters"][number]) => {
     const t = nodes.has(f.device) ? transportOf.get(`${f.device} ${f.neighbor}`) : undefined;
     return t === undefined ? f : { ...f, neighbor: t };
   };
-  return { sessions, filterOf };
+  return { sessions, filterOf, transport };
 }

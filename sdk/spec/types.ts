@@ -138,16 +138,19 @@ export interface FabricSpec {
 }
 
 /**
- * Which sessions a dual-stack node has toward each of its two switches. (IPv4 over one IPv6 node
- * session is not offered: FRR 8.4 without kernel nexthop groups installs IPv4 over an IPv6 next
- * hop through one `169.254.0.1` neighbour entry per interface, so on a rack network all of a
- * rack's nodes would get the IPv4 traffic of one of them — seen in the lab.)
+ * Which sessions a dual-stack node has toward each of its two switches. With one session for both
+ * families, the other family's routes carry the node's own address of that family as next hop
+ * (not RFC 8950's extended next hop: FRR 8.4 without kernel nexthop groups installs IPv4 over an
+ * IPv6 next hop through one `169.254.0.1` neighbour entry per interface, so on a shared rack
+ * network all of a rack's nodes would get the IPv4 traffic of one of them — seen in the lab).
  */
 export enum NodeSessionFamilies {
   /** One session per family: IPv4 over the IPv4 rack network, IPv6 over the IPv6 one (default). */
   perFamily = "perFamily",
   /** One IPv4 session carrying both families: the IPv6 routes with the node's IPv6 address as next hop. */
   ipv4 = "ipv4",
+  /** One IPv6 session carrying both families: the IPv4 routes with the node's IPv4 address as next hop. */
+  ipv6 = "ipv6",
 }
 
 /** BFD settings. */
@@ -182,7 +185,7 @@ export interface BgpOptionsSpec {
   passwordRef?: string;
   /** Maximum prefixes a switch accepts from one node before tearing the session down. Default: the node's planned prefixes + 8. */
   maxPrefixSlack?: number;
-  /** Dual-stack: a node session per family (default), or one IPv4 session carrying both families. */
+  /** Dual-stack: a node session per family (default), or one session (IPv4 or IPv6) carrying both families. */
   nodeSessions?: NodeSessionFamilies;
 }
 

@@ -1,5 +1,5 @@
 /**
- * `bgp.nodeSessions: ipv4`: one IPv4 node session carrying both families instead of a session per
+ * `bgp.nodeSessions: ipv4` / `ipv6`: one node session of that family carrying both families instead of a session per
  * family.
  *
  * - `node-sessions-dual-stack`: only a dual-stack data center has two families to carry.
