@@ -72,10 +72,16 @@ function poolsSuffix(pools: string[]): string {
   return pools.length === 1 ? `-vip-${pools[0]}` : `-vips-${namesHash(pools)}`;
 }
 
-/** Peer config of the families a session carries and their VIP pools: `dcnet-uplink…` (IPv4), `dcnet-uplink6…` (IPv6), `dcnet-uplink46…` (both). */
-function peerConfigName(pools: string[], families: Family[] = ["ipv4"]): string {
-  const tag = families.length === 2 ? "46" : families[0] === "ipv6" ? "6" : "";
-  return boundedName(`dcnet-uplink${tag}${poolsSuffix(pools)}`, 253);
+/** Peer config of a session family and its VIP pools: `dcnet-uplink…` (IPv4), `dcnet-uplink6…` (IPv6). */
+function peerConfigName(pools: string[], family: Family): string {
+  return boundedName(`dcnet-uplink${family === "ipv6" ? "6" : ""}${poolsSuffix(pools)}`, 253);
+}
+
+/** The one family a node session carries for Cilium's speaker (validation's `bgp-speaker-families` refuses two). */
+function speakerFamily(s: PlanSession): Family {
+  const families = sessionFamilies(s);
+  if (families.length !== 1) throw new Error(`internal: session ${s.id} carries ${families.join(" and ")}, which Cilium's speaker cannot (bgp-speaker-families)`);
+  return families[0];
 }
 
 /** Value of the advertisement label of a VIP pool's advertisement (a label value: ≤ 63). */
@@ -123,10 +129,10 @@ export function bgpObjects(ctx: ClusterContext): K8sObject[] {
   // wide); dual-stack: the IPv6 sessions get their own, with the IPv6 AFI and the IPv6 pools
   const s0 = nodes[0].sessions[0];
   const familyOf = new Map(ctx.pools.map((p) => [p.name, p.family]));
-  const poolsOf = (n: NodeBgp, families: Family[]) => n.pools.filter((p) => families.includes(familyOf.get(p)!));
-  const configOf = (n: NodeBgp, s: PlanSession) => peerConfigName(poolsOf(n, sessionFamilies(s)), sessionFamilies(s));
-  const peerSets = [...new Map(nodes.flatMap((n) => n.sessions.map((s) => [configOf(n, s), { families: sessionFamilies(s), pools: poolsOf(n, sessionFamilies(s)) }] as const))).entries()].sort(([a], [b]) => a.localeCompare(b));
-  for (const [name, { families, pools }] of peerSets) {
+  const poolsOf = (n: NodeBgp, family: Family) => n.pools.filter((p) => familyOf.get(p) === family);
+  const configOf = (n: NodeBgp, s: PlanSession) => peerConfigName(poolsOf(n, speakerFamily(s)), speakerFamily(s));
+  const peerSets = [...new Map(nodes.flatMap((n) => n.sessions.map((s) => [configOf(n, s), { family: speakerFamily(s), pools: poolsOf(n, speakerFamily(s)) }] as const))).entries()].sort(([a], [b]) => a.localeCompare(b));
+  for (const [name, { family, pools }] of peerSets) {
     out.push({
       apiVersion: "cilium.io/v2",
       kind: "CiliumBGPPeerConfig",
@@ -135,11 +141,7 @@ export function bgpObjects(ctx: ClusterContext): K8sObject[] {
         timers: { keepAliveTimeSeconds: s0.timers.keepalive, holdTimeSeconds: s0.timers.hold, connectRetryTimeSeconds: s0.timers.connectRetry },
         gracefulRestart: { enabled: s0.gracefulRestart.enabled, restartTimeSeconds: s0.gracefulRestart.restartTime },
         ...(s0.passwordRef ? { authSecretRef: s0.passwordRef } : {}),
-        families: families.map((afi) => ({
-          afi,
-          safi: "unicast",
-          advertisements: { matchExpressions: [{ key: ADVERTISEMENT_LABEL, operator: "In", values: ["podcidr", ...pools.filter((p) => familyOf.get(p) === afi).map(vipAdvertisementLabel)] }] },
-        })),
+        families: [{ afi: family, safi: "unicast", advertisements: { matchExpressions: [{ key: ADVERTISEMENT_LABEL, operator: "In", values: ["podcidr", ...pools.map(vipAdvertisementLabel)] }] } }],
       },
     });
   }
