@@ -16,7 +16,8 @@ import { clusterSpeakers, LAB_AGENT_OVERRIDES, LabCluster } from "../sdk/lab/clu
 import { pickServiceCidr, SERVICE_CIDR_CANDIDATES } from "../sdk/lab/cluster/apiserver";
 import { resolveOverrides } from "../sdk/lab/cluster/config";
 import { planForCheck } from "../sdk/lab/cluster/check";
-import { nodeSkeletons, CILIUM_HOST_ANNOTATION } from "../sdk/lab/cluster/objects";
+import { ciliumNodeSeeds, nodePodCidrs, nodeSkeletons, CILIUM_HOST_ANNOTATION, CILIUM_HOST6_ANNOTATION } from "../sdk/lab/cluster/objects";
+import { dualStackPodsSpec } from "./support/lab-dual-stack-pods-spec";
 import { clusterContext } from "../sdk/k8s";
 import { clusterLabSpec } from "./support/lab-cluster-spec";
 
@@ -58,6 +59,24 @@ describe("lab cluster side (unit)", function () {
     assert.strictEqual(nodes.length, 4);
     assert.strictEqual(nodes[0].metadata.annotations?.[CILIUM_HOST_ANNOTATION], "198.19.0.1");
     assert.strictEqual(nodes[0].metadata.labels?.["kubernetes.io/hostname"], "r1n1");
+  });
+
+  it("dual-stack (examples/dual-stack): Node skeletons and CiliumNode seeds carry the router address of each family; both PodCIDRs planned, IPv4 first", function () {
+    const spec = dualStackPodsSpec();
+    const plan = resolve(spec);
+    const ctx = clusterContext(plan, clusterInputsFromSpec(spec), "prod");
+    const nodes = nodeSkeletons(ctx);
+    assert.deepStrictEqual(nodes.map((n) => n.metadata.name), ["r1n1", "r2n1"]);
+    assert.deepStrictEqual(nodes[1].metadata.annotations, { [CILIUM_HOST_ANNOTATION]: "198.19.16.1", [CILIUM_HOST6_ANNOTATION]: "2001:db8:1000:10::1" });
+    const seeds = ciliumNodeSeeds(ctx) as unknown as { spec: { addresses: { type: string; ip: string }[] } }[];
+    assert.deepStrictEqual(seeds[0].spec.addresses, [
+      { type: "CiliumInternalIP", ip: "198.19.0.1" },
+      { type: "CiliumInternalIP", ip: "2001:db8:1000::1" },
+    ]);
+    assert.deepStrictEqual(nodePodCidrs(plan, "r1n3"), ["198.19.2.0/24", "2001:db8:1000:ff::/64"]);
+    // an IPv4-only plan: one PodCIDR, the IPv4 annotation only
+    const v4 = nodeSkeletons(clusterContext(resolve(clusterLabSpec("bird")), clusterInputsFromSpec(clusterLabSpec("bird")), "lab"));
+    assert.deepStrictEqual(Object.keys(v4[0].metadata.annotations ?? {}), [CILIUM_HOST_ANNOTATION]);
   });
 
   it("with Cilium speakers, lab check expects only the VIP /32s allocated to Services", function () {

@@ -6,7 +6,7 @@
 import assert from "assert";
 import { existsSync, readFileSync } from "fs";
 import { join } from "path";
-import { ciliumCniNetconf, ciliumConflist } from "../sdk/lab/cluster/pods";
+import { ciliumCniNetconf, ciliumConflist, formatEndpoints, LabPod, socatTcpAddress } from "../sdk/lab/cluster/pods";
 import { clusterTools } from "../sdk/tools/cluster-tools";
 import { inCI } from "./support/lab-env";
 
@@ -28,5 +28,22 @@ describe("lab pods: cilium-cni network config", function () {
     assert.deepStrictEqual(ciliumConflist(false, log), JSON.parse(rendered));
     const list = JSON.parse(rendered) as { cniVersion: string; name: string; plugins: Record<string, unknown>[] };
     assert.deepStrictEqual(ciliumCniNetconf(false, log), { cniVersion: list.cniVersion, name: list.name, ...list.plugins[0] });
+  });
+
+  it("the endpoint listing shows both addresses of a dual-stack endpoint and names its pod by either; socat's client address brackets IPv6 literals", function () {
+    const pod = { name: "web1", namespace: "default", ip: "198.19.0.7", ip6: "2001:db8:1000::9" } as LabPod;
+    const lines = formatEndpoints(
+      {
+        r1n1: [
+          { id: 1, state: "ready", identity: 4, labels: ["reserved:host"], ipv4: "198.19.0.1" },
+          { id: 7, state: "ready", identity: 900, labels: ["k8s:app=web"], ipv4: "198.19.0.7", ipv6: "2001:db8:1000::9" },
+          { id: 8, state: "ready", identity: 901, labels: ["k8s:app=web"], ipv6: "2001:db8:1000::9" },
+        ],
+      },
+      [pod],
+    );
+    assert.deepStrictEqual(lines, ["r1n1: 2 pod endpoints", "  7  ready  identity 900  198.19.0.7  2001:db8:1000::9  default/web1", "  8  ready  identity 901  -  2001:db8:1000::9  default/web1"]);
+    assert.strictEqual(socatTcpAddress("2001:db8:1000::9", 8080, 2), "TCP6:[2001:db8:1000::9]:8080,connect-timeout=2");
+    assert.strictEqual(socatTcpAddress("198.19.0.7", 8080, 2), "TCP:198.19.0.7:8080,connect-timeout=2");
   });
 });

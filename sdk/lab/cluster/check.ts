@@ -9,8 +9,9 @@
  *   unallocated VIP /32s of those nodes leave the expected routes;
  * - `ciliumNodeCheck()`: the node row of a Cilium-spoken node (sessions, nothing imported);
  * - `checkClusters()`: per cluster: API server ready, operator alive, per node: agent healthy,
- *   Node and CiliumNode hold exactly the planned PodCIDR, `cilium_host` holds an address of it,
- *   the agent's RSS; the LoadBalancer Services and their addresses.
+ *   Node and CiliumNode hold exactly the planned PodCIDRs (dual-stack: both families),
+ *   `cilium_host` holds an address of each, the agent's RSS, the endpoints with their addresses
+ *   of both families; the LoadBalancer Services and their addresses.
  */
 import { Plan, PlanDevice } from "../../plan/types";
 import { containsAddress } from "../../net/prefix";
@@ -22,6 +23,7 @@ import type { NodeCheck } from "../check";
 import { kubectl } from "./apiserver";
 import { agentApi, agentHealth, agentPid, rssKb } from "./agent";
 import { labPods, nodeEndpoints } from "./pods";
+import { nodePodCidrs } from "./objects";
 import { LabCluster, LabClusterNode } from "./types";
 
 /** One BGP peer as the agent reports it. */
@@ -151,15 +153,19 @@ export interface ClusterNodeCheck {
   speaker: "bird" | "cilium";
   agent: string;
   plannedPodCidr: string;
+  /** Every planned PodCIDR of the node, IPv4 first (dual-stack: the IPv6 one too). */
+  plannedPodCidrs: string[];
   /** Node object: spec.podCIDR or the annotation. */
   nodePodCidr: string | null;
+  /** Node object: spec.podCIDRs (dual-stack: one per family). */
+  nodePodCidrs: string[];
   /** CiliumNode spec.ipam.podCIDRs. */
   ciliumNodePodCidrs: string[];
-  /** IPv4 addresses on cilium_host in the node's namespace. */
+  /** Addresses on cilium_host in the node's namespace: IPv4, then IPv6 (no link-local). */
   ciliumHost: string[];
   rssMb: number;
   /** The agent's pod endpoints (its API), with the lab's pod of each address (sdk/lab/cluster/pods.ts). */
-  endpoints?: { id: number; state: string; identity?: number; ipv4?: string; pod?: string }[];
+  endpoints?: { id: number; state: string; identity?: number; ipv4?: string; ipv6?: string; pod?: string }[];
   ok: boolean;
 }
 
@@ -183,7 +189,6 @@ function cmdOut(args: string[]): string {
 export function checkClusters(plan: Plan, state: LabState, kubectlBin: string | undefined, problems: string[]): ClusterCheck[] {
   const cs = state.cluster;
   if (!cs) return [];
-  const planned = new Map(plan.nodes.map((n) => [n.name, n.podCIDR.prefix]));
   return Object.values(cs.clusters).map((c) => {
     const out: ClusterCheck = { name: c.name, speaker: c.speaker, apiServer: "unknown", operator: "unknown", nodes: [], services: [], ok: true };
     const fail = (m: string) => {
@@ -199,17 +204,21 @@ export function checkClusters(plan: Plan, state: LabState, kubectlBin: string | 
     if (out.operator !== "running") fail("cilium-operator is not running");
     const nodesJson = kubectlBin && out.apiServer === "ready" ? cmdOut([kubectlBin, "--kubeconfig", c.apiServer.kubeconfig, "get", "nodes", "-o", "json"]) : "";
     const cnJson = kubectlBin && out.apiServer === "ready" ? cmdOut([kubectlBin, "--kubeconfig", c.apiServer.kubeconfig, "get", "ciliumnodes", "-o", "json"]) : "";
-    type Obj = { metadata: { name: string; annotations?: Record<string, string> }; spec?: { podCIDR?: string; ipam?: { podCIDRs?: string[] } } };
+    type Obj = { metadata: { name: string; annotations?: Record<string, string> }; spec?: { podCIDR?: string; podCIDRs?: string[]; ipam?: { podCIDRs?: string[] } } };
     const k8sNodes = new Map(((nodesJson ? (JSON.parse(nodesJson) as { items: Obj[] }).items : []) as Obj[]).map((o) => [o.metadata.name, o]));
     const ciliumNodes = new Map(((cnJson ? (JSON.parse(cnJson) as { items: Obj[] }).items : []) as Obj[]).map((o) => [o.metadata.name, o]));
     for (const name of c.nodes) {
       const n = state.cluster!.nodes[name];
-      const want = planned.get(name) ?? "";
+      const wants = nodePodCidrs(plan, name);
+      const want = wants[0] ?? "";
       const kn = k8sNodes.get(name);
       const nodePodCidr = kn?.spec?.podCIDR ?? kn?.metadata.annotations?.["network.cilium.io/ipv4-pod-cidr"] ?? null;
+      const nodeCidrs = kn?.spec?.podCIDRs ?? (nodePodCidr ? [nodePodCidr] : []);
       const cn = ciliumNodes.get(name)?.spec?.ipam?.podCIDRs ?? [];
-      const addrJson = state.devices[name] ? cmdOut(["ip", "-n", state.devices[name].namespace, "-j", "-4", "addr", "show", "dev", "cilium_host"]) : "";
-      const hostAddrs = addrJson ? (JSON.parse(addrJson) as { addr_info?: { local?: string }[] }[]).flatMap((l) => (l.addr_info ?? []).map((a) => a.local ?? "")).filter(Boolean) : [];
+      const addrJson = state.devices[name] ? cmdOut(["ip", "-n", state.devices[name].namespace, "-j", "addr", "show", "dev", "cilium_host"]) : "";
+      type AddrInfo = { family?: string; local?: string };
+      const infos = addrJson ? (JSON.parse(addrJson) as { addr_info?: AddrInfo[] }[]).flatMap((l) => l.addr_info ?? []) : [];
+      const hostAddrs = [...infos.filter((a) => a.family === "inet"), ...infos.filter((a) => a.family === "inet6")].map((a) => a.local ?? "").filter((a) => a !== "" && !/^fe[89ab]/i.test(a));
       const pid = n ? agentPid(state, name) : undefined;
       const health = n ? agentHealth(n) : undefined;
       const row: ClusterNodeCheck = {
@@ -217,7 +226,9 @@ export function checkClusters(plan: Plan, state: LabState, kubectlBin: string | 
         speaker: n?.speaker ?? c.speaker,
         agent: pid === undefined ? "stopped" : health ?? "not answering",
         plannedPodCidr: want,
+        plannedPodCidrs: wants,
         nodePodCidr,
+        nodePodCidrs: nodeCidrs,
         ciliumNodePodCidrs: cn,
         ciliumHost: hostAddrs,
         rssMb: pid ? Math.round(rssKb(pid) / 1024) : 0,
@@ -229,14 +240,17 @@ export function checkClusters(plan: Plan, state: LabState, kubectlBin: string | 
       };
       if (row.agent !== "Ok") bad(`cilium-agent ${row.agent}`);
       if (nodePodCidr !== want) bad(`Node holds PodCIDR ${nodePodCidr ?? "none"}, plan says ${want}`);
-      if (cn.length !== 1 || cn[0] !== want) bad(`CiliumNode holds PodCIDRs ${cn.join(", ") || "none"}, plan says ${want}`);
-      if (!hostAddrs.some((a) => want && containsAddress(want, a))) bad(`cilium_host holds ${hostAddrs.join(", ") || "no IPv4 address"}, none inside ${want}`);
+      if (wants.length > 1 && nodeCidrs.join(",") !== wants.join(",")) bad(`Node holds PodCIDRs ${nodeCidrs.join(", ") || "none"}, plan says ${wants.join(", ")}`);
+      if (cn.length !== wants.length || !wants.every((w) => cn.includes(w))) bad(`CiliumNode holds PodCIDRs ${cn.join(", ") || "none"}, plan says ${wants.join(", ")}`);
+      for (const w of wants) if (!hostAddrs.some((a) => containsAddress(w, a))) bad(`cilium_host holds ${hostAddrs.join(", ") || "no address"}, none inside ${w}`);
       // endpoints per node: every lab pod of the node has a ready endpoint with its address
       const eps = pid !== undefined ? nodeEndpoints(state, name) : undefined;
-      const byIp = new Map(labPods(state).filter((p) => p.ip).map((p) => [p.ip!, `${p.namespace}/${p.name}`]));
-      if (eps) row.endpoints = eps.filter((e) => !e.labels.includes("reserved:host")).map((e) => ({ id: e.id, state: e.state, identity: e.identity, ipv4: e.ipv4, pod: e.pod ?? (e.ipv4 ? byIp.get(e.ipv4) : undefined) }));
-      for (const p of labPods(state).filter((x) => x.node === name && x.ip))
-        if (eps && !row.endpoints!.some((e) => e.ipv4 === p.ip && e.state === "ready")) bad(`pod ${p.namespace}/${p.name} (${p.ip}) has no ready endpoint`);
+      const byIp = new Map(labPods(state).flatMap((p) => [p.ip, p.ip6].filter((a): a is string => a !== undefined).map((a) => [a, `${p.namespace}/${p.name}`] as const)));
+      const podOf = (e: { ipv4?: string; ipv6?: string }) => (e.ipv4 ? byIp.get(e.ipv4) : undefined) ?? (e.ipv6 ? byIp.get(e.ipv6) : undefined);
+      if (eps) row.endpoints = eps.filter((e) => !e.labels.includes("reserved:host")).map((e) => ({ id: e.id, state: e.state, identity: e.identity, ipv4: e.ipv4, ipv6: e.ipv6, pod: e.pod ?? podOf(e) }));
+      for (const p of labPods(state).filter((x) => x.node === name && (x.ip || x.ip6)))
+        if (eps && !row.endpoints!.some((e) => (p.ip ? e.ipv4 === p.ip : e.ipv6 === p.ip6) && (!p.ip6 || e.ipv6 === p.ip6) && e.state === "ready"))
+          bad(`pod ${p.namespace}/${p.name} (${[p.ip, p.ip6].filter(Boolean).join(", ")}) has no ready endpoint with its address${p.ip && p.ip6 ? "es" : ""}`);
       out.nodes.push(row);
     }
     if (kubectlBin && out.apiServer === "ready") out.services = allocatedLoadBalancerIps(c, kubectlBin);
@@ -253,12 +267,12 @@ export function formatClusterChecks(list: ClusterCheck[]): string[] {
   for (const c of list) {
     out.push("");
     out.push(`cluster ${c.name} (BGP speaker ${c.speaker}) — kube-apiserver ${c.apiServer}, cilium-operator ${c.operator}${c.ok ? "" : "  [MISMATCH]"}`);
-    const rows = c.nodes.map((n) => [n.name, n.agent, n.plannedPodCidr, n.nodePodCidr ?? "-", n.ciliumNodePodCidrs.join(",") || "-", n.ciliumHost.join(",") || "-", `${n.rssMb} MB`, n.ok ? "ok" : "MISMATCH"]);
+    const rows = c.nodes.map((n) => [n.name, n.agent, (n.plannedPodCidrs ?? [n.plannedPodCidr]).join(","), (n.nodePodCidrs ?? []).join(",") || n.nodePodCidr || "-", n.ciliumNodePodCidrs.join(",") || "-", n.ciliumHost.join(",") || "-", `${n.rssMb} MB`, n.ok ? "ok" : "MISMATCH"]);
     const headers = ["NODE", "AGENT", "PLANNED PODCIDR", "NODE", "CILIUMNODE", "CILIUM_HOST", "RSS", ""];
     const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     for (const r of [headers, ...rows]) out.push(`  ${r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i]))).join("  ").trimEnd()}`);
     for (const n of c.nodes)
-      if (n.endpoints) out.push(`  ${n.name} endpoints: ${n.endpoints.map((e) => `${e.id} ${e.pod ?? "?"} ${e.ipv4 ?? "-"} ${e.state}`).join("; ") || "none"}`);
+      if (n.endpoints) out.push(`  ${n.name} endpoints: ${n.endpoints.map((e) => `${e.id} ${e.pod ?? "?"} ${[e.ipv4, e.ipv6].filter(Boolean).join(" ") || "-"} ${e.state}`).join("; ") || "none"}`);
     for (const s of c.services) out.push(`  Service ${s.service}: ${s.ips.join(", ") || "no address yet"}`);
   }
   return out;

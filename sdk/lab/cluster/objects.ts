@@ -37,58 +37,82 @@ export function serverSideApply(api: LabApiServer, kubectlBin: string, objects: 
   if (r.code !== 0) throw new LabError(`the API server refused objects (kubectl apply --server-side, field manager ${fieldManager}):\n${(r.stderr || r.stdout).trim()}`);
 }
 
-/** The address of a node device (its first interface address). */
-function nodeAddr(d: PlanDevice): string {
-  return d.interfaces[0]?.addresses[0]?.address ?? d.routerId;
+/** The addresses of a node device: its node address per family (the interface of its first address), else its router id. */
+function nodeAddrs(d: PlanDevice): string[] {
+  const i = d.interfaces.find((x) => x.addresses.length > 0);
+  const byFamily = new Map<string, string>();
+  for (const a of i?.addresses ?? []) if (!byFamily.has(a.family)) byFamily.set(a.family, a.address);
+  return byFamily.size > 0 ? [...byFamily.values()] : [d.routerId];
+}
+
+/** The planned PodCIDRs of a node, IPv4 first (dual-stack: `podCIDR` and `podCIDR6`; an IPv6-only node has one, IPv6). */
+export function nodePodCidrs(plan: Plan, node: string): string[] {
+  const n = plan.nodes.find((x) => x.name === node);
+  if (!n) return [];
+  const all = [n.podCIDR, ...(n.podCIDR6 ? [n.podCIDR6] : [])];
+  const out: string[] = [];
+  for (const f of ["ipv4", "ipv6"]) for (const p of all) if (p.family === f && !out.includes(p.prefix)) out.push(p.prefix);
+  return out;
+}
+
+/** Router (cilium_host) address per family the lab seeds: the first host of each PodCIDR. */
+export function routerAddresses(plan: Plan, node: string): { ipv4?: string; ipv6?: string } {
+  const out: { ipv4?: string; ipv6?: string } = {};
+  for (const p of nodePodCidrs(plan, node)) {
+    const a = nthAddress(p, 1);
+    if (!a) continue;
+    if (p.includes(":")) out.ipv6 ??= a;
+    else out.ipv4 ??= a;
+  }
+  return out;
 }
 
 /** Node skeletons of the cluster's lab nodes. */
 export function nodeSkeletons(ctx: ClusterContext): K8sObject[] {
-  const pod = new Map(ctx.plan.nodes.map((n) => [n.name, n.podCIDR.prefix]));
   return ctx.nodes.map((d) => {
-    // lab only: the agent restores its router address from this annotation, so cilium_host holds
-    // the first host of the PodCIDR, the address the lab's data-plane probes use (as the stand-in did)
-    const router = pod.has(d.name) ? nthAddress(pod.get(d.name)!, 1) : undefined;
+    // lab only: the agent restores its router address from these annotations, so cilium_host holds
+    // the first host of each PodCIDR, the address the lab's data-plane probes use (as the stand-in did)
+    const r = routerAddresses(ctx.plan, d.name);
+    const annotations = { ...(r.ipv4 ? { [CILIUM_HOST_ANNOTATION]: r.ipv4 } : {}), ...(r.ipv6 ? { [CILIUM_HOST6_ANNOTATION]: r.ipv6 } : {}) };
     return {
       apiVersion: "v1",
       kind: "Node",
       metadata: {
         name: d.name,
         labels: { "kubernetes.io/hostname": d.name, "kubernetes.io/os": "linux" },
-        ...(router ? { annotations: { [CILIUM_HOST_ANNOTATION]: router } } : {}),
+        ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
       },
     };
   });
 }
 
 /**
- * CiliumNode seeds (lab only): the router address each agent restores for cilium_host (first host
- * of the PodCIDR, the address the lab's data-plane probes use, as the lab's stand-in had it).
+ * CiliumNode seeds (lab only): the router addresses each agent restores for cilium_host (first host
+ * of each PodCIDR, the addresses the lab's data-plane probes use, as the lab's stand-in had them).
  */
 export function ciliumNodeSeeds(ctx: ClusterContext): K8sObject[] {
-  const pod = new Map(ctx.plan.nodes.map((n) => [n.name, n.podCIDR.prefix]));
   return ctx.nodes
-    .filter((d) => pod.has(d.name))
-    .map((d) => ({
+    .map((d) => ({ d, r: routerAddresses(ctx.plan, d.name) }))
+    .filter(({ r }) => r.ipv4 || r.ipv6)
+    .map(({ d, r }) => ({
       apiVersion: "cilium.io/v2",
       kind: "CiliumNode",
       metadata: { name: d.name, labels: { "kubernetes.io/hostname": d.name } },
-      spec: { addresses: [{ type: "CiliumInternalIP", ip: nthAddress(pod.get(d.name)!, 1)! }] },
+      spec: { addresses: [r.ipv4, r.ipv6].filter((ip): ip is string => ip !== undefined).map((ip) => ({ type: "CiliumInternalIP", ip })) },
     }));
 }
 
-/** Node annotation Cilium restores its router (cilium_host) address from. */
+/** Node annotation Cilium restores its IPv4 router (cilium_host) address from. */
 export const CILIUM_HOST_ANNOTATION = "network.cilium.io/ipv4-cilium-host";
+/** Node annotation Cilium restores its IPv6 router (cilium_host) address from. */
+export const CILIUM_HOST6_ANNOTATION = "network.cilium.io/ipv6-cilium-host";
 
-/** Set each Node's status addresses (InternalIP = node address, Hostname). */
+/** Set each Node's status addresses (an InternalIP per family of the node address, Hostname). */
 export function patchNodeStatus(api: LabApiServer, kubectlBin: string, ctx: ClusterContext): void {
   for (const d of ctx.nodes) {
     const status = {
       status: {
-        addresses: [
-          { type: "InternalIP", address: nodeAddr(d) },
-          { type: "Hostname", address: d.name },
-        ],
+        addresses: [...nodeAddrs(d).map((address) => ({ type: "InternalIP", address })), { type: "Hostname", address: d.name }],
         conditions: [{ type: "Ready", status: "True", reason: "DcnetLab", message: "node of the dcnet lab", lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }],
       },
     };

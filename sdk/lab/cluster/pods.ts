@@ -42,8 +42,10 @@ export interface LabPod {
   /** CNI_CONTAINERID (stands for the sandbox id). */
   containerId: string;
   uid?: string;
-  /** Address the CNI ADD returned (from the node's PodCIDR). */
+  /** IPv4 address the CNI ADD returned (from the node's PodCIDR); an IPv6-only pod has none. */
   ip?: string;
+  /** IPv6 address the CNI ADD returned (dual-stack: from the node's IPv6 PodCIDR). */
+  ip6?: string;
   /** Host-side veth in the node's namespace. */
   hostIface?: string;
   /** The plugin's network config (as the runtime sends it). */
@@ -59,6 +61,7 @@ export interface LabEndpoint {
   identity?: number;
   labels: string[];
   ipv4?: string;
+  ipv6?: string;
   pod?: string;
   containerId?: string;
 }
@@ -173,10 +176,12 @@ export function createPod(state: LabState, opts: PodOptions, tools: ClusterTools
   } catch {
     throw new LabError(`CNI ADD of pod ${opts.name}: the plugin printed no JSON result:\n${r.stdout.trim()}`);
   }
-  pod.ip = result.ips?.[0]?.address?.split("/")[0];
+  const addrs = (result.ips ?? []).map((x) => x.address?.split("/")[0] ?? "").filter(Boolean);
+  pod.ip = addrs.find((a) => !a.includes(":"));
+  pod.ip6 = addrs.find((a) => a.includes(":"));
   pod.hostIface = result.interfaces?.find((i) => !i.sandbox)?.name;
   saveState(state);
-  if (!pod.ip) throw new LabError(`CNI ADD of pod ${opts.name}: no address in the result:\n${r.stdout.trim()}`);
+  if (!pod.ip && !pod.ip6) throw new LabError(`CNI ADD of pod ${opts.name}: no address in the result:\n${r.stdout.trim()}`);
   return pod;
 }
 
@@ -242,11 +247,22 @@ export function podExec(pod: LabPod, argv: string[], opts: { timeoutMs?: number;
   return run(cmd, args, { check: false, timeoutMs: opts.timeoutMs ?? 15000, input: opts.input });
 }
 
-/** A TCP server in a pod: socat answering `reply` to every connection (a recorded lab process). */
+/**
+ * A TCP server in a pod: socat answering `reply` to every connection (a recorded lab process). A
+ * dual-stack or IPv6-only pod's server listens on one IPv6 socket taking both families
+ * (`ipv6only=0`; IPv4 clients show as `::ffff:a.b.c.d`). `reply` is a shell word list: socat's
+ * `$SOCAT_SOCKADDR` / `$SOCAT_PEERADDR` name the server's and the client's address of the connection.
+ */
 export function startPodServer(state: LabState, pod: LabPod, port: number, reply = "PONG", socat = clusterTools().socat ?? "socat"): void {
   const log = join(state.cluster!.nodes[pod.node].dir, "cni", `${pod.name}-${port}.log`);
+  const listen = pod.ip6 ? `TCP6-LISTEN:${port},ipv6only=0,fork,reuseaddr` : `TCP-LISTEN:${port},fork,reuseaddr`;
   // -lf in the run dir: the command line names the run dir, so labDown recognises the process as the lab's
-  spawnRecorded(state, pod.node, "socat", podArgv(state, pod, [socat, "-lf", `${log}.socat`, `TCP-LISTEN:${port},fork,reuseaddr`, `SYSTEM:echo ${reply}`]), log);
+  spawnRecorded(state, pod.node, "socat", podArgv(state, pod, [socat, "-lf", `${log}.socat`, listen, `SYSTEM:echo ${reply}`]), log);
+}
+
+/** socat's client address of a TCP connection to `address` (IPv6 literals in brackets, TCP6). */
+export function socatTcpAddress(address: string, port: number, timeoutS: number): string {
+  return address.includes(":") ? `TCP6:[${address}]:${port},connect-timeout=${timeoutS}` : `TCP:${address}:${port},connect-timeout=${timeoutS}`;
 }
 
 /** The UDP echo server of the lab's pods (one process, one socket). */
@@ -260,7 +276,7 @@ export function startPodUdpEcho(state: LabState, pod: LabPod, port: number): voi
 
 /** One TCP connection attempt from a pod; the first line it reads back, or undefined (refused, dropped, timed out). */
 export function tcpConnect(state: LabState, pod: LabPod, address: string, port: number, timeoutS = 2, socat = clusterTools().socat ?? "socat"): string | undefined {
-  const r = podExec(pod, [socat, `-T${timeoutS}`, "-", `TCP:${address}:${port},connect-timeout=${timeoutS}`], { timeoutMs: (timeoutS + 3) * 1000, input: "", state });
+  const r = podExec(pod, [socat, `-T${timeoutS}`, "-", socatTcpAddress(address, port, timeoutS)], { timeoutMs: (timeoutS + 3) * 1000, input: "", state });
   return r.code === 0 && r.stdout.trim() !== "" ? r.stdout.trim().split("\n")[0] : undefined;
 }
 
@@ -280,7 +296,7 @@ export function nodeEndpoints(state: LabState, node: string): LabEndpoint[] | un
     status?: {
       state?: string;
       identity?: { id?: number; labels?: string[] };
-      networking?: { addressing?: { ipv4?: string }[] };
+      networking?: { addressing?: { ipv4?: string; ipv6?: string }[] };
       "external-identifiers"?: { "pod-name"?: string; "k8s-pod-name"?: string; "k8s-namespace"?: string; "container-id"?: string };
     };
   };
@@ -294,6 +310,7 @@ export function nodeEndpoints(state: LabState, node: string): LabEndpoint[] | un
       identity: e.status?.identity?.id,
       labels: e.status?.identity?.labels ?? [],
       ipv4: e.status?.networking?.addressing?.find((a) => a.ipv4)?.ipv4,
+      ipv6: e.status?.networking?.addressing?.find((a) => a.ipv6)?.ipv6,
       pod: x?.["pod-name"] ?? (x?.["k8s-pod-name"] ? `${x["k8s-namespace"]}/${x["k8s-pod-name"]}` : undefined),
       containerId: x?.["container-id"],
     };
@@ -311,7 +328,7 @@ export function endpointsPerNode(state: LabState): Record<string, LabEndpoint[] 
 export function formatEndpoints(eps: Record<string, LabEndpoint[] | undefined>, pods: LabPod[] = []): string[] {
   const lines: string[] = [];
   // the agent's endpoint list carries no pod name here: the lab's pods by address
-  const byIp = new Map(pods.filter((p) => p.ip).map((p) => [p.ip!, `${p.namespace}/${p.name}`]));
+  const byIp = new Map(pods.flatMap((p) => [p.ip, p.ip6].filter((a): a is string => a !== undefined).map((a) => [a, `${p.namespace}/${p.name}`] as const)));
   for (const [node, list] of Object.entries(eps)) {
     if (!list) {
       lines.push(`${node}: endpoints unknown (agent API did not answer)`);
@@ -319,7 +336,10 @@ export function formatEndpoints(eps: Record<string, LabEndpoint[] | undefined>, 
     }
     const podEps = list.filter((e) => !e.labels.includes("reserved:host"));
     lines.push(`${node}: ${podEps.length} pod endpoint${podEps.length === 1 ? "" : "s"}`);
-    for (const e of podEps) lines.push(`  ${e.id}  ${e.state}  identity ${e.identity ?? "-"}  ${e.ipv4 ?? "-"}  ${e.pod ?? (e.ipv4 ? byIp.get(e.ipv4) : undefined) ?? e.containerId ?? "-"}`);
+    for (const e of podEps) {
+      const pod = e.pod ?? (e.ipv4 ? byIp.get(e.ipv4) : undefined) ?? (e.ipv6 ? byIp.get(e.ipv6) : undefined) ?? e.containerId ?? "-";
+      lines.push(`  ${e.id}  ${e.state}  identity ${e.identity ?? "-"}  ${e.ipv4 ?? "-"}${e.ipv6 ? `  ${e.ipv6}` : ""}  ${pod}`);
+    }
   }
   return lines;
 }
