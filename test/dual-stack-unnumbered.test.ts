@@ -3,7 +3,8 @@
  * on the interfaces (link-local addresses, no fabric link pool) carrying every family, IPv4 with
  * RFC 8950 extended next hop; FRR renders `neighbor <ifname> interface`, router advertisements on
  * the link and exact per-family filters; the real parsers accept both dual-stack examples; one test
- * per fabric rule.
+ * per fabric rule; three-tier unnumbered (core mesh by interface, rack tags, lower local preference
+ * for the other cores' copies of a core's own racks' paths).
  */
 import { strict as assert } from "assert";
 import { join } from "path";
@@ -19,6 +20,7 @@ import { renderBirdConfig, renderBirdSecrets } from "../sdk/render/bird";
 import { frrInboundListName } from "../sdk/render/switch/frr";
 import { birdParse, canRunDaemonCheck, frrDaemonCheck, mapPool, requireParsers, TempDir, vtyshDryrun } from "./support/real-parsers";
 import { entryKey, entryRange, frrPrefixLists, frrRouterBgp } from "./support/rendered-config";
+import { fourCoreSpec } from "./support/four-core-spec";
 
 const ROOT = join(__dirname, "..");
 const specOf = (example: string) => loadSpecFile(join(ROOT, "examples", example, "datacenter.yaml")) as DataCenterSpec;
@@ -103,7 +105,7 @@ describe("unnumbered fabric (examples/dual-stack-unnumbered)", () => {
       requireParsers();
       dir = new TempDir();
     });
-    for (const example of ["dual-stack-unnumbered", "dual-stack-three-tier"]) {
+    for (const example of ["dual-stack-unnumbered", "dual-stack-three-tier", "dual-stack-three-tier-unnumbered"]) {
       it(`${example}: vtysh --dryrun (bgpd/bfdd -C as root) for every switch with its overlay, bird -p for every node`, async () => {
         const p = resolve(specOf(example));
         const switches = p.devices.filter((d) => d.kind === "switch").map((d) => d.name);
@@ -162,11 +164,45 @@ describe("unnumbered fabric (examples/dual-stack-unnumbered)", () => {
     expectProblem(spec, "unnumbered-fabric-links", "pools.fabricLinks6", '"2001:db8:0:2::/64" is not used');
   });
 
-  it("unnumbered-topology: a three-tier core mesh stays numbered", () => {
-    const spec = specOf("dual-stack-three-tier");
+  it("three-tier unnumbered (examples/dual-stack-three-tier-unnumbered): core–core sessions by interface on link-local, rack tags and a lower local preference for the other cores' copies, reflected IPv4 routes over the cores' link-local addresses", () => {
+    const p = resolve(specOf("dual-stack-three-tier-unnumbered"));
+    const mesh = p.sessions.filter((s) => s.kind === "core-mesh");
+    assert.equal(mesh.length, 3, "one session per core pair, no IPv6 twin");
+    for (const s of mesh) assert.deepEqual([s.unnumbered, s.extendedNextHop, sessionFamilies(s), s.ownRackPreference, s.a.address], [true, true, ["ipv4", "ipv6"], 90, `fe80::${s.a.device.slice(4)}`], s.id);
+    assert.equal(p.pools.fabricLinks, undefined);
+    assert.equal(p.sessions.find((s) => s.id === "r3n1--core1")!.rackTag, "65010:1:3");
+    const core1 = p.switches.find((s) => s.name === "core1")!;
+    const group = (prefix: string, fam: string) => core1.expectedRoutes.find((g) => g.family === fam && g.prefixes.includes(prefix))!;
+    const r2n1 = p.nodes.find((n) => n.name === "r2n1")!;
+    assert.deepEqual([group(r2n1.podCIDR.prefix, "ipv4").nextHops, group(r2n1.podCIDR.prefix, "ipv4").fibNextHops], [["fe80::2", "fe80::3"], undefined], "IPv4: BGP and kernel over the cores of r2");
+    const g6 = group(r2n1.podCIDR6!.prefix, "ipv6");
+    assert.deepEqual([g6.nextHops, g6.fibNextHops], [["2001:db8:21::11"], ["fe80::2", "fe80::3"]], "IPv6: the node as BGP next hop, the kernel over the cores");
+    assert.deepEqual(group(p.nodes.find((n) => n.name === "r1n1")!.podCIDR.prefix, "ipv4").nextHops, ["198.18.20.11"], "a directly peered node only");
+    const { text } = renderSwitchConfig(p, "core1");
+    const bgp = frrRouterBgp(text);
+    assert.ok(bgp.neighbors.get("fab2")!.global.includes("interface remote-as 65010") && !bgp.neighbors.has("fe80::2"));
+    assert.match(text, /^bgp large-community-list standard DCNET-OWN-RACKS permit 65010:1:1\nbgp large-community-list standard DCNET-OWN-RACKS permit 65010:1:3\n/m);
+    assert.match(text, /^route-map DCNET-OWN-RACKS-LP90 permit 10\n match large-community DCNET-OWN-RACKS\n set local-preference 90\nexit\nroute-map DCNET-OWN-RACKS-LP90 permit 20\nexit$/m);
+    for (const fam of ["ipv4", "ipv6"] as const) {
+      assert.ok(bgp.neighbors.get("fab3")!.af.get(fam)!.includes("route-map DCNET-OWN-RACKS-LP90 in"), `fab3 ${fam}`);
+      assert.ok(bgp.neighbors.get(fam === "ipv4" ? "198.18.22.11" : "2001:db8:22::11")!.af.get(fam)!.includes("route-map DCNET-TAG-65010-1-3 in"), `r3n1 ${fam}`);
+    }
+  });
+
+  it("three-tier unnumbered with an upstream: the rack tags are not sent to it; vtysh --dryrun accepts every core", async function () {
+    const spec = fourCoreSpec();
     delete spec.pools.fabricLinks;
-    delete spec.pools.fabricLinks6;
     spec.fabric = { unnumbered: true };
-    expectProblem(spec, "unnumbered-topology", "fabric.unnumbered", "spineLeaf");
+    const p = resolve(spec);
+    const text = renderSwitchConfig(p, "core1").text;
+    assert.match(text, /^ {2}no neighbor 198\.18\.2\.1 send-community large$/m);
+    // core3 peers r2 and r3: their tags; the copies of r1's paths from core1 and core2 stay at 100
+    assert.match(renderSwitchConfig(p, "core3").text, /permit 65010:1:2\nbgp large-community-list standard DCNET-OWN-RACKS permit 65010:1:3\n!/);
+    requireParsers();
+    dir ??= new TempDir();
+    for (const sw of ["core1", "core2", "core3", "core4"]) {
+      const v = await vtyshDryrun(dir, dir.write(`four-core-unnumbered-${sw}.conf`, renderSwitchConfig(p, sw).text));
+      assert.ok(v.ok, `${sw}: ${v.output}`);
+    }
   });
 });

@@ -5,7 +5,10 @@
  * - examples/dual-stack (spine–leaf, a session per family on numbered /31 and /127 links),
  * - examples/dual-stack-unnumbered (spine–leaf, BGP unnumbered: one session per link on
  *   link-local addresses only, IPv4 with RFC 8950 extended next hop),
- * - examples/dual-stack-three-tier (cores, route reflection per family).
+ * - examples/dual-stack-three-tier (cores, route reflection per family),
+ * - examples/dual-stack-three-tier-unnumbered (three cores, racks on different pairs, an
+ *   unnumbered core mesh: reflected IPv4 routes over the cores' link-local addresses, the other
+ *   cores' copies of a core's own racks' paths at a lower local preference).
  * Needs root, iproute2, bird2, frr (skipped with a message outside CI, failing in CI).
  */
 import assert from "assert";
@@ -41,7 +44,7 @@ async function checkBothFamilies(plan: Plan, state: LabState, example: string): 
 
 /** The examples, the unnumbered one with a single IPv4 or IPv6 node session per switch for both families, the three-tier one with a single IPv6 one. */
 const LABS: { example: string; file: string; nodeSessions?: NodeSessionFamilies }[] = [
-  ...["dual-stack", "dual-stack-unnumbered", "dual-stack-three-tier", "dual-stack-v6only-rack"].map((example) => ({ example, file: example })),
+  ...["dual-stack", "dual-stack-unnumbered", "dual-stack-three-tier", "dual-stack-three-tier-unnumbered", "dual-stack-v6only-rack"].map((example) => ({ example, file: example })),
   { example: "dual-stack-unnumbered, bgp.nodeSessions: ipv4", file: "dual-stack-unnumbered", nodeSessions: NodeSessionFamilies.ipv4 },
   { example: "dual-stack-unnumbered, bgp.nodeSessions: ipv6", file: "dual-stack-unnumbered", nodeSessions: NodeSessionFamilies.ipv6 },
   { example: "dual-stack-three-tier, bgp.nodeSessions: ipv6", file: "dual-stack-three-tier", nodeSessions: NodeSessionFamilies.ipv6 },
@@ -103,6 +106,11 @@ for (const { example, file, nodeSessions } of LABS) {
         await v6OnlyRack(plan, state!);
       });
 
+    if (example === "dual-stack-three-tier-unnumbered")
+      it("unnumbered core mesh: sessions by interface on link-local only; cores forward straight to the nodes they peer, over the other cores' link-local addresses to the rest; VIPs over their announcers", function () {
+        unnumberedCores(plan, state!);
+      });
+
     if (example === "dual-stack-unnumbered")
       it("unnumbered: fabric links hold only their link-local address, FRR peers by interface, IPv4 goes over IPv6 next hops", function () {
         const spine = state!.devices["spine1"];
@@ -120,6 +128,50 @@ for (const { example, file, nodeSessions } of LABS) {
         assert.deepEqual([...new Set(paths.flatMap((p) => p.nexthops.map((n) => `${n.afi} ${n.ip}`)))].sort(), ["ipv6 fe80::3", "ipv6 fe80::4"]);
       });
   });
+}
+
+/**
+ * examples/dual-stack-three-tier-unnumbered: the core mesh peers by interface on link-local
+ * addresses only; each core forwards to the nodes it peers with directly (the other cores' copies
+ * of their paths lose on local preference), reaches the rack it does not peer over the two cores
+ * that do (their link-local addresses: extended next hop) and spreads each VIP over its announcers.
+ */
+function unnumberedCores(plan: Plan, state: LabState): void {
+  const mesh = plan.sessions.filter((s) => s.kind === "core-mesh");
+  assert.equal(mesh.length, 3);
+  for (const s of mesh)
+    for (const end of [s.a, s.b]) {
+      const dev = state.devices[end.device];
+      const addrs = JSON.parse(nsRun(dev.namespace, "ip", ["-j", "addr", "show", "dev", end.interface]).stdout) as { addr_info: { local: string; scope: string }[] }[];
+      assert.deepEqual(addrs[0].addr_info.map((a) => `${a.local} ${a.scope}`), [`${end.address} link`], `${end.device} ${end.interface}: its link-local address only`);
+      const other = end === s.a ? s.b : s.a;
+      const peers = frrPeers(dev).peers;
+      assert.equal(peers.get(end.interface)?.state, "Established", `${end.device} peers ${other.device} by interface ${end.interface}`);
+      assert.ok(!peers.has(other.address), `${end.device}: no neighbor by address ${other.address}`);
+    }
+  const pod = (node: string, fam: "ipv4" | "ipv6") => {
+    const n = plan.nodes.find((x) => x.name === node)!;
+    return fam === "ipv4" ? n.podCIDR.prefix : n.podCIDR6!.prefix;
+  };
+  const fib = (sw: string, fam: "ipv4" | "ipv6", prefix: string) => [...(kernelRoutes(state.devices[sw], fam, "bgp").routes.get(prefix)?.nextHops ?? [])].sort();
+  // core1 peers r1 and r3; r2 only over core2 (fe80::2) and core3 (fe80::3)
+  assert.deepEqual(fib("core1", "ipv4", pod("r1n1", "ipv4")), ["198.18.20.11"], "core1: r1n1's PodCIDR straight to r1n1, not also over core2");
+  assert.deepEqual(fib("core1", "ipv4", pod("r3n2", "ipv4")), ["198.18.22.12"], "core1: r3n2's PodCIDR straight to r3n2, not also over core3");
+  assert.deepEqual(fib("core3", "ipv4", pod("r2n2", "ipv4")), ["198.18.21.12"], "core3: r2n2's PodCIDR straight to r2n2, not also over core2");
+  assert.deepEqual(fib("core1", "ipv4", pod("r2n1", "ipv4")), ["fe80::2", "fe80::3"], "core1: r2n1 (not peered) over core2 and core3");
+  assert.deepEqual(fib("core1", "ipv6", pod("r2n1", "ipv6")), ["fe80::2", "fe80::3"], "core1: r2n1's IPv6 PodCIDR over core2 and core3");
+  const v4 = frrBgpTable(state.devices["core1"], "ipv4").routes.get(pod("r2n1", "ipv4"))!;
+  assert.deepEqual(v4.filter((p) => p.selected).flatMap((p) => p.nextHops).sort(), ["fe80::2", "fe80::3"], "core1: the reflected IPv4 route's BGP next hops are the reflecting cores' link-local addresses");
+  // the reflected copy of a directly peered node's path is there, as a backup only
+  const own = frrBgpTable(state.devices["core1"], "ipv4").routes.get(pod("r1n1", "ipv4"))!;
+  assert.deepEqual(own.map((p) => `${p.peer} ${p.selected}`).sort(), ["198.18.20.11 true", "fe80::2 false"], "core1: r1n1's path from core2 kept, not selected");
+  // VIPs: core2 peers both announcers, core1 one of them (the other over core2 and core3)
+  const vip4 = plan.vipPools.find((v) => v.family === "ipv4")!.addresses[0] + "/32";
+  const vip6 = plan.vipPools.find((v) => v.family === "ipv6")!.addresses[0] + "/128";
+  assert.deepEqual(fib("core2", "ipv4", vip4), ["198.18.20.11", "198.18.21.11"], "core2: the IPv4 VIP over both announcers, nothing over the other cores");
+  assert.deepEqual(fib("core2", "ipv6", vip6), ["2001:db8:20::11", "2001:db8:21::11"], "core2: the IPv6 VIP over both announcers");
+  assert.deepEqual(fib("core1", "ipv4", vip4), ["198.18.20.11", "fe80::2", "fe80::3"], "core1: the IPv4 VIP over r1n1 and the cores of r2n1");
+  figure(`dual-stack-three-tier-unnumbered: core1 ${pod("r1n1", "ipv4")} via ${fib("core1", "ipv4", pod("r1n1", "ipv4")).join(", ")}, ${pod("r2n1", "ipv4")} via ${fib("core1", "ipv4", pod("r2n1", "ipv4")).join(", ")}; core2 ${vip4} via ${fib("core2", "ipv4", vip4).join(", ")}`);
 }
 
 /** The IPv6-only rack r3 of examples/dual-stack-v6only-rack in the lab. */

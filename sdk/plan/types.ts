@@ -170,6 +170,22 @@ export interface PlanSession {
   addPathTxAll?: boolean;
   /** `b` (a three-tier core) reflects the routes of `a` (a node) to the other cores (RFC 4456). */
   routeReflectorClient?: boolean;
+  /**
+   * node-uplink on an unnumbered three-tier core mesh: the BGP large community `b` (the core) sets
+   * on every route it accepts from `a` (replacing any the node sent), naming the node's rack
+   * (`<core ASN>:1:<rack id>`). The other cores tell by it which reflected path belongs to a node
+   * they peer with themselves (see `ownRackPreference`).
+   */
+  rackTag?: string;
+  /**
+   * core-mesh on an unnumbered fabric: both ends give a path learned over this session that
+   * carries the `rackTag` of a rack they peer with themselves this local preference (below BGP's
+   * default 100). Over extended next hop a reflected IPv4 route arrives with the reflecting core's
+   * link-local next hop, so without it a core would spread traffic for its own nodes over the other
+   * cores; with it, those copies are kept only as a backup for when its own session to the node is
+   * down, while the paths of nodes it does not peer with (VIP announcers too) stay at 100.
+   */
+  ownRackPreference?: number;
 }
 
 /** What a node may announce, and what it is expected to. */

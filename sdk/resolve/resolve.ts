@@ -117,6 +117,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
   const bfd = { enabled: bgp.bfd.enabled, intervalMs: bgp.bfd.intervalMs, multiplier: bgp.bfd.multiplier };
   const gracefulRestart = { enabled: bgp.gracefulRestart, restartTime: bgp.restartTime };
 
+  const unnumbered = spec.fabric?.unnumbered === true;
   // rack segments, node devices and node-uplink sessions
   // the node's speaker decides BFD and the failover the uplink sessions promise
   const speakers = nodeSpeakers(spec);
@@ -174,6 +175,8 @@ function buildPlan(spec: DataCenterSpec): Plan {
           ...(spec.topology === "spineLeaf" && nodeScheme(spec) === NodeAsnScheme.shared ? { allowasIn: 1 } : {}),
           // three-tier: the cores reflect node routes to each other, so racks on other cores are reached too
           ...(spec.topology === "threeTier" && sw.role === SwitchRole.core ? { routeReflectorClient: true } : {}),
+          // unnumbered core mesh: the core tags the node's routes with its rack (see ownRackPreference)
+          ...(spec.topology === "threeTier" && sw.role === SwitchRole.core && unnumbered ? { rackTag: rackTag(swAsn, rack.id) } : {}),
         });
       });
     }
@@ -190,7 +193,6 @@ function buildPlan(spec: DataCenterSpec): Plan {
     const cores = sorted.filter((s) => s.role === SwitchRole.core);
     for (let i = 0; i < cores.length; i++) for (let j = i + 1; j < cores.length; j++) fabricPairs.push({ a: cores[i], b: cores[j], kind: "core-mesh" });
   }
-  const unnumbered = spec.fabric?.unnumbered === true;
   for (const { a, b, kind } of fabricPairs) {
     // numbered: the pair's /31 (/127); unnumbered: each end's link-local address on fe80::/64
     const prefix = unnumbered ? UNNUMBERED_LINK_PREFIX : linkPrefix(spec, a.id, b.id)!;
@@ -235,6 +237,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
       gracefulRestart,
       ...(ownOrigin.length > 0 ? { acceptOwnOrigin: ownOrigin } : {}),
       ...(kind === "core-mesh" ? { nextHopSelf: true, addPathTxAll: true } : {}),
+      ...(kind === "core-mesh" && unnumbered ? { ownRackPreference: OWN_RACK_LOCAL_PREFERENCE } : {}),
     });
   }
 
@@ -313,6 +316,17 @@ function buildPlan(spec: DataCenterSpec): Plan {
       ...(spec.pools.fabricLinks !== undefined ? { fabricLinks: { family: family(spec.pools.fabricLinks), prefix: spec.pools.fabricLinks } } : {}),
     },
   };
+}
+
+/**
+ * Local preference a core gives the other cores' copies of its own racks' routes on an unnumbered
+ * mesh (`PlanSession.ownRackPreference`): below BGP's default 100, so they are only a backup.
+ */
+export const OWN_RACK_LOCAL_PREFERENCE = 90;
+
+/** The large community naming a node's rack on an unnumbered three-tier mesh (`PlanSession.rackTag`). */
+export function rackTag(asn: number, rackId: number): string {
+  return `${asn}:1:${rackId}`;
 }
 
 /** `familyOf(p) ?? "ipv4"`, computed once per distinct string. */
@@ -491,11 +505,15 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
     // route reflection (RFC 4456): every other node's prefixes, reflected by the cores on its rack;
     // BGP keeps the node as next hop, the kernel reaches it over those cores (their rack network)
     const directSet = new Set(direct);
+    // over extended next hop (an unnumbered mesh, IPv4) a reflected route's BGP next hop is the
+    // reflecting core's link-local address, not the node's: BGP and kernel next hops are the cores
     const meshHop = new Map<string, Hop>();
+    let overCores = false;
     for (const s of mine)
       if (s.kind === "core-mesh") {
         const o = s.a.device === sw.name ? s.b : s.a;
         meshHop.set(o.device, { address: o.address, device: o.device });
+        if (s.extendedNextHop) overCores = true;
       }
     const fibOf = new Map<RackSpec, Hop[]>();
     for (const n of nodes) {
@@ -503,9 +521,13 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
       let fib = fibOf.get(n.rack);
       if (!fib) fibOf.set(n.rack, (fib = n.peers.filter((p) => meshHop.has(p.name)).map((p) => meshHop.get(p.name)!)));
       if (fib.length === 0) continue;
-      const hop = [{ address: n.address, device: n.spec.name }];
-      // VIPs: ECMP over every announcer of the data center (the mesh carries all paths: add-path)
-      for (const a of n.announcements) routes.add(a, hop, fib);
+      // VIPs: ECMP over every announcer of the data center (the mesh carries all paths: add-path);
+      // the other cores' copies of a directly peered node's path lose (ownRackPreference)
+      if (overCores) for (const a of n.announcements) routes.add(a, fib);
+      else {
+        const hop = [{ address: n.address, device: n.spec.name }];
+        for (const a of n.announcements) routes.add(a, hop, fib);
+      }
     }
   }
   // underlay routes share a handful of next-hop lists (the same array object per list)

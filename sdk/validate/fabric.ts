@@ -4,21 +4,17 @@
  * - `fabric-links-required`: a numbered fabric (the default) needs `pools.fabricLinks`;
  * - `unnumbered-fabric-links`: an unnumbered fabric (`fabric.unnumbered: true`) addresses its
  *   links with IPv6 link-local addresses only, so a fabric link pool would be a pool nothing
- *   uses (and space the validation would reserve for nothing): it is refused;
- * - `unnumbered-topology`: unnumbered is a spine–leaf fabric. In a three-tier core mesh the cores
- *   reflect node routes, and over an extended-next-hop session FRR sends reflected IPv4 routes
- *   with its own link-local next hop instead of the node's address (measured in the lab with FRR
- *   8.4): a core would then spread traffic for its own racks' nodes over the other cores too.
+ *   uses (and space the validation would reserve for nothing): it is refused.
+ *
+ * Unnumbered works in both topologies (a three-tier core mesh: see `PlanSession.ownRackPreference`).
  */
-import { DataCenterSpec, Topology } from "../spec/types";
+import { DataCenterSpec } from "../spec/types";
 import { ProblemList, quote } from "./errors";
 
 /** Check the fabric settings; false when the rules that allocate links cannot run. */
 export function checkFabric(dc: DataCenterSpec, problems: ProblemList): boolean {
   const unnumbered = dc.fabric?.unnumbered === true;
   const pool = dc.pools.fabricLinks;
-  if (unnumbered && dc.topology === Topology.threeTier)
-    problems.add("fabric.unnumbered", "unnumbered-topology", "an unnumbered fabric is a spineLeaf fabric: a threeTier core mesh reflects node routes, which FRR would send with its own link-local next hop over extended next hop (use numbered core links)");
   if (unnumbered && pool !== undefined) {
     problems.add("pools.fabricLinks", "unnumbered-fabric-links", `${quote(pool)} is not used: an unnumbered fabric (fabric.unnumbered) peers over IPv6 link-local addresses; remove the pool`);
     return true;

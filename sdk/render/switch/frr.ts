@@ -18,6 +18,19 @@ import { DEFAULT_CONNECT_RETRY } from "../../resolve/defaults";
 /** Outbound route-map toward nodes: announce nothing. */
 export const FRR_DENY_ALL_ROUTE_MAP = "DCNET-DENY-ALL";
 
+/** Large-community list of the rack tags of the racks a core peers with (unnumbered three-tier). */
+export const FRR_OWN_RACKS_LIST = "DCNET-OWN-RACKS";
+
+/** Inbound route-map toward a node of an unnumbered three-tier core: sets the node's rack tag. */
+export function frrRackTagRouteMap(tag: string): string {
+  return `DCNET-TAG-${tag.replace(/:/g, "-")}`;
+}
+
+/** Inbound route-map toward the other cores: their copies of the own racks' paths get `localPreference`. */
+export function frrOwnRacksRouteMap(localPreference: number): string {
+  return `DCNET-OWN-RACKS-LP${localPreference}`;
+}
+
 /** Router advertisement interval (s) on unnumbered links: a peer is found within it. */
 export const FRR_UNNUMBERED_RA_INTERVAL_S = 3;
 
@@ -292,6 +305,8 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
     }
   }
   if (neighbors.some((n) => n.toNode)) lines.push(`route-map ${FRR_DENY_ALL_ROUTE_MAP} deny 10`, "exit", "!");
+  const racks = rackPolicy(neighbors);
+  lines.push(...racks.lines);
 
   // unnumbered sessions: zebra sends router advertisements on the link, bgpd learns the peer's
   // link-local address from them (the RA interval bounds how soon a session can start)
@@ -360,6 +375,8 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
       const a = n.key;
       lines.push(`  neighbor ${a} activate`, `  neighbor ${a} prefix-list ${n.inList} in`);
       lines.push(n.toNode ? `  neighbor ${a} route-map ${FRR_DENY_ALL_ROUTE_MAP} out` : `  neighbor ${a} prefix-list ${FRR_FABRIC_OUT_LIST} out`);
+      const rm = racks.inbound.get(n);
+      if (rm) lines.push(`  neighbor ${a} route-map ${rm} in`);
       if (n.session.maxPrefix !== undefined) lines.push(`  neighbor ${a} maximum-prefix ${n.session.maxPrefix}`);
       if (n.session.allowasIn !== undefined) lines.push(`  neighbor ${a} allowas-in ${n.session.allowasIn}`);
       if (n.session.acceptOwnOrigin?.includes(device.name)) lines.push(`  neighbor ${a} allowas-in origin`);
@@ -370,11 +387,44 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
     for (const u of upstreams.filter((x) => x.link.family === f)) {
       const a = u.link.peerAddress;
       lines.push(`  neighbor ${a} activate`, `  neighbor ${a} prefix-list ${u.inList} in`, `  neighbor ${a} prefix-list ${u.outList} out`, `  neighbor ${a} maximum-prefix ${u.upstream.maxPrefix}`);
+      // the rack tags are the fabric's own business
+      if (racks.tagsInUse) lines.push(`  no neighbor ${a} send-community large`);
     }
     lines.push(" exit-address-family");
   }
   lines.push("exit", "!");
   return lines.join("\n") + "\n";
+}
+
+/**
+ * Rack tags of an unnumbered three-tier core (`PlanSession.rackTag`, `ownRackPreference`): a
+ * route-map per rack tag setting it on the routes of the rack's nodes, the list of the tags of the
+ * racks this core peers, and a route-map toward the other cores lowering the local preference of
+ * paths carrying one of them. Nothing (no lines) on any other switch.
+ */
+function rackPolicy(neighbors: Neighbor[]): { lines: string[]; inbound: Map<Neighbor, string>; tagsInUse: boolean } {
+  const inbound = new Map<Neighbor, string>();
+  const lines: string[] = [];
+  const own = [...new Set(neighbors.flatMap((n) => (n.toNode && n.session.rackTag ? [n.session.rackTag] : [])))].sort(compareTags);
+  const mesh = neighbors.filter((n) => !n.toNode && n.session.ownRackPreference !== undefined);
+  if (own.length > 0 && mesh.length > 0) {
+    for (const tag of own) lines.push(`bgp large-community-list standard ${FRR_OWN_RACKS_LIST} permit ${tag}`);
+    lines.push("!");
+  }
+  for (const tag of own) lines.push(`route-map ${frrRackTagRouteMap(tag)} permit 10`, ` set large-community ${tag}`, "exit", "!");
+  for (const n of neighbors) if (n.toNode && n.session.rackTag) inbound.set(n, frrRackTagRouteMap(n.session.rackTag));
+  if (own.length > 0)
+    for (const lp of [...new Set(mesh.map((n) => n.session.ownRackPreference!))].sort((x, y) => x - y))
+      lines.push(`route-map ${frrOwnRacksRouteMap(lp)} permit 10`, ` match large-community ${FRR_OWN_RACKS_LIST}`, ` set local-preference ${lp}`, "exit", `route-map ${frrOwnRacksRouteMap(lp)} permit 20`, "exit", "!");
+  if (own.length > 0) for (const n of mesh) inbound.set(n, frrOwnRacksRouteMap(n.session.ownRackPreference!));
+  return { lines, inbound, tagsInUse: own.length > 0 || mesh.length > 0 };
+}
+
+/** Large communities in numeric order of their fields. */
+function compareTags(x: string, y: string): number {
+  const a = x.split(":").map(Number);
+  const b = y.split(":").map(Number);
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 }
 
 /**
