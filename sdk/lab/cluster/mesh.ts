@@ -6,8 +6,8 @@
  * An agent of another cluster connects through a relay in its node's namespace (127.0.0.1:2379 →
  * that socket) and a `clustermesh-config` dir with one file per remote cluster, then restarts.
  *
- * Lab-only differences from the chart's clustermesh-apiserver Deployment: etcd without TLS unless
- * started with the chart's certificates (`tls`; then mesh-vip.ts puts it behind the chart's VIP),
+ * Lab-only differences from the chart's clustermesh-apiserver Deployment: etcd without TLS (plain
+ * HTTP on the namespace's loopback; the chart's etcd wants client certificates from the shared CA),
  * no kvstoremesh (agents read the remote cluster's etcd directly, as with `kvstoremesh.enabled=false`),
  * no cluster users. Everything is recorded in the lab state before it starts.
  */
@@ -18,7 +18,6 @@ import { LabState, saveState } from "../state";
 import { clusterTools, ClusterTools } from "../../tools/cluster-tools";
 import { kubectl } from "./apiserver";
 import { startAgentAgain, stopAgent } from "./index";
-import { MeshChart } from "./mesh-tls";
 import { spawnRecorded, waitReady } from "./proc";
 
 /** One cluster's mesh API server. */
@@ -26,7 +25,7 @@ export interface LabMeshServer {
   cluster: string;
   netns: string;
   dir: string;
-  /** Unix socket offering its etcd (TLS inside when started with the chart's certificates). */
+  /** Unix socket offering its etcd. */
   etcdSocket: string;
   log: string;
 }
@@ -38,13 +37,8 @@ function meshServers(state: LabState): Record<string, LabMeshServer> {
   return cs.mesh;
 }
 
-/**
- * Start the clustermesh-apiserver (and its etcd) of a cluster; waits until it has synced. With
- * `tls` (the cluster's chart rendered with the shared CA, `meshChart`), its etcd serves TLS with the
- * chart's server certificate and requires client certificates of the shared CA; the
- * clustermesh-apiserver uses the chart's admin certificate.
- */
-export async function startMeshServer(state: LabState, cluster: string, tools: ClusterTools = clusterTools(), tls?: MeshChart): Promise<LabMeshServer> {
+/** Start the clustermesh-apiserver (and its etcd) of a cluster; waits until it has synced. */
+export async function startMeshServer(state: LabState, cluster: string, tools: ClusterTools = clusterTools()): Promise<LabMeshServer> {
   const lc = state.cluster?.clusters[cluster];
   if (!lc) throw new LabError(`cluster ${cluster} is not part of this lab`);
   const bin = tools.clustermeshApiserver;
@@ -60,14 +54,10 @@ export async function startMeshServer(state: LabState, cluster: string, tools: C
   run("ip", ["netns", "add", m.netns]);
   run("ip", ["-n", m.netns, "link", "set", "lo", "up"]);
   const inNs = (argv: string[]) => ["ip", "netns", "exec", m.netns, ...argv];
-  // with the chart's certificates: the etcd serves its server certificate and wants client certificates of the shared CA
-  const url = tls ? "https://127.0.0.1:2379" : "http://127.0.0.1:2379";
-  const tlsArgs = tls ? ["--cert-file", tls.server.cert, "--key-file", tls.server.key, "--client-cert-auth", "--trusted-ca-file", tls.server.ca] : [];
-  spawnRecorded(state, `k8s-${cluster}`, "etcd", inNs([tools.etcd, "--name", "clustermesh", "--data-dir", join(dir, "etcd"), "--listen-client-urls", url, "--advertise-client-urls", url, ...tlsArgs, "--listen-peer-urls", "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380", "--initial-cluster", "clustermesh=http://127.0.0.1:2380"]), join(dir, "etcd.log"));
+  spawnRecorded(state, `k8s-${cluster}`, "etcd", inNs([tools.etcd, "--name", "clustermesh", "--data-dir", join(dir, "etcd"), "--listen-client-urls", "http://127.0.0.1:2379", "--advertise-client-urls", "http://127.0.0.1:2379", "--listen-peer-urls", "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380", "--initial-cluster", "clustermesh=http://127.0.0.1:2380"]), join(dir, "etcd.log"));
   spawnRecorded(state, `k8s-${cluster}`, "socat", inNs([tools.socat, "-lf", join(dir, "k8s-relay.log"), "TCP-LISTEN:6443,bind=127.0.0.1,fork,reuseaddr", `UNIX-CONNECT:${lc.apiServer.relaySocket}`]), join(dir, "k8s-relay.out"));
   spawnRecorded(state, `k8s-${cluster}`, "socat", inNs([tools.socat, "-lf", join(dir, "etcd-relay.log"), `UNIX-LISTEN:${m.etcdSocket},fork,mode=600`, "TCP:127.0.0.1:2379"]), join(dir, "etcd-relay.out"));
-  const etcdConfig = tls ? `endpoints:\n- ${url}\ntrusted-ca-file: ${tls.admin.ca}\ncert-file: ${tls.admin.cert}\nkey-file: ${tls.admin.key}\n` : `endpoints:\n- ${url}\n`;
-  writeFileSync(join(dir, "etcd-config.yaml"), etcdConfig, { mode: 0o600 });
+  writeFileSync(join(dir, "etcd-config.yaml"), "endpoints:\n- http://127.0.0.1:2379\n", { mode: 0o600 });
   const kc = JSON.parse(kubectl(lc.apiServer, tools.kubectl ?? "kubectl", ["config", "view", "--raw", "-o", "json"]).stdout) as { clusters: { cluster: { server: string } }[] };
   kc.clusters[0].cluster.server = "https://127.0.0.1:6443";
   writeFileSync(join(dir, "kubeconfig"), JSON.stringify(kc, null, 2) + "\n", { mode: 0o600 });
