@@ -235,7 +235,7 @@ export async function podsDown(state: LabState, tools?: ClusterTools): Promise<s
  * replacement Cilium 1.20 keeps socket LB on (see below) and attaches it to the agent's cgroup root,
  * the node's own cgroup, so only processes there get their Service connections translated.
  */
-function podArgv(state: LabState | undefined, pod: LabPod, argv: string[]): string[] {
+export function podArgv(state: LabState | undefined, pod: LabPod, argv: string[]): string[] {
   const cg = state?.cluster?.nodes[pod.node]?.cgroup;
   const inNs = ["ip", "netns", "exec", pod.netns, ...argv];
   return cg ? ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg, ...inNs] : inNs;
