@@ -18,7 +18,7 @@
  *   nothing. An IPv6-only cluster's Services are IPv6: there the address is IPv6.
  */
 import { sessionFamilies } from "../plan/sessions";
-import { addressProblem, familyOf } from "../net/prefix";
+import { familyOf } from "../net/prefix";
 import { BgpSpeaker } from "../spec/cluster-types";
 import { ProblemList } from "../validate/errors";
 import { ClusterContext } from "./context";
@@ -47,7 +47,7 @@ export function checkCiliumLimits(ctx: ClusterContext, problems: ProblemList): v
   }
   const address = ctx.k8s.mesh?.apiServerAddress;
   const families = clusterFamilies(ctx.cluster);
-  if (typeof address === "string" && families.length === 2 && addressProblem(address) === undefined && familyOf(address) === "ipv6")
+  if (typeof address === "string" && families.length === 2 && familyOf(address) === "ipv6")
     problems.add(
       `${ctx.path}.mesh.apiServerAddress`,
       "mesh-address-family",

@@ -23,7 +23,7 @@ import { LAB_FIELD_MANAGER } from "./objects";
 import { agentServices, createPod, LabPod, podArgv } from "./pods";
 import { spawnRecorded } from "./proc";
 import { MeshChart, TlsFiles } from "./mesh-tls";
-import { LabMeshServer } from "./mesh";
+import { LabMeshServer, meshUrls } from "./mesh";
 
 /** Where a member's mesh etcd is exposed. */
 export interface ExposedMeshServer {
@@ -75,7 +75,7 @@ export async function exposeMeshServer(state: LabState, chart: MeshChart, server
   const frontend = endpoint.viaVip ? `${endpoint.ips[0]}:${endpoint.port}` : `:${endpoint.port}`;
   const served = await timeUntil(() => lc.nodes.every((n) => (agentServices(state, n) ?? []).some((s) => s.frontend.endsWith(frontend) && s.backends.includes(`${pod.ip}:2379`))), timeoutMs, 500, t);
   if (served === undefined) throw new LabError(`cluster ${chart.cluster}: not every agent serves ${frontend} → ${pod.ip}:2379 after ${timeoutMs / 1000} s`);
-  return { cluster: chart.cluster, pod, urls: endpoint.ips.map((ip) => `https://${ip}:${endpoint.port}`), ms: served };
+  return { cluster: chart.cluster, pod, urls: meshUrls(endpoint), ms: served };
 }
 
 /** An HTTPS request to a mesh etcd (`/version`) from a lab namespace (outside any cgroup of Cilium's), with a client certificate. */

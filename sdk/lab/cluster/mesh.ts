@@ -108,9 +108,14 @@ export interface MeshClientTls {
   endpoints: Record<string, MeshEndpoint>;
 }
 
+/** `https://…` URLs of dcnet's endpoint of a member (IPv6 addresses bracketed). */
+export function meshUrls(endpoint: MeshEndpoint): string[] {
+  return endpoint.ips.map((ip) => `https://${ip.includes(":") ? `[${ip}]` : ip}:${endpoint.port}`);
+}
+
 /** The agent's etcd config for a remote member over TLS: dcnet's endpoint, the shared CA, the cluster's client certificate. */
 export function meshClientConfig(endpoint: MeshEndpoint, remote: TlsFiles): string {
-  const urls = endpoint.ips.map((ip) => `- https://${ip.includes(":") ? `[${ip}]` : ip}:${endpoint.port}`);
+  const urls = meshUrls(endpoint).map((u) => `- ${u}`);
   return ["endpoints:", ...urls, `trusted-ca-file: ${remote.ca}`, `cert-file: ${remote.cert}`, `key-file: ${remote.key}`, ""].join("\n");
 }
 
