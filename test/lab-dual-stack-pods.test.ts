@@ -64,7 +64,7 @@ function switchRoutes(plan: Plan, state: LabState, prefix: string): { name: stri
     for (const l of JSON.parse(r.stdout || "[]") as { addr_info?: { local?: string }[] }[]) for (const a of l.addr_info ?? []) if (a.local && !owner.has(a.local)) owner.set(a.local, d.name);
   }
   return plan.switches.map((sw) => {
-    const e = expandExpectedRoutes(sw).find((r) => r.prefix === prefix);
+    const e = expandExpectedRoutes(plan, sw).find((r) => r.prefix === prefix);
     const via = (e as { fibVia?: string[] } | undefined)?.fibVia ?? e?.via ?? [];
     const r = run("ip", ["-n", state.devices[sw.name].namespace, "-j", "-6", "route", "show", "exact", prefix], { check: false });
     const list = JSON.parse(r.stdout || "[]") as { gateway?: string; dev?: string; nexthops?: { gateway?: string; dev?: string }[] }[];

@@ -334,7 +334,7 @@ describe("lab: spine–leaf example with real BIRD and FRR", function () {
         const table = frrBgpTable(state!.devices[sw], "ipv4").routes;
         for (const p of bogus.filter((x) => x !== podOf(victim))) {
           // the default route is planned (from the upstream): it must stay exactly as planned
-          const planned = expectedRouteOf(plan.switches.find((x) => x.name === sw)!, p);
+          const planned = expectedRouteOf(plan, plan.switches.find((x) => x.name === sw)!, p);
           if (planned) {
             assert.ok(!(table.get(p) ?? []).some((x) => x.peer === nodeAddr(node) || x.nextHops.includes(nodeAddr(node))), `${sw} took ${p} from ${node}`);
             assert.deepStrictEqual(fibNextHops(state!, sw, p), [...(planned.fibNextHops ?? planned.nextHops)].sort(), `${sw} ${p} as planned`);

@@ -30,11 +30,11 @@ describe("lab: three-tier with four cores, racks on different core pairs, one bo
   });
 
   it("the plan: core1 reaches rack r2's PodCIDRs over the node (BGP) through core3 and core4 (kernel), and the default over core1", function () {
-    const routes = new Map(expandExpectedRoutes(plan.switches.find((s) => s.name === "core1")!).map((r) => [r.prefix, r]));
+    const routes = new Map(expandExpectedRoutes(plan, plan.switches.find((s) => s.name === "core1")!).map((r) => [r.prefix, r]));
     const r2n2 = plan.nodes.find((n) => n.name === "r2n2")!.podCIDR.prefix;
     assert.deepEqual(routes.get(r2n2)!.via, ["r2n2"]);
     assert.deepEqual(routes.get(r2n2)!.fibVia, ["core3", "core4"]);
-    const core3 = new Map(expandExpectedRoutes(plan.switches.find((s) => s.name === "core3")!).map((r) => [r.prefix, r]));
+    const core3 = new Map(expandExpectedRoutes(plan, plan.switches.find((s) => s.name === "core3")!).map((r) => [r.prefix, r]));
     assert.deepEqual(core3.get("0.0.0.0/0")!.via, ["core1"]);
     assert.deepEqual(core3.get("198.18.20.0/24")!.via, ["core1", "core2"]);
   });

@@ -57,7 +57,7 @@ function checkConsistency(plan: Plan): void {
   for (const sw of plan.switches) {
     const neighbors = new Set(plan.sessions.filter((s) => s.a.device === sw.name || s.b.device === sw.name).map((s) => (s.a.device === sw.name ? s.b.address : s.a.address)));
     for (const u of plan.upstreams) for (const l of u.links) if (l.switch === sw.name) neighbors.add(l.peerAddress);
-    for (const r of expandExpectedRoutes(sw)) for (const h of r.nextHops) assert.ok(neighbors.has(h), `${sw.name} ${r.prefix} via non-neighbor ${h}`);
+    for (const r of expandExpectedRoutes(plan, sw)) for (const h of r.nextHops) assert.ok(neighbors.has(h), `${sw.name} ${r.prefix} via non-neighbor ${h}`);
   }
 }
 
@@ -72,7 +72,7 @@ describe("plan", () => {
     // every spine reaches every PodCIDR over both leaves of the node's rack
     for (const spine of plan.switches.filter((s) => s.name.startsWith("spine"))) {
       for (const n of plan.nodes) {
-        const r = expectedRouteOf(spine, n.podCIDR.prefix)!;
+        const r = expectedRouteOf(plan, spine, n.podCIDR.prefix)!;
         const rack = plan.devices.find((d) => d.name === n.name)!.rack;
         assert.deepEqual(r.via, [`leaf${rack!.slice(1)}a`, `leaf${rack!.slice(1)}b`]);
       }
@@ -81,9 +81,9 @@ describe("plan", () => {
     const vip = plan.vipPools[0];
     assert.deepEqual(vip.announcers, ["r1n1", "r1n2", "r2n1"]);
     const leaf = plan.switches.find((s) => s.name === "leaf1a")!;
-    assert.deepEqual(expectedRouteOf(leaf, `${vip.addresses[0]}/32`)!.via, ["r1n1", "r1n2"]);
+    assert.deepEqual(expectedRouteOf(plan, leaf, `${vip.addresses[0]}/32`)!.via, ["r1n1", "r1n2"]);
     const spine = plan.switches.find((s) => s.name === "spine1")!;
-    assert.equal(expectedRouteOf(spine, `${vip.addresses[0]}/32`)!.nextHops.length, 4);
+    assert.equal(expectedRouteOf(plan, spine, `${vip.addresses[0]}/32`)!.nextHops.length, 4);
     // clusters carry their PodCIDRs and a covering prefix
     assert.equal(plan.clusters[0].podCIDRs.length, 8);
     assert.ok(plan.clusters[0].podCIDRs.every((p) => prefixInside(p.prefix, plan.clusters[0].coveringPrefix!.prefix)));
@@ -95,7 +95,7 @@ describe("plan", () => {
     assert.ok(plan.sessions.filter((s) => s.kind === "node-uplink").every((s) => s.type === "ibgp"));
     assert.equal(plan.sessions.filter((s) => s.kind === "core-mesh").length, 1);
     for (const core of plan.switches) {
-      for (const n of plan.nodes) assert.ok(expectedRouteOf(core, n.podCIDR.prefix) !== undefined, `${core.name} lacks ${n.podCIDR.prefix}`);
+      for (const n of plan.nodes) assert.ok(expectedRouteOf(plan, core, n.podCIDR.prefix) !== undefined, `${core.name} lacks ${n.podCIDR.prefix}`);
     }
   });
 

@@ -25,7 +25,7 @@ function expectProblem(spec: DataCenterSpec, rule: string, at: string, ...fragme
   for (const f of fragments) assert.ok(found[0].message.includes(f), `message "${found[0].message}" lacks "${f}"`);
 }
 
-const routesOf = (plan: Plan, sw: string) => new Map(expandExpectedRoutes(plan.switches.find((s) => s.name === sw)!).map((r) => [r.prefix, r.via.slice().sort()]));
+const routesOf = (plan: Plan, sw: string) => new Map(expandExpectedRoutes(plan, plan.switches.find((s) => s.name === sw)!).map((r) => [r.prefix, r.via.slice().sort()]));
 const filterOf = (plan: Plan, sw: string, peer: string) => plan.switches.find((s) => s.name === sw)!.inboundFilters.find((f) => f.device === peer)!.entries;
 
 describe("upstreams: validation", () => {

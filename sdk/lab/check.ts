@@ -13,7 +13,8 @@
  *
  * `formatCheckReport()` renders the result as text (a table per switch).
  */
-import { Family, Plan, PlanDevice } from "../plan/types";
+import { Family, Plan, PlanDevice, PlanExpectedRouteGroup } from "../plan/types";
+import { groupPrefixes } from "../plan/expected-routes";
 import { birdProtocols, frrAdvertised, frrBgpTable, frrPeers, kernelRoutes, labTarget, ProbeTarget, SessionProbe } from "./probe";
 import { LabState } from "./state";
 import { carries, neighborKey, sessionFamilies } from "../plan/sessions";
@@ -127,13 +128,20 @@ interface ExpectedRoute {
 }
 
 /**
- * A switch's expected routes one prefix at a time. Reads both plan shapes: one entry per prefix
- * (`prefix`) and entries grouped by next-hop set (`prefixes`).
+ * A switch's expected routes one prefix at a time. Reads every plan shape: one entry per prefix
+ * (`prefix`), entries grouped by next-hop set (`prefixes`), and groups sharing a list of
+ * `plan.prefixSets` (`set`, `except`).
  */
 export function expectedRoutesOf(plan: Plan, sw: string): ExpectedRoute[] {
-  const list = (plan.switches.find((x) => x.name === sw)?.expectedRoutes ?? []) as unknown as (Omit<ExpectedRoute, "prefix"> & { prefix?: string; prefixes?: string[] })[];
+  const list = (plan.switches.find((x) => x.name === sw)?.expectedRoutes ?? []) as unknown as (PlanExpectedRouteGroup & { prefix?: string; prefixes?: string[] })[];
   return list.flatMap((g) =>
-    (g.prefixes ?? (g.prefix ? [g.prefix] : [])).map((prefix) => ({ family: g.family, prefix, nextHops: g.nextHops, via: g.via, ...(g.fibNextHops ? { fibNextHops: g.fibNextHops } : {}) })),
+    (g.prefixes || g.set !== undefined ? groupPrefixes(plan, { ...g, prefixes: g.prefixes ?? [] }) : g.prefix ? [g.prefix] : []).map((prefix) => ({
+      family: g.family,
+      prefix,
+      nextHops: g.nextHops,
+      via: g.via,
+      ...(g.fibNextHops ? { fibNextHops: g.fibNextHops } : {}),
+    })),
   );
 }
 

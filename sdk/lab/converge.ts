@@ -18,7 +18,7 @@ export function unconvergedSwitches(plan: Plan, state: LabState): string[] {
   for (const sw of plan.switches) {
     const dev = state.devices[sw.name];
     if (!dev?.frr) continue;
-    const expected = expandExpectedRoutes(sw);
+    const expected = expandExpectedRoutes(plan, sw);
     const tables = new Map<Family, ReturnType<typeof frrBgpTable>["routes"]>();
     const ok = expected.every((r) => {
       if (!tables.has(r.family)) tables.set(r.family, frrBgpTable(dev, r.family).routes);

@@ -353,6 +353,26 @@ function rangeToCidrs(first: bigint, last: bigint, family: Family): string[] {
   return out;
 }
 
+/**
+ * The fewest CIDRs covering `block` without `inner` (a prefix inside it), in address order: what
+ * `aggregate()` gives for the addresses of `block` that are not in `inner`. Empty when they are
+ * equal; `[block]` when `inner` is not inside it.
+ */
+export function withoutPrefix(block: string, inner: string): string[] {
+  if (!prefixInside(inner, block)) return [block];
+  const b = prefixBounds(block);
+  const i = prefixBounds(inner);
+  const out: string[] = [];
+  if (familyOf(block) === "ipv4") {
+    if (i.first > b.first) rangeToCidrsV4(Number(b.first), Number(i.first) - 1, out);
+    if (i.last < b.last) rangeToCidrsV4(Number(i.last) + 1, Number(b.last), out);
+    return out;
+  }
+  if (i.first > b.first) out.push(...rangeToCidrs(b.first, i.first - 1n, "ipv6"));
+  if (i.last < b.last) out.push(...rangeToCidrs(i.last + 1n, b.last, "ipv6"));
+  return out;
+}
+
 /** The smallest single prefix covering every given prefix (same family). */
 export function coveringPrefix(prefixes: string[]): string | undefined {
   if (prefixes.length === 0) return undefined;

@@ -223,8 +223,17 @@ export interface PlanExpectedRouteGroup {
   nextHops: string[];
   /** Devices behind the next hops, in the same order. */
   via: string[];
-  /** The prefixes reached over exactly these next hops. */
+  /** The prefixes reached over exactly these next hops (after those of `set`). */
   prefixes: string[];
+  /**
+   * Name of a list in `Plan.prefixSets` whose prefixes, but those in `except`, are reached over
+   * these next hops too (listed before `prefixes`): every leaf of a spine–leaf fabric holds every
+   * other rack's PodCIDRs, rack networks and loopbacks over the spines, so that list is written once
+   * for the whole plan, not once per leaf (it would grow with leaves × nodes).
+   */
+  set?: string;
+  /** Prefixes of `set` not reached over these next hops (a leaf's own rack's PodCIDRs, rack network and loopback). */
+  except?: string[];
   /**
    * Kernel next hops when they differ from the BGP next hops: on a three-tier core, a node route
    * reflected by another core keeps the node as BGP next hop, which the kernel reaches over the
@@ -233,6 +242,18 @@ export interface PlanExpectedRouteGroup {
   fibNextHops?: string[];
   /** Devices behind `fibNextHops`, in the same order. */
   fibVia?: string[];
+}
+
+/**
+ * A list of prefixes named once in the plan and shared by the expected route groups of many
+ * switches (`PlanExpectedRouteGroup.set`).
+ */
+export interface PlanPrefixSet {
+  /** Name the groups refer to. */
+  name: string;
+  family: Family;
+  /** The prefixes, in plan order. */
+  prefixes: string[];
 }
 
 /** An inbound filter entry on a switch: toward a node exactly what it may send, toward a switch the pools. */
@@ -397,4 +418,6 @@ export interface Plan {
     loopbacks6?: PlanPrefix;
     fabricLinks6?: PlanPrefix;
   };
+  /** Prefix lists shared by the expected routes of many switches (absent when none is). */
+  prefixSets?: PlanPrefixSet[];
 }

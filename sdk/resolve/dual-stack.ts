@@ -232,6 +232,8 @@ export function mergeDualStack(spec: DataCenterSpec, p4: Plan, p6: Plan): Plan {
       loopbacks6: p6.pools.loopbacks,
       fabricLinks6: p6.pools.fabricLinks,
     },
+    // each half's shared lists (named by family, so they never collide)
+    ...(p4.prefixSets || p6.prefixSets ? { prefixSets: [...(p4.prefixSets ?? []), ...(p6.prefixSets ?? [])] } : {}),
   };
 }
 

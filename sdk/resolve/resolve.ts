@@ -12,6 +12,7 @@ import {
   PlanExpectedRouteGroup,
   PlanNode,
   PlanPrefixFilterEntry,
+  PlanPrefixSet,
   PlanSegment,
   PlanSession,
   PlanSwitch,
@@ -296,6 +297,9 @@ function buildPlan(spec: DataCenterSpec): Plan {
   });
   const ctx = switchContext(spec, nodes, sessions, vipPools, family, underlay, upstreams);
   const switches = sorted.map((sw) => planSwitch(ctx, sw));
+  // the shared lists some group refers to
+  const used = new Set(switches.flatMap((sw) => sw.expectedRoutes.flatMap((g) => (g.set !== undefined ? [g.set] : []))));
+  const prefixSets = (ctx.leafSets ?? []).filter((set) => used.has(set.name));
 
   return {
     version: 1,
@@ -315,6 +319,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
       loopbacks: { family: family(spec.pools.loopbacks), prefix: spec.pools.loopbacks },
       ...(spec.pools.fabricLinks !== undefined ? { fabricLinks: { family: family(spec.pools.fabricLinks), prefix: spec.pools.fabricLinks } } : {}),
     },
+    ...(prefixSets.length > 0 ? { prefixSets } : {}),
   };
 }
 
@@ -357,6 +362,10 @@ interface SwitchContext {
   directOf: Map<string, NodeCtx[]>;
   /** Nodes announcing at least one VIP, in node order. */
   vipNodes: NodeCtx[];
+  /** `leafSets()`, built at the first leaf sharing them. */
+  leafSets?: PlanPrefixSet[];
+  /** Position of each prefix in its family's `leafSets` list. */
+  leafSetIndex: Map<Family, Map<string, number>>;
   /** Cache of `remotePodCidrs()`, keyed by the names of the direct nodes. */
   remotePodCidrs: Map<string, Map<Family, string[]>>;
   /** Underlay prefixes: origination, routes and fabric filter entries per switch. */
@@ -411,6 +420,7 @@ function switchContext(
     sessionsOf,
     directOf,
     remotePodCidrs: new Map(),
+    leafSetIndex: new Map(),
     underlay,
     fabricEntries: new Map(),
     nodeFilters: new Map(),
@@ -494,8 +504,19 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
       // other racks' prefixes over every spine; a locally announced VIP wins (shorter AS path)
       const directSet = new Set(direct);
       const spines: Hop[] = fabricEnds.map((e) => ({ address: e.address, device: e.device }));
+      const shared = ctx.underlay.shared.get(sw.name);
+      if (shared) {
+        // every PodCIDR and the shared underlay (one list per family for all leaves), but the leaf's own
+        const own = new Set(shared.except);
+        for (const n of direct) own.add(n.podCIDR);
+        for (const set of leafSets(ctx)) {
+          const index = ctx.leafSetIndex.get(set.family)!;
+          const except = [...own].filter((p) => index.has(p)).sort((x, y) => index.get(x)! - index.get(y)!);
+          routes.addSet(set.family, spines, set.name, except);
+        }
+      }
       // PodCIDRs of every node not attached to this leaf, in node order (shared by the rack's leaves)
-      for (const [family, prefixes] of remotePodCidrs(ctx, direct)) routes.addMany(family, spines, prefixes);
+      else for (const [family, prefixes] of remotePodCidrs(ctx, direct)) routes.addMany(family, spines, prefixes);
       for (const n of ctx.vipNodes) {
         if (directSet.has(n)) continue;
         for (const a of n.announcements) if (a.kind === "vip" && !routes.has(a)) routes.add(a, spines);
@@ -541,6 +562,28 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
   }
   for (const [hops, byFamily] of byHops) for (const [family, prefixes] of byFamily) routes.addMany(family, hops, prefixes);
   return { name: sw.name, originates: ctx.underlay.originates.get(sw.name) ?? [], inboundFilters, expectedRoutes: routes.groups() };
+}
+
+/**
+ * The prefix lists every leaf sharing the underlay holds over its spines (but its own), one per
+ * family: every node's PodCIDR in node order, then `Underlay.leafRoutes`. Built at the first leaf.
+ */
+function leafSets(ctx: SwitchContext): PlanPrefixSet[] {
+  if (ctx.leafSets) return ctx.leafSets;
+  const byFamily = new Map<Family, string[]>();
+  const push = (f: Family, p: string) => {
+    let list = byFamily.get(f);
+    if (!list) byFamily.set(f, (list = []));
+    let index = ctx.leafSetIndex.get(f);
+    if (!index) ctx.leafSetIndex.set(f, (index = new Map()));
+    if (index.has(p)) return;
+    index.set(p, list.length);
+    list.push(p);
+  };
+  for (const n of ctx.nodes) push(n.podFamily, n.podCIDR);
+  for (const r of ctx.underlay.leafRoutes) push(r.family, r.prefix);
+  ctx.leafSets = [...byFamily].map(([family, prefixes]) => ({ name: `leaf-routes-${family}`, family, prefixes }));
+  return ctx.leafSets;
 }
 
 /** Hops ordered by device name (then address). */
@@ -604,6 +647,14 @@ class RouteCollector {
     this.vipHops.set(a.prefix, cur === undefined ? hops : merge(cur, hops));
     const curFib = this.vipFib.get(a.prefix);
     if (fib || curFib) this.vipFib.set(a.prefix, merge(curFib ?? cur ?? [], fib ?? hops));
+  }
+
+  /** Every prefix of the shared list `set` but `except` (none collected yet), over `hops`. */
+  addSet(family: Family, hops: Hop[], set: string, except: string[]): void {
+    const group = this.groupOf(family, hops);
+    if (group.set !== undefined) throw new Error(`expected routes: two prefix sets (${group.set}, ${set}) over one next-hop set`);
+    group.set = set;
+    group.except = except;
   }
 
   /** Append PodCIDRs known to be unique and not yet collected (one announcer each). */

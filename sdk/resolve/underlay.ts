@@ -22,7 +22,7 @@ import { DataCenterSpec, SwitchRole } from "../spec/types";
 import { Family, PlanOrigination, PlanPrefixFilterEntry, PlanSession, PlanUpstream } from "../plan/types";
 import { comparePrefixes } from "../render/order";
 import { sessionFamilies } from "../plan/sessions";
-import { aggregate, hostLength, prefixLength } from "../net/prefix";
+import { aggregate, hostLength, prefixInside, prefixLength, withoutPrefix } from "../net/prefix";
 
 /** One next hop: the neighbor's address and device (a switch, or an upstream's name). */
 export interface UnderlayHop {
@@ -37,12 +37,27 @@ export interface UnderlayRoute {
   hops: UnderlayHop[];
 }
 
+/** A leaf's share of `Underlay.leafRoutes`: all of them but `except`, over `hops` (all its spines). */
+export interface SharedUnderlay {
+  hops: UnderlayHop[];
+  /** The leaf's own rack networks and loopback (it originates them). */
+  except: string[];
+}
+
 /** The underlay of the whole fabric, per switch. */
 export interface Underlay {
   /** Prefixes each switch originates. */
   originates: Map<string, PlanOrigination[]>;
-  /** Underlay routes each switch holds, in a stable order (by prefix). */
+  /** Underlay routes each switch holds, in a stable order (by prefix); for a leaf in `shared`, besides those. */
   routes: Map<string, UnderlayRoute[]>;
+  /**
+   * Spine–leaf: every rack network and leaf loopback (racks by id, then switches by id), which
+   * every leaf holds over all its spines but its own: one list for the fabric, so the underlay
+   * grows with switches, not switches².
+   */
+  leafRoutes: { family: Family; prefix: string }[];
+  /** The leaves holding `leafRoutes` (before their own `routes`). */
+  shared: Map<string, SharedUnderlay>;
   /** Extra inbound filter entries of a switch toward a fabric peer: `switch → peer → entries`. */
   inbound: Map<string, Map<string, PlanPrefixFilterEntry[]>>;
 }
@@ -133,6 +148,23 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
       }
   const exitPrefixes = [...new Set([...exitHops.values()].flatMap((m) => [...m.keys()]))];
 
+  // spine–leaf: what every leaf holds over all its spines, built once (see `Underlay.leafRoutes`)
+  const spineNames = switches.filter((x) => roleOf.get(x) === SwitchRole.spine);
+  const leafRoutes: { family: Family; prefix: string }[] = [];
+  const leafRouteSet = new Set<string>();
+  const leafFamilies = new Set<Family>();
+  if (spec.topology === "spineLeaf") {
+    const push = (f: Family, prefix: string) => {
+      if (leafRouteSet.has(prefix)) return;
+      leafRouteSet.add(prefix);
+      leafFamilies.add(f);
+      leafRoutes.push({ family: f, prefix });
+    };
+    for (const r of rackOriginators) if (originated.has(r.prefix)) push(r.family, r.prefix);
+    for (const other of switches) if (roleOf.get(other) !== SwitchRole.spine && loopbackOriginated.has(other)) push(family(loopbackOf.get(other)!), loopbackOf.get(other)!);
+  }
+  const shared = new Map<string, SharedUnderlay>();
+
   const routes = new Map<string, UnderlayRoute[]>();
   for (const sw of switches) {
     const out: UnderlayRoute[] = [];
@@ -145,9 +177,13 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
     };
     // families every fabric peer of this switch carries: their routes need no per-hop check
     const carriedByAll = new Map<Family, boolean>();
-    const add = (prefix: string, hops: UnderlayHop[], f = family(prefix)) => {
+    const carried = (f: Family) => {
       let all = carriedByAll.get(f);
       if (all === undefined) carriedByAll.set(f, (all = [...peers.values()].every((p) => p.families.includes(f))));
+      return all;
+    };
+    const add = (prefix: string, hops: UnderlayHop[], f = family(prefix)) => {
+      const all = carried(f);
       // only over sessions of the prefix's family; upstream hops are in the upstream's family
       const over = (h: UnderlayHop) => !peers.has(h.device) || peers.get(h.device)!.families.includes(f);
       const usable = all || hops.every(over) ? hops : hops.filter(over);
@@ -163,6 +199,13 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
       for (const r of rackOriginators) if (!own.has(r.prefix) && originated.has(r.prefix)) add(r.prefix, r.originators.filter((x) => peers.has(x)).map(hopTo), r.family);
       for (const [peer] of peers) if (loopbackOriginated.has(peer)) add(loopbackOf.get(peer)!, [hopTo(peer)]);
       for (const p of exitPrefixes) add(p, mine?.get(p) ?? [...peers.keys()].filter((x) => exitHops.get(x)?.has(p)).map(hopTo));
+    } else if (spec.topology === "spineLeaf" && role === SwitchRole.leaf && allSpines.length > 0 && [...leafFamilies].every(carried)) {
+      // the shared list but the leaf's own, then each spine's loopback over that spine and the upstream routes
+      const except = [...own].filter((p) => leafRouteSet.has(p));
+      shared.set(sw, { hops: allSpines, except });
+      const held = (p: string) => leafRouteSet.has(p) && !own.has(p);
+      for (const other of spineNames) if (loopbackOriginated.has(other) && !held(loopbackOf.get(other)!)) add(loopbackOf.get(other)!, peers.has(other) ? [hopTo(other)] : []);
+      for (const p of exitPrefixes) if (!held(p)) add(p, mine?.get(p) ?? allSpines);
     } else if (spec.topology === "spineLeaf" && role === SwitchRole.leaf) {
       for (const r of rackOriginators) if (!own.has(r.prefix) && originated.has(r.prefix)) add(r.prefix, allSpines, r.family);
       for (const other of switches) {
@@ -194,9 +237,27 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
     if (!out) ranges.set(key, (out = exactRangesOf(prefixes, family)));
     return out;
   };
+  // a shared leaf's filter: the ranges of the shared list plus its own routes over that peer
+  // (cached by those), minus its own prefixes; equal results share one array, as above
+  const leafPrefixes = leafRoutes.map((r) => r.prefix);
+  const sharedRanges = new Map<PlanPrefixFilterEntry[], Map<string, PlanPrefixFilterEntry[]>>();
+  const sharedExactRanges = (own: string[], except: string[]): PlanPrefixFilterEntry[] => {
+    const key = `\u0000shared ${own.join(" ")}`;
+    let base = ranges.get(key);
+    if (!base) ranges.set(key, (base = exactRangesOf([...leafPrefixes, ...own], family)));
+    const remove = except.filter((p) => !own.includes(p));
+    let byExcept = sharedRanges.get(base);
+    if (!byExcept) sharedRanges.set(base, (byExcept = new Map()));
+    const exceptKey = remove.join(" ");
+    let out = byExcept.get(exceptKey);
+    if (!out) byExcept.set(exceptKey, (out = withoutPrefixes(base, remove, family)));
+    return out;
+  };
   for (const [sw, list] of routes) {
     const prefixesOf = new Map<string, string[]>();
     const peers = peersOf.get(sw)!;
+    const sharing = shared.get(sw);
+    for (const h of sharing?.hops ?? []) if (peers.has(h.device)) prefixesOf.set(h.device, []);
     for (const r of list) {
       for (const h of r.hops) {
         if (!peers.has(h.device)) continue;
@@ -207,10 +268,29 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
     }
     // peers with the same prefixes share one entry array (cached by the prefix list)
     const byPeer = new Map<string, PlanPrefixFilterEntry[]>();
-    for (const [peer, prefixes] of prefixesOf) byPeer.set(peer, exactRanges(prefixes));
+    const viaShared = new Set((sharing?.hops ?? []).map((h) => h.device));
+    for (const [peer, prefixes] of prefixesOf) byPeer.set(peer, viaShared.has(peer) ? sharedExactRanges(prefixes, sharing!.except) : exactRanges(prefixes));
     inbound.set(sw, byPeer);
   }
-  return { originates, routes, inbound };
+  return { originates, routes, inbound, leafRoutes, shared };
+}
+
+/**
+ * `exactRangesOf(P)` given `entries = exactRangesOf(P ∪ remove)` (`remove` ⊆ that set, disjoint
+ * from P): each removed /L prefix is cut out of the `ge L le L` entry holding it. The result is the
+ * same list: cutting a prefix out of an aligned block gives the blocks `aggregate()` would.
+ */
+export function withoutPrefixes(entries: PlanPrefixFilterEntry[], remove: string[], family: (p: string) => Family): PlanPrefixFilterEntry[] {
+  let out = entries;
+  for (const p of remove) {
+    const f = family(p);
+    const len = prefixLength(p);
+    const i = out.findIndex((e) => e.family === f && e.ge === len && e.le === len && prefixInside(p, e.prefix));
+    if (i < 0) continue;
+    const pieces = withoutPrefix(out[i].prefix, p).map((prefix) => ({ family: f, prefix, ge: len, le: len }));
+    out = [...out.slice(0, i), ...pieces, ...out.slice(i + 1)];
+  }
+  return out;
 }
 
 

@@ -13,7 +13,8 @@
  *   `cilium_host` holds an address of each, the agent's RSS, the endpoints with their addresses
  *   of both families; the LoadBalancer Services and their addresses.
  */
-import { Plan, PlanDevice } from "../../plan/types";
+import { Plan, PlanDevice, PlanExpectedRouteGroup } from "../../plan/types";
+import { groupPrefixes } from "../../plan/expected-routes";
 import { containsAddress } from "../../net/prefix";
 import { processAlive } from "../down";
 import { run } from "../exec";
@@ -95,19 +96,20 @@ export function planForCheck(plan: Plan, state: LabState, kubectlBin: string | u
   const announcedBy = new Map<string, Set<string>>();
   for (const n of copy.nodes) for (const a of n.announcements) announcedBy.set(a.prefix, new Set([...(announcedBy.get(a.prefix) ?? []), n.name]));
   for (const sw of copy.switches) {
-    const groups = sw.expectedRoutes as unknown as { prefix?: string; prefixes?: string[]; nextHops: string[]; via: string[] }[];
+    const groups = sw.expectedRoutes as unknown as (PlanExpectedRouteGroup & { prefix?: string; prefixes?: string[] })[];
     const out: typeof groups = [];
     for (const g of groups) {
-      const prefixes = g.prefixes ?? (g.prefix ? [g.prefix] : []);
+      const prefixes = g.prefixes || g.set !== undefined ? groupPrefixes(plan, { ...g, prefixes: g.prefixes ?? [] }) : g.prefix ? [g.prefix] : [];
       for (const p of prefixes) {
         if (!dropped.has(p)) {
-          out.push({ ...g, prefix: undefined, prefixes: [p] });
+          // one prefix per group, the shared list read out (`set`/`except` dropped by the copy below)
+          out.push({ ...g, set: undefined, except: undefined, prefix: undefined, prefixes: [p] });
           continue;
         }
         const by = announcedBy.get(p);
         if (!by) continue;
         const keep = g.via.map((v, i) => ({ v, h: g.nextHops[i] })).filter((x) => by.has(x.v) || !plan.devices.some((d) => d.name === x.v && d.kind === "node"));
-        if (keep.length > 0) out.push({ ...g, prefix: undefined, prefixes: [p], nextHops: keep.map((x) => x.h), via: keep.map((x) => x.v) });
+        if (keep.length > 0) out.push({ ...g, set: undefined, except: undefined, prefix: undefined, prefixes: [p], nextHops: keep.map((x) => x.h), via: keep.map((x) => x.v) });
       }
     }
     (sw as unknown as { expectedRoutes: typeof out }).expectedRoutes = out.map((g) => JSON.parse(JSON.stringify(g)) as (typeof out)[number]);
