@@ -57,8 +57,14 @@ function rendered<T>(file: string, render: () => T): T {
 }
 
 /** Every file of the output folder for a plan, sorted by path. Pure: the same plan gives the same bytes. */
-export function renderPlanFiles(plan: Plan): OutputFile[] {
-  return [planJsonFile(plan), ...renderConfigFiles(plan)].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+export function renderPlanFiles(plan: Plan, opts: RenderOptions = {}): OutputFile[] {
+  return [planJsonFile(plan), ...renderConfigFiles(plan, opts)].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Options of `renderConfigFiles`. */
+export interface RenderOptions {
+  /** Called after each device's config with how many of the plan's devices are rendered. */
+  onDevice?: (done: number, total: number) => void;
 }
 
 /**
@@ -164,9 +170,11 @@ function writeChunks(file: string, chunks: Iterable<string>): void {
 }
 
 /** The rendered files (BIRD and switch configs, summary, diagram), without plan.json, sorted by path. */
-export function renderConfigFiles(plan: Plan): OutputFile[] {
+export function renderConfigFiles(plan: Plan, opts: RenderOptions = {}): OutputFile[] {
   const files: OutputFile[] = [];
+  let done = 0;
   for (const d of plan.devices) {
+    opts.onDevice?.(done++, plan.devices.length);
     if (d.kind === "node") {
       const file = `hosts/${segment(d.name, "node")}/bird.conf`;
       files.push({ path: file, text: rendered(file, () => renderBirdConfig(plan, d.name)) });
@@ -176,6 +184,7 @@ export function renderConfigFiles(plan: Plan): OutputFile[] {
       files.push({ path: `${folder}/${segment(r.fileName, "switch config file")}`, text: r.text });
     }
   }
+  opts.onDevice?.(done, plan.devices.length);
   files.push({ path: "summary.md", text: rendered("summary.md", () => renderSummary(plan)) });
   files.push({ path: "topology.svg", text: rendered("topology.svg", () => renderTopologySvg(plan)) });
   const seen = new Set<string>();

@@ -46,11 +46,11 @@ export function registerPlanCommand(program: Command): void {
       const shown = progress(); // on stderr: at once on a terminal, else once it runs for a few seconds
       const spec = loadSpecForCli(specFile);
       shown.step(`read ${specFile}; validating and resolving`);
-      const plan = resolve(spec);
+      const plan = resolve(spec, { progress: (what) => shown.step(what) });
       shown.step(`resolved: ${plan.devices.length.toLocaleString("en-US")} devices, ${plan.sessions.length.toLocaleString("en-US")} BGP sessions; rendering`);
       // cluster side: clusters/<cluster>/<kind>-<name>.yaml and clusters/<cluster>/values/<chart>.yaml
       const inputs = loadClusterInputs(spec, path.dirname(specFile));
-      const files = [...renderPlanFiles(plan), ...renderClusterManifests(plan, inputs), ...hostModeFiles(plan, inputs)];
+      const files = [...renderPlanFiles(plan, { onDevice: (done, total) => shown.count("rendered devices", done, total) }), ...renderClusterManifests(plan, inputs), ...hostModeFiles(plan, inputs)];
       for (const note of clusterSideNotes(plan, inputs)) console.error(`note: ${note}`); // what could not be checked (chart values schema)
       shown.step(`rendered ${files.length.toLocaleString("en-US")} files; writing ${opts.out}`);
       writeOutputDir(opts.out, files, { force: opts.force, onFile: (done, total) => shown.count("written", done, total) });

@@ -1,0 +1,67 @@
+/**
+ * Progress of `dcnet plan` on a large spec: resolve() says when validation is done, rendering
+ * counts the devices, and `progress()` prints them once a step runs for a few seconds (at once
+ * on a terminal).
+ */
+import { strict as assert } from "assert";
+import * as path from "path";
+import { resolve } from "../sdk/resolve/resolve";
+import { loadSpecFile } from "../sdk/spec/load";
+import { renderConfigFiles } from "../sdk/cli/output";
+import { progress } from "../sdk/cli/progress";
+import { SpecError } from "../sdk/validate/errors";
+
+const spec = () => loadSpecFile(path.join(__dirname, "..", "examples", "spine-leaf", "datacenter.yaml"));
+
+/** A stream and clock to watch `progress()` with. */
+function fake(tty: boolean) {
+  const lines: string[] = [];
+  let t = 0;
+  const stream = { isTTY: tty, write: (s: string) => lines.push(s) } as unknown as NodeJS.WriteStream;
+  return { lines, stream, tick: (ms: number) => (t += ms), now: () => t };
+}
+
+describe("dcnet plan progress", () => {
+  it("resolve() reports when validation is done, and not for an invalid spec", () => {
+    const heard: string[] = [];
+    resolve(spec(), { progress: (w) => heard.push(w) });
+    assert.deepEqual(heard, ["validated; resolving"]);
+    const bad = spec();
+    bad.racks[0].nodes[1].address = bad.racks[0].nodes[0].address;
+    heard.length = 0;
+    assert.throws(() => resolve(bad, { progress: (w) => heard.push(w) }), SpecError);
+    assert.deepEqual(heard, []);
+  });
+
+  it("renderConfigFiles() counts every device up to the total, the total last", () => {
+    const plan = resolve(spec());
+    const seen: [number, number][] = [];
+    renderConfigFiles(plan, { onDevice: (done, total) => seen.push([done, total]) });
+    assert.equal(seen.length, plan.devices.length + 1);
+    seen.forEach(([done, total], i) => assert.deepEqual([done, total], [i, plan.devices.length]));
+  });
+
+  it("a log sees nothing for 3 s, then a counter line every 10 s and the total; a terminal at once, rewritten in place", () => {
+    const log = fake(false);
+    const p = progress({ stream: log.stream, now: log.now });
+    p.step("resolving");
+    p.count("rendered devices", 1, 100);
+    assert.deepEqual(log.lines, [], "quiet for the first 3 s");
+    log.tick(3000);
+    p.count("rendered devices", 2, 100);
+    log.tick(5000);
+    p.count("rendered devices", 3, 100);
+    log.tick(5000);
+    p.count("rendered devices", 4, 100);
+    p.count("rendered devices", 100, 100);
+    p.step("writing");
+    assert.deepEqual(log.lines, ["dcnet: rendered devices 4/100 (13.0 s)\n", "dcnet: rendered devices 100/100 (13.0 s)\n", "dcnet: writing (13.0 s)\n"]);
+    const term = fake(true);
+    const q = progress({ stream: term.stream, now: term.now });
+    q.step("resolving");
+    term.tick(1000);
+    q.count("rendered devices", 1, 2);
+    q.count("rendered devices", 2, 2);
+    assert.deepEqual(term.lines, ["dcnet: resolving (0.0 s)\n", "dcnet: rendered devices 1/2 (1.0 s)", "\r\x1b[Kdcnet: rendered devices 2/2 (1.0 s)\n"]);
+  });
+});
