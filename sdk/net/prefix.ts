@@ -13,9 +13,9 @@ export type CidrRange = IPv4CidrRange | IPv6CidrRange;
  * data center asks about the same pools, networks and addresses thousands of times. Bounded: the
  * cache is dropped when it grows past `limit` entries.
  */
-function memo<T>(fn: (text: string) => T, limit = 500_000): (text: string) => T {
+function memo<T>(fn: (text: string) => T, limit = 500_000): Memo<T> {
   const cache = new Map<string, T>();
-  return (text: string) => {
+  const get = (text: string) => {
     const hit = cache.get(text);
     if (hit !== undefined || cache.has(text)) return hit as T;
     const value = fn(text);
@@ -23,7 +23,16 @@ function memo<T>(fn: (text: string) => T, limit = 500_000): (text: string) => T 
     cache.set(text, value);
     return value;
   };
+  return Object.assign(get, {
+    seed(text: string, value: T) {
+      if (cache.size >= limit) cache.clear();
+      cache.set(text, value);
+    },
+  });
 }
+
+/** A memoized function, and `seed` to store a value already known (what `fn` would return). */
+type Memo<T> = ((text: string) => T) & { seed(text: string, value: T): void };
 
 /**
  * The characters an address may hold, checked before ip-num sees it: ip-num accepts an IPv6
@@ -82,10 +91,11 @@ export const parsePrefix: (text: string) => CidrRange = memo((text) =>
 );
 
 /** First and last address values of a prefix (ip-num builds new objects on every getFirst()). */
-export const prefixBounds: (text: string) => { first: bigint; last: bigint } = memo((text) => {
+const boundsMemo = memo((text) => {
   const range = parsePrefix(text);
   return { first: range.getFirst().getValue(), last: range.getLast().getValue() };
 });
+export const prefixBounds: (text: string) => { first: bigint; last: bigint } = boundsMemo;
 
 /** Numeric value of an address. */
 const addressValue = memo((address: string): bigint =>
@@ -96,7 +106,8 @@ const addressValue = memo((address: string): bigint =>
 export const canonicalAddress: (address: string) => string = memo((address) => formatAddress(`${familyOf(address)!} ${addressValue(address)}`));
 
 /** Prefix length of a prefix string. */
-export const prefixLength: (text: string) => number = memo((text) => Number(parsePrefix(text).cidrPrefix.getValue()));
+const lengthMemo = memo((text) => Number(parsePrefix(text).cidrPrefix.getValue()));
+export const prefixLength: (text: string) => number = lengthMemo;
 
 /**
  * The sort key of a prefix: family (0 IPv4, 1 IPv6), network address, length; for IPv4 also one
@@ -175,7 +186,13 @@ function computeNthSubnet(parent: string, length: number, index: number): string
   const count = 1n << BigInt(length - parentLen);
   if (BigInt(index) >= count) return undefined;
   const step = 1n << BigInt(bits - length);
-  return `${formatAddress(`${family} ${prefixBounds(parent).first + BigInt(index) * step}`)}/${length}`;
+  const first = prefixBounds(parent).first + BigInt(index) * step;
+  const cidr = `${formatAddress(`${family} ${first}`)}/${length}`;
+  // what parsing it would give (ip-num parses a prefix in ~20–60 µs: 100,000 allocated PodCIDRs
+  // are validated, swept for overlaps and resolved)
+  boundsMemo.seed(cidr, { first, last: first + step - 1n });
+  lengthMemo.seed(cidr, length);
+  return cidr;
 }
 
 /** How many subnets of `length` fit in `parent`. */
