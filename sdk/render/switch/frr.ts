@@ -135,12 +135,40 @@ function orderEntries(entries: Iterable<PlanPrefixFilterEntry>, family: Family):
   return out;
 }
 
-/** Entries of several lists (a union), in the order of `orderedEntries` over their concatenation. */
+/** A number per entries array (for keys of `orderedUnion`'s cache). */
+const listIds = new WeakMap<PlanPrefixFilterEntry[], number>();
+let nextListId = 0;
+function listId(list: PlanPrefixFilterEntry[]): number {
+  let id = listIds.get(list);
+  if (id === undefined) listIds.set(list, (id = nextListId++));
+  return id;
+}
+
+/** Results of `orderedUnion` by family, first distinct list, then the ids of the other distinct lists. */
+const unionCache: Record<Family, WeakMap<PlanPrefixFilterEntry[], Map<string, PlanPrefixFilterEntry[]>>> = { ipv4: new WeakMap(), ipv6: new WeakMap() };
+
+/**
+ * Entries of several lists (a union), in the order of `orderedEntries` over their concatenation.
+ * A list given twice adds nothing (its entry objects were all seen), so the union is computed
+ * over the distinct lists and cached by them: the spines of a fabric share their leaves' lists.
+ * The result is shared: do not mutate it.
+ */
 function orderedUnion(lists: PlanPrefixFilterEntry[][], family: Family): PlanPrefixFilterEntry[] {
-  function* all() {
-    for (const l of lists) yield* l;
+  const distinct = [...new Set(lists)];
+  if (distinct.length === 0) return [];
+  if (distinct.length === 1) return orderedEntries(distinct[0], family);
+  const cache = unionCache[family];
+  let byRest = cache.get(distinct[0]);
+  if (byRest === undefined) cache.set(distinct[0], (byRest = new Map()));
+  const key = distinct.slice(1).map(listId).join(" ");
+  let out = byRest.get(key);
+  if (out === undefined) {
+    function* all() {
+      for (const l of distinct) yield* l;
+    }
+    byRest.set(key, (out = orderEntries(all(), family)));
   }
-  return orderEntries(all(), family);
+  return out;
 }
 
 /** `permit …` clauses of valid entries, per entry object (entries are shared and never mutated). */
@@ -159,15 +187,35 @@ function permitClause(e: PlanPrefixFilterEntry, list: string): string {
   return clause;
 }
 
-/** A whole prefix-list: entries at seq 10, 20, …, then an explicit `deny any`. Appended to `lines`. */
-function prefixList(lines: string[], family: Family, name: string, entries: PlanPrefixFilterEntry[]): void {
-  const head = `${PREFIX_LIST_KEYWORD[family]} prefix-list ${name} seq `;
-  for (let i = 0; i < entries.length; i++) lines.push(`${head}${(i + 1) * 10} ${permitClause(entries[i], name)}`);
-  lines.push(`${head}${(entries.length + 1) * 10} deny any`);
+/** `N permit …` of each entry and `N deny any` after them, per ordered entries array (entries are shared and never mutated). */
+const listBodies = new WeakMap<PlanPrefixFilterEntry[], string[]>();
+
+/** Rendered prefix-lists per ordered entries array, by `family name`: a list two switches share is built once. */
+const listTexts = new WeakMap<PlanPrefixFilterEntry[], Map<string, string>>();
+
+/** A whole prefix-list: entries at seq 10, 20, …, then an explicit `deny any`; its lines joined by newlines (no final one). */
+function prefixList(family: Family, name: string, entries: PlanPrefixFilterEntry[]): string {
+  let byName = listTexts.get(entries);
+  if (byName === undefined) listTexts.set(entries, (byName = new Map()));
+  const key = `${family} ${name}`;
+  let text = byName.get(key);
+  if (text === undefined) {
+    let body = listBodies.get(entries);
+    if (body === undefined) {
+      body = [];
+      for (let i = 0; i < entries.length; i++) body.push(`${(i + 1) * 10} ${permitClause(entries[i], name)}`);
+      body.push(`${(entries.length + 1) * 10} deny any`);
+      listBodies.set(entries, body);
+    }
+    const head = `${PREFIX_LIST_KEYWORD[family]} prefix-list ${name} seq `;
+    text = head + body.join(`\n${head}`);
+    byName.set(key, text);
+  }
+  return text;
 }
 
-/** Inbound filters of each switch by `device address` (first one wins), built once per plan. */
-const filterIndexes = new WeakMap<Plan, Map<string, Map<string, PlanPrefixFilterEntry[]>>>();
+/** Inbound filters of each switch by device, then neighbor address (first one wins), built once per plan. */
+const filterIndexes = new WeakMap<Plan, Map<string, Map<string, Map<string, PlanPrefixFilterEntry[]>>>>();
 
 function inboundFilterOf(plan: Plan, sw: string, device: string, address: string): PlanPrefixFilterEntry[] | undefined {
   let index = filterIndexes.get(plan);
@@ -176,12 +224,13 @@ function inboundFilterOf(plan: Plan, sw: string, device: string, address: string
   if (!bySwitch) {
     bySwitch = new Map();
     for (const f of planSwitchOf(plan, sw).inboundFilters) {
-      const key = `${f.device} ${f.neighbor}`;
-      if (!bySwitch.has(key)) bySwitch.set(key, f.entries);
+      let byAddress = bySwitch.get(f.device);
+      if (!byAddress) bySwitch.set(f.device, (byAddress = new Map()));
+      if (!byAddress.has(f.neighbor)) byAddress.set(f.neighbor, f.entries);
     }
     index.set(sw, bySwitch);
   }
-  return bySwitch.get(`${device} ${address}`);
+  return bySwitch.get(device)?.get(address);
 }
 
 /** The switch's neighbors with their policies: fabric peers first, then nodes, each by name. */
@@ -289,19 +338,15 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
   for (const f of families) {
     const fabric = neighbors.filter((x) => carries(x.session, f) && !x.toNode);
     if (fabric.length > 0) {
-      prefixList(lines, f, FRR_FABRIC_OUT_LIST, orderedUnion(fabric.map((n) => n.outEntries!), f));
-      lines.push("!");
+      lines.push(prefixList(f, FRR_FABRIC_OUT_LIST, orderedUnion(fabric.map((n) => n.outEntries!), f)), "!");
     }
     for (const n of neighbors) {
       if (!carries(n.session, f)) continue;
-      prefixList(lines, f, n.inList, orderedEntries(n.inEntries, f));
-      lines.push("!");
+      lines.push(prefixList(f, n.inList, orderedEntries(n.inEntries, f)), "!");
     }
     // upstreams: accept exactly what the plan lists, announce exactly the planned aggregates
     for (const u of upstreams.filter((x) => x.link.family === f)) {
-      prefixList(lines, f, u.inList, orderedEntries(u.upstream.accept, f));
-      prefixList(lines, f, u.outList, orderedEntries(u.upstream.announce, f));
-      lines.push("!");
+      lines.push(prefixList(f, u.inList, orderedEntries(u.upstream.accept, f)), prefixList(f, u.outList, orderedEntries(u.upstream.announce, f)), "!");
     }
   }
   if (neighbors.some((n) => n.toNode)) lines.push(`route-map ${FRR_DENY_ALL_ROUTE_MAP} deny 10`, "exit", "!");
