@@ -4,7 +4,7 @@
  * A pure function of the plan: the same plan gives the same bytes. Session passwords never
  * appear here: each protocol includes a secret file rendered by `renderBirdSecrets`.
  */
-import { Family, Plan, PlanSession } from "../plan/types";
+import { Family, Plan, PlanDevice, PlanSession } from "../plan/types";
 import { compareStrings, comparePrefixes } from "./order";
 import { deviceOf, planNodeOf, sessionsOf } from "./plan-query";
 import { routerId32 } from "./router-id";
@@ -85,64 +85,100 @@ function ownPrefixes(plan: Plan, nodeName: string): Map<Family, string[]> {
   return out;
 }
 
-/** `protocol bfd`: one set of timers for the node (BIRD 2.0 sets them per interface pattern). */
-function bfdBlock(nodeName: string, sessions: PlanSession[]): string[] {
+/** `protocol bfd`: one set of timers for the node (BIRD 2.0 sets them per interface pattern); its lines joined, or undefined without BFD. */
+function bfdBlock(nodeName: string, sessions: PlanSession[]): string | undefined {
   const bfd = sessions.filter((s) => s.bfd.enabled);
-  if (bfd.length === 0) return [];
+  if (bfd.length === 0) return undefined;
   const { intervalMs, multiplier } = bfd[0].bfd;
   for (const s of bfd)
     if (s.bfd.intervalMs !== intervalMs || s.bfd.multiplier !== multiplier)
       throw new Error(`node ${nodeName}: sessions ${bfd[0].id} and ${s.id} ask for different BFD timers; one BIRD node uses one set`);
-  return [
-    "# BFD for the uplinks (interval applies to both transmit and receive)",
-    "protocol bfd {",
-    '  interface "*" {',
-    `    interval ${intervalMs} ms;`,
-    `    multiplier ${multiplier};`,
-    "  };",
-    "}",
-    "",
-  ];
+  return `# BFD for the uplinks (interval applies to both transmit and receive)
+protocol bfd {
+  interface "*" {
+    interval ${intervalMs} ms;
+    multiplier ${multiplier};
+  };
+}`;
+}
+
+/** The address of family `f` of a device (its first one), or undefined. */
+function addressOf(device: PlanDevice, f: Family): string | undefined {
+  for (const i of device.interfaces) for (const a of i.addresses) if (a.family === f) return a.address;
+  return undefined;
 }
 
 /**
  * One `protocol bgp` block for an uplink session: a channel per family it carries. Routes of
  * the other family than the session's need a next hop of their own family: the node's address of
  * that family (`next hop address`: IPv6 routes over an IPv4 session, IPv4 routes over an IPv6 one).
+ * Its lines joined by newlines (a file is assembled from such blocks: 4,000 nodes, ~85 lines each).
  */
-function sessionBlock(s: PlanSession, secretsDir: string, addressOf: (f: Family) => string | undefined): string[] {
+function sessionBlock(s: PlanSession, secretsDir: string, device: PlanDevice): string {
   const name = birdSymbol(s.nodeProtocol!, `protocol name of session ${s.id}`);
-  const lines = [
-    `# ${commentText(`${s.id}: ${s.type}, ${s.a.device} AS${s.a.asn} -> ${s.b.device} AS${s.b.asn}`)}`,
-    `protocol bgp ${name} {`,
-    `  description ${birdString(s.id, "session id")};`,
-    `  local ${s.a.address} as ${s.a.asn};`,
-    `  neighbor ${s.b.address} as ${s.b.asn};`,
-    // single hop on the rack network for eBGP and iBGP alike (iBGP would default to multihop,
-    // which also makes BFD multihop and no longer match the switch)
-    "  direct;",
-    `  hold time ${s.timers.hold};`,
-    `  keepalive time ${s.timers.keepalive};`,
-    `  connect retry time ${s.timers.connectRetry};`,
-    // retry 5 s after an error instead of BIRD's 60 s: FRR 8.4 re-creates the BFD session once BGP
-    // is Established (FRRouting/frr#17337), which BIRD sees as a BFD failure
-    "  error wait time 5, 60;",
-  ];
-  if (s.gracefulRestart.enabled) lines.push("  graceful restart on;", `  graceful restart time ${s.gracefulRestart.restartTime};`);
-  if (s.bfd.enabled) lines.push("  bfd on;");
-  if (s.passwordRef) lines.push(`  include ${birdString(`${secretsDir}/${checkPasswordRef(s.passwordRef)}.conf`, "secret file")};`);
+  // single hop on the rack network for eBGP and iBGP alike (iBGP would default to multihop,
+  // which also makes BFD multihop and no longer match the switch); retry 5 s after an error
+  // instead of BIRD's 60 s: FRR 8.4 re-creates the BFD session once BGP is Established
+  // (FRRouting/frr#17337), which BIRD sees as a BFD failure
+  let text = `# ${commentText(`${s.id}: ${s.type}, ${s.a.device} AS${s.a.asn} -> ${s.b.device} AS${s.b.asn}`)}
+protocol bgp ${name} {
+  description ${birdString(s.id, "session id")};
+  local ${s.a.address} as ${s.a.asn};
+  neighbor ${s.b.address} as ${s.b.asn};
+  direct;
+  hold time ${s.timers.hold};
+  keepalive time ${s.timers.keepalive};
+  connect retry time ${s.timers.connectRetry};
+  error wait time 5, 60;`;
+  if (s.gracefulRestart.enabled) text += `\n  graceful restart on;\n  graceful restart time ${s.gracefulRestart.restartTime};`;
+  if (s.bfd.enabled) text += "\n  bfd on;";
+  if (s.passwordRef) text += `\n  include ${birdString(`${secretsDir}/${checkPasswordRef(s.passwordRef)}.conf`, "secret file")};`;
   for (const f of sessionFamilies(s)) {
-    lines.push(`  ${f} {`, "    import none;", `    export filter ${BIRD_EXPORT_FILTER};`, "    next hop self;");
+    text += `\n  ${f} {${CHANNEL_BODY}`;
     if (f !== s.family) {
-      const own = addressOf(f);
+      const own = addressOf(device, f);
       if (!own) throw new Error(`session ${s.id} carries ${f} over ${s.family}, but node ${s.a.device} has no ${f} address for the next hop`);
-      lines.push(`    next hop address ${own};`);
+      text += `\n    next hop address ${own};`;
     }
-    lines.push("  };");
+    text += "\n  };";
   }
-  lines.push("}", "");
-  return lines;
+  return text + "\n}";
 }
+
+/** The lines of a BGP channel after `<family> {`, up to its own next hop address (newline first). */
+const CHANNEL_BODY = `
+    import none;
+    export filter ${BIRD_EXPORT_FILTER};
+    next hop self;`;
+
+/** The protocols every node has, after its router id. */
+const DEVICE_PROTOCOLS = `protocol device {
+}
+
+protocol direct {
+  disabled;
+}
+
+# The kernel table is left alone: the node routes through its default route.`;
+
+/** `protocol kernel` per family, the table neither read nor written (its lines joined, then an empty line). */
+const KERNEL_PROTOCOL: Record<Family, string> = {
+  ipv4: kernelProtocol("ipv4"),
+  ipv6: kernelProtocol("ipv6"),
+};
+
+function kernelProtocol(f: Family): string {
+  return `protocol kernel kernel${FAMILY_SUFFIX[f]} {
+  ${f} {
+    import none;
+    export none;
+  };
+}
+`;
+}
+
+/** `"cilium_host";` closing each static route. */
+const ROUTE_VIA = ` via ${birdString(NODE_ROUTE_INTERFACE, "interface")};`;
 
 /**
  * Render the BIRD 2 configuration of node `nodeName`: router id, device/direct/kernel
@@ -157,46 +193,36 @@ export function renderBirdConfig(plan: Plan, nodeName: string, opts?: BirdRender
   const sessions = uplinksOf(plan, nodeName);
   const prefixes = ownPrefixes(plan, nodeName);
   const families = FAMILIES.filter((f) => prefixes.has(f) || sessions.some((s) => carries(s, f)));
-  const addressOf = (f: Family) => device.interfaces.flatMap((i) => i.addresses).find((a) => a.family === f)?.address;
 
+  // blocks of lines joined by newlines; the file joins them by newlines too
   const lines: string[] = [
-    "# Generated by dcnet from the resolved plan: do not edit, changes are overwritten.",
-    `# ${commentText(`plan ${plan.name}, node ${device.name}, rack ${device.rack ?? "-"}, asn ${device.asn}`)}`,
-    "",
-    `router id ${routerId32(device.routerId)};`,
-    "",
-    "protocol device {",
-    "}",
-    "",
-    "protocol direct {",
-    "  disabled;",
-    "}",
-    "",
-    "# The kernel table is left alone: the node routes through its default route.",
+    `# Generated by dcnet from the resolved plan: do not edit, changes are overwritten.
+# ${commentText(`plan ${plan.name}, node ${device.name}, rack ${device.rack ?? "-"}, asn ${device.asn}`)}
+
+router id ${routerId32(device.routerId)};
+`,
+    DEVICE_PROTOCOLS,
   ];
-  for (const f of families) {
-    lines.push(`protocol kernel kernel${FAMILY_SUFFIX[f]} {`, `  ${f} {`, "    import none;", "    export none;", "  };", "}", "");
-  }
+  for (const f of families) lines.push(KERNEL_PROTOCOL[f]);
   lines.push(`# The node's own prefixes (PodCIDR, VIPs), originated toward ${NODE_ROUTE_INTERFACE}.`);
   for (const f of families) {
     const list = prefixes.get(f) ?? [];
     if (list.length === 0) continue;
-    lines.push(`protocol static static${FAMILY_SUFFIX[f]} {`, `  ${f};`);
-    for (const p of list) lines.push(`  route ${p} via ${birdString(NODE_ROUTE_INTERFACE, "interface")};`);
-    lines.push("}", "");
+    let text = `protocol static static${FAMILY_SUFFIX[f]} {\n  ${f};`;
+    for (const p of list) text += `\n  route ${p}${ROUTE_VIA}`;
+    lines.push(text + "\n}\n");
   }
-  lines.push("# Export exactly the node's own prefixes; everything else is rejected.", `filter ${BIRD_EXPORT_FILTER}`, "{");
+  lines.push(`# Export exactly the node's own prefixes; everything else is rejected.\nfilter ${BIRD_EXPORT_FILTER}\n{`);
   for (const f of families) {
     const list = prefixes.get(f) ?? [];
     if (list.length === 0) continue;
-    lines.push(`  if net.type = ${NET_TYPE[f]} then {`, "    if net ~ [");
-    list.forEach((p, i) => lines.push(`      ${p}${i < list.length - 1 ? "," : ""}`));
-    lines.push("    ] then accept;", "  }");
+    lines.push(`  if net.type = ${NET_TYPE[f]} then {\n    if net ~ [\n      ${list.join(",\n      ")}\n    ] then accept;\n  }`);
   }
-  lines.push("  reject;", "}", "");
-  lines.push(...bfdBlock(nodeName, sessions));
-  for (const s of sessions) lines.push(...sessionBlock(s, secretsDir, addressOf));
-  while (lines[lines.length - 1] === "") lines.pop();
+  lines.push("  reject;\n}");
+  // an empty line after each block; none at the end of the file
+  const bfd = bfdBlock(nodeName, sessions);
+  if (bfd !== undefined) lines.push("", bfd);
+  for (const s of sessions) lines.push("", sessionBlock(s, secretsDir, device));
   return lines.join("\n") + "\n";
 }
 
