@@ -126,9 +126,22 @@ function* jsonPieces(value: unknown, indent: string, depth: number): Generator<s
   if (Array.isArray(v)) {
     if (v.length === 0) return void (yield "[]");
     yield "[";
-    for (let i = 0; i < v.length; i++) {
+    for (let i = 0; i < v.length; ) {
+      // a run of small elements (at most JSON_WHOLE_LIMIT values in all) is one JSON.stringify
+      let j = i;
+      for (let budget = JSON_WHOLE_LIMIT; j < v.length; j++) {
+        const left = remainingAfter(v[j], budget);
+        if (left < 0) break;
+        budget = left;
+      }
+      if (j > i) {
+        yield `${i === 0 ? "" : ","}\n`;
+        yield nestedElements(v.slice(i, j), inner.length / 2);
+        i = j;
+        continue;
+      }
       yield `${i === 0 ? "" : ","}\n${inner}`;
-      const el = v[i];
+      const el = v[i++];
       yield* jsonPieces(el === undefined || typeof el === "function" || typeof el === "symbol" ? null : el, inner, depth + 1);
     }
     yield `\n${indent}]`;
@@ -142,6 +155,20 @@ function* jsonPieces(value: unknown, indent: string, depth: number): Generator<s
     yield* jsonPieces(entries[i][1], inner, depth + 1);
   }
   yield `\n${indent}}`;
+}
+
+/**
+ * `elements` as JSON.stringify writes them inside an array whose elements are indented `level`
+ * steps: nested in `level` arrays and cut out of them, so the indentation is JSON.stringify's own
+ * (no re-indenting pass over the text). Elements separated by `,\n`, no newline around.
+ */
+function nestedElements(elements: unknown[], level: number): string {
+  let wrapped: unknown = elements;
+  for (let k = 1; k < level; k++) wrapped = [wrapped];
+  const text = JSON.stringify(wrapped, null, 2);
+  // `[\n` + `  [\n` + … before, `\n  ]` + `\n]` after: 2k + 2 characters for each level k
+  const cut = level * (level + 1);
+  return text.slice(cut, text.length - cut);
 }
 
 /** Write `chunks` to `file`, buffered (one write per ~1 MB), looping over short writes. */
