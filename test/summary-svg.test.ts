@@ -190,6 +190,17 @@ describe("summary.md and topology.svg", () => {
     assert.equal(md.split("\n")[1], "");
   });
 
+  it("control characters in plan text are shown escaped in the SVG (illegal in XML 1.0 even as references)", () => {
+    const plan = JSON.parse(JSON.stringify(plans[0][1])) as Plan;
+    plan.name = "dc1\u0007bell\u202eflip";
+    const svg = renderTopologySvg(plan);
+    checkXml(svg);
+    assert.ok(svg.includes("<title>dc1\\u0007bell\\u202eflip: "), "the title shows the control characters as \\uXXXX");
+    assert.doesNotMatch(svg, /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+    assert.equal(xmlEscape("a\u0000<b>"), "a\\u0000&lt;b&gt;");
+    assert.equal(xmlEscape(12.5), "12.5");
+  });
+
   it("scales: a 12-rack data center renders a well-formed SVG with every device, wider than tall", () => {
     const plan = resolve(generateSpec(12, 8, 4));
     const svg = renderTopologySvg(plan);

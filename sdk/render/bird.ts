@@ -40,8 +40,10 @@ const NET_TYPE: Record<Family, string> = { ipv4: "NET_IP4", ipv6: "NET_IP6" };
 
 /** Comment text: one line, no control characters. */
 function commentText(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, "?");
+  return CONTROL.test(text) ? text.replace(/[\u0000-\u001f\u007f]/g, "?") : text;
 }
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** A BIRD string literal. BIRD strings have no escapes, so `"`, newlines and other control characters are impossible: fail loudly. */
 function birdString(text: string, what: string): string {

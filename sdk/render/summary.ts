@@ -4,13 +4,20 @@
  * Secrets never appear: sessions show only the name of the secret (`passwordRef`).
  */
 import { Plan, PlanDevice, PlanSession } from "../plan/types";
-import { controlFree } from "./escape";
+import { CONTROL_CLASS, controlFree } from "./escape";
 
 /** Characters `inline` escapes. */
 const MARKDOWN_SPECIAL = /[\\|&<>]/;
+/** What `inline` changes: those and the characters `controlFree` shows escaped. */
+const INLINE_UNSAFE = new RegExp(`[\\\\|&<>${CONTROL_CLASS}]`);
+/** What `code` changes: a backtick, a pipe and the characters `controlFree` shows escaped. */
+const CODE_UNSAFE = new RegExp(`[\`|${CONTROL_CLASS}]`);
 
 /** Plain text in Markdown: one line, no control characters, no HTML, Markdown's table/escape characters escaped. */
 function inline(value: string | number): string {
+  // most cells (names, numbers, prefixes) need nothing: one test instead of two
+  if (typeof value === "number") return String(value);
+  if (typeof value === "string" && !INLINE_UNSAFE.test(value)) return value;
   const text = controlFree(value);
   // most cells (names, numbers, prefixes) hold none of these: skip the five replacements
   if (!MARKDOWN_SPECIAL.test(text)) return text;
@@ -31,6 +38,7 @@ function cell(value: string | number | undefined): string {
 /** Inline code in a table cell (names, prefixes): no backtick can end it, no control character breaks the line. */
 function code(value: string | undefined): string {
   if (value === undefined || value === "") return "—";
+  if (typeof value === "string" && !CODE_UNSAFE.test(value)) return "`" + value + "`";
   const text = controlFree(value);
   return "`" + (/[`|]/.test(text) ? text.replace(/`/g, "'").replace(/\|/g, "\\|") : text) + "`";
 }

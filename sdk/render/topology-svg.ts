@@ -8,10 +8,13 @@
  * edge, the one to its second peer down the right edge, so a rack of 40 nodes stays readable.
  */
 import { Plan, PlanDevice, PlanSession, SessionKind } from "../plan/types";
-import { controlFree } from "./escape";
+import { CONTROL_CLASS, controlFree } from "./escape";
 
 /** Escape text for XML content and attribute values. */
 export function xmlEscape(text: string | number): string {
+  // most values (names, numbers, addresses) need nothing: one test instead of two
+  if (typeof text === "number") return String(text);
+  if (typeof text === "string" && !XML_UNSAFE.test(text)) return text;
   const s = controlFree(text); // control characters are illegal in XML 1.0, even as character references
   return XML_SPECIAL.test(s) ? s.replace(XML_SPECIAL_ALL, (c) => XML_ENTITIES[c]) : s;
 }
@@ -24,6 +27,8 @@ function maxOf(floor: number, values: Iterable<number>): number {
 }
 
 const XML_SPECIAL = /[&<>"']/;
+/** What `xmlEscape` changes: XML's special characters and those `controlFree` shows escaped. */
+const XML_UNSAFE = new RegExp(`[&<>"'${CONTROL_CLASS}]`);
 const XML_SPECIAL_ALL = /[&<>"']/g;
 const XML_ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
 

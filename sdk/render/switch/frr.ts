@@ -61,12 +61,15 @@ export function frrBfdProfileName(intervalMs: number, multiplier: number): strin
 
 /** A device name made safe for an FRR word (prefix-list names): other characters become `_`. */
 function frrIdentifier(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.-]/g, "_");
+  return FRR_WORD.test(name) ? name : name.replace(/[^A-Za-z0-9_.-]/g, "_");
 }
+
+const FRR_WORD = /^[A-Za-z0-9_.-]*$/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Text after `description` or `!`: one line, no control characters. */
 function lineText(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, "?");
+  return CONTROL.test(text) ? text.replace(/[\u0000-\u001f\u007f]/g, "?") : text;
 }
 
 const PREFIX_LIST_KEYWORD: Record<Family, string> = { ipv4: "ip", ipv6: "ipv6" };
