@@ -2,7 +2,9 @@
  * `DataCenter` (`dcnet:index:DataCenter`): the whole data center in one component. It resolves the
  * spec once, renders every device's config, and creates one command per device directly below
  * itself (`<name>-<node>-bird`, `<name>-<switch>-frr`: config on stdin, secrets in a secret
- * environment variable, see `device-apply.ts`), in rollout order (`sdk/apply/rollout.ts`):
+ * environment variable, see `device-apply.ts`), after the scripts delivery `<name>-scripts` (one
+ * per data center: dcnet's script files on every device, see `script-delivery.ts`; or
+ * `scripts.delivery: inline`), in rollout order (`sdk/apply/rollout.ts`):
  *
  * - default `waves`: spines/cores one at a time; a canary (the first rack's switches one at a
  *   time, then one of its nodes); then every other rack in parallel (or `racksPerWave` at a
@@ -41,7 +43,9 @@ import { requirePinnedHostKeys, sshTarget, stripUndefined, SshTarget, withShallo
 import { peerAllocationsGate, PublishedAllocations } from "./allocations";
 import { publishedAllocations } from "../sdk/fleet/allocations";
 import { GateDevice, WaveGate, waveGate, wavesOf } from "./wave-gates";
-import { BirdPathsArgs, DeviceVerificationResult, DataCenterSpecArgs, DeliveryMode, FrrPathsArgs, HostArgs, RackOrder, RolloutArgs, RolloutStrategy, SshSettingsArgs } from "./types";
+import { DEFAULT_SCRIPTS_DIR, ScriptsDelivery } from "./script-delivery";
+import { checkRoot } from "../sdk/apply";
+import { BirdPathsArgs, DeviceVerificationResult, DataCenterSpecArgs, DeliveryMode, FrrPathsArgs, HostArgs, RackOrder, RolloutArgs, RolloutStrategy, ScriptDelivery, ScriptsArgs, SshSettingsArgs } from "./types";
 
 /** Arguments of `DataCenter`. */
 export interface DataCenterArgs {
@@ -67,6 +71,8 @@ export interface DataCenterArgs {
   frrPaths?: FrrPathsArgs;
   /** Rollout order and verification. */
   rollout?: RolloutArgs;
+  /** How dcnet's apply scripts reach the devices (default: once per data center, see `ScriptDelivery`). */
+  scripts?: ScriptsArgs;
   /**
    * Escape hatch, by device name: text appended verbatim to that device's rendered config (a
    * switch's frr.conf, a node's bird.conf) for a setting dcnet does not model. It is part of the
@@ -188,84 +194,107 @@ export class DataCenter extends pulumi.ComponentResource {
         : { parent: pulumi.createUrn(hostName, hostType, this) };
     // several data centers: every device command waits for the peers' check (refused at preview)
     const gate = peerAllocationsGate(name, this, plan, args.peers, args.meshWithPeers ?? true);
+    // the scripts: once per data center (bundle, default) or on every device command (inline)
+    const sc = args.scripts ?? {};
+    let scripts: ScriptsDelivery | undefined;
+    if ((sc.delivery ?? ScriptDelivery.bundle) === ScriptDelivery.bundle) {
+      const scriptsParallel = sc.parallel ?? 16;
+      if (!Number.isInteger(scriptsParallel) || scriptsParallel < 1 || scriptsParallel > 256) throw new Error(`DataCenter ${name}: scripts.parallel must be a whole number between 1 and 256, got ${JSON.stringify(sc.parallel)}`);
+      let dir: string;
+      try {
+        dir = checkRoot(sc.dir ?? DEFAULT_SCRIPTS_DIR, "scripts.dir");
+      } catch (e) {
+        throw new pulumi.RunError(`DataCenter ${name}: ${(e as Error).message}`);
+      }
+      scripts = new ScriptsDelivery(name, dir, scriptsParallel, this, gate ? [gate.dependency] : []);
+    }
     const byName = new Map(plan.devices.map((d) => [d.name, d]));
     const created = new Map<string, pulumi.Resource>();
     const counts: Record<string, number> = {};
     const reported: pulumi.Output<[string, string, string]>[] = [];
     withShallowStacks(() => {
-      for (const step of rollout) {
-        const device = byName.get(step.device)!;
-        const host = hosts[device.name];
-        const common = {
-          mode,
-          ...(mode === DeliveryMode.localFolder ? { localFolder: `${folder}/${device.name}` } : {}),
-          ...(host ? { host } : {}),
-          ...(device.rack && rackSsh[device.rack] ? { sshDefaults: mergeDefaults(rackSsh[device.rack], args.ssh) } : args.ssh ? { sshDefaults: args.ssh } : {}),
-          ...(verify !== undefined ? { verifyTimeoutSeconds: verify } : {}),
-        };
-        const at = {
-          parent: this,
-          dependsOn: [...step.dependsOn.map((d) => created.get(d)!), ...(gate ? [gate.dependency] : []), ...(waveList.length ? gatesBefore(step.wave) : [])],
-          // earlier layout: the command below a per-device host component of the same name
-          aliases: [oldUrn(device.kind === "node" ? "dcnet:index:NodeHost" : "dcnet:index:SwitchHost", `${name}-${device.name}`, `${name}-${device.name}-${device.kind === "node" ? "bird" : "frr"}`)],
-        };
-        let cmd: pulumi.CustomResource & { stdout: pulumi.Output<string> };
-        let text: string;
-        if (device.kind === "switch") {
-          if ((device.dialect ?? "frr") !== "frr") throw new Error(`DataCenter ${name}: switch ${device.name} uses dialect ${device.dialect}; only frr has apply scripts`);
-          text = withExtra(device.name, renderSwitchConfig(plan, device.name).text);
-          const neighbors = switchNeighbors(plan, device.name, rollout);
-          const hasSecrets = deviceHasPasswords(plan, device.name);
-          const paths = { ...stripUndefined(args.frrPaths), ...stripUndefined(host?.frrPaths) };
-          const fp = frrPaths(paths); // check early
-          if (waveList.length) gateInfo.set(device.name, { target: targets.get(device.name)!, frr: fp });
-          cmd = switchCommand(
-            `${name}-${device.name}-frr`,
-            `DataCenter ${name}: switch ${device.name}`,
-            {
-              switchName: device.name,
-              frrConfig: text,
-              plannedNeighbors: neighbors.planned,
-              requiredNeighbors: neighbors.required,
-              routerId: device.routerId,
-              ...(hasSecrets ? { secretsOverlay: passwords.apply((p) => renderSwitchSecrets(plan, device.name, p)) } : {}),
-              frrPaths: paths,
-              ...common,
-            },
-            at,
-          );
-        } else {
-          const paths = { ...stripUndefined(args.birdPaths), ...stripUndefined(host?.birdPaths) };
-          const bp = birdPaths(paths);
-          if (waveList.length) gateInfo.set(device.name, { target: targets.get(device.name)!, bird: bp });
-          text = withExtra(device.name, renderBirdConfig(plan, device.name, { secretsDir: bp.secretsDir }));
-          const fileNames = renderBirdSecrets(plan, device.name, placeholder).map((f) => f.file);
-          cmd = nodeCommand(
-            `${name}-${device.name}-bird`,
-            `DataCenter ${name}: node ${device.name}`,
-            {
-              node: device.name,
-              birdConfig: text,
-              protocols: nodeProtocols(plan, device.name),
-              routerId: device.routerId,
-              ...(fileNames.length
-                ? {
-                    secretFileNames: fileNames,
-                    secretFiles: passwords.apply((p) => Object.fromEntries(renderBirdSecrets(plan, device.name, p).map((f) => [f.file, f.text]))),
-                  }
-                : {}),
-              birdPaths: paths,
-              ...common,
-            },
-            at,
-          );
+      try {
+        for (const step of rollout) {
+          const device = byName.get(step.device)!;
+          const host = hosts[device.name];
+          const common = {
+            mode,
+            ...(mode === DeliveryMode.localFolder ? { localFolder: `${folder}/${device.name}` } : {}),
+            ...(host ? { host } : {}),
+            ...(device.rack && rackSsh[device.rack] ? { sshDefaults: mergeDefaults(rackSsh[device.rack], args.ssh) } : args.ssh ? { sshDefaults: args.ssh } : {}),
+            ...(verify !== undefined ? { verifyTimeoutSeconds: verify } : {}),
+          };
+          const at = {
+            parent: this,
+            dependsOn: [...step.dependsOn.map((d) => created.get(d)!), ...(gate ? [gate.dependency] : []), ...(scripts ? [scripts.command] : []), ...(waveList.length ? gatesBefore(step.wave) : [])],
+            // earlier layout: the command below a per-device host component of the same name
+            aliases: [oldUrn(device.kind === "node" ? "dcnet:index:NodeHost" : "dcnet:index:SwitchHost", `${name}-${device.name}`, `${name}-${device.name}-${device.kind === "node" ? "bird" : "frr"}`)],
+          };
+          let cmd: pulumi.CustomResource & { stdout: pulumi.Output<string> };
+          let text: string;
+          if (device.kind === "switch") {
+            if ((device.dialect ?? "frr") !== "frr") throw new Error(`DataCenter ${name}: switch ${device.name} uses dialect ${device.dialect}; only frr has apply scripts`);
+            text = withExtra(device.name, renderSwitchConfig(plan, device.name).text);
+            const neighbors = switchNeighbors(plan, device.name, rollout);
+            const hasSecrets = deviceHasPasswords(plan, device.name);
+            const paths = { ...stripUndefined(args.frrPaths), ...stripUndefined(host?.frrPaths) };
+            const fp = frrPaths(paths); // check early
+            if (waveList.length) gateInfo.set(device.name, { target: targets.get(device.name)!, frr: fp });
+            cmd = switchCommand(
+              `${name}-${device.name}-frr`,
+              `DataCenter ${name}: switch ${device.name}`,
+              {
+                switchName: device.name,
+                frrConfig: text,
+                plannedNeighbors: neighbors.planned,
+                requiredNeighbors: neighbors.required,
+                routerId: device.routerId,
+                ...(hasSecrets ? { secretsOverlay: passwords.apply((p) => renderSwitchSecrets(plan, device.name, p)) } : {}),
+                frrPaths: paths,
+                ...common,
+              },
+              at,
+              scripts?.delivery,
+            );
+          } else {
+            const paths = { ...stripUndefined(args.birdPaths), ...stripUndefined(host?.birdPaths) };
+            const bp = birdPaths(paths);
+            if (waveList.length) gateInfo.set(device.name, { target: targets.get(device.name)!, bird: bp });
+            text = withExtra(device.name, renderBirdConfig(plan, device.name, { secretsDir: bp.secretsDir }));
+            const fileNames = renderBirdSecrets(plan, device.name, placeholder).map((f) => f.file);
+            cmd = nodeCommand(
+              `${name}-${device.name}-bird`,
+              `DataCenter ${name}: node ${device.name}`,
+              {
+                node: device.name,
+                birdConfig: text,
+                protocols: nodeProtocols(plan, device.name),
+                routerId: device.routerId,
+                ...(fileNames.length
+                  ? {
+                      secretFileNames: fileNames,
+                      secretFiles: passwords.apply((p) => Object.fromEntries(renderBirdSecrets(plan, device.name, p).map((f) => [f.file, f.text]))),
+                    }
+                  : {}),
+                birdPaths: paths,
+                ...common,
+              },
+              at,
+              scripts?.delivery,
+            );
+          }
+          scripts?.add({ device: device.name, kind: device.kind, ...(mode === DeliveryMode.localFolder ? { root: checkRoot(`${folder}/${device.name}`) } : { target: targets.get(device.name)! }) });
+          created.set(device.name, cmd);
+          counts[device.name] = 1;
+          const sha = sha256Hex(text);
+          shas.set(device.name, sha);
+          // known once the device's command succeeded: what the device runs, not only what was planned
+          reported.push(cmd.stdout.apply(() => [device.kind, device.name, sha] as [string, string, string]));
         }
-        created.set(device.name, cmd);
-        counts[device.name] = 1;
-        const sha = sha256Hex(text);
-        shas.set(device.name, sha);
-        // known once the device's command succeeded: what the device runs, not only what was planned
-        reported.push(cmd.stdout.apply(() => [device.kind, device.name, sha] as [string, string, string]));
+        scripts?.finish();
+      } catch (e) {
+        scripts?.fail(e as Error);
+        throw e;
       }
     });
     const runs = pulumi.all(reported);
@@ -273,7 +302,7 @@ export class DataCenter extends pulumi.ComponentResource {
 
     const switches = plan.devices.filter((d) => d.kind === "switch").length;
     const nodes = plan.devices.length - switches;
-    const total = Object.values(counts).reduce((a, b) => a + b, 1);
+    const total = Object.values(counts).reduce((a, b) => a + b, 1) + (scripts ? 1 : 0);
     this.planName = pulumi.output(plan.name);
     this.topology = pulumi.output(plan.topology);
     this.summary = pulumi.output(

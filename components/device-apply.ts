@@ -15,9 +15,15 @@
  *
  * Every part runs with `PUBLIC=1`: the command's output is not secret, so daemon words that may
  * hold a password stay on the device (see the scripts).
+ *
+ * `bundleLaunchers` is the data center's default form: the bodies, the shared parameters and the
+ * order of the parts go into one content-addressed script file per kind of device (installed
+ * beforehand by `script-delivery.ts`), and stdin is the config alone.
  */
+import { createHash } from "crypto";
 import { gzipSync } from "zlib";
-import { assignments, ScriptParts, shq } from "../sdk/apply/shell";
+import { assignments, ScriptParts, scriptPart, shq } from "../sdk/apply/shell";
+import { prefixRoot } from "../sdk/apply/paths";
 
 /** One part of a launcher: an apply script of sdk/apply, rendered with `scriptParts`. */
 export interface LauncherPart {
@@ -93,4 +99,128 @@ export function launchers(device: string, title: string, createParts: LauncherPa
   ].join("\n") + "\n";
   const del = [...head(`${title}: remove`), "unset DCNET_S", ...run(all.slice(createParts.length), createParts.length)].join("\n") + "\n";
   return { create, delete: del, lib };
+}
+
+/**
+ * The script files of a data center's bundle delivery, by name: each file's name is the SHA-256
+ * of its text (content-addressed), so devices of the same kind and paths share one file and a
+ * changed script is a new file beside the old one.
+ */
+export class ScriptFiles {
+  private readonly byName = new Map<string, string>();
+
+  /** Add a file's text (once per distinct text); returns its name (SHA-256, hex). */
+  add(text: string): string {
+    const name = createHash("sha256").update(text).digest("hex");
+    if (!this.byName.has(name)) this.byName.set(name, text);
+    return name;
+  }
+
+  /** Every file as `[name, text]`, by name. */
+  entries(): [string, string][] {
+    return [...this.byName.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
+}
+
+/** Bundle delivery of a device's launchers: where the device finds its script file. */
+export interface LauncherBundle {
+  /** The data center's files (the device's file is added to it). */
+  files: ScriptFiles;
+  /** The folder on the device holding the files (root-prefixed in folder mode). */
+  dir: string;
+  /** Resource name of the delivery (named in the launcher's message when the file is missing). */
+  deliveredBy: string;
+  /** The device's router id (`@ROUTER_ID@` in shared parameter templates). */
+  routerId: string;
+  /** Told which file a device's launchers name. */
+  use?: (device: string, file: string) => void;
+}
+
+/** What `DataCenter` gives each device command for the bundle delivery (`dir` as on the device, without the folder-mode root). */
+export type BundleDelivery = Omit<LauncherBundle, "routerId">;
+
+/** The launchers of a device: bundle delivery when `delivery` is given, else the scripts on stdin (`launchers`). */
+export function deviceLaunchers(device: string, title: string, createParts: LauncherPart[], deleteParts: LauncherPart[], after: string[], delivery: BundleDelivery | undefined, routerId: string, root: string | undefined): Launchers {
+  if (!delivery) return launchers(device, title, createParts, deleteParts, after);
+  return bundleLaunchers(device, title, createParts, deleteParts, after, { ...delivery, dir: prefixRoot(root, delivery.dir), routerId });
+}
+
+/**
+ * Parameters that differ between devices of one kind: set by each device's launcher. Every other
+ * parameter is the same for every device with the same paths and goes into the shared file.
+ */
+const DEVICE_PARAMS = new Set(["DEVICE", "OWNER", "EXPECT_SHA256", "EXPECT_BYTES", "PROTOCOLS", "PLANNED", "REQUIRED", "BASELINE", "SECRET_FILES"]);
+/** Device parameters that usually differ only by the device's name and router id: shared as a template when it reproduces the value exactly. */
+const TEMPLATED = new Set(["OWNER", "BASELINE"]);
+
+/** `value` with `device` and `routerId` replaced by placeholders, when filling them back gives `value` exactly. */
+function templateOf(value: string, device: string, routerId: string): string | undefined {
+  if (value.includes("@DEVICE@") || value.includes("@ROUTER_ID@")) return undefined;
+  const t = value.split(device).join("@DEVICE@").split(routerId).join("@ROUTER_ID@");
+  const filled = t.split("@ROUTER_ID@").join(routerId).split("@DEVICE@").join(device);
+  return filled === value && t !== value ? t : undefined;
+}
+
+/**
+ * `launchers` for the bundle delivery: the parts' bodies, their shared parameters and the order
+ * they run in go into one script file shared by every device of the same kind and paths
+ * (`bundle.files`, installed on the device by the data center's delivery before any device
+ * command runs); the launchers hold only what is the device's own (name, router id, expected
+ * config hash and size, sessions, baseline when it is not a template). The launcher checks the
+ * file's SHA-256 before running it. `lib` is empty: stdin is the config alone.
+ */
+export function bundleLaunchers(device: string, title: string, createParts: LauncherPart[], deleteParts: LauncherPart[], after: string[], bundle: LauncherBundle): Launchers {
+  const ownCreate = new Map<string, string | number>([["ROUTER_ID", bundle.routerId]]);
+  const ownDelete = new Map<string, string | number>([["ROUTER_ID", bundle.routerId]]);
+  const partBlock = (p: LauncherPart, i: number) => {
+    const own = i < createParts.length ? ownCreate : ownDelete;
+    const shared: [string, string | number][] = [];
+    const templated: string[] = [];
+    for (const [k, v] of p.script.params) {
+      if (k === "PUBLIC") shared.push([k, 1]);
+      else if (TEMPLATED.has(k) && typeof v === "string" && templateOf(v, device, bundle.routerId) !== undefined)
+        templated.push(`${k}=$(dcnet_fill ${shq(templateOf(v, device, bundle.routerId)!)}); ${k}=\${${k}%x}`);
+      else if (DEVICE_PARAMS.has(k)) {
+        if (own.has(k) && own.get(k) !== v) throw new Error(`internal: ${device}: parameter ${k} differs between the parts of one launcher`);
+        own.set(k, v);
+      } else shared.push([k, v]);
+    }
+    const v = `"$DCNET_P${i + 1}"`;
+    return ["(", ...(shared.length ? [assignments(shared)] : []), ...templated, p.secretsOnStdin ? `printf '%s' "$DCNET_S" | (eval ${v})` : `eval ${v}`, ")"];
+  };
+  const all = [...createParts, ...deleteParts];
+  const blocks = all.map(partBlock);
+  const needsSecrets = createParts.some((p) => p.secretsOnStdin);
+  const file = [
+    `# dcnet script file: ${title.replace(new RegExp(`\\b${device.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`, "g"), "<device>")} (its name is the SHA-256 of this text; installed by ${bundle.deliveredBy})`,
+    "# shellcheck shell=sh disable=SC2034,SC2016 # the parameters are read by the bodies; the bodies are single-quoted on purpose (they run through eval; each is checked as a script of its own)",
+    scriptPart("bundle-lib.sh"),
+    ...all.map((p, i) => `DCNET_P${i + 1}=${shq(p.script.body)}`),
+    "dcnet_create() {",
+    ...(needsSecrets ? ["dcnet_need_secrets"] : []),
+    ...blocks.slice(0, createParts.length).flat(),
+    "}",
+    "dcnet_delete() {",
+    ...blocks.slice(createParts.length).flat(),
+    "}",
+  ].join("\n") + "\n";
+  const name = bundle.files.add(file);
+  bundle.use?.(device, name);
+  const head = (what: string, own: Map<string, string | number>, secrets: boolean) => [
+    `# dcnet: ${what} (launcher: scripts in $DCNET_F from ${bundle.deliveredBy}, config on stdin)`,
+    "# shellcheck disable=SC2034",
+    "set -eu",
+    "umask 077",
+    ...(secrets ? ["DCNET_S=${DCNET_SECRETS-}"] : []),
+    "unset DCNET_SECRETS",
+    `DCNET_H=${name}`,
+    `DCNET_F=${shq(bundle.dir)}/$DCNET_H.sh`,
+    `if ! DCNET_LIB=$(cat "$DCNET_F") || [ "$(sha256sum < "$DCNET_F" | cut -d' ' -f1)" != "$DCNET_H" ]; then printf 'dcnet: %s: %s is missing or altered: %s installs it (pulumi up --replace on that resource puts it back)\\n' ${shq(device)} "$DCNET_F" ${shq(bundle.deliveredBy)} >&2; exit 1; fi`,
+    'eval "$DCNET_LIB"',
+    "unset DCNET_LIB",
+    assignments([["DEVICE", device], ...[...own.entries()].filter(([k]) => k !== "DEVICE")]),
+  ];
+  const create = [...head(title, ownCreate, true), "dcnet_create", ...after].join("\n") + "\n";
+  const del = [...head(`${title}: remove`, ownDelete, false), "dcnet_delete"].join("\n") + "\n";
+  return { create, delete: del, lib: "" };
 }

@@ -18,6 +18,8 @@ export {
   RackOrder,
   RolloutArgs,
   RolloutStrategy,
+  ScriptDelivery,
+  ScriptsArgs,
   SshSettingsArgs,
   SwitchSpecArgs,
 } from "./types";

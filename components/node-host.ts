@@ -22,7 +22,7 @@ import {
 } from "../sdk/apply";
 import { scriptParts } from "../sdk/apply/shell";
 import { deviceCommand, devicePreamble, normalizeDeps } from "./device-command";
-import { LauncherPart, launchers } from "./device-apply";
+import { BundleDelivery, deviceLaunchers, LauncherPart } from "./device-apply";
 import { BirdPathsArgs, DeliveryMode, HostArgs, SshSettingsArgs } from "./types";
 
 /** Arguments of `NodeHost`. */
@@ -61,9 +61,9 @@ export interface CommandPlacement {
 }
 
 /** The single command installing a node's BIRD config and secret files (named `name`). */
-export function nodeCommand(name: string, label: string, args: NodeHostArgs, at: CommandPlacement) {
+export function nodeCommand(name: string, label: string, args: NodeHostArgs, at: CommandPlacement, delivery?: BundleDelivery) {
   // every path checked before anything exists: one error listing each problem (no stack trace)
-  const { mode, target, t } = devicePreamble(name, label, {
+  const { mode, target, t, root } = devicePreamble(name, label, {
     device: args.node,
     routerId: args.routerId,
     mode: args.mode,
@@ -89,7 +89,7 @@ export function nodeCommand(name: string, label: string, args: NodeHostArgs, at:
   }
   const secretsParts = (mk: typeof renderBirdSecretsApplyScript, onStdin: boolean): LauncherPart[] =>
     fileNames.length ? [{ script: mk({ ...t, files: fileNames }, scriptParts), secretsOnStdin: onStdin }] : [];
-  const l = launchers(
+  const l = deviceLaunchers(
     args.node,
     `install the BIRD config and secret files of node ${args.node}`,
     [
@@ -105,6 +105,10 @@ export function nodeCommand(name: string, label: string, args: NodeHostArgs, at:
       },
     ],
     [{ script: renderBirdDeleteScript({ ...t, routerId: args.routerId }, scriptParts) }, ...secretsParts(renderBirdSecretsDeleteScript, false)],
+    [],
+    delivery,
+    args.routerId,
+    root,
   );
   return deviceCommand({
     name,

@@ -29,7 +29,7 @@ import {
 } from "../sdk/apply";
 import { scriptParts, ScriptParts } from "../sdk/apply/shell";
 import { deviceCommand, devicePreamble, normalizeDeps } from "./device-command";
-import { launchers } from "./device-apply";
+import { BundleDelivery, deviceLaunchers } from "./device-apply";
 import { CommandPlacement } from "./node-host";
 import { DeliveryMode, FrrPathsArgs, HostArgs, SshSettingsArgs } from "./types";
 
@@ -65,7 +65,7 @@ export interface SwitchHostArgs {
 export const FRR_MAIN_FILE = "frr.main.conf";
 
 /** The single command installing a switch's FRR config and secrets overlay (named `name`). */
-export function switchCommand(name: string, label: string, args: SwitchHostArgs, at: CommandPlacement) {
+export function switchCommand(name: string, label: string, args: SwitchHostArgs, at: CommandPlacement, delivery?: BundleDelivery) {
   // every path checked before anything exists: one error listing each problem (no stack trace)
   const { mode, checked, root, target, t } = devicePreamble(name, label, {
     device: args.switchName,
@@ -86,7 +86,7 @@ export function switchCommand(name: string, label: string, args: SwitchHostArgs,
   });
   const hasSecrets = args.secretsOverlay !== undefined;
   const oldBase = prefixRoot(root, `${checked.paths.stateDir}/${FRR_BASE_FILE}`);
-  const l = launchers(
+  const l = deviceLaunchers(
     args.switchName,
     `install the FRR config and secrets overlay of switch ${args.switchName}`,
     [
@@ -105,6 +105,9 @@ export function switchCommand(name: string, label: string, args: SwitchHostArgs,
     ],
     [{ script: main(renderFrrDeleteScript(t, scriptParts)) }, ...(hasSecrets ? [{ script: main(renderFrrSecretsDeleteScript(t, scriptParts)) }] : [])],
     [`rm -f ${shq(oldBase)}`],
+    delivery,
+    args.routerId,
+    root,
   );
   const payload = hasSecrets ? pulumi.secret(pulumi.output(args.secretsOverlay!).apply((text) => encodeSecretsPayload([{ name: FRR_SECRETS_FILE, text }]))) : undefined;
   return deviceCommand({

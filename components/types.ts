@@ -222,3 +222,26 @@ export interface DeviceVerificationResult {
   /** The rollout wave the device belongs to. */
   wave: number;
 }
+
+/** How dcnet's apply scripts reach the devices. */
+export enum ScriptDelivery {
+  /**
+   * Default: once per data center (`<name>-scripts`, before any device command), content-
+   * addressed files in `scripts.dir` on every device; each device command carries a short
+   * launcher and its config only. Needs the system `ssh` client on the machine running
+   * `pulumi up` (keys without a passphrase, or its ssh agent), as `rollout.verifyAfterWave` does.
+   */
+  bundle = "bundle",
+  /** The scripts travel packed on every device command's stdin (larger state; no system `ssh` needed). */
+  inline = "inline",
+}
+
+/** Delivery of dcnet's apply scripts (`DataCenter`'s `scripts`). */
+export interface ScriptsArgs {
+  /** `bundle` (default) or `inline`. */
+  delivery?: ScriptDelivery;
+  /** Bundle: folder of the script files on each device (default `/var/lib/dcnet/scripts`; folder mode: below the device's folder). */
+  dir?: string;
+  /** Bundle: devices the delivery reaches at the same time (default 16). */
+  parallel?: number;
+}

@@ -30,7 +30,7 @@ export interface GateDevice {
 }
 
 /** The dcnet CLI of this package, relative to the program's folder (the command text stays the same on every checkout). */
-const CLI = relative(process.cwd(), join(__dirname, "..", "bin", "dcnet")) || ".";
+export const CLI = relative(process.cwd(), join(__dirname, "..", "bin", "dcnet")) || ".";
 
 /** The waves of a rollout, in order: wave number → its devices. */
 export function wavesOf(steps: RolloutStep[]): [number, string[]][] {
@@ -39,23 +39,26 @@ export function wavesOf(steps: RolloutStep[]): [number, string[]][] {
   return [...m.entries()].sort((a, b) => a[0] - b[0]);
 }
 
-/** Connection settings of a device as the gate's ssh runner takes them; private keys replaced by `$DCNET_SSH_KEY_<n>` (texts collected in `keys`). */
-function connectionOf(name: string, kind: "node" | "switch", g: GateDevice, keys: Map<pulumi.Input<string>, number>): pulumi.Output<DeviceConnection> {
+/** How the gate's and the scripts delivery's ssh runner reach a device (`DeviceConnection` without the daemon paths). */
+export type SshConnection = Pick<DeviceConnection, "device" | "kind" | "host" | "port" | "user" | "hostKey" | "insecure" | "privateKey" | "proxy">;
+
+/** A device's SSH connection for the ssh runner; private keys replaced by `$DCNET_SSH_KEY_<n>` (texts collected in `keys`). */
+export function sshConnectionOf(name: string, kind: "node" | "switch", target: SshTarget, keys: Map<pulumi.Input<string>, number>): pulumi.Output<SshConnection> {
   // one entry per distinct key value (devices share the data center's or rack's key object)
   const keyRef = (k: pulumi.Input<string>) => {
     if (!keys.has(k)) keys.set(k, keys.size);
     return `$DCNET_SSH_KEY_${keys.get(k)}`;
   };
-  const s = g.target.ssh;
+  const s = target.ssh;
   const proxy = s.proxy as JumpHostArgs | undefined;
   return pulumi.output({
     device: name,
     kind,
-    host: g.target.host,
+    host: target.host,
     port: s.port ?? 22,
     user: s.user ?? "root",
-    ...(g.target.hostKey !== undefined ? { hostKey: g.target.hostKey } : {}),
-    insecure: g.target.insecureSkipHostKeyCheck === true,
+    ...(target.hostKey !== undefined ? { hostKey: target.hostKey } : {}),
+    insecure: target.insecureSkipHostKeyCheck === true,
     ...(s.privateKey !== undefined ? { privateKey: keyRef(s.privateKey) } : {}),
     ...(proxy
       ? {
@@ -69,6 +72,13 @@ function connectionOf(name: string, kind: "node" | "switch", g: GateDevice, keys
           },
         }
       : {}),
+  }) as pulumi.Output<SshConnection>;
+}
+
+/** Connection settings of a device as the gate's ssh runner takes them (with its daemon paths). */
+function connectionOf(name: string, kind: "node" | "switch", g: GateDevice, keys: Map<pulumi.Input<string>, number>): pulumi.Output<DeviceConnection> {
+  return sshConnectionOf(name, kind, g.target, keys).apply((c) => ({
+    ...c,
     bird: {
       configFile: g.bird?.configFile ?? "/etc/bird/bird.conf",
       secretsDir: g.bird?.secretsDir ?? "/etc/bird/dcnet-secrets",
@@ -81,7 +91,7 @@ function connectionOf(name: string, kind: "node" | "switch", g: GateDevice, keys
       ...(g.frr?.vtySocketDir ? { vtySocketDir: g.frr.vtySocketDir } : {}),
       ...(g.frr?.pathspace ? { pathspace: g.frr.pathspace } : {}),
     },
-  }) as pulumi.Output<DeviceConnection>;
+  }));
 }
 
 /** One wave's gate command. */

@@ -59,8 +59,8 @@ interface Cmd {
   secrets?: string;
 }
 
-/** The config on a command's stdin (after the first line, the script bodies). */
-const configPart = (stdin: string) => stdin.slice(stdin.indexOf("\n") + 1);
+/** The config on a command's stdin (all of it: the scripts come from the data center's delivery, lab-scripts). */
+const configPart = (stdin: string) => stdin;
 
 describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
   this.timeout(1200000);
@@ -70,6 +70,7 @@ describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
   let state: LabState | undefined;
   let plan: Plan;
   let cmds: Map<string, Cmd>;
+  let delivery: { create: string; stdin: string; keys: string };
   const key = () => join(tmp, "id_ed25519");
   const knownHosts = () => join(tmp, "known_hosts");
 
@@ -159,6 +160,8 @@ describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
         ssh: { user: "root", privateKey: pulumi.secret(readFileSync(key(), "utf8")) },
         hosts,
         rollout: { verifyTimeoutSeconds: VERIFY_S },
+        // the lab's devices share this machine's filesystem: the script files stay in the run's folder
+        scripts: { dir: join(tmp, "dcnet-scripts") },
       });
       let last = -1;
       for (let i = 0; i < 400 && last !== regs.length; i++) {
@@ -170,7 +173,8 @@ describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
     }
     cmds = new Map();
     for (const r of regs) {
-      if (typeof r.raw.create !== "string") continue;
+      if (r.name === "lab-scripts") delivery = { create: r.raw.create, stdin: unwrap(r.raw.stdin), keys: String(unwrap(unwrap(r.raw.environment).DCNET_SSH_KEYS)) };
+      if (typeof r.raw.create !== "string" || r.name === "lab-scripts") continue;
       const conn = unwrap(r.raw.connection);
       const device = r.name.replace(/^lab-/, "").replace(/-(bird|frr)$/, "");
       const secrets = r.raw.environment ? String(unwrap(unwrap(r.raw.environment).DCNET_SECRETS)) : undefined;
@@ -190,6 +194,24 @@ describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
   it("the lab starts from the baseline: no BGP session anywhere", () => {
     assert.ok(probeSessions(plan, state!).every((s) => !s.established));
     assert.equal(cmds.size, plan.devices.length, "one command per device");
+    assert.ok(delivery, "and the data center's scripts delivery");
+  });
+
+  it("the scripts delivery (dcnet scripts install over ssh, pinned keys) puts the script files on every device first; a device command before it stops naming it", () => {
+    const early = ssh(cmds.get("lab-r1n1-bird")!, cmds.get("lab-r1n1-bird")!.create, cmds.get("lab-r1n1-bird")!.stdin, cmds.get("lab-r1n1-bird")!.secrets);
+    assert.notEqual(early.code, 0);
+    assert.ok(early.stderr.includes(`r1n1: ${join(tmp, "dcnet-scripts")}/`) && /[0-9a-f]{64}\.sh is missing or altered: lab-scripts installs it/.test(early.stderr), early.stderr);
+    assert.ok(!delivery.stdin.includes("PRIVATE KEY"), "no private key on the delivery's stdin");
+    const run = () => spawnSync("sh", ["-c", delivery.create], { input: delivery.stdin, encoding: "utf8", timeout: 300000, env: { PATH: process.env.PATH, HOME: process.env.HOME, DCNET_SSH_KEYS: delivery.keys } });
+    const d = run();
+    assert.equal(d.status, 0, `delivery failed:\n${d.stdout}\n${d.stderr}`);
+    // the lab's devices share one filesystem: the first to get a file writes it, the others find it there
+    const m = /^dcnet scripts: (\d+) devices, (\d+) files: (\d+) written, (\d+) already present, 0 failed/.exec(d.stdout);
+    assert.ok(m, d.stdout);
+    assert.equal(Number(m![1]), plan.devices.length);
+    assert.equal(Number(m![3]) + Number(m![4]), plan.devices.length, "one file per device, written or found");
+    assert.ok(Number(m![3]) >= Number(m![2]), "every file written at least once");
+    assert.match(run().stdout, new RegExp(`: 0 written, ${plan.devices.length} already present, 0 failed`), "a second delivery writes nothing");
   });
 
   it("rollout: every config installed in rollout order, every planned session Established", async () => {

@@ -12,7 +12,8 @@ import * as path from "path";
 import type * as PulumiT from "@pulumi/pulumi";
 import type * as ComponentsT from "../components";
 import { spawnSync } from "child_process";
-import { mkdtempSync, readFileSync, rmSync } from "fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { gunzipSync } from "zlib";
 import { tmpdir } from "os";
 import { loadSpecFile } from "../sdk/spec/load";
 import { renderBirdConfig } from "../sdk/render/bird";
@@ -62,6 +63,32 @@ function plainStrings(v: any, out: string[] = []): string[] {
   else if (Array.isArray(v)) v.forEach((x) => plainStrings(x, out));
   else if (v && typeof v === "object") Object.values(v).forEach((x) => plainStrings(x, out));
   return out;
+}
+
+/** The data center's scripts delivery (`<dc>-scripts`) in a graph. */
+function deliveryOf(g: Map<string, Reg>, dc: string): Reg {
+  const d = g.get(`${dc}-scripts`);
+  assert.ok(d, `${dc}-scripts exists`);
+  return d!;
+}
+
+/** The script files a delivery carries, by name (SHA-256). */
+function deliveredFiles(delivery: Reg): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of String(delivery.raw.stdin).split("\n").filter(Boolean)) {
+    const v = JSON.parse(line);
+    if (v.file) m.set(v.file, gunzipSync(Buffer.from(v.gz, "base64")).toString("utf8"));
+  }
+  return m;
+}
+
+/** What a bundle launcher runs: the script file it names (from the delivery) followed by the launcher itself. */
+function effectiveScript(g: Map<string, Reg>, dc: string, r: Reg, op: "create" | "delete" = "create"): string {
+  const h = /^DCNET_H=([0-9a-f]{64})$/m.exec(r.raw[op])?.[1];
+  assert.ok(h, `${r.name}: the launcher names its script file`);
+  const file = deliveredFiles(deliveryOf(g, dc)).get(h!);
+  assert.ok(file, `${r.name}: the delivery carries ${h}`);
+  return `${file}\n${r.raw[op]}`;
 }
 
 function hostsFor(spec: DataCenterSpec): Record<string, any> {
@@ -169,6 +196,10 @@ for (const preview of [false, true]) {
             assert.equal(r!.parent, root.urn, `${name} is parented to the DataCenter`);
             expected.add(name);
           }
+          const delivery = deliveryOf(graph, "dc");
+          assert.equal(delivery.type, "command:local:Command");
+          assert.equal(delivery.parent, root.urn);
+          expected.add("dc-scripts");
           assert.deepEqual([...graph.keys()].sort(), [...expected].sort(), "no other resources");
         });
 
@@ -197,7 +228,7 @@ for (const preview of [false, true]) {
           if (preview) return; // outputs of the component itself are plain values; checked in up mode
           const counts = await new Promise<Record<string, number>>((r) => dc.resourceCounts.apply(r));
           for (const d of plan.devices) assert.equal(counts[d.name], 1, d.name);
-          assert.equal(graph.size, plan.devices.length + 1);
+          assert.equal(graph.size, plan.devices.length + 2, "the component, one command per device, the scripts delivery");
         });
 
         it("dependsOn (waves): a node waits for both peer switches; spines/cores one at a time; a rack's switches one at a time", () => {
@@ -208,8 +239,10 @@ for (const preview of [false, true]) {
             assert.equal(peers.length, 2);
             for (const p of peers) assert.ok(graph.get(cmd(n.name))!.deps.includes(cmd(p)), `${n.name} waits for ${p}`);
           }
+          for (const d of plan.devices) assert.ok(graph.get(cmd(d.name))!.deps.includes("dc-scripts"), `${d.name} waits for the scripts delivery`);
+          assert.deepEqual(graph.get("dc-scripts")!.deps, [], "the delivery runs first");
           const upper = plan.devices.filter((d) => d.kind === "switch" && !d.rack);
-          upper.forEach((s, i) => assert.deepEqual(graph.get(cmd(s.name))!.deps, i === 0 ? [] : [cmd(upper[i - 1].name)], `${s.name}: one upper-tier switch at a time`));
+          upper.forEach((s, i) => assert.deepEqual(graph.get(cmd(s.name))!.deps.filter((x) => x !== "dc-scripts"), i === 0 ? [] : [cmd(upper[i - 1].name)], `${s.name}: one upper-tier switch at a time`));
           for (const rack of new Set(plan.devices.filter((d) => d.role === "leaf").map((d) => d.rack!))) {
             const leaves = plan.devices.filter((d) => d.role === "leaf" && d.rack === rack);
             for (let i = 1; i < leaves.length; i++) assert.ok(graph.get(cmd(leaves[i].name))!.deps.includes(cmd(leaves[i - 1].name)), `${leaves[i].name} after ${leaves[i - 1].name}`);
@@ -250,6 +283,13 @@ for (const preview of [false, true]) {
             assert.equal(r.raw.logging, undefined, `${r.name}: output is not secret (the scripts never print secret text)`);
             assert.ok(r.raw.create.length < 3000, `${r.name}: the command text is a short launcher (${r.raw.create.length} bytes)`);
             const env = r.raw.environment;
+            if (r.name === "dc-scripts") {
+              assert.ok(isSecret(env) || isSecret(unwrap(env).DCNET_SSH_KEYS), "the delivery's keys are secret");
+              assert.ok(r.secretOutputs.includes("environment"), "the delivery's environment output is secret");
+              if (!preview) assert.ok(String(unwrap(unwrap(env).DCNET_SSH_KEYS)).includes("ZmFrZS1rZXktZm9yLXRlc3Rz"), "the delivery gets the private key in its secret environment");
+              assert.match(r.raw.stdin, /"privateKey":"\$DCNET_SSH_KEY_0"/, "stdin names the key by placeholder");
+              continue;
+            }
             if (env !== undefined) {
               const e = unwrap(env);
               assert.ok(isSecret(env) || isSecret(e.DCNET_SECRETS), `${r.name}: DCNET_SECRETS is secret`);
@@ -269,16 +309,24 @@ for (const preview of [false, true]) {
           assert.equal(unwrap(bird.raw.connection).hostKey, hostsFor(spec).r1n1.hostKey, "host key pinned");
         });
 
-        it("stdin: one line of scripts, then exactly the rendered config", () => {
+        it("stdin: exactly the rendered config; the launchers name a script file the delivery installs on that device first", () => {
           const plan = dc.getPlan();
+          const delivery = deliveryOf(graph, "dc");
+          const lines = String(delivery.raw.stdin).split("\n").filter(Boolean).map((l) => JSON.parse(l));
+          assert.deepEqual(lines[0], { dcnet: "scripts", dir: "/var/lib/dcnet/scripts" });
+          const files = lines.filter((l) => l.file).map((l) => l.file as string);
+          const devices = new Map(lines.filter((l) => l.device).map((l) => [l.device as string, l]));
+          assert.equal(devices.size, plan.devices.length, "one line per device");
+          assert.ok(files.length <= 4, `files shared by devices of a kind (${files.length})`);
           for (const d of plan.devices) {
             const r = graph.get(`dc-${d.name}-${d.kind === "node" ? "bird" : "frr"}`)!;
-            const nl = r.raw.stdin.indexOf("\n");
-            assert.match(r.raw.stdin.slice(0, nl), /^[A-Za-z0-9+/=]+$/, `${r.name}: first line is the script bodies`);
-            const config = r.raw.stdin.slice(nl + 1);
             const want = d.kind === "node" ? renderBirdConfig(plan, d.name) : renderSwitchConfig(plan, d.name).text;
-            assert.equal(config, want, `${r.name}: the config follows`);
-            assert.ok(r.raw.create.includes(`count=${nl + 1} `), `${r.name}: the launcher reads exactly that line`);
+            assert.equal(r.raw.stdin, want, `${r.name}: stdin is the config`);
+            const h = /^DCNET_H=([0-9a-f]{64})$/m.exec(r.raw.create)![1];
+            assert.equal(/^DCNET_H=([0-9a-f]{64})$/m.exec(r.raw.delete)![1], h, `${r.name}: create and delete use one file`);
+            assert.deepEqual(devices.get(d.name)!.files.map((i: number) => files[i]), [h], `${r.name}: the delivery installs its file on it`);
+            assert.equal(devices.get(d.name)!.connection.hostKey, hostsFor(spec)[d.name].hostKey, `${d.name}: delivered with its pinned host key`);
+            assert.ok(r.raw.create.length < 1200 && r.raw.delete.length < 900, `${r.name}: short launchers (${r.raw.create.length} / ${r.raw.delete.length} bytes)`);
           }
         });
 
@@ -309,7 +357,12 @@ for (const preview of [false, true]) {
           const created = [...after.keys()].filter((k) => !graph.has(k)).sort();
           assert.deepEqual(created, [`dc-${rack.name}n9-bird`]);
           assert.deepEqual([...graph.keys()].filter((k) => !after.has(k)), [], "nothing removed");
-          const changed = [...graph.keys()].filter((k) => JSON.stringify(after.get(k)!.raw) !== JSON.stringify(graph.get(k)!.raw)).sort();
+          const changed = [...graph.keys()].filter((k) => k !== "dc-scripts" && JSON.stringify(after.get(k)!.raw) !== JSON.stringify(graph.get(k)!.raw)).sort();
+          // the delivery: exactly one more line, the new node's
+          const oldLines = String(graph.get("dc-scripts")!.raw.stdin).split("\n");
+          const newLines = String(after.get("dc-scripts")!.raw.stdin).split("\n");
+          assert.deepEqual(newLines.filter((l) => !oldLines.includes(l)).map((l) => JSON.parse(l).device), [`${rack.name}n9`], "the delivery gains the new node's line");
+          assert.deepEqual(oldLines.filter((l) => !newLines.includes(l)), [], "and loses none");
           // besides: the border switches, when the node's cluster changes the aggregates they announce upstream
           const announced = (p: ReturnType<typeof dc.getPlan>) => new Map(p.upstreams.flatMap((u) => u.links.map((l) => [l.switch, JSON.stringify(u.announce)] as const)));
           const before = announced(dc.getPlan());
@@ -350,8 +403,8 @@ for (const preview of [false, true]) {
       assert.ok(!deps("r1n2").includes("par-r1n1-bird"), "r1n2 runs beside r1n1");
       assert.ok(deps("r1n3").includes("par-r1n1-bird"), "r1n3 waits for r1n1");
       assert.ok(deps("r1n4").includes("par-r1n2-bird"), "r1n4 waits for r1n2");
-      assert.match(g.get("par-r1n1-bird")!.raw.create, /^TIMEOUT=30$/m);
-      for (const s of ["spine1", "spine2"]) assert.deepEqual(g.get(`par-${s}-frr`)!.deps, [], "spines in parallel");
+      assert.match(effectiveScript(g, "par", g.get("par-r1n1-bird")!), /^TIMEOUT=30$/m);
+      for (const s of ["spine1", "spine2"]) assert.deepEqual(g.get(`par-${s}-frr`)!.deps, ["par-scripts"], "spines in parallel");
     });
 
     it("per-host paths, jump host and SSH defaults reach the commands", async () => {
@@ -367,17 +420,22 @@ for (const preview of [false, true]) {
           ),
       );
       const bird = g.get("paths-r1n1-bird")!;
-      assert.match(bird.raw.create, /^CONF='\/run\/lab\/r1n1\/bird\.conf'$/m);
-      assert.match(bird.raw.create, /^SOCK='\/run\/lab\/r1n1\/bird\.ctl'$/m);
+      const birdScript = effectiveScript(g, "paths", bird);
+      assert.match(birdScript, /^CONF='\/run\/lab\/r1n1\/bird\.conf'$/m);
+      assert.match(birdScript, /^SOCK='\/run\/lab\/r1n1\/bird\.ctl'$/m);
       assert.match(bird.raw.stdin, /include "\/run\/lab\/r1n1\/secrets\/bgp-nodes\.conf";/, "renderer and script agree on the secrets dir");
-      assert.match(bird.raw.create, /^SECRETS_DIR='\/run\/lab\/r1n1\/secrets'$/m);
+      assert.match(birdScript, /^SECRETS_DIR='\/run\/lab\/r1n1\/secrets'$/m);
       const conn = unwrap(bird.raw.connection);
       assert.equal(conn.port, 2222);
       assert.equal(conn.user, "ops");
       assert.equal(conn.proxy.host, "bastion");
       assert.equal(conn.proxy.hostKey, "ssh-ed25519 AAAAbastion");
       assert.equal(unwrap(g.get("paths-r2n1-bird")!.raw.connection).port, 22, "rack defaults apply to their rack only");
-      assert.match(g.get("paths-core1-frr")!.raw.create, /^VTY_SOCKET='\/run\/lab\/core1'$/m);
+      assert.match(effectiveScript(g, "paths", g.get("paths-core1-frr")!), /^VTY_SOCKET='\/run\/lab\/core1'$/m);
+      const delivered = new Map(String(g.get("paths-scripts")!.raw.stdin).split("\n").filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.device).map((l) => [l.device, l.connection]));
+      assert.equal(delivered.get("r1n1").port, 2222, "the delivery reaches r1n1 on its rack's port");
+      assert.equal(delivered.get("r1n1").proxy.host, "bastion", "through the jump host");
+      assert.equal(delivered.get("r1n1").proxy.hostKey, "ssh-ed25519 AAAAbastion", "with its pinned key");
       assert.throws(
         () => new c.DataCenter("paths2", sshArgs(spec, { ssh: { proxy: { host: "bastion" } } })),
         /jump host has no pinned SSH host key/,
@@ -390,13 +448,15 @@ for (const preview of [false, true]) {
       try {
         const folder = path.join(tmp, "out-local");
         const g = await run(() => new c.DataCenter("loc", { spec, mode: c.DeliveryMode.localFolder, localFolder: folder, passwords: { "bgp-nodes": pulumi.secret(PASSWORD), "bgp-upstream": pulumi.secret(UPSTREAM_PASSWORD) } }));
-        const cmds = [...g.values()].filter((r) => r.custom);
+        const cmds = [...g.values()].filter((r) => r.custom && r.name !== "loc-scripts");
         assert.equal(cmds.length, 20);
         for (const r of cmds) {
           assert.equal(r.type, "command:local:Command");
           const device = r.name.replace(/^loc-/, "").replace(/-(bird|frr)$/, "");
-          assert.match(r.raw.create, new RegExp(`^DAEMON=0$`, "m"));
-          assert.match(r.raw.create, new RegExp(`^CONF='${folder}/${device}/etc/`, "m"));
+          const script = effectiveScript(g, "loc", r);
+          assert.match(script, new RegExp(`^DAEMON=0$`, "m"));
+          assert.match(script, new RegExp(`^CONF='${folder}/${device}/etc/`, "m"));
+          assert.match(r.raw.create, new RegExp(`^DCNET_F='${folder}/${device}/var/lib/dcnet/scripts'/`, "m"), "the script file below the device's folder");
         }
         assert.match(g.get("loc-r1n1-bird")!.raw.stdin, /include "\/etc\/bird\/dcnet-secrets\/bgp-nodes\.conf";/, "configs are the production ones");
         if (preview) return;
@@ -406,6 +466,16 @@ for (const preview of [false, true]) {
           const x = spawnSync("sh", ["-c", r.raw[op]], { input: r.raw.stdin, env: { PATH: process.env.PATH, ...env }, encoding: "utf8" });
           return { code: x.status, out: x.stdout + x.stderr };
         };
+        // before the delivery ran, a device command stops at once, naming the missing file and who installs it
+        const early = sh(g.get("loc-r1n1-bird")!, "create");
+        assert.notEqual(early.code, 0);
+        assert.match(early.out, /r1n1: .*\/var\/lib\/dcnet\/scripts\/[0-9a-f]{64}\.sh is missing or altered: loc-scripts installs it/);
+        const delivery = g.get("loc-scripts")!;
+        const d1 = spawnSync("sh", ["-c", delivery.raw.create], { input: delivery.raw.stdin, cwd: process.cwd(), env: { PATH: process.env.PATH }, encoding: "utf8" });
+        assert.equal(d1.status, 0, d1.stdout + d1.stderr);
+        assert.match(d1.stdout, /^dcnet scripts: 20 devices, \d+ files: 20 written, 0 already present, 0 failed/);
+        const d2 = spawnSync("sh", ["-c", delivery.raw.create], { input: delivery.raw.stdin, cwd: process.cwd(), env: { PATH: process.env.PATH }, encoding: "utf8" });
+        assert.match(d2.stdout, /: 0 written, 20 already present, 0 failed/, "a second delivery writes nothing");
         for (const name of ["loc-leaf1a-frr", "loc-r1n1-bird"]) {
           const r = g.get(name)!;
           let x = sh(r, "create");
@@ -424,6 +494,14 @@ for (const preview of [false, true]) {
         assert.match(f.out, /is not the planned one/);
         const missing = { ...bad, raw: { ...bad.raw, environment: undefined, stdin: g.get("loc-r1n2-bird")!.raw.stdin } };
         assert.match(sh(missing, "create").out, /no secrets arrived: .*AcceptEnv DCNET_SECRETS/);
+        // an altered script file is refused before anything of it runs
+        const h = /^DCNET_H=([0-9a-f]{64})$/m.exec(g.get("loc-r2n1-bird")!.raw.create)![1];
+        const file = path.join(folder, "r2n1/var/lib/dcnet/scripts", `${h}.sh`);
+        writeFileSync(file, readFileSync(file, "utf8").replace("dcnet_create() {", "dcnet_create() {\necho tampered"));
+        const t = sh(g.get("loc-r2n1-bird")!, "create");
+        assert.notEqual(t.code, 0);
+        assert.match(t.out, /is missing or altered/);
+        assert.ok(!t.out.includes("tampered"), "the altered file did not run");
       } finally {
         rmSync(tmp, { recursive: true, force: true });
       }

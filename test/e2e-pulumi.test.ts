@@ -469,6 +469,8 @@ const dc = new DataCenter(${JSON.stringify(DC)}, {
   hosts,
   extraConfig,
   rollout: { rackOrder: RackOrder.parallel, maxHostsInFlightPerRack: 2, verifyTimeoutSeconds: ${VERIFY_S} },
+  // the lab's devices share this machine's filesystem: the script files stay in the run's folder
+  scripts: { dir: ${JSON.stringify(join(tmp, "dcnet-scripts"))} },
 });
 exports.summary = dc.summary;
 exports.switchConfigSha256 = dc.switchConfigSha256;

@@ -28,6 +28,8 @@ import { loadSpecFile } from "../sdk/spec/load";
 import { resolve } from "../sdk/resolve/resolve";
 import { renderBirdConfig, renderBirdSecrets } from "../sdk/render/bird";
 import { renderSwitchConfig } from "../sdk/render/switch";
+import { scriptParts } from "../sdk/apply/shell";
+import { bundleLaunchers, launchers, ScriptFiles } from "../components/device-apply";
 
 const ROOT = resolvePath(__dirname, "..");
 const SKIP = new Set(["node_modules", ".git", "out", "out-local", "dist"]);
@@ -111,6 +113,38 @@ describe("shellcheck: the repository's .sh files and every generated apply scrip
     assert.ok(files.some((f) => f.endsWith("sdk/apply/scripts/common.sh")), `found: ${files.map((f) => relative(ROOT, f)).join(", ")}`);
     const r = await shellcheck(files);
     assert.equal(r.status, 0, `shellcheck found problems:\n${r.output}`);
+  });
+
+  it("the components' launchers (bundle and inline) and the bundle's script files pass with -s sh", async () => {
+    const plan = resolve(loadSpecFile(join(ROOT, "examples", "spine-leaf", "datacenter.yaml")));
+    const files = new ScriptFiles();
+    const out: string[] = [];
+    const write = (name: string, text: string) => {
+      writeFileSync(join(tmp, name), text);
+      out.push(join(tmp, name));
+    };
+    for (const d of [plan.devices.find((x) => x.kind === "node")!, plan.devices.find((x) => x.role === "leaf")!]) {
+      const t = { device: d.name, owner: `dcnet/dev/${d.name}` };
+      const create =
+        d.kind === "node"
+          ? [{ script: renderBirdSecretsApplyScript({ ...t, files: ["bgp-nodes.conf"] }, scriptParts), secretsOnStdin: true }, { script: renderBirdApplyScript({ ...t, config: renderBirdConfig(plan, d.name), protocols: nodeProtocols(plan, d.name), routerId: d.routerId }, scriptParts) }]
+          : [{ script: renderFrrSecretsApplyScript(t, scriptParts), secretsOnStdin: true }, { script: renderFrrApplyScript({ ...t, config: renderSwitchConfig(plan, d.name).text, plannedNeighbors: switchNeighbors(plan, d.name).planned, requiredNeighbors: [] }, scriptParts) }];
+      const del =
+        d.kind === "node"
+          ? [{ script: renderBirdDeleteScript({ ...t, routerId: d.routerId }, scriptParts) }, { script: renderBirdSecretsDeleteScript({ ...t, files: ["bgp-nodes.conf"] }, scriptParts) }]
+          : [{ script: renderFrrDeleteScript(t, scriptParts) }, { script: renderFrrSecretsDeleteScript(t, scriptParts) }];
+      const b = bundleLaunchers(d.name, `install ${d.name}`, create, del, ["rm -f '/etc/frr/dcnet/frr.base.conf'"], { files, dir: "/var/lib/dcnet/scripts", deliveredBy: "dc-scripts", routerId: d.routerId });
+      const i = launchers(d.name, `install ${d.name}`, create, del);
+      write(`bundle-${d.name}-create.sh`, b.create);
+      write(`bundle-${d.name}-delete.sh`, b.delete);
+      write(`inline-${d.name}-create.sh`, i.create);
+      write(`inline-${d.name}-delete.sh`, i.delete);
+    }
+    const entries = files.entries();
+    assert.equal(entries.length, 2, "one script file per kind of device");
+    for (const [name, text] of entries) write(`file-${name}.sh`, text);
+    const r = await shellcheck(out, "sh");
+    assert.equal(r.status, 0, `shellcheck found problems:\n${r.output.split("\n").slice(0, 60).join("\n")}`);
   });
 
   const examples = readdirSync(join(ROOT, "examples")).filter((e) => existsSync(join(ROOT, "examples", e, "datacenter.yaml")));

@@ -10,12 +10,13 @@ import { registerValidateCommand } from "./validate";
 import { registerSchemaCommand } from "./schema";
 import { registerLabCommand } from "../lab-command";
 import { registerVerifyCommand } from "./verify";
+import { registerScriptsCommand } from "./scripts";
 
 /** Registers one subcommand (or a group) on the program. */
 export type RegisterCommand = (program: Command) => void;
 
 /** Every subcommand module, in the order `dcnet --help` lists them. */
-export const commandModules: RegisterCommand[] = [registerPlanCommand, registerValidateCommand, registerSchemaCommand, registerLabCommand, registerVerifyCommand];
+export const commandModules: RegisterCommand[] = [registerPlanCommand, registerValidateCommand, registerSchemaCommand, registerLabCommand, registerVerifyCommand, registerScriptsCommand];
 
 /** Register every subcommand on `program`. */
 export function registerCommands(program: Command): void {
