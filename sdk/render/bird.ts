@@ -65,11 +65,21 @@ function secretsDirOf(opts: BirdRenderOptions | undefined): string {
   return dir;
 }
 
+function byProtocol(x: PlanSession, y: PlanSession): number {
+  return compareStrings(x.nodeProtocol!, y.nodeProtocol!);
+}
+
 /** The node's uplink sessions (the node is end `a`), ordered by protocol name. */
 function uplinksOf(plan: Plan, nodeName: string): PlanSession[] {
   const sessions = sessionsOf(plan, nodeName).filter((s) => s.kind === "node-uplink" && s.a.device === nodeName);
   for (const s of sessions) if (!s.nodeProtocol) throw new Error(`session ${s.id} has no nodeProtocol name`);
-  const sorted = [...sessions].sort((x, y) => compareStrings(x.nodeProtocol!, y.nodeProtocol!));
+  // sessionsOf gave a copy, filter another: sorted in place, and only when out of order (a node has two uplinks)
+  const sorted = sessions;
+  for (let i = 1; i < sorted.length; i++)
+    if (byProtocol(sorted[i - 1], sorted[i]) > 0) {
+      sorted.sort(byProtocol);
+      break;
+    }
   for (let i = 1; i < sorted.length; i++)
     if (sorted[i].nodeProtocol === sorted[i - 1].nodeProtocol) throw new Error(`node ${nodeName} has two sessions named ${sorted[i].nodeProtocol}`);
   return sorted;

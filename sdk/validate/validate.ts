@@ -399,10 +399,15 @@ function checkSwitches(dc: DataCenterSpec, problems: ProblemList): void {
   if (fabricLinks !== undefined && !prefixProblem(fabricLinks)) {
     const p2p = familyOf(fabricLinks) === "ipv6" ? "/127" : "/31";
     const [lower, upper] = dc.topology === "spineLeaf" ? [SwitchRole.leaf, SwitchRole.spine] : [SwitchRole.core, SwitchRole.core];
-    for (const [i, a] of dc.switches.entries()) {
+    // index loops over the upper tier only: entries() allocated two objects per pair (leaves × switches)
+    const uppers: number[] = [];
+    for (let j = 0; j < dc.switches.length; j++) if (dc.switches[j].role === upper) uppers.push(j);
+    for (let i = 0; i < dc.switches.length; i++) {
+      const a = dc.switches[i];
       if (a.role !== lower) continue;
-      for (const [j, b] of dc.switches.entries()) {
-        if (b.role !== upper || (lower === upper && j <= i)) continue;
+      for (const j of uppers) {
+        const b = dc.switches[j];
+        if (lower === upper && j <= i) continue;
         if (Number.isInteger(a.id) && Number.isInteger(b.id) && a.id >= 1 && b.id >= 1 && linkPrefix(dc, a.id, b.id) === undefined) { // ids < 1: id-range
           problems.add(`switches[${i}].id`, "pool-exhausted", `fabric link pool ${quote(fabricLinks)} has no ${p2p} for ${quote(a.name)}–${quote(b.name)}`);
         }

@@ -56,8 +56,18 @@ export const FRR_FABRIC_OUT_LIST = "DCNET-FABRIC-OUT";
 
 /** Name of the BFD profile for a timer pair. */
 export function frrBfdProfileName(intervalMs: number, multiplier: number): string {
-  return `dcnet-${intervalMs}ms-x${multiplier}`;
+  // asked twice per BFD neighbor: one string per timer pair
+  const key = intervalMs * 1024 + multiplier;
+  let name = Number.isInteger(key) ? bfdProfileNames.get(key) : undefined;
+  if (name === undefined) {
+    name = `dcnet-${intervalMs}ms-x${multiplier}`;
+    if (Number.isInteger(key) && intervalMs >= 0 && multiplier >= 0 && multiplier < 1024 && bfdProfileNames.size < 1000) bfdProfileNames.set(key, name);
+  }
+  return name;
 }
+
+/** BFD profile names by `intervalMs × 1024 + multiplier` (integers only). */
+const bfdProfileNames = new Map<number, string>();
 
 /** A device name made safe for an FRR word (prefix-list names): other characters become `_`. */
 function frrIdentifier(name: string): string {
