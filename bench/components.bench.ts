@@ -117,9 +117,10 @@ async function depths(nodes: number) {
   const { resolve } = await import("../sdk/resolve/resolve");
   const { rolloutPlan, rolloutDepth } = await import("../sdk/apply/rollout");
   const plan = resolve(specOf(nodes));
+  // + 1: the scripts delivery (<dc>-scripts) runs before every device command
   return {
-    waves: rolloutDepth(rolloutPlan(plan, { strategy: "waves" })).depth,
-    sequential: rolloutDepth(rolloutPlan(plan, { strategy: "sequential" })).depth,
+    waves: rolloutDepth(rolloutPlan(plan, { strategy: "waves" })).depth + 1,
+    sequential: rolloutDepth(rolloutPlan(plan, { strategy: "sequential" })).depth + 1,
   };
 }
 

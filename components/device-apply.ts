@@ -176,7 +176,9 @@ export function bundleLaunchers(device: string, title: string, createParts: Laun
     const own = i < createParts.length ? ownCreate : ownDelete;
     const shared: [string, string | number][] = [];
     const templated: string[] = [];
+    const names = new Set<string>();
     for (const [k, v] of p.script.params) {
+      names.add(k);
       if (k === "PUBLIC") shared.push([k, 1]);
       else if (TEMPLATED.has(k) && typeof v === "string" && templateOf(v, device, bundle.routerId) !== undefined)
         templated.push(`${k}=$(dcnet_fill ${shq(templateOf(v, device, bundle.routerId)!)}); ${k}=\${${k}%x}`);
@@ -186,10 +188,16 @@ export function bundleLaunchers(device: string, title: string, createParts: Laun
       } else shared.push([k, v]);
     }
     const v = `"$DCNET_P${i + 1}"`;
-    return ["(", ...(shared.length ? [assignments(shared)] : []), ...templated, p.secretsOnStdin ? `printf '%s' "$DCNET_S" | (eval ${v})` : `eval ${v}`, ")"];
+    return { names, head: ["(", ...(shared.length ? [assignments(shared)] : []), ...templated], run: p.secretsOnStdin ? `printf '%s' "$DCNET_S" | (eval ${v})` : `eval ${v}` };
   };
   const all = [...createParts, ...deleteParts];
-  const blocks = all.map(partBlock);
+  const raw = all.map(partBlock);
+  // each part sees exactly its own parameters, as in the inline form: the launcher's other ones are unset in its subshell
+  const blocks = raw.map((b, i) => {
+    const own = i < createParts.length ? ownCreate : ownDelete;
+    const extra = [...own.keys()].filter((k) => !b.names.has(k)).sort();
+    return [...b.head, ...(extra.length ? [`unset ${extra.join(" ")}`] : []), b.run, ")"];
+  });
   const needsSecrets = createParts.some((p) => p.secretsOnStdin);
   const file = [
     `# dcnet script file: ${title.replace(new RegExp(`\\b${device.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`, "g"), "<device>")} (its name is the SHA-256 of this text; installed by ${bundle.deliveredBy})`,

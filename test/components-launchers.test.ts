@@ -6,7 +6,11 @@
  */
 import { strict as assert } from "assert";
 import { gunzipSync } from "zlib";
-import { launchers } from "../components/device-apply";
+import { spawnSync } from "child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { bundleLaunchers, launchers, ScriptFiles } from "../components/device-apply";
 import { renderBirdApplyScript, renderBirdDeleteScript, renderBirdSecretsApplyScript, renderBirdSecretsDeleteScript } from "../sdk/apply";
 import { scriptParts } from "../sdk/apply/shell";
 
@@ -36,5 +40,66 @@ describe("components: device launchers from script parts", () => {
     assert.equal(text, expected);
     assert.ok(l.create.includes(`EXPECT_SHA256='`) && l.create.includes(`SECRET_FILES='bgp-nodes.conf'`));
     assert.ok(!l.delete.includes("EXPECT_SHA256"), "delete carries only the delete parts' parameters");
+  });
+});
+
+describe("components: bundle launchers (one script file per kind of device, delivered beforehand)", () => {
+  // stand-in bodies that print every parameter a part sees, one per line: the bundle form must
+  // give each part exactly what the inline form gives it
+  const printer = (names: string[]) => names.map((n) => `printf '%s=%s|\\n' ${n} "\${${n}-<unset>}"`).join("\n");
+  const NAMES = ["DEVICE", "PUBLIC", "CONF", "OWNER", "BASELINE", "EXPECT_SHA256", "PROTOCOLS", "SECRET_FILES", "TIMEOUT"];
+  const partsOf = (device: string, routerId: string) => {
+    const t = { device, owner: `p/s/dc-${device}-bird` };
+    const files = ["bgp-nodes.conf"];
+    const fake = (p: ReturnType<typeof scriptParts>) => ({ ...p, key: `print-${p.key}`, body: printer(NAMES) });
+    return {
+      create: [
+        { script: fake(renderBirdSecretsApplyScript({ ...t, files }, scriptParts)), secretsOnStdin: true },
+        { script: fake(renderBirdApplyScript({ ...t, config: `router id ${routerId};\n`, protocols: ["uplink0", "uplink1"], routerId }, scriptParts)) },
+      ],
+      del: [{ script: fake(renderBirdDeleteScript({ ...t, routerId }, scriptParts)) }, { script: fake(renderBirdSecretsDeleteScript({ ...t, files }, scriptParts)) }],
+    };
+  };
+  const dir = mkdtempSync(join(tmpdir(), "dcnet-bundle-launchers-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const run = (script: string, input = "") => {
+    const r = spawnSync("sh", ["-c", script], { input, encoding: "utf8", env: { PATH: process.env.PATH, DCNET_SECRETS: "payload" } });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+
+  it("two nodes share one file; each part sees the same parameters as in the inline form; the launchers hold only the device's own", () => {
+    const files = new ScriptFiles();
+    const devices: [string, string][] = [["r1n1", "198.18.10.11"], ["r2n7", "198.18.11.17"]];
+    const names = new Set<string>();
+    for (const [device, routerId] of devices) {
+      const p = partsOf(device, routerId);
+      const inline = launchers(device, `install ${device}`, p.create, p.del);
+      const bundle = bundleLaunchers(device, `install ${device}`, p.create, p.del, [], { files, dir, deliveredBy: "dc-scripts", routerId, use: (_d, f) => names.add(f) });
+      assert.equal(bundle.lib, "", "stdin is the config alone");
+      for (const [name, text] of files.entries()) writeFileSync(join(dir, `${name}.sh`), text);
+      assert.equal(run(bundle.create), run(inline.create, inline.lib), `${device}: create parts see the same parameters`);
+      assert.equal(run(bundle.delete), run(inline.delete, inline.lib), `${device}: delete parts see the same parameters`);
+      assert.ok(!bundle.create.includes("BASELINE=") && !bundle.create.includes("CONF="), `${device}: baseline (a template) and paths are in the shared file`);
+      assert.ok(bundle.create.length < 900, `${device}: short launcher (${bundle.create.length} bytes)`);
+    }
+    assert.equal(names.size, 1, "one file for both nodes");
+  });
+
+  it("a missing or altered file stops the launcher before anything of it runs", () => {
+    const files = new ScriptFiles();
+    const p = partsOf("r1n1", "198.18.10.11");
+    const b = bundleLaunchers("r1n1", "install", p.create, p.del, [], { files, dir, deliveredBy: "dc-scripts", routerId: "198.18.10.11" });
+    const [[name, text]] = files.entries();
+    const file = join(dir, `${name}.sh`);
+    rmSync(file, { force: true });
+    let r = spawnSync("sh", ["-c", b.create], { input: "", encoding: "utf8", env: { PATH: process.env.PATH } });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /r1n1: .* is missing or altered: dc-scripts installs it/);
+    writeFileSync(file, text.replace("dcnet_create() {", "dcnet_create() {\necho altered-ran"));
+    r = spawnSync("sh", ["-c", b.create], { input: "", encoding: "utf8", env: { PATH: process.env.PATH } });
+    assert.notEqual(r.status, 0);
+    assert.ok(!r.stdout.includes("altered-ran"), "the altered file did not run");
+    assert.match(r.stderr, /is missing or altered/);
   });
 });
