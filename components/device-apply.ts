@@ -109,9 +109,10 @@ export function launchers(device: string, title: string, createParts: LauncherPa
 export class ScriptFiles {
   private readonly byName = new Map<string, string>();
 
-  /** Add a file's text (once per distinct text); returns its name (SHA-256, hex). */
+  /** Add a file's text (once per distinct text); returns its name (the first 32 hex digits of its SHA-256). */
   add(text: string): string {
-    const name = createHash("sha256").update(text).digest("hex");
+    // 128 bits of SHA-256 name a file: enough to tell script versions apart, half the launcher bytes
+    const name = createHash("sha256").update(text).digest("hex").slice(0, 32);
     if (!this.byName.has(name)) this.byName.set(name, text);
     return name;
   }
@@ -215,7 +216,7 @@ export function bundleLaunchers(device: string, title: string, createParts: Laun
   const name = bundle.files.add(file);
   bundle.use?.(device, name);
   const head = (what: string, own: Map<string, string | number>, secrets: boolean) => [
-    `# dcnet: ${what} (launcher: scripts in $DCNET_F from ${bundle.deliveredBy}, config on stdin)`,
+    `# dcnet: ${what}`,
     "# shellcheck disable=SC2034",
     "set -eu",
     "umask 077",
@@ -223,7 +224,7 @@ export function bundleLaunchers(device: string, title: string, createParts: Laun
     "unset DCNET_SECRETS",
     `DCNET_H=${name}`,
     `DCNET_F=${shq(bundle.dir)}/$DCNET_H.sh`,
-    `if ! DCNET_LIB=$(cat "$DCNET_F") || [ "$(sha256sum < "$DCNET_F" | cut -d' ' -f1)" != "$DCNET_H" ]; then printf 'dcnet: %s: %s is missing or altered: %s installs it (pulumi up --replace on that resource puts it back)\\n' ${shq(device)} "$DCNET_F" ${shq(bundle.deliveredBy)} >&2; exit 1; fi`,
+    `if ! DCNET_LIB=$(cat "$DCNET_F") || [ "$(sha256sum < "$DCNET_F" | cut -c1-32)" != "$DCNET_H" ]; then printf 'dcnet: %s: %s is missing or altered: %s installs it\\n' ${shq(device)} "$DCNET_F" ${shq(bundle.deliveredBy)} >&2; exit 1; fi`,
     'eval "$DCNET_LIB"',
     "unset DCNET_LIB",
     assignments([["DEVICE", device], ...[...own.entries()].filter(([k]) => k !== "DEVICE")]),

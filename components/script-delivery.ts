@@ -21,7 +21,26 @@ import { prefixRoot } from "../sdk/apply/paths";
 import { shq } from "../sdk/apply/shell";
 import { BundleDelivery, ScriptFiles } from "./device-apply";
 import { SshTarget } from "./device-command";
-import { CLI, SshConnection, sshConnectionOf } from "./wave-gates";
+import { CLI, SshConnection, sshConnectionFields } from "./wave-gates";
+
+/** A connection without what the installer defaults (device and kind from the line, port 22, user root, not insecure). */
+function slim(c: SshConnection): Partial<SshConnection> {
+  const { device: _d, kind: _k, ...rest } = c;
+  void _d;
+  void _k;
+  const out: Partial<SshConnection> = { ...rest };
+  if (out.port === 22) delete out.port;
+  if (out.user === "root") delete out.user;
+  if (out.insecure === false) delete out.insecure;
+  return out;
+}
+
+/** True when `v` holds no Output or Promise (strings, numbers, booleans, plain objects of them). */
+function isPlain(v: unknown): boolean {
+  if (v === null || v === undefined || ["string", "number", "boolean"].includes(typeof v)) return true;
+  if (pulumi.Output.isInstance(v) || typeof (v as { then?: unknown }).then === "function") return false;
+  return typeof v === "object" && Object.values(v as object).every(isPlain);
+}
 
 /** Default folder of the script files on a device. */
 export const DEFAULT_SCRIPTS_DIR = "/var/lib/dcnet/scripts";
@@ -81,15 +100,20 @@ export class ScriptsDelivery {
     const files = this.files.entries();
     const index = new Map(files.map(([n], i) => [n, i]));
     const keys = new Map<pulumi.Input<string>, number>();
-    const lines: pulumi.Output<string>[] = this.entries.map((e) => {
+    // plain strings where every field is one (the usual case: no Output per device), else an Output
+    const lines: (string | pulumi.Output<string>)[] = this.entries.map((e) => {
       const file = this.fileOf.get(e.device);
       if (file === undefined) throw new Error(`internal: ${e.device}: no script file recorded`);
       const base = { device: e.device, files: [index.get(file)!] };
-      if (e.root !== undefined) return pulumi.output(JSON.stringify({ ...base, dir: prefixRoot(e.root, this.dir) }));
-      return sshConnectionOf(e.device, e.kind, e.target!, keys).apply((c: SshConnection) => JSON.stringify({ ...base, connection: c }));
+      if (e.root !== undefined) return JSON.stringify({ ...base, dir: prefixRoot(e.root, this.dir) });
+      const line = (c: SshConnection) => JSON.stringify({ ...base, connection: slim(c) });
+      const fields = sshConnectionFields(e.device, e.kind, e.target!, keys);
+      return isPlain(fields) ? line(fields as SshConnection) : pulumi.output(fields).apply((c) => line(c as SshConnection));
     });
     const head = [JSON.stringify({ dcnet: "scripts", dir: this.dir }), ...files.map(([file, text]) => JSON.stringify({ file, gz: gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64") }))];
-    const stdin = pulumi.all(lines).apply((ls) => [...head, ...ls].join("\n") + "\n");
+    const dynamic = lines.filter((l): l is pulumi.Output<string> => typeof l !== "string");
+    const join = (ls: string[]) => [...head, ...ls].join("\n") + "\n";
+    const stdin = dynamic.length ? pulumi.all(lines).apply(join) : pulumi.output(join(lines as string[]));
     const keyTexts = pulumi.all([...keys.keys()]).apply((ks) => JSON.stringify(ks));
     this.settle.resolve(stdin, keyTexts);
   }

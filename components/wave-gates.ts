@@ -44,6 +44,11 @@ export type SshConnection = Pick<DeviceConnection, "device" | "kind" | "host" | 
 
 /** A device's SSH connection for the ssh runner; private keys replaced by `$DCNET_SSH_KEY_<n>` (texts collected in `keys`). */
 export function sshConnectionOf(name: string, kind: "node" | "switch", target: SshTarget, keys: Map<pulumi.Input<string>, number>): pulumi.Output<SshConnection> {
+  return pulumi.output(sshConnectionFields(name, kind, target, keys)) as pulumi.Output<SshConnection>;
+}
+
+/** The fields of `sshConnectionOf` as given (Inputs where the target holds them). */
+export function sshConnectionFields(name: string, kind: "node" | "switch", target: SshTarget, keys: Map<pulumi.Input<string>, number>): pulumi.Input<SshConnection> {
   // one entry per distinct key value (devices share the data center's or rack's key object)
   const keyRef = (k: pulumi.Input<string>) => {
     if (!keys.has(k)) keys.set(k, keys.size);
@@ -51,7 +56,7 @@ export function sshConnectionOf(name: string, kind: "node" | "switch", target: S
   };
   const s = target.ssh;
   const proxy = s.proxy as JumpHostArgs | undefined;
-  return pulumi.output({
+  return {
     device: name,
     kind,
     host: target.host,
@@ -72,7 +77,7 @@ export function sshConnectionOf(name: string, kind: "node" | "switch", target: S
           },
         }
       : {}),
-  }) as pulumi.Output<SshConnection>;
+  } as pulumi.Input<SshConnection>;
 }
 
 /** Connection settings of a device as the gate's ssh runner takes them (with its daemon paths). */

@@ -200,7 +200,7 @@ describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
   it("the scripts delivery (dcnet scripts install over ssh, pinned keys) puts the script files on every device first; a device command before it stops naming it", () => {
     const early = ssh(cmds.get("lab-r1n1-bird")!, cmds.get("lab-r1n1-bird")!.create, cmds.get("lab-r1n1-bird")!.stdin, cmds.get("lab-r1n1-bird")!.secrets);
     assert.notEqual(early.code, 0);
-    assert.ok(early.stderr.includes(`r1n1: ${join(tmp, "dcnet-scripts")}/`) && /[0-9a-f]{64}\.sh is missing or altered: lab-scripts installs it/.test(early.stderr), early.stderr);
+    assert.ok(early.stderr.includes(`r1n1: ${join(tmp, "dcnet-scripts")}/`) && /[0-9a-f]{32}\.sh is missing or altered: lab-scripts installs it/.test(early.stderr), early.stderr);
     assert.ok(!delivery.stdin.includes("PRIVATE KEY"), "no private key on the delivery's stdin");
     const run = () => spawnSync("sh", ["-c", delivery.create], { input: delivery.stdin, encoding: "utf8", timeout: 300000, env: { PATH: process.env.PATH, HOME: process.env.HOME, DCNET_SSH_KEYS: delivery.keys } });
     const d = run();

@@ -84,7 +84,7 @@ function deliveredFiles(delivery: Reg): Map<string, string> {
 
 /** What a bundle launcher runs: the script file it names (from the delivery) followed by the launcher itself. */
 function effectiveScript(g: Map<string, Reg>, dc: string, r: Reg, op: "create" | "delete" = "create"): string {
-  const h = /^DCNET_H=([0-9a-f]{64})$/m.exec(r.raw[op])?.[1];
+  const h = /^DCNET_H=([0-9a-f]{32})$/m.exec(r.raw[op])?.[1];
   assert.ok(h, `${r.name}: the launcher names its script file`);
   const file = deliveredFiles(deliveryOf(g, dc)).get(h!);
   assert.ok(file, `${r.name}: the delivery carries ${h}`);
@@ -322,8 +322,8 @@ for (const preview of [false, true]) {
             const r = graph.get(`dc-${d.name}-${d.kind === "node" ? "bird" : "frr"}`)!;
             const want = d.kind === "node" ? renderBirdConfig(plan, d.name) : renderSwitchConfig(plan, d.name).text;
             assert.equal(r.raw.stdin, want, `${r.name}: stdin is the config`);
-            const h = /^DCNET_H=([0-9a-f]{64})$/m.exec(r.raw.create)![1];
-            assert.equal(/^DCNET_H=([0-9a-f]{64})$/m.exec(r.raw.delete)![1], h, `${r.name}: create and delete use one file`);
+            const h = /^DCNET_H=([0-9a-f]{32})$/m.exec(r.raw.create)![1];
+            assert.equal(/^DCNET_H=([0-9a-f]{32})$/m.exec(r.raw.delete)![1], h, `${r.name}: create and delete use one file`);
             assert.deepEqual(devices.get(d.name)!.files.map((i: number) => files[i]), [h], `${r.name}: the delivery installs its file on it`);
             assert.equal(devices.get(d.name)!.connection.hostKey, hostsFor(spec)[d.name].hostKey, `${d.name}: delivered with its pinned host key`);
             assert.ok(r.raw.create.length < 1200 && r.raw.delete.length < 900, `${r.name}: short launchers (${r.raw.create.length} / ${r.raw.delete.length} bytes)`);
@@ -469,7 +469,7 @@ for (const preview of [false, true]) {
         // before the delivery ran, a device command stops at once, naming the missing file and who installs it
         const early = sh(g.get("loc-r1n1-bird")!, "create");
         assert.notEqual(early.code, 0);
-        assert.match(early.out, /r1n1: .*\/var\/lib\/dcnet\/scripts\/[0-9a-f]{64}\.sh is missing or altered: loc-scripts installs it/);
+        assert.match(early.out, /r1n1: .*\/var\/lib\/dcnet\/scripts\/[0-9a-f]{32}\.sh is missing or altered: loc-scripts installs it/);
         const delivery = g.get("loc-scripts")!;
         const d1 = spawnSync("sh", ["-c", delivery.raw.create], { input: delivery.raw.stdin, cwd: process.cwd(), env: { PATH: process.env.PATH }, encoding: "utf8" });
         assert.equal(d1.status, 0, d1.stdout + d1.stderr);
@@ -495,7 +495,7 @@ for (const preview of [false, true]) {
         const missing = { ...bad, raw: { ...bad.raw, environment: undefined, stdin: g.get("loc-r1n2-bird")!.raw.stdin } };
         assert.match(sh(missing, "create").out, /no secrets arrived: .*AcceptEnv DCNET_SECRETS/);
         // an altered script file is refused before anything of it runs
-        const h = /^DCNET_H=([0-9a-f]{64})$/m.exec(g.get("loc-r2n1-bird")!.raw.create)![1];
+        const h = /^DCNET_H=([0-9a-f]{32})$/m.exec(g.get("loc-r2n1-bird")!.raw.create)![1];
         const file = path.join(folder, "r2n1/var/lib/dcnet/scripts", `${h}.sh`);
         writeFileSync(file, readFileSync(file, "utf8").replace("dcnet_create() {", "dcnet_create() {\necho tampered"));
         const t = sh(g.get("loc-r2n1-bird")!, "create");

@@ -22,8 +22,8 @@ export interface ScriptsDevice {
   device: string;
   /** Indexes into the input's files. */
   files: number[];
-  /** SSH mode: how to reach it. */
-  connection?: DeviceConnection;
+  /** SSH mode: how to reach it (port 22, user root and host-key checking when not given). */
+  connection?: Partial<DeviceConnection>;
   /** Its folder for the files, when not the header's (folder mode: the device's root + dir). */
   dir?: string;
 }
@@ -67,7 +67,7 @@ export function parseScriptsInput(text: string): ScriptsInstallInput {
       if (v.dcnet !== "scripts" || typeof v.dir !== "string") throw new Error(`line 1: not the scripts delivery's header (expected {"dcnet":"scripts","dir":...})`);
       out.dir = v.dir;
     } else if (typeof v.file === "string" && typeof v.gz === "string") {
-      if (!/^[0-9a-f]{64}$/.test(v.file)) throw new Error(`line ${i + 1}: file name ${JSON.stringify(v.file)} is not a SHA-256`);
+      if (!/^[0-9a-f]{32}$/.test(v.file)) throw new Error(`line ${i + 1}: file name ${JSON.stringify(v.file)} is not 32 hex digits of a SHA-256`);
       out.files.push({ file: v.file, gz: v.gz });
     } else if (typeof v.device === "string" && Array.isArray(v.files)) {
       for (const f of v.files) if (!Number.isInteger(f) || (f as number) < 0 || (f as number) >= out.files.length) throw new Error(`line ${i + 1}: device ${JSON.stringify(v.device)} names file ${JSON.stringify(f)}, which no earlier line holds`);
@@ -109,7 +109,10 @@ function runSh(argv: string[], input: string, timeoutMs: number): Promise<{ code
 /** Install the files on every device (`parallel` at a time); never throws for a device that fails. */
 export async function installScripts(input: ScriptsInstallInput, opts: { parallel?: number; timeoutMs?: number } = {}): Promise<ScriptsInstallReport> {
   const started = Date.now();
-  const ctx = new SshContext(input.devices.flatMap((d) => (d.connection ? [d.connection] : [])));
+  const conns = input.devices.map((d): DeviceConnection | undefined =>
+    d.connection ? ({ port: 22, user: "root", insecure: false, ...d.connection, device: d.device, kind: "node" } as DeviceConnection) : undefined,
+  );
+  const ctx = new SshContext(conns.filter((c): c is DeviceConnection => c !== undefined));
   const timeoutMs = opts.timeoutMs ?? 60000;
   try {
     const results: ScriptsDeviceResult[] = new Array(input.devices.length);
@@ -119,7 +122,8 @@ export async function installScripts(input: ScriptsInstallInput, opts: { paralle
         const i = next++;
         const d = input.devices[i];
         const script = installScript(d.device, d.dir ?? input.dir, d.files.map((f) => input.files[f]));
-        const argv = d.connection ? ["ssh", ...sshArgs(ctx, d.connection, Math.max(1, Math.min(30, Math.round(timeoutMs / 2000)))), "sh -s"] : ["sh", "-s"];
+        const c = conns[i];
+        const argv = c ? ["ssh", ...sshArgs(ctx, c, Math.max(1, Math.min(30, Math.round(timeoutMs / 2000)))), "sh -s"] : ["sh", "-s"];
         const r = await runSh(argv, script, timeoutMs);
         const count = (w: string) => r.stdout.split("\n").filter((l) => l.startsWith(`${w} `)).length;
         results[i] = {
