@@ -336,7 +336,11 @@ export interface PlanSwitch {
   originates: PlanOrigination[];
   /** Per-neighbor inbound filters: neighbor address → allowed prefixes. Empty list = deny all. */
   inboundFilters: { neighbor: string; device: string; entries: PlanPrefixFilterEntry[] }[];
-  /** Routes the switch must hold when the network is up, grouped by next-hop set. */
+  /**
+   * Routes the switch must hold when the network is up, grouped by next-hop set; a group may take
+   * a shared list of `Plan.prefixSets` besides its own prefixes (read them with
+   * `expandExpectedRoutes(plan, switch)`).
+   */
   expectedRoutes: PlanExpectedRouteGroup[];
 }
 
