@@ -7,7 +7,9 @@ import { strict as assert } from "assert";
 import * as path from "path";
 import { resolve } from "../sdk/resolve/resolve";
 import { loadSpecFile } from "../sdk/spec/load";
-import { renderConfigFiles } from "../sdk/cli/output";
+import { mkdtempSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import { renderConfigFiles, renderPlanFiles, writeOutputDir } from "../sdk/cli/output";
 import { progress } from "../sdk/cli/progress";
 import { SpecError } from "../sdk/validate/errors";
 
@@ -36,9 +38,26 @@ describe("dcnet plan progress", () => {
   it("renderConfigFiles() counts every device up to the total, the total last", () => {
     const plan = resolve(spec());
     const seen: [number, number][] = [];
-    renderConfigFiles(plan, { onDevice: (done, total) => seen.push([done, total]) });
+    const steps: string[] = [];
+    renderConfigFiles(plan, { onDevice: (done, total) => seen.push([done, total]), onStep: (w) => steps.push(`${w} after ${seen.length}`) });
     assert.equal(seen.length, plan.devices.length + 1);
     seen.forEach(([done, total], i) => assert.deepEqual([done, total], [i, plan.devices.length]));
+    assert.deepEqual(steps, [`rendering summary.md and topology.svg after ${plan.devices.length + 1}`]);
+  });
+
+  it("writeOutputDir says when it starts a file written in pieces (plan.json), after the files before it", () => {
+    const plan = resolve(spec());
+    const tmp = mkdtempSync(path.join(tmpdir(), "dcnet-progress-"));
+    try {
+      const heard: string[] = [];
+      const files = renderPlanFiles(plan);
+      writeOutputDir(path.join(tmp, "out"), files, { onFile: (done) => heard.push(`${done}`), onStep: (w) => heard.push(w) });
+      const at = files.findIndex((f) => f.path === "plan.json");
+      assert.deepEqual(heard.slice(at, at + 2), ["writing plan.json", `${at + 1}`]);
+      assert.equal(heard.length, files.length + 1);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it("a log sees nothing for 3 s, then a counter line every 10 s and the total; a terminal at once, rewritten in place", () => {

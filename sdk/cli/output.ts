@@ -65,6 +65,8 @@ export function renderPlanFiles(plan: Plan, opts: RenderOptions = {}): OutputFil
 export interface RenderOptions {
   /** Called after each device's config with how many of the plan's devices are rendered. */
   onDevice?: (done: number, total: number) => void;
+  /** Called before a step that takes seconds on a large plan (summary.md and topology.svg). */
+  onStep?: (what: string) => void;
 }
 
 /**
@@ -212,6 +214,7 @@ export function renderConfigFiles(plan: Plan, opts: RenderOptions = {}): OutputF
     }
   }
   opts.onDevice?.(done, plan.devices.length);
+  opts.onStep?.("rendering summary.md and topology.svg");
   files.push({ path: "summary.md", text: rendered("summary.md", () => renderSummary(plan)) });
   files.push({ path: "topology.svg", text: rendered("topology.svg", () => renderTopologySvg(plan)) });
   const seen = new Set<string>();
@@ -252,7 +255,11 @@ function inspect(dir: string): Existing | undefined {
  *   (`OWNED_ENTRIES`: plan.json, hosts/, switches/, clusters/, summary.md, topology.svg) are
  *   replaced and the rest is kept.
  */
-export function writeOutputDir(dir: string, files: OutputFile[], opts: { force?: boolean; onFile?: (done: number, total: number) => void } = {}): void {
+export function writeOutputDir(
+  dir: string,
+  files: OutputFile[],
+  opts: { force?: boolean; onFile?: (done: number, total: number) => void; onStep?: (what: string) => void } = {},
+): void {
   const paths = new Set<string>();
   for (const f of files) {
     const top = f.path.split("/")[0];
@@ -293,6 +300,8 @@ export function writeOutputDir(dir: string, files: OutputFile[], opts: { force?:
       for (const f of files) {
         const abs = path.join(tmp, ...f.path.split("/"));
         makeDir(path.dirname(abs));
+        // a file written in pieces is the large one (plan.json): seconds of its own
+        if (f.chunks) opts.onStep?.(`writing ${f.path}`);
         if (f.chunks) writeChunks(abs, f.chunks());
         else writeFileSync(abs, f.text);
         opts.onFile?.(++written, files.length);

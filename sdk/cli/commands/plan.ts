@@ -50,10 +50,10 @@ export function registerPlanCommand(program: Command): void {
       shown.step(`resolved: ${plan.devices.length.toLocaleString("en-US")} devices, ${plan.sessions.length.toLocaleString("en-US")} BGP sessions; rendering`);
       // cluster side: clusters/<cluster>/<kind>-<name>.yaml and clusters/<cluster>/values/<chart>.yaml
       const inputs = loadClusterInputs(spec, path.dirname(specFile));
-      const files = [...renderPlanFiles(plan, { onDevice: (done, total) => shown.count("rendered devices", done, total) }), ...renderClusterManifests(plan, inputs), ...hostModeFiles(plan, inputs)];
+      const files = [...renderPlanFiles(plan, { onDevice: (done, total) => shown.count("rendered devices", done, total), onStep: (what) => shown.step(what) }), ...renderClusterManifests(plan, inputs), ...hostModeFiles(plan, inputs)];
       for (const note of clusterSideNotes(plan, inputs)) console.error(`note: ${note}`); // what could not be checked (chart values schema)
       shown.step(`rendered ${files.length.toLocaleString("en-US")} files; writing ${opts.out}`);
-      writeOutputDir(opts.out, files, { force: opts.force, onFile: (done, total) => shown.count("written", done, total) });
+      writeOutputDir(opts.out, files, { force: opts.force, onFile: (done, total) => shown.count("written", done, total), onStep: (what) => shown.step(what) });
       const hosts = files.filter((f) => f.path.startsWith("hosts/")).length;
       const sw = files.filter((f) => f.path.startsWith("switches/")).length;
       console.log(
