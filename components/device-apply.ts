@@ -171,8 +171,10 @@ function templateOf(value: string, device: string, routerId: string): string | u
  * file's SHA-256 before running it. `lib` is empty: stdin is the config alone.
  */
 export function bundleLaunchers(device: string, title: string, createParts: LauncherPart[], deleteParts: LauncherPart[], after: string[], bundle: LauncherBundle): Launchers {
-  const ownCreate = new Map<string, string | number>([["ROUTER_ID", bundle.routerId]]);
-  const ownDelete = new Map<string, string | number>([["ROUTER_ID", bundle.routerId]]);
+  const ownCreate = new Map<string, string | number>();
+  const ownDelete = new Map<string, string | number>();
+  // ROUTER_ID goes into a launcher only when one of its parts' templates reads it
+  const needsRouterId = [false, false];
   const partBlock = (p: LauncherPart, i: number) => {
     const own = i < createParts.length ? ownCreate : ownDelete;
     const shared: [string, string | number][] = [];
@@ -181,8 +183,11 @@ export function bundleLaunchers(device: string, title: string, createParts: Laun
     for (const [k, v] of p.script.params) {
       names.add(k);
       if (k === "PUBLIC") shared.push([k, 1]);
-      else if (TEMPLATED.has(k) && typeof v === "string" && templateOf(v, device, bundle.routerId) !== undefined)
-        templated.push(`${k}=$(dcnet_fill ${shq(templateOf(v, device, bundle.routerId)!)}); ${k}=\${${k}%x}`);
+      else if (TEMPLATED.has(k) && typeof v === "string" && templateOf(v, device, bundle.routerId) !== undefined) {
+        const tpl = templateOf(v, device, bundle.routerId)!;
+        if (tpl.includes("@ROUTER_ID@")) needsRouterId[i < createParts.length ? 0 : 1] = true;
+        templated.push(`${k}=$(dcnet_fill ${shq(tpl)}); ${k}=\${${k}%x}`);
+      }
       else if (DEVICE_PARAMS.has(k)) {
         if (own.has(k) && own.get(k) !== v) throw new Error(`internal: ${device}: parameter ${k} differs between the parts of one launcher`);
         own.set(k, v);
@@ -193,6 +198,8 @@ export function bundleLaunchers(device: string, title: string, createParts: Laun
   };
   const all = [...createParts, ...deleteParts];
   const raw = all.map(partBlock);
+  if (needsRouterId[0]) ownCreate.set("ROUTER_ID", bundle.routerId);
+  if (needsRouterId[1]) ownDelete.set("ROUTER_ID", bundle.routerId);
   // each part sees exactly its own parameters, as in the inline form: the launcher's other ones are unset in its subshell
   const blocks = raw.map((b, i) => {
     const own = i < createParts.length ? ownCreate : ownDelete;
@@ -208,6 +215,7 @@ export function bundleLaunchers(device: string, title: string, createParts: Laun
     "dcnet_create() {",
     ...(needsSecrets ? ["dcnet_need_secrets"] : []),
     ...blocks.slice(0, createParts.length).flat(),
+    ...after,
     "}",
     "dcnet_delete() {",
     ...blocks.slice(createParts.length).flat(),
@@ -216,7 +224,7 @@ export function bundleLaunchers(device: string, title: string, createParts: Laun
   const name = bundle.files.add(file);
   bundle.use?.(device, name);
   const head = (what: string, own: Map<string, string | number>, secrets: boolean) => [
-    `# dcnet: ${what}`,
+    `# dcnet launcher: ${what}`,
     "# shellcheck disable=SC2034",
     "set -eu",
     "umask 077",
@@ -229,7 +237,7 @@ export function bundleLaunchers(device: string, title: string, createParts: Laun
     "unset DCNET_LIB",
     assignments([["DEVICE", device], ...[...own.entries()].filter(([k]) => k !== "DEVICE")]),
   ];
-  const create = [...head(title, ownCreate, true), "dcnet_create", ...after].join("\n") + "\n";
-  const del = [...head(`${title}: remove`, ownDelete, false), "dcnet_delete"].join("\n") + "\n";
+  const create = [...head(`${device} (create)`, ownCreate, true), "dcnet_create"].join("\n") + "\n";
+  const del = [...head(`${device} (delete)`, ownDelete, false), "dcnet_delete"].join("\n") + "\n";
   return { create, delete: del, lib: "" };
 }
