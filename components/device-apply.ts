@@ -224,8 +224,7 @@ export function bundleLaunchers(device: string, title: string, createParts: Laun
   const name = bundle.files.add(file);
   bundle.use?.(device, name);
   const head = (what: string, own: Map<string, string | number>, secrets: boolean) => [
-    `# dcnet launcher: ${what}`,
-    "# shellcheck disable=SC2034",
+    `# dcnet: ${what}`,
     "set -eu",
     "umask 077",
     ...(secrets ? ["DCNET_S=${DCNET_SECRETS-}"] : []),

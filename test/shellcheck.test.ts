@@ -77,13 +77,13 @@ function generatedScripts(specFile: string): Map<string, string> {
 }
 
 /** shellcheck over `files` (`-s sh` for the generated scripts; a repository file by its shebang or directive), in two processes. */
-async function shellcheck(files: string[], dialect?: string): Promise<{ status: number; output: string }> {
+async function shellcheck(files: string[], dialect?: string, extra: string[] = []): Promise<{ status: number; output: string }> {
   const batches = [files.filter((_, i) => i % 2 === 0), files.filter((_, i) => i % 2 === 1)].filter((b) => b.length > 0);
   const runs = await Promise.all(
     batches.map(
       (b) =>
         new Promise<{ status: number; output: string }>((done) => {
-          const p = spawn("shellcheck", [...(dialect ? ["-s", dialect] : []), "-f", "gcc", ...b]);
+          const p = spawn("shellcheck", [...(dialect ? ["-s", dialect] : []), ...extra, "-f", "gcc", ...b]);
           let output = "";
           p.stdout.on("data", (d) => (output += d));
           p.stderr.on("data", (d) => (output += d));
@@ -143,7 +143,8 @@ describe("shellcheck: the repository's .sh files and every generated apply scrip
     const entries = files.entries();
     assert.equal(entries.length, 2, "one script file per kind of device");
     for (const [name, text] of entries) write(`file-${name}.sh`, text);
-    const r = await shellcheck(out, "sh");
+    // the bundle launchers set the device's parameters for the file they evaluate: SC2034 (unused) is expected there
+    const r = await shellcheck(out, "sh", ["-e", "SC2034"]);
     assert.equal(r.status, 0, `shellcheck found problems:\n${r.output.split("\n").slice(0, 60).join("\n")}`);
   });
 
