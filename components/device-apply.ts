@@ -168,7 +168,7 @@ function templateOf(value: string, device: string, routerId: string): string | u
  * (`bundle.files`, installed on the device by the data center's delivery before any device
  * command runs); the launchers hold only what is the device's own (name, router id, expected
  * config hash and size, sessions, baseline when it is not a template). The launcher checks the
- * file's SHA-256 before running it. `lib` is empty: stdin is the config alone.
+ * file's SHA-256 (its first 32 hex digits, the file's name) before running it. `lib` is empty: stdin is the config alone.
  */
 export function bundleLaunchers(device: string, title: string, createParts: LauncherPart[], deleteParts: LauncherPart[], after: string[], bundle: LauncherBundle): Launchers {
   const ownCreate = new Map<string, string | number>();
@@ -182,9 +182,9 @@ export function bundleLaunchers(device: string, title: string, createParts: Laun
     const names = new Set<string>();
     for (const [k, v] of p.script.params) {
       names.add(k);
+      const tpl = TEMPLATED.has(k) && typeof v === "string" ? templateOf(v, device, bundle.routerId) : undefined;
       if (k === "PUBLIC") shared.push([k, 1]);
-      else if (TEMPLATED.has(k) && typeof v === "string" && templateOf(v, device, bundle.routerId) !== undefined) {
-        const tpl = templateOf(v, device, bundle.routerId)!;
+      else if (tpl !== undefined) {
         if (tpl.includes("@ROUTER_ID@")) needsRouterId[i < createParts.length ? 0 : 1] = true;
         templated.push(`${k}=$(dcnet_fill ${shq(tpl)}); ${k}=\${${k}%x}`);
       }
@@ -208,7 +208,7 @@ export function bundleLaunchers(device: string, title: string, createParts: Laun
   });
   const needsSecrets = createParts.some((p) => p.secretsOnStdin);
   const file = [
-    `# dcnet script file: ${title.replace(new RegExp(`\\b${device.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`, "g"), "<device>")} (its name is the SHA-256 of this text; installed by ${bundle.deliveredBy})`,
+    `# dcnet script file: ${title.replace(new RegExp(`\\b${device.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`, "g"), "<device>")} (its name is the first 32 hex digits of the SHA-256 of this text; installed by ${bundle.deliveredBy})`,
     "# shellcheck shell=sh disable=SC2034,SC2016 # the parameters are read by the bodies; the bodies are single-quoted on purpose (they run through eval; each is checked as a script of its own)",
     scriptPart("bundle-lib.sh"),
     ...all.map((p, i) => `DCNET_P${i + 1}=${shq(p.script.body)}`),
