@@ -43,6 +43,7 @@ import { requirePinnedHostKeys, sshTarget, stripUndefined, SshTarget, withShallo
 import { peerAllocationsGate, PublishedAllocations } from "./allocations";
 import { publishedAllocations } from "../sdk/fleet/allocations";
 import { GateDevice, WaveGate, waveGate, wavesOf } from "./wave-gates";
+import { hooksSupported, outputsHash, StepGates } from "./step-gates";
 import { DEFAULT_SCRIPTS_DIR, ScriptsDelivery } from "./script-delivery";
 import { checkRoot } from "../sdk/apply";
 import { BirdPathsArgs, DeviceVerificationResult, DataCenterSpecArgs, DeliveryMode, FrrPathsArgs, HostArgs, RackOrder, RolloutArgs, RolloutStrategy, ScriptDelivery, ScriptsArgs, SshSettingsArgs } from "./types";
@@ -93,6 +94,12 @@ export interface DataCenterArgs {
 }
 
 const plans = new WeakMap<DataCenter, Plan>();
+const stepGatesOf = new WeakMap<DataCenter, StepGates>();
+
+/** @internal The step gates of a data center (`rollout.peerCheck`), for tests that play the engine's part (call its hooks). */
+export function stepGatesOfDataCenter(dc: DataCenter): StepGates | undefined {
+  return stepGatesOf.get(dc);
+}
 
 /** A data center applied to its hosts and switches. */
 export class DataCenter extends pulumi.ComponentResource {
@@ -171,6 +178,12 @@ export class DataCenter extends pulumi.ComponentResource {
     if (!Number.isInteger(gateParallel) || gateParallel < 1 || gateParallel > 256) throw new Error(`DataCenter ${name}: rollout.verifyParallel must be a whole number between 1 and 256, got ${JSON.stringify(ro.verifyParallel)}`);
     const waveList = ro.verifyAfterWave ? wavesOf(rollout) : [];
     const gateInfo = new Map<string, GateDevice>();
+    if (ro.peerCheck === true && mode !== DeliveryMode.ssh) throw new Error(`DataCenter ${name}: rollout.peerCheck needs mode ssh (the check reads the devices' BGP state over ssh)`);
+    const peerTimeout = ro.peerCheckTimeoutSeconds ?? 60;
+    if (!Number.isInteger(peerTimeout) || peerTimeout < 1 || peerTimeout > 3600) throw new Error(`DataCenter ${name}: rollout.peerCheckTimeoutSeconds must be a whole number between 1 and 3600, got ${JSON.stringify(ro.peerCheckTimeoutSeconds)}`);
+    const stepGates = mode === DeliveryMode.ssh && ro.peerCheck !== false ? new StepGates(name, plan, rollout, gateInfo, { parallel: gateParallel, timeoutMs: peerTimeout * 1000 }, hooksSupported()) : undefined;
+    if (stepGates) stepGatesOf.set(this, stepGates);
+    const needsGateInfo = waveList.length > 0 || stepGates !== undefined;
     const shas = new Map<string, string>();
     const gates: WaveGate[] = [];
     const rolledOut: string[] = [];
@@ -224,8 +237,11 @@ export class DataCenter extends pulumi.ComponentResource {
             ...(device.rack && rackSsh[device.rack] ? { sshDefaults: mergeDefaults(rackSsh[device.rack], args.ssh) } : args.ssh ? { sshDefaults: args.ssh } : {}),
             ...(verify !== undefined ? { verifyTimeoutSeconds: verify } : {}),
           };
+          const resourceName = `${name}-${device.name}-${device.kind === "node" ? "bird" : "frr"}`;
+          const hooks = stepGates?.bind(resourceName, device.name);
           const at = {
             parent: this,
+            ...(hooks ? { hooks } : {}),
             dependsOn: [...step.dependsOn.map((d) => created.get(d)!), ...(gate ? [gate.dependency] : []), ...(scripts ? [scripts.command] : []), ...(waveList.length ? gatesBefore(step.wave) : [])],
             // earlier layout: the command below a per-device host component of the same name
             aliases: [oldUrn(device.kind === "node" ? "dcnet:index:NodeHost" : "dcnet:index:SwitchHost", `${name}-${device.name}`, `${name}-${device.name}-${device.kind === "node" ? "bird" : "frr"}`)],
@@ -239,9 +255,9 @@ export class DataCenter extends pulumi.ComponentResource {
             const hasSecrets = deviceHasPasswords(plan, device.name);
             const paths = { ...stripUndefined(args.frrPaths), ...stripUndefined(host?.frrPaths) };
             const fp = frrPaths(paths); // check early
-            if (waveList.length) gateInfo.set(device.name, { target: targets.get(device.name)!, frr: fp });
+            if (needsGateInfo) gateInfo.set(device.name, { target: targets.get(device.name)!, frr: fp });
             cmd = switchCommand(
-              `${name}-${device.name}-frr`,
+              resourceName,
               `DataCenter ${name}: switch ${device.name}`,
               {
                 switchName: device.name,
@@ -259,11 +275,11 @@ export class DataCenter extends pulumi.ComponentResource {
           } else {
             const paths = { ...stripUndefined(args.birdPaths), ...stripUndefined(host?.birdPaths) };
             const bp = birdPaths(paths);
-            if (waveList.length) gateInfo.set(device.name, { target: targets.get(device.name)!, bird: bp });
+            if (needsGateInfo) gateInfo.set(device.name, { target: targets.get(device.name)!, bird: bp });
             text = withExtra(device.name, renderBirdConfig(plan, device.name, { secretsDir: bp.secretsDir }));
             const fileNames = renderBirdSecrets(plan, device.name, placeholder).map((f) => f.file);
             cmd = nodeCommand(
-              `${name}-${device.name}-bird`,
+              resourceName,
               `DataCenter ${name}: node ${device.name}`,
               {
                 node: device.name,
@@ -298,11 +314,21 @@ export class DataCenter extends pulumi.ComponentResource {
       }
     });
     const runs = pulumi.all(reported);
+    // the last step: the peers' check of what no step waits for (and of anything applied but not checked yet)
+    if (stepGates) {
+      const waitedFor = new Set(rollout.flatMap((s) => s.dependsOn));
+      const last = rollout.filter((s) => !waitedFor.has(s.device)).map((s) => created.get(s.device)!);
+      // replaced when a device's inputs change: its config, dcnet's scripts, the passwords (hashed as a secret; no output
+      // of the devices, whose dependencies would put every device's URN into this resource's state)
+      const planned = outputsHash([...[...shas.entries()].map(([d, h]) => `${d} ${h}`), ...(scripts ? scripts.files.entries().map(([f]) => f) : [])]);
+      const secretsHash = pulumi.secret(passwords.apply((p) => outputsHash(Object.keys(p).sort().map((k) => `${k} ${p[k]}`))));
+      stepGates.finalCheck(last, [planned, secretsHash], this);
+    }
     const shaOf = (kind: string) => runs.apply((r) => Object.fromEntries(r.filter(([k]) => k === kind).map(([, d, h]) => [d, h])));
 
     const switches = plan.devices.filter((d) => d.kind === "switch").length;
     const nodes = plan.devices.length - switches;
-    const total = Object.values(counts).reduce((a, b) => a + b, 1) + (scripts ? 1 : 0);
+    const total = Object.values(counts).reduce((a, b) => a + b, 1) + (scripts ? 1 : 0) + (stepGates ? 1 : 0);
     this.planName = pulumi.output(plan.name);
     this.topology = pulumi.output(plan.topology);
     this.summary = pulumi.output(

@@ -22,7 +22,7 @@
  */
 import { createHash } from "crypto";
 import { gzipSync } from "zlib";
-import { assignments, ScriptParts, scriptPart, shq } from "../sdk/apply/shell";
+import { assignments, ScriptParams, ScriptParts, scriptPart, shq, shWord } from "../sdk/apply/shell";
 import { prefixRoot } from "../sdk/apply/paths";
 
 /** One part of a launcher: an apply script of sdk/apply, rendered with `scriptParts`. */
@@ -146,6 +146,16 @@ export function deviceLaunchers(device: string, title: string, createParts: Laun
   return bundleLaunchers(device, title, createParts, deleteParts, after, { ...delivery, dir: prefixRoot(root, delivery.dir), routerId });
 }
 
+/** A launcher's own parameters on one line (`A=x B='y z'`: a line of assignments alone sets shell variables, in order). */
+function ownAssignments(vars: ScriptParams): string {
+  return vars
+    .map(([k, v]) => {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`bad shell variable name ${k}`);
+      return `${k}=${typeof v === "number" ? String(v) : shWord(v)}`;
+    })
+    .join(" ");
+}
+
 /**
  * Parameters that differ between devices of one kind: set by each device's launcher. Every other
  * parameter is the same for every device with the same paths and goes into the shared file.
@@ -223,20 +233,18 @@ export function bundleLaunchers(device: string, title: string, createParts: Laun
   ].join("\n") + "\n";
   const name = bundle.files.add(file);
   bundle.use?.(device, name);
-  const head = (what: string, own: Map<string, string | number>, secrets: boolean) => [
-    `# dcnet: ${what}`,
-    "set -eu",
-    "umask 077",
-    ...(secrets ? ["DCNET_S=${DCNET_SECRETS-}"] : []),
-    "unset DCNET_SECRETS",
-    `DCNET_H=${name}`,
-    `DCNET_F=${shq(bundle.dir)}/$DCNET_H.sh`,
-    `if ! DCNET_LIB=$(cat "$DCNET_F") || [ "$(sha256sum < "$DCNET_F" | cut -c1-32)" != "$DCNET_H" ]; then printf 'dcnet: %s: %s is missing or altered: %s installs it\\n' ${shq(device)} "$DCNET_F" ${shq(bundle.deliveredBy)} >&2; exit 1; fi`,
-    'eval "$DCNET_LIB"',
-    "unset DCNET_LIB",
-    assignments([["DEVICE", device], ...[...own.entries()].filter(([k]) => k !== "DEVICE")]),
-  ];
-  const create = [...head(`${device} (create)`, ownCreate, true), "dcnet_create"].join("\n") + "\n";
-  const del = [...head(`${device} (delete)`, ownDelete, false), "dcnet_delete"].join("\n") + "\n";
+  // short: every device command carries its launchers twice in the state (the provider echoes its inputs)
+  const missing = `echo "dcnet: $DEVICE: $DCNET_F is missing or altered:" ${shWord(bundle.deliveredBy)} "installs it" >&2; exit 1`;
+  const launcher = (own: Map<string, string | number>, secrets: boolean, run: string) =>
+    [
+      ["set -eu", "umask 077", ...(secrets ? ["DCNET_S=${DCNET_SECRETS-}"] : []), "unset DCNET_SECRETS"].join("; "),
+      ownAssignments([["DEVICE", device], ...[...own.entries()].filter(([k]) => k !== "DEVICE")]),
+      `DCNET_H=${name}`,
+      `DCNET_F=${shWord(bundle.dir)}/$DCNET_H.sh`,
+      `if ! DCNET_L=$(cat "$DCNET_F") || [ "$(sha256sum < "$DCNET_F" | cut -c1-32)" != "$DCNET_H" ]; then ${missing}; fi`,
+      `eval "$DCNET_L"; ${run}`,
+    ].join("\n") + "\n";
+  const create = launcher(ownCreate, true, "dcnet_create");
+  const del = launcher(ownDelete, false, "dcnet_delete");
   return { create, delete: del, lib: "" };
 }

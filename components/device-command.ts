@@ -99,6 +99,8 @@ export interface DeviceCommandSpec {
   dependsOn: pulumi.Input<pulumi.Resource>[];
   /** Earlier names/parents of this resource (upgrades without replacement). */
   aliases?: pulumi.Input<pulumi.Alias | string>[];
+  /** Resource hooks (the rollout's step gates). */
+  hooks?: pulumi.ResourceHookBinding;
 }
 
 /** Create the command. */
@@ -109,6 +111,7 @@ export function deviceCommand(s: DeviceCommandSpec): command.remote.Command | co
     deleteBeforeReplace: true,
     ...(s.secrets !== undefined ? { additionalSecretOutputs: ["environment"] } : {}),
     ...(s.aliases?.length ? { aliases: s.aliases } : {}),
+    ...(s.hooks ? { hooks: s.hooks } : {}),
   };
   // the same script semantics in both modes; only the transport differs
   const args = {

@@ -58,6 +58,8 @@ export interface CommandPlacement {
   parent: pulumi.Resource;
   dependsOn: pulumi.Input<pulumi.Resource>[];
   aliases?: pulumi.Input<pulumi.Alias | string>[];
+  /** Resource hooks of the command (the rollout's step gates). */
+  hooks?: pulumi.ResourceHookBinding;
 }
 
 /** The single command installing a node's BIRD config and secret files (named `name`). */
@@ -121,6 +123,7 @@ export function nodeCommand(name: string, label: string, args: NodeHostArgs, at:
     parent: at.parent,
     dependsOn: at.dependsOn,
     ...(at.aliases ? { aliases: at.aliases } : {}),
+    ...(at.hooks ? { hooks: at.hooks } : {}),
   });
 }
 

@@ -121,6 +121,7 @@ export function switchCommand(name: string, label: string, args: SwitchHostArgs,
     parent: at.parent,
     dependsOn: at.dependsOn,
     ...(at.aliases ? { aliases: at.aliases } : {}),
+    ...(at.hooks ? { hooks: at.hooks } : {}),
   });
 }
 

@@ -155,6 +155,20 @@ export interface RolloutArgs {
   verifyAfterWave?: boolean;
   /** Devices the gate step checks at the same time (default 8). */
   verifyParallel?: number;
+  /**
+   * SSH mode, default true: the peers' view gates every step. Before a device's command starts,
+   * each device it waits for that this `up` applied is checked over ssh (pinned host keys,
+   * read-only): its sessions Established with the planned peers, and its switch peers holding every
+   * prefix the plan has it announce (valid, not stale paths). Retried for
+   * `peerCheckTimeoutSeconds`; a failure fails the waiting step, so nothing after it starts. The
+   * devices nobody waits for are checked by a last step, `<dc>-rollout-check`. Pulumi resource
+   * hooks run the checks in the program (nothing of them in the state); they need the system `ssh`
+   * client where `pulumi up` runs, as the scripts delivery does. `false`: each step's gate is the
+   * device's own view only.
+   */
+  peerCheck?: boolean;
+  /** How long a device's peer check is retried before the step waiting for it fails (default 60). */
+  peerCheckTimeoutSeconds?: number;
 }
 
 /**

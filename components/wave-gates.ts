@@ -81,7 +81,7 @@ export function sshConnectionFields(name: string, kind: "node" | "switch", targe
 }
 
 /** Connection settings of a device as the gate's ssh runner takes them (with its daemon paths). */
-function connectionOf(name: string, kind: "node" | "switch", g: GateDevice, keys: Map<pulumi.Input<string>, number>): pulumi.Output<DeviceConnection> {
+export function connectionOf(name: string, kind: "node" | "switch", g: GateDevice, keys: Map<pulumi.Input<string>, number>): pulumi.Output<DeviceConnection> {
   return sshConnectionOf(name, kind, g.target, keys).apply((c) => ({
     ...c,
     bird: {

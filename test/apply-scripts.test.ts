@@ -18,6 +18,8 @@ import { tmpdir } from "os";
 import { join, resolve as resolvePath } from "path";
 import type * as PulumiT from "@pulumi/pulumi";
 import type * as ComponentsT from "../components";
+import type { StepGates } from "../components/step-gates";
+import { figure } from "./support/lab-env";
 import { loadSpecFile } from "../sdk/spec/load";
 import { DataCenterSpec } from "../sdk/spec/types";
 import { resolve } from "../sdk/resolve/resolve";
@@ -71,6 +73,7 @@ describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
   let plan: Plan;
   let cmds: Map<string, Cmd>;
   let delivery: { create: string; stdin: string; keys: string };
+  let gates: StepGates;
   const key = () => join(tmp, "id_ed25519");
   const knownHosts = () => join(tmp, "known_hosts");
 
@@ -154,7 +157,7 @@ describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
             : {}),
         };
       }
-      new c.DataCenter("lab", {
+      const dc = new c.DataCenter("lab", {
         spec: smallSpec(),
         passwords: { "bgp-nodes": pulumi.secret(PASSWORD) },
         ssh: { user: "root", privateKey: pulumi.secret(readFileSync(key(), "utf8")) },
@@ -163,6 +166,7 @@ describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
         // the lab's devices share this machine's filesystem: the script files stay in the run's folder
         scripts: { dir: join(tmp, "dcnet-scripts") },
       });
+      gates = require("../components/datacenter").stepGatesOfDataCenter(dc);
       let last = -1;
       for (let i = 0; i < 400 && last !== regs.length; i++) {
         last = regs.length;
@@ -174,7 +178,7 @@ describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
     cmds = new Map();
     for (const r of regs) {
       if (r.name === "lab-scripts") delivery = { create: r.raw.create, stdin: unwrap(r.raw.stdin), keys: String(unwrap(unwrap(r.raw.environment).DCNET_SSH_KEYS)) };
-      if (typeof r.raw.create !== "string" || r.name === "lab-scripts") continue;
+      if (typeof r.raw.create !== "string" || r.name === "lab-scripts" || r.name === "lab-rollout-check") continue;
       const conn = unwrap(r.raw.connection);
       const device = r.name.replace(/^lab-/, "").replace(/-(bird|frr)$/, "");
       const secrets = r.raw.environment ? String(unwrap(unwrap(r.raw.environment).DCNET_SECRETS)) : undefined;
@@ -214,12 +218,18 @@ describe("apply scripts over SSH in the lab (real BIRD and FRR)", function () {
     assert.match(run().stdout, new RegExp(`: 0 written, ${plan.devices.length} already present, 0 failed`), "a second delivery writes nothing");
   });
 
-  it("rollout: every config installed in rollout order, every planned session Established", async () => {
+  it("rollout: every config installed in rollout order, each step after the peers' check of what it waits for (the step gates' hooks, called as the engine does); every planned session Established", async () => {
+    const t0 = Date.now();
     for (const name of rolloutNames()) {
+      await gates.beforeStep(name);
       const r = create(name);
+      gates.afterStep(name);
       assert.match(r.stdout, /dcnet: /, `${name} reports`);
       assert.ok(!r.stdout.includes(PASSWORD) && !r.stderr.includes(PASSWORD), `${name} printed a password`);
     }
+    await gates.beforeStep("lab-rollout-check");
+    assert.deepEqual([...gates.applied].sort(), plan.devices.map((d) => d.name).sort(), "every device applied and checked from its peers' view");
+    figure(`rollout of ${plan.devices.length} devices over ssh with the step gates: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     assert.ok(await waitUp(VERIFY_S * 1000), `sessions: ${JSON.stringify(probeSessions(plan, state!).filter((s) => !s.established))}`);
     for (const d of plan.devices) {
       const ld = dev(d.name);

@@ -21,6 +21,7 @@ import { renderSwitchConfig } from "../sdk/render/switch/index";
 import { resolve } from "../sdk/resolve/resolve";
 import { DataCenterSpec } from "../sdk/spec/types";
 import { DataCenterSpecArgs } from "../components/types";
+import { rolloutPlan } from "../sdk/apply/rollout";
 
 const ROOT = path.resolve(__dirname, "..");
 const EXAMPLES = ["spine-leaf", "three-tier"];
@@ -200,6 +201,18 @@ for (const preview of [false, true]) {
           assert.equal(delivery.type, "command:local:Command");
           assert.equal(delivery.parent, root.urn);
           expected.add("dc-scripts");
+          // the last step of the rollout: the peers' check of the devices nobody waits for
+          const check = graph.get("dc-rollout-check")!;
+          assert.equal(check.type, "command:local:Command");
+          assert.equal(check.parent, root.urn);
+          assert.equal(check.raw.create, "true", "it runs nothing itself (its hook checks)");
+          const waitedFor = new Set(rolloutPlan(plan, { strategy: "waves" }).flatMap((s) => s.dependsOn));
+          const sinks = plan.devices.filter((d) => !waitedFor.has(d.name)).map((d) => `dc-${d.name}-${d.kind === "node" ? "bird" : "frr"}`);
+          assert.ok(sinks.length > 0);
+          assert.deepEqual([...check.deps].sort(), sinks.sort(), "it waits for every device nobody else waits for");
+          assert.match(String(check.raw.triggers?.[0]), /^[0-9a-f]{32}$/, "replaced when a device's config changes (a hash of the configs)");
+          if (!preview) assert.ok(isSecret(check.raw.triggers?.[1]) && /^[0-9a-f]{32}$/.test(String(unwrap(check.raw.triggers[1]))), "and when a password changes (a secret hash)");
+          expected.add("dc-rollout-check");
           assert.deepEqual([...graph.keys()].sort(), [...expected].sort(), "no other resources");
         });
 
@@ -228,7 +241,7 @@ for (const preview of [false, true]) {
           if (preview) return; // outputs of the component itself are plain values; checked in up mode
           const counts = await new Promise<Record<string, number>>((r) => dc.resourceCounts.apply(r));
           for (const d of plan.devices) assert.equal(counts[d.name], 1, d.name);
-          assert.equal(graph.size, plan.devices.length + 2, "the component, one command per device, the scripts delivery");
+          assert.equal(graph.size, plan.devices.length + 3, "the component, one command per device, the scripts delivery, the rollout check");
         });
 
         it("dependsOn (waves): a node waits for both peer switches; spines/cores one at a time; a rack's switches one at a time", () => {
@@ -278,7 +291,7 @@ for (const preview of [false, true]) {
               assert.ok(!x.includes(PASSWORD) && !x.includes(UPSTREAM_PASSWORD), `${r.name}: password in a non-secret input`);
               assert.ok(!x.includes("ZmFrZS1rZXktZm9yLXRlc3Rz"), `${r.name}: private key in a non-secret input`);
             }
-            if (!r.custom) continue;
+            if (!r.custom || r.name === "dc-rollout-check") continue;
             assert.equal(typeof r.raw.stdin, "string", `${r.name}: the config is a visible input`);
             assert.equal(r.raw.logging, undefined, `${r.name}: output is not secret (the scripts never print secret text)`);
             assert.ok(r.raw.create.length < 3000, `${r.name}: the command text is a short launcher (${r.raw.create.length} bytes)`);
@@ -304,7 +317,7 @@ for (const preview of [false, true]) {
           const bird = graph.get("dc-r1n1-bird")!;
           assert.ok(bird.raw.environment, "a node with passwords gets the secrets");
           assert.match(bird.raw.stdin, /include "\/etc\/bird\/dcnet-secrets\/bgp-nodes\.conf";/);
-          assert.match(bird.raw.create, /^set -eu$/m);
+          assert.match(bird.raw.create, /^set -eu; umask 077;/m);
           assert.ok(isSecret(bird.raw.connection), "the connection (private key included) is secret");
           assert.equal(unwrap(bird.raw.connection).hostKey, hostsFor(spec).r1n1.hostKey, "host key pinned");
         });
@@ -357,7 +370,9 @@ for (const preview of [false, true]) {
           const created = [...after.keys()].filter((k) => !graph.has(k)).sort();
           assert.deepEqual(created, [`dc-${rack.name}n9-bird`]);
           assert.deepEqual([...graph.keys()].filter((k) => !after.has(k)), [], "nothing removed");
-          const changed = [...graph.keys()].filter((k) => k !== "dc-scripts" && JSON.stringify(after.get(k)!.raw) !== JSON.stringify(graph.get(k)!.raw)).sort();
+          const changed = [...graph.keys()].filter((k) => k !== "dc-scripts" && k !== "dc-rollout-check" && JSON.stringify(after.get(k)!.raw) !== JSON.stringify(graph.get(k)!.raw)).sort();
+          // the rollout's last check runs again (its first trigger hashes the configs)
+          assert.notEqual(after.get("dc-rollout-check")!.raw.triggers[0], graph.get("dc-rollout-check")!.raw.triggers[0]);
           // the delivery: exactly one more line, the new node's
           const oldLines = String(graph.get("dc-scripts")!.raw.stdin).split("\n");
           const newLines = String(after.get("dc-scripts")!.raw.stdin).split("\n");
@@ -456,7 +471,7 @@ for (const preview of [false, true]) {
           const script = effectiveScript(g, "loc", r);
           assert.match(script, new RegExp(`^DAEMON=0$`, "m"));
           assert.match(script, new RegExp(`^CONF='${folder}/${device}/etc/`, "m"));
-          assert.match(r.raw.create, new RegExp(`^DCNET_F='${folder}/${device}/var/lib/dcnet/scripts'/`, "m"), "the script file below the device's folder");
+          assert.match(r.raw.create, new RegExp(`^DCNET_F=${folder}/${device}/var/lib/dcnet/scripts/`, "m"), "the script file below the device's folder");
         }
         assert.match(g.get("loc-r1n1-bird")!.raw.stdin, /include "\/etc\/bird\/dcnet-secrets\/bgp-nodes\.conf";/, "configs are the production ones");
         if (preview) return;

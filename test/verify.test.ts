@@ -19,6 +19,9 @@ import { stopBird } from "../sdk/lab/ops";
 import { batchScript, formatVerifyReport, Inventory, isReadOnly, labInventory, parseBatch, plannedVisibleConfig, unifiedDiff, verify, VerifyReport } from "../sdk/verify";
 import { deviceConnections } from "../sdk/verify/inventory";
 import { gateExpectations, GateReport, verifyGate } from "../sdk/verify/gate";
+import { rolloutPlan } from "../sdk/apply/rollout";
+import { StepGates } from "../components/step-gates";
+import { GateDevice } from "../components/wave-gates";
 import { figure, requireLab, testLabName } from "./support/lab-env";
 import { tinySpec } from "./support/lab-specs";
 
@@ -290,5 +293,34 @@ describe("verify: against the lab in ssh mode (planned configs)", function () {
     assert.ok(gate.problems.some((p) => p.startsWith("r1n2: ")), "and the node's own view");
     console.log(gate.problems.slice(0, 4).map((l) => `      | gate: ${l}`).join("\n"));
     assert.strictEqual(cli("--gate", "r1n1", "--rolled-out", "core1,core2").status, 0, "the other node's gate still passes");
+  });
+
+  it("the components' step gates (rollout.peerCheck) over ssh: a step after r1n1 starts; with r1n2's BIRD stopped the rollout's last step fails, naming the cores", async function () {
+    // what DataCenter's hooks run, with the engine's part played here: after(device applied), before(next step)
+    const key = readFileSync(join(dir, "id"), "utf8");
+    const info = new Map<string, GateDevice>(
+      deviceConnections(plan, inventory).map((x) => [
+        x.device,
+        { target: { device: x.device, host: x.host, hostKey: x.hostKey, ssh: { port: x.port, user: x.user, privateKey: key } }, bird: { ...x.bird, controlSocket: x.bird.controlSocket ?? "" }, frr: { ...x.frr, vtySocketDir: x.frr.vtySocketDir ?? "", pathspace: x.frr.pathspace ?? "" } },
+      ]),
+    );
+    const steps = rolloutPlan(plan, { strategy: "waves" });
+    const gates = new StepGates("lab", plan, steps, info, { parallel: 4, timeoutMs: 8000, intervalMs: 1000 }, false);
+    for (const s of steps) gates.bind(`lab-${s.device}`, s.device);
+    gates.bindFinal("lab-rollout-check");
+    const after1 = steps.find((s) => s.dependsOn.includes("r1n1"));
+    gates.afterStep("lab-r1n1");
+    const t0 = Date.now();
+    if (after1) await gates.beforeStep(`lab-${after1.device}`);
+    else await gates.check("r1n1");
+    figure(`step gate of r1n1 over ssh (r1n1, core1, core2): ${Date.now() - t0} ms`);
+    gates.afterStep("lab-r1n2");
+    const pod = plan.nodes.find((n) => n.name === "r1n2")!.podCIDR.prefix;
+    await assert.rejects(gates.beforeStep("lab-rollout-check"), (e: Error) => {
+      assert.match(e.message, /^the rollout is not complete: r1n2 was applied, but its peers' check fails after 8 s: /);
+      assert.ok(e.message.includes(`core1: holds no valid path to ${pod} from r1n2`), e.message);
+      console.log(`      | ${e.message.slice(0, 300)}`);
+      return true;
+    });
   });
 });

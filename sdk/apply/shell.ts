@@ -14,6 +14,11 @@ export function shq(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
+/** `text` as one shell word: as it is when it holds only characters that are never special to `sh`, else `shq(text)`. */
+export function shWord(text: string): string {
+  return /^[A-Za-z0-9_./:@%+,=-]+$/.test(text) ? text : shq(text);
+}
+
 /** `NAME='value'` assignment lines (values quoted). */
 export function assignments(vars: ScriptParams): string {
   return vars
