@@ -9,7 +9,7 @@ import { resolve } from "../sdk/resolve/resolve";
 import { loadSpecFile } from "../sdk/spec/load";
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
-import { renderConfigFiles, renderPlanFiles, writeOutputDir } from "../sdk/cli/output";
+import { planOutputFiles, renderConfigFiles, renderPlanFiles, writeOutputDir } from "../sdk/cli/output";
 import { progress } from "../sdk/cli/progress";
 import { SpecError } from "../sdk/validate/errors";
 
@@ -55,6 +55,25 @@ describe("dcnet plan progress", () => {
       const at = files.findIndex((f) => f.path === "plan.json");
       assert.deepEqual(heard.slice(at, at + 2), ["writing plan.json", `${at + 1}`]);
       assert.equal(heard.length, files.length + 1);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("with files rendered as written (planOutputFiles), writeOutputDir says when it starts each slow one: plan.json, summary.md, topology.svg", () => {
+    const plan = resolve(spec());
+    const tmp = mkdtempSync(path.join(tmpdir(), "dcnet-progress-"));
+    try {
+      const heard: string[] = [];
+      const files = planOutputFiles(plan);
+      writeOutputDir(path.join(tmp, "out"), files, { onFile: (done) => heard.push(`${done}`), onStep: (w) => heard.push(w) });
+      const steps = heard.filter((h) => !/^\d+$/.test(h));
+      assert.deepEqual(steps, ["writing plan.json", "writing summary.md", "writing topology.svg"]);
+      for (const name of ["plan.json", "summary.md", "topology.svg"]) {
+        const at = heard.indexOf(`writing ${name}`);
+        assert.equal(heard[at + 1], `${files.findIndex((f) => f.path === name) + 1}`, `${name} written right after its line`);
+      }
+      assert.equal(heard.length, files.length + 3);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

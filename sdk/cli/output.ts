@@ -10,12 +10,12 @@
  *   topology.svg                  diagram
  *   clusters/<cluster>/...        Kubernetes objects and chart values of the cluster side (sdk/k8s/render.ts)
  */
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from "fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from "fs";
 import { randomBytes } from "crypto";
 import * as path from "path";
 import { Plan } from "../plan/types";
 import { renderBirdConfig } from "../render/bird";
-import { renderSwitchConfig } from "../render/switch";
+import { dialectOf, renderSwitchConfig } from "../render/switch";
 import { renderSummary } from "../render/summary";
 import { renderTopologySvg } from "../render/topology-svg";
 import { UserError, isUserFsError } from "./errors";
@@ -34,6 +34,11 @@ export interface OutputFile {
    * (plan.json of a 100,000-node data center): `writeOutputDir` writes it piece by piece.
    */
   chunks?: () => Iterable<string>;
+  /**
+   * Produced (rendered or serialized) only when written, in seconds on a large plan
+   * (plan.json, summary.md, topology.svg): `writeOutputDir` reports it (`onStep`) before.
+   */
+  slow?: boolean;
 }
 
 /** A device name as one path segment: refuses anything that could leave its folder. */
@@ -58,8 +63,24 @@ function rendered<T>(file: string, render: () => T): T {
 
 /** Every file of the output folder for a plan, sorted by path. Pure: the same plan gives the same bytes. */
 export function renderPlanFiles(plan: Plan, opts: RenderOptions = {}): OutputFile[] {
-  return [planJsonFile(plan), ...renderConfigFiles(plan, opts)].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return [planJsonFile(plan), ...renderConfigFiles(plan, opts)].sort(byPath);
 }
+
+/**
+ * The same files as `renderPlanFiles`, sorted by path, each rendered only when its `text` is
+ * read (each time it is read: nothing is kept). `writeOutputDir` reads each once and drops it,
+ * so a large plan is never held rendered in memory as a whole (a 100,000-node plan's files are
+ * ~1.1 GB of text) and its strings die young. Paths are known (and checked) up front; a
+ * renderer's refusal is thrown when its file is read, which `writeOutputDir` turns into no
+ * output at all (the files go to a fresh folder first).
+ */
+export function planOutputFiles(plan: Plan): OutputFile[] {
+  const files: OutputFile[] = [planJsonFile(plan)];
+  for (const f of configFileList(plan)) files.push({ path: f.path, slow: f.slow, get text() { return f.render(); } });
+  return files.sort(byPath);
+}
+
+const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 /** Options of `renderConfigFiles`. */
 export interface RenderOptions {
@@ -79,6 +100,7 @@ export function planJsonFile(plan: Plan): OutputFile {
   return {
     path: "plan.json",
     chunks,
+    slow: true,
     get text() {
       return [...chunks()].join("");
     },
@@ -205,31 +227,56 @@ function writeChunks(file: string, chunks: Iterable<string>): void {
   }
 }
 
-/** The rendered files (BIRD and switch configs, summary, diagram), without plan.json, sorted by path. */
-export function renderConfigFiles(plan: Plan, opts: RenderOptions = {}): OutputFile[] {
-  const files: OutputFile[] = [];
-  let done = 0;
-  for (const d of plan.devices) {
-    opts.onDevice?.(done++, plan.devices.length);
+/** A file of `configFileList`: its path, and how to render it. */
+interface ConfigFile {
+  path: string;
+  /** Index in `plan.devices`, for a device's config. */
+  device?: number;
+  slow?: boolean;
+  render: () => string;
+}
+
+/**
+ * The rendered files (BIRD and switch configs, summary, diagram) of a plan, unrendered: devices
+ * in plan order, then summary.md and topology.svg. Throws when two would have one path.
+ */
+function configFileList(plan: Plan): ConfigFile[] {
+  const files: ConfigFile[] = [];
+  plan.devices.forEach((d, device) => {
     if (d.kind === "node") {
       const file = `hosts/${segment(d.name, "node")}/bird.conf`;
-      files.push({ path: file, text: rendered(file, () => renderBirdConfig(plan, d.name)) });
+      files.push({ path: file, device, render: () => rendered(file, () => renderBirdConfig(plan, d.name)) });
     } else {
       const folder = `switches/${segment(d.name, "switch")}`;
-      const r = rendered(folder, () => renderSwitchConfig(plan, d.name));
-      files.push({ path: `${folder}/${segment(r.fileName, "switch config file")}`, text: r.text });
+      // the file name is the dialect's, known before rendering (an unknown dialect is refused here)
+      const fileName = rendered(folder, () => dialectOf(plan, d.name).fileName);
+      files.push({ path: `${folder}/${segment(fileName, "switch config file")}`, device, render: () => rendered(folder, () => renderSwitchConfig(plan, d.name).text) });
     }
-  }
-  opts.onDevice?.(done, plan.devices.length);
-  opts.onStep?.("rendering summary.md and topology.svg");
-  files.push({ path: "summary.md", text: rendered("summary.md", () => renderSummary(plan)) });
-  files.push({ path: "topology.svg", text: rendered("topology.svg", () => renderTopologySvg(plan)) });
+  });
+  files.push({ path: "summary.md", slow: true, render: () => rendered("summary.md", () => renderSummary(plan)) });
+  files.push({ path: "topology.svg", slow: true, render: () => rendered("topology.svg", () => renderTopologySvg(plan)) });
   const seen = new Set<string>();
   for (const f of files) {
     if (seen.has(f.path)) throw new UserError(`two devices would write the same output file ${f.path}`);
     seen.add(f.path);
   }
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return files;
+}
+
+/** The rendered files (BIRD and switch configs, summary, diagram), without plan.json, sorted by path. */
+export function renderConfigFiles(plan: Plan, opts: RenderOptions = {}): OutputFile[] {
+  const list = configFileList(plan);
+  const files: OutputFile[] = [];
+  let done = 0;
+  for (const f of list) {
+    if (f.device !== undefined) opts.onDevice?.(done++, plan.devices.length);
+    else if (f.path === "summary.md") {
+      opts.onDevice?.(done, plan.devices.length);
+      opts.onStep?.("rendering summary.md and topology.svg");
+    }
+    files.push({ path: f.path, text: f.render() });
+  }
+  return files.sort(byPath);
 }
 
 /** What is in the way at `dir`. */
@@ -290,10 +337,13 @@ export function writeOutputDir(
       );
     }
     const parent = path.dirname(target);
-    mkdirSync(parent, { recursive: true });
+    // the first folder made for the parent, if any: removed again if nothing is moved into place
+    // (files may be rendered while written: a renderer's refusal leaves no trace)
+    const madeParent = mkdirSync(parent, { recursive: true });
     const stamp = `${process.pid}-${randomBytes(4).toString("hex")}`;
     const tmp = path.join(parent, `.${path.basename(target)}.dcnet-tmp-${stamp}`);
     mkdirSync(tmp);
+    let placed = false;
     try {
       // one mkdir per folder (a recursive mkdir per file costs several system calls each: 100,000 hosts)
       const made = new Set<string>([tmp]);
@@ -307,12 +357,13 @@ export function writeOutputDir(
       for (const f of files) {
         const abs = path.join(tmp, ...f.path.split("/"));
         makeDir(path.dirname(abs));
-        // a file written in pieces is the large one (plan.json): seconds of its own
-        if (f.chunks) opts.onStep?.(`writing ${f.path}`);
+        // a file written in pieces (plan.json) or rendered when written is slow: seconds of its own
+        if (f.chunks || f.slow) opts.onStep?.(`writing ${f.path}`);
         if (f.chunks) writeChunks(abs, f.chunks());
         else writeFileSync(abs, f.text);
         opts.onFile?.(++written, files.length);
       }
+      placed = true; // from here on the target is changed, or put back as it was
       if (!existing) {
         renameSync(tmp, target);
       } else if (existing.foreign.length === 0) {
@@ -331,10 +382,23 @@ export function writeOutputDir(
       }
     } finally {
       if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
+      if (!placed && madeParent !== undefined) removeEmptyFolders(parent, madeParent);
     }
   } catch (e) {
     if (isUserFsError(e)) throw new UserError(`cannot write ${dir}: ${e.message}`);
     throw e;
+  }
+}
+
+/** Remove `dir` and its parents up to `top` (included) while they are empty. */
+function removeEmptyFolders(dir: string, top: string): void {
+  for (let d = dir; d.length >= top.length; d = path.dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return; // not empty (or gone): leave it
+    }
+    if (d === top) return;
   }
 }
 

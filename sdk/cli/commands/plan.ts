@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { resolve } from "../../resolve/resolve";
 import { loadSpecForCli } from "../load";
-import { renderPlanFiles, writeOutputDir } from "../output";
+import { planOutputFiles, renderPlanFiles, writeOutputDir } from "../output";
 import * as path from "path";
 import { ClusterInputs, clusterSideNotes, loadClusterInputs, renderClusterManifests } from "../../k8s";
 import { UserError } from "../errors";
@@ -42,17 +42,18 @@ export function registerPlanCommand(program: Command): void {
         return;
       }
       if (!specFile) throw new UserError("missing SPEC (or --fleet FILE)");
-      // everything is validated and rendered in memory before the file system is touched
+      // everything is validated in memory before the file system is touched; the configs are
+      // rendered as they are written, into a fresh folder moved into place only when complete
       const shown = progress(); // on stderr: at once on a terminal, else once it runs for a few seconds
       const spec = loadSpecForCli(specFile);
       shown.step(`read ${specFile}; validating and resolving`);
       const plan = resolve(spec, { progress: (what) => shown.step(what) });
-      shown.step(`resolved: ${plan.devices.length.toLocaleString("en-US")} devices, ${plan.sessions.length.toLocaleString("en-US")} BGP sessions; rendering`);
+      shown.step(`resolved: ${plan.devices.length.toLocaleString("en-US")} devices, ${plan.sessions.length.toLocaleString("en-US")} BGP sessions`);
       // cluster side: clusters/<cluster>/<kind>-<name>.yaml and clusters/<cluster>/values/<chart>.yaml
       const inputs = loadClusterInputs(spec, path.dirname(specFile));
-      const files = [...renderPlanFiles(plan, { onDevice: (done, total) => shown.count("rendered devices", done, total), onStep: (what) => shown.step(what) }), ...renderClusterManifests(plan, inputs), ...hostModeFiles(plan, inputs)];
+      const files = [...planOutputFiles(plan), ...renderClusterManifests(plan, inputs), ...hostModeFiles(plan, inputs)];
       for (const note of clusterSideNotes(plan, inputs)) console.error(`note: ${note}`); // what could not be checked (chart values schema)
-      shown.step(`rendered ${files.length.toLocaleString("en-US")} files; writing ${opts.out}`);
+      shown.step(`rendering and writing ${files.length.toLocaleString("en-US")} files to ${opts.out}`);
       writeOutputDir(opts.out, files, { force: opts.force, onFile: (done, total) => shown.count("written", done, total), onStep: (what) => shown.step(what) });
       const hosts = files.filter((f) => f.path.startsWith("hosts/")).length;
       const sw = files.filter((f) => f.path.startsWith("switches/")).length;
