@@ -44,10 +44,36 @@ const IPV6_TEXT = /^[0-9A-Fa-f:.]{2,45}$/;
 /** A prefix length: decimal, no sign, no leading zero. */
 const LENGTH_TEXT = /^(0|[1-9]\d{0,2})$/;
 
+/** An IPv4 address as ip-num parsed it: its value and its canonical text (ip-num's `toString()`). */
+export interface ParsedIPv4 {
+  value: bigint;
+  text: string;
+}
+
+/**
+ * ip-num's parse of a plain IPv4 address text (`IPv4.fromString`, which validates it as
+ * `Validator.isValidIPv4String` does), or undefined when it is not one. Memoized, so that one
+ * parse answers an address's family, value, canonical text and router id (validation and
+ * resolve ask each of them for every node address: 100,000 nodes, ~4 ip-num parses each).
+ */
+const parsedIPv4Memo = memo((address: string): ParsedIPv4 | undefined => {
+  if (typeof address !== "string" || !IPV4_TEXT.test(address)) return undefined;
+  try {
+    const ip = IPv4.fromString(address);
+    return { value: ip.getValue(), text: ip.toString() };
+  } catch {
+    return undefined; // not a valid IPv4 address
+  }
+});
+export const parsedIPv4: (address: string) => ParsedIPv4 | undefined = parsedIPv4Memo;
+
 /** Family of an address or prefix string, or undefined if it is neither. */
-export const familyOf: (text: string) => Family | undefined = memo((text) => {
+const familyMemo = memo((text: string): Family | undefined => {
   if (typeof text !== "string") return undefined;
-  const addr = text.split("/")[0];
+  const slash = text.indexOf("/");
+  // a plain address: its parse is kept for its value and canonical text
+  if (slash < 0 && IPV4_TEXT.test(text)) return parsedIPv4(text) ? "ipv4" : undefined;
+  const addr = slash < 0 ? text : text.slice(0, slash);
   try {
     if (IPV4_TEXT.test(addr) && Validator.isValidIPv4String(addr)[0]) return "ipv4";
     if (IPV6_TEXT.test(addr) && addr.includes(":") && Validator.isValidIPv6String(addr)[0]) return "ipv6";
@@ -56,6 +82,7 @@ export const familyOf: (text: string) => Family | undefined = memo((text) => {
   }
   return undefined;
 });
+export const familyOf: (text: string) => Family | undefined = familyMemo;
 
 /** Why `text` is not a canonical prefix (host bits zero), or undefined if it is one. */
 export function prefixProblem(text: string): string | undefined {
@@ -97,13 +124,17 @@ const boundsMemo = memo((text) => {
 });
 export const prefixBounds: (text: string) => { first: bigint; last: bigint } = boundsMemo;
 
-/** Numeric value of an address. */
-const addressValue = memo((address: string): bigint =>
-  familyOf(address) === "ipv4" ? IPv4.fromString(address).getValue() : IPv6.fromString(address).getValue(),
-);
+/** Numeric value of an address (an IPv4 one from its memoized parse). */
+function addressValue(address: string): bigint {
+  return parsedIPv4(address)?.value ?? ipv6Value(address);
+}
+const ipv6Value = memo((address: string): bigint => IPv6.fromString(address).getValue());
 
 /** The canonical text of a valid address (IPv6 lower-case and compressed): `2001:DB8:0::1` and `2001:db8::1` are one address. */
-export const canonicalAddress: (address: string) => string = memo((address) => formatAddress(`${familyOf(address)!} ${addressValue(address)}`));
+export function canonicalAddress(address: string): string {
+  return parsedIPv4(address)?.text ?? canonicalIPv6(address);
+}
+const canonicalIPv6 = memo((address: string): string => formatAddress(`ipv6 ${ipv6Value(address)}`));
 
 /** Prefix length of a prefix string. */
 const lengthMemo = memo((text) => Number(parsePrefix(text).cidrPrefix.getValue()));
@@ -192,6 +223,7 @@ function computeNthSubnet(parent: string, length: number, index: number): string
   // are validated, swept for overlaps and resolved)
   boundsMemo.seed(cidr, { first, last: first + step - 1n });
   lengthMemo.seed(cidr, length);
+  familyMemo.seed(cidr, family);
   return cidr;
 }
 
@@ -216,7 +248,15 @@ export function nthAddress(parent: string, index: number): string | undefined {
 function computeNthAddress(parent: string, index: number): string | undefined {
   const { first, last } = prefixBounds(parent);
   if (index < 0 || !Number.isInteger(index) || first + BigInt(index) > last) return undefined;
-  return formatAddress(`${familyOf(parent)!} ${first + BigInt(index)}`);
+  const family = familyOf(parent)!;
+  const value = first + BigInt(index);
+  const text = formatAddress(`${family} ${value}`);
+  // what parsing it would give (the rack peers' and fabric links' addresses are parsed again)
+  if (family === "ipv4") {
+    parsedIPv4Memo.seed(text, { value, text });
+    familyMemo.seed(text, family);
+  }
+  return text;
 }
 
 /** Offset of `address` inside `parent`, or undefined if outside. */
