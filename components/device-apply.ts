@@ -108,12 +108,20 @@ export function launchers(device: string, title: string, createParts: LauncherPa
  */
 export class ScriptFiles {
   private readonly byName = new Map<string, string>();
+  private readonly byKey = new Map<string, string>();
 
   /** Add a file's text (once per distinct text); returns its name (the first 32 hex digits of its SHA-256). */
   add(text: string): string {
     // 128 bits of SHA-256 name a file: enough to tell script versions apart, half the launcher bytes
     const name = createHash("sha256").update(text).digest("hex").slice(0, 32);
     if (!this.byName.has(name)) this.byName.set(name, text);
+    return name;
+  }
+
+  /** `add(build())` once per `key` (what determines the text): later calls with the same key return the name without building the text. */
+  addOnce(key: string, build: () => string): string {
+    let name = this.byKey.get(key);
+    if (name === undefined) this.byKey.set(key, (name = this.add(build())));
     return name;
   }
 
@@ -217,11 +225,8 @@ export function bundleLaunchers(device: string, title: string, createParts: Laun
     return [...b.head, ...(extra.length ? [`unset ${extra.join(" ")}`] : []), b.run, ")"];
   });
   const needsSecrets = createParts.some((p) => p.secretsOnStdin);
-  const file = [
-    `# dcnet script file: ${title.replace(new RegExp(`\\b${device.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`, "g"), "<device>")} (its name is the first 32 hex digits of the SHA-256 of this text; installed by ${bundle.deliveredBy})`,
-    "# shellcheck shell=sh disable=SC2034,SC2016 # the parameters are read by the bodies; the bodies are single-quoted on purpose (they run through eval; each is checked as a script of its own)",
-    scriptPart("bundle-lib.sh"),
-    ...all.map((p, i) => `DCNET_P${i + 1}=${shq(p.script.body)}`),
+  const header = `# dcnet script file: ${title.replace(new RegExp(`\\b${device.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`, "g"), "<device>")} (its name is the first 32 hex digits of the SHA-256 of this text; installed by ${bundle.deliveredBy})`;
+  const functions = [
     "dcnet_create() {",
     ...(needsSecrets ? ["dcnet_need_secrets"] : []),
     ...blocks.slice(0, createParts.length).flat(),
@@ -230,8 +235,18 @@ export function bundleLaunchers(device: string, title: string, createParts: Laun
     "dcnet_delete() {",
     ...blocks.slice(createParts.length).flat(),
     "}",
-  ].join("\n") + "\n";
-  const name = bundle.files.add(file);
+  ].join("\n");
+  // the file's text (~20–40 KB) is built and hashed once per distinct file, not once per device:
+  // its bodies are named by their keys, the rest is the header and the functions
+  const name = bundle.files.addOnce(`${header}\n${all.map((p) => p.script.key).join(";")}\n${functions}`, () =>
+    [
+      header,
+      "# shellcheck shell=sh disable=SC2034,SC2016 # the parameters are read by the bodies; the bodies are single-quoted on purpose (they run through eval; each is checked as a script of its own)",
+      scriptPart("bundle-lib.sh"),
+      ...all.map((p, i) => `DCNET_P${i + 1}=${shq(p.script.body)}`),
+      functions,
+    ].join("\n") + "\n",
+  );
   bundle.use?.(device, name);
   // short: every device command carries its launchers twice in the state (the provider echoes its inputs)
   const missing = `echo "dcnet: $DEVICE: $DCNET_F is missing or altered:" ${shWord(bundle.deliveredBy)} "installs it" >&2; exit 1`;
