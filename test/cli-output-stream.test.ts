@@ -10,7 +10,8 @@ import { tmpdir } from "os";
 import { resolve } from "../sdk/resolve/resolve";
 import { loadSpecFile } from "../sdk/spec/load";
 import { Plan } from "../sdk/plan/types";
-import { planOutputFiles, renderPlanFiles, writeOutputDir } from "../sdk/cli/output";
+import { joinedInPieces, planOutputFiles, renderPlanFiles, writeOutputDir } from "../sdk/cli/output";
+import * as fc from "fast-check";
 import { UserError } from "../sdk/cli/errors";
 
 const plan = () => resolve(loadSpecFile(path.join(__dirname, "..", "examples", "spine-leaf", "datacenter.yaml")));
@@ -32,6 +33,21 @@ describe("dcnet plan: files rendered as they are written", () => {
     const out = path.join(tmp, "out");
     writeOutputDir(out, lazy);
     for (const f of eager) assert.equal(readFileSync(path.join(out, f.path), "utf8"), f.text, f.path);
+  });
+
+  it("summary.md and topology.svg are written in pieces of their lines, equal to the joined lines", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 3 }), { maxLength: 40 }), fc.integer({ min: 1, max: 7 }), (lines, per) => {
+        assert.equal([...joinedInPieces(lines, "\n", per)].join(""), lines.join("\n"));
+      }),
+      { numRuns: 500 },
+    );
+    const files = planOutputFiles(plan());
+    for (const name of ["summary.md", "topology.svg"]) {
+      const f = files.find((x) => x.path === name)!;
+      assert.ok(f.chunks, `${name} has pieces`);
+      assert.equal([...f.chunks()].join(""), f.text, name);
+    }
   });
 
   it("nothing is rendered before it is written: a refusal while writing is thrown there, and leaves no folder behind", () => {

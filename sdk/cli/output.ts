@@ -16,8 +16,8 @@ import * as path from "path";
 import { Plan } from "../plan/types";
 import { renderBirdConfig } from "../render/bird";
 import { dialectOf, renderSwitchConfig } from "../render/switch";
-import { renderSummary } from "../render/summary";
-import { renderTopologySvg } from "../render/topology-svg";
+import { summaryLines } from "../render/summary";
+import { topologySvgLines } from "../render/topology-svg";
 import { UserError, isUserFsError } from "./errors";
 
 /** Top-level entries of an output folder that dcnet owns (and replaces as a whole). */
@@ -76,11 +76,30 @@ export function renderPlanFiles(plan: Plan, opts: RenderOptions = {}): OutputFil
  */
 export function planOutputFiles(plan: Plan): OutputFile[] {
   const files: OutputFile[] = [planJsonFile(plan)];
-  for (const f of configFileList(plan)) files.push({ path: f.path, slow: f.slow, get text() { return f.render(); } });
+  for (const f of configFileList(plan)) {
+    const lines = f.lines;
+    files.push({
+      path: f.path,
+      slow: f.slow,
+      get text() {
+        return f.render();
+      },
+      // a large document is written in pieces of its lines, never joined into one string
+      ...(lines ? { chunks: () => joinedInPieces(lines(), "\n") } : {}),
+    });
+  }
   return files.sort(byPath);
 }
 
 const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/** `lines.join(sep)` in pieces of at most `per` lines (and the separators between them). */
+export function* joinedInPieces(lines: string[], sep: string, per = 4096): Generator<string> {
+  for (let i = 0; i < lines.length; i += per) {
+    if (i > 0) yield sep;
+    yield lines.slice(i, i + per).join(sep);
+  }
+}
 
 /** Options of `renderConfigFiles`. */
 export interface RenderOptions {
@@ -234,6 +253,8 @@ interface ConfigFile {
   device?: number;
   slow?: boolean;
   render: () => string;
+  /** For a large document: its lines, `render()` being their join by newlines. */
+  lines?: () => string[];
 }
 
 /**
@@ -253,8 +274,13 @@ function configFileList(plan: Plan): ConfigFile[] {
       files.push({ path: `${folder}/${segment(fileName, "switch config file")}`, device, render: () => rendered(folder, () => renderSwitchConfig(plan, d.name).text) });
     }
   });
-  files.push({ path: "summary.md", slow: true, render: () => rendered("summary.md", () => renderSummary(plan)) });
-  files.push({ path: "topology.svg", slow: true, render: () => rendered("topology.svg", () => renderTopologySvg(plan)) });
+  for (const [file, lines] of [
+    ["summary.md", summaryLines],
+    ["topology.svg", topologySvgLines],
+  ] as const) {
+    const linesOf = () => rendered(file, () => lines(plan));
+    files.push({ path: file, slow: true, render: () => linesOf().join("\n"), lines: linesOf });
+  }
   const seen = new Set<string>();
   for (const f of files) {
     if (seen.has(f.path)) throw new UserError(`two devices would write the same output file ${f.path}`);
