@@ -50,6 +50,22 @@ describe("dcnet plan: files rendered as they are written", () => {
     }
   });
 
+  it("a file in pieces is written byte for byte: multi-byte characters, pieces larger than the write buffer, many small ones", () => {
+    const pieces = fc.oneof(
+      fc.string({ unit: "binary", maxLength: 50 }),
+      fc.constantFrom("↔", "·", "–", "😀", "€".repeat(700_001), "a".repeat(2_100_000), "x↔".repeat(400_000)),
+    );
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 12 }), (chunks) => {
+        const out = path.join(tmp, `out-${Math.random().toString(36).slice(2)}`);
+        writeOutputDir(out, [{ path: "plan.json", text: chunks.join(""), chunks: () => chunks }]);
+        assert.ok(readFileSync(path.join(out, "plan.json")).equals(Buffer.from(chunks.join(""), "utf8")));
+        rmSync(out, { recursive: true });
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it("nothing is rendered before it is written: a refusal while writing is thrown there, and leaves no folder behind", () => {
     const p = JSON.parse(JSON.stringify(plan())) as Plan;
     const node = p.devices.filter((d) => d.kind === "node").at(-1)!.name;

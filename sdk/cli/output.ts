@@ -221,26 +221,35 @@ function nestedElements(elements: unknown[], level: number): string {
   return text.slice(cut, text.length - cut);
 }
 
-/** Write `chunks` to `file`, buffered (one write per ~1 MB), looping over short writes. */
+/** Bytes of the buffer `writeChunks` encodes into (each chunk is encoded straight into it). */
+const WRITE_BUFFER_BYTES = 1 << 21;
+
+/**
+ * Write `chunks` to `file`, buffered: each chunk is encoded as UTF-8 straight into one reused
+ * buffer (no joined string, no new buffer per write), written when the next chunk might not fit;
+ * a chunk larger than the buffer is written on its own. Loops over short writes.
+ */
 function writeChunks(file: string, chunks: Iterable<string>): void {
   const fd = openSync(file, "w");
-  const flush = (text: string) => {
-    const bytes = Buffer.from(text, "utf8");
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+  const writeAll = (bytes: Buffer, length: number) => {
+    for (let off = 0; off < length; ) off += writeSync(fd, bytes, off, length - off);
   };
   try {
-    let buf: string[] = [];
-    let size = 0;
+    const buf = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
+    let used = 0;
     for (const c of chunks) {
-      buf.push(c);
-      size += c.length;
-      if (size >= 1 << 20) {
-        flush(buf.join(""));
-        buf = [];
-        size = 0;
+      // UTF-8 takes at most 3 bytes per UTF-16 code unit (4 for a surrogate pair of 2)
+      const most = c.length * 3;
+      if (most > buf.length - used && used > 0) {
+        writeAll(buf, used);
+        used = 0;
       }
+      if (most > buf.length) {
+        const bytes = Buffer.from(c, "utf8");
+        writeAll(bytes, bytes.length);
+      } else used += buf.write(c, used, "utf8");
     }
-    if (buf.length) flush(buf.join(""));
+    if (used > 0) writeAll(buf, used);
   } finally {
     closeSync(fd);
   }
