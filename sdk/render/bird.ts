@@ -6,7 +6,7 @@
  */
 import { Family, Plan, PlanDevice, PlanSession } from "../plan/types";
 import { compareStrings, comparePrefixes } from "./order";
-import { deviceOf, planNodeOf, sessionsOf } from "./plan-query";
+import { deviceOf, planNodeOf, sessionsView } from "./plan-query";
 import { routerId32 } from "./router-id";
 import { carries, sessionFamilies } from "../plan/sessions";
 import { checkPasswordRef, lookupPassword } from "./secrets";
@@ -71,9 +71,9 @@ function byProtocol(x: PlanSession, y: PlanSession): number {
 
 /** The node's uplink sessions (the node is end `a`), ordered by protocol name. */
 function uplinksOf(plan: Plan, nodeName: string): PlanSession[] {
-  const sessions = sessionsOf(plan, nodeName).filter((s) => s.kind === "node-uplink" && s.a.device === nodeName);
+  const sessions = sessionsView(plan, nodeName).filter((s) => s.kind === "node-uplink" && s.a.device === nodeName);
   for (const s of sessions) if (!s.nodeProtocol) throw new Error(`session ${s.id} has no nodeProtocol name`);
-  // sessionsOf gave a copy, filter another: sorted in place, and only when out of order (a node has two uplinks)
+  // filter gave a copy: sorted in place, and only when out of order (a node has two uplinks)
   const sorted = sessions;
   for (let i = 1; i < sorted.length; i++)
     if (byProtocol(sorted[i - 1], sorted[i]) > 0) {

@@ -69,7 +69,14 @@ export function planSwitchOf(plan: Plan, name: string): PlanSwitch {
 
 /** Every session with `device` at either end, in plan order. */
 export function sessionsOf(plan: Plan, device: string): PlanSession[] {
-  return [...(indexOf(plan).sessions.get(device) ?? [])];
+  return [...sessionsView(plan, device)];
+}
+
+const NO_SESSIONS: readonly PlanSession[] = [];
+
+/** `sessionsOf` without the copy: the index's own list, for a caller that only reads it. */
+export function sessionsView(plan: Plan, device: string): readonly PlanSession[] {
+  return indexOf(plan).sessions.get(device) ?? NO_SESSIONS;
 }
 
 /** The local and remote ends of a session, seen from `device`. */
