@@ -9,7 +9,6 @@ import {
   PlanAnnouncement,
   PlanCluster,
   PlanDevice,
-  PlanExpectedRouteGroup,
   PlanNode,
   PlanPrefixFilterEntry,
   PlanPrefixSet,
@@ -30,6 +29,7 @@ import { computeUnderlay, Underlay } from "./underlay";
 import { nodeSpeakers, speakerSession } from "./speakers";
 import { BgpSpeaker } from "../spec/cluster-types";
 import { ipv4Projection, ipv6Projection, isDualStack, mergeDualStack } from "./dual-stack";
+import { Hop, RouteCollector } from "./expected-routes";
 
 /**
  * Validate and resolve a spec into a plan. Throws `SpecError` listing every problem. `progress`
@@ -366,6 +366,8 @@ interface SwitchContext {
   directOf: Map<string, NodeCtx[]>;
   /** Nodes announcing at least one VIP, in node order. */
   vipNodes: NodeCtx[];
+  /** `distinctVips()`, built at the first leaf without a VIP announcer. */
+  distinctVips?: PlanAnnouncement[];
   /** `leafSets()`, built at the first leaf sharing them. */
   leafSets?: PlanPrefixSet[];
   /** Position of each prefix in its family's `leafSets` list. */
@@ -469,12 +471,6 @@ function buildNodeFilter(ctx: SwitchContext, n: NodeCtx): PlanPrefixFilterEntry[
   return entries;
 }
 
-/** One next hop of an expected route: the neighbor's address and device. */
-interface Hop {
-  address: string;
-  device: string;
-}
-
 function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
   const { spec, nodes } = ctx;
   const inboundFilters: PlanSwitch["inboundFilters"] = [];
@@ -485,7 +481,7 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
     inboundFilters.push({ neighbor: other.address, device: other.device, entries: node ? nodeFilter(ctx, node) : fabricEntries(ctx, ctx.underlay.inbound.get(sw.name)?.get(other.device)) });
   }
   for (const u of ctx.upstreams) for (const l of u.links) if (l.switch === sw.name) inboundFilters.push({ neighbor: l.peerAddress, device: u.name, entries: u.accept });
-  const routes = new RouteCollector(ctx);
+  const routes = new RouteCollector(ctx.family);
   const direct = ctx.directOf.get(sw.name) ?? [];
   for (const n of direct) {
     const hop = [{ address: n.address, device: n.spec.name }];
@@ -521,10 +517,13 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
       }
       // PodCIDRs of every node not attached to this leaf, in node order (shared by the rack's leaves)
       else for (const [family, prefixes] of remotePodCidrs(ctx, direct)) routes.addMany(family, spines, prefixes);
-      for (const n of ctx.vipNodes) {
-        if (directSet.has(n)) continue;
-        for (const a of n.announcements) if (a.kind === "vip" && !routes.has(a)) routes.add(a, spines);
-      }
+      // no VIP announcer on this leaf: each VIP once over the spines, in order of first announcer
+      if (!ctx.vipNodes.some((n) => directSet.has(n))) for (const a of distinctVips(ctx)) routes.add(a, spines);
+      else
+        for (const n of ctx.vipNodes) {
+          if (directSet.has(n)) continue;
+          for (const a of n.announcements) if (a.kind === "vip" && !routes.has(a)) routes.add(a, spines);
+        }
     }
   } else if (sw.role === SwitchRole.core) {
     // route reflection (RFC 4456): every other node's prefixes, reflected by the cores on its rack;
@@ -568,6 +567,20 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
   return { name: sw.name, originates: ctx.underlay.originates.get(sw.name) ?? [], inboundFilters, expectedRoutes: routes.groups() };
 }
 
+/** The VIP announcements of `vipNodes`, the first of each prefix, in node order (built once). */
+function distinctVips(ctx: SwitchContext): PlanAnnouncement[] {
+  if (ctx.distinctVips) return ctx.distinctVips;
+  const seen = new Set<string>();
+  ctx.distinctVips = [];
+  for (const n of ctx.vipNodes)
+    for (const a of n.announcements)
+      if (a.kind === "vip" && !seen.has(a.prefix)) {
+        seen.add(a.prefix);
+        ctx.distinctVips.push(a);
+      }
+  return ctx.distinctVips;
+}
+
 /**
  * The prefix lists every leaf sharing the underlay holds over its spines (but its own), one per
  * family: every node's PodCIDR in node order, then `Underlay.leafRoutes`. Built at the first leaf.
@@ -590,17 +603,6 @@ function leafSets(ctx: SwitchContext): PlanPrefixSet[] {
   return ctx.leafSets;
 }
 
-/** Hops ordered by device name (then address). */
-function sortHops(hops: Hop[]): Hop[] {
-  return [...hops].sort((x, y) => (x.device < y.device ? -1 : x.device > y.device ? 1 : x.address < y.address ? -1 : x.address > y.address ? 1 : 0));
-}
-
-/** `a` plus the hops of `b` it does not hold yet (by address). */
-function merge(a: Hop[], b: Hop[]): Hop[] {
-  const extra = b.filter((h) => !a.some((c) => c.address === h.address));
-  return extra.length > 0 ? [...a, ...extra] : a;
-}
-
 /** PodCIDRs of every node outside `direct`, by family, in node order; cached per set of direct nodes. */
 function remotePodCidrs(ctx: SwitchContext, direct: NodeCtx[]): Map<Family, string[]> {
   const key = direct.map((n) => n.spec.name).join(" ");
@@ -618,85 +620,4 @@ function remotePodCidrs(ctx: SwitchContext, direct: NodeCtx[]): Map<Family, stri
     ctx.remotePodCidrs.set(key, cached);
   }
   return cached;
-}
-
-/**
- * Collects a switch's expected routes grouped by next-hop set. A PodCIDR has one announcer, so it
- * goes straight into its group; a VIP may be announced by several nodes, so its next hops are
- * merged first and grouped at the end. Groups appear in order of first use.
- */
-class RouteCollector {
-  private readonly byKey = new Map<string, PlanExpectedRouteGroup>();
-  private readonly keyOfList = new Map<Family, Map<Hop[], string>>();
-  private readonly seenPodCidrs = new Set<string>();
-  private readonly vipHops = new Map<string, Hop[]>();
-  /** Kernel next hops of VIPs, when some announcer is reached recursively. */
-  private readonly vipFib = new Map<string, Hop[]>();
-
-  constructor(private readonly ctx: SwitchContext) {}
-
-  has(a: PlanAnnouncement): boolean {
-    return a.kind === "vip" ? this.vipHops.has(a.prefix) : this.seenPodCidrs.has(a.prefix);
-  }
-
-  /** Add an announcement over `hops`; `fib`: the kernel's next hops when BGP's resolve recursively. */
-  add(a: PlanAnnouncement, hops: Hop[], fib?: Hop[]): void {
-    if (a.kind !== "vip") {
-      if (this.seenPodCidrs.has(a.prefix)) return;
-      this.seenPodCidrs.add(a.prefix);
-      this.groupOf(a.family, hops, fib).prefixes.push(a.prefix);
-      return;
-    }
-    const cur = this.vipHops.get(a.prefix);
-    this.vipHops.set(a.prefix, cur === undefined ? hops : merge(cur, hops));
-    const curFib = this.vipFib.get(a.prefix);
-    if (fib || curFib) this.vipFib.set(a.prefix, merge(curFib ?? cur ?? [], fib ?? hops));
-  }
-
-  /** Every prefix of the shared list `set` but `except` (none collected yet), over `hops`. */
-  addSet(family: Family, hops: Hop[], set: string, except: string[]): void {
-    const group = this.groupOf(family, hops);
-    if (group.set !== undefined) throw new Error(`expected routes: two prefix sets (${group.set}, ${set}) over one next-hop set`);
-    group.set = set;
-    group.except = except;
-  }
-
-  /** Append PodCIDRs known to be unique and not yet collected (one announcer each). */
-  addMany(family: Family, hops: Hop[], prefixes: string[]): void {
-    if (prefixes.length === 0) return;
-    const group = this.groupOf(family, hops);
-    // callers guarantee these PodCIDRs are not collected yet and are not looked up again
-    if (group.prefixes.length === 0) group.prefixes = prefixes.slice();
-    else for (const p of prefixes) group.prefixes.push(p);
-  }
-
-  groups(): PlanExpectedRouteGroup[] {
-    for (const [prefix, hops] of this.vipHops) this.groupOf(this.ctx.family(prefix), hops, this.vipFib.get(prefix)).prefixes.push(prefix);
-    return [...this.byKey.values()];
-  }
-
-  /** The group of a next-hop list (hops ordered by device name), with kernel next hops when they differ. */
-  private groupOf(family: Family, hops: Hop[], fib?: Hop[]): PlanExpectedRouteGroup {
-    if (fib !== undefined && !(fib.length === hops.length && fib.every((f) => hops.some((h) => h.address === f.address)))) {
-      const ordered = sortHops(hops);
-      const orderedFib = sortHops(fib);
-      const key = `${family} ${ordered.map((h) => `${h.device}@${h.address}`).join(" ")} fib ${orderedFib.map((h) => `${h.device}@${h.address}`).join(" ")}`;
-      let g = this.byKey.get(key);
-      if (!g) {
-        g = { family, nextHops: ordered.map((h) => h.address), via: ordered.map((h) => h.device), prefixes: [], fibNextHops: orderedFib.map((h) => h.address), fibVia: orderedFib.map((h) => h.device) };
-        this.byKey.set(key, g);
-      }
-      return g;
-    }
-    let keys = this.keyOfList.get(family);
-    if (keys === undefined) this.keyOfList.set(family, (keys = new Map()));
-    let key = keys.get(hops);
-    if (key === undefined) {
-      const ordered = [...hops].sort((x, y) => (x.device < y.device ? -1 : x.device > y.device ? 1 : 0));
-      key = `${family} ${ordered.map((h) => `${h.device}@${h.address}`).join(" ")}`;
-      keys.set(hops, key);
-      if (!this.byKey.has(key)) this.byKey.set(key, { family, nextHops: ordered.map((h) => h.address), via: ordered.map((h) => h.device), prefixes: [] });
-    }
-    return this.byKey.get(key)!;
-  }
 }
