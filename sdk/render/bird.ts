@@ -126,17 +126,29 @@ function addressOf(device: PlanDevice, f: Family): string | undefined {
  * that family (`next hop address`: IPv6 routes over an IPv4 session, IPv4 routes over an IPv6 one).
  * Its lines joined by newlines (a file is assembled from such blocks: 4,000 nodes, ~85 lines each).
  */
-function sessionBlock(s: PlanSession, secretsDir: string, device: PlanDevice): string {
+function sessionBlock(s: PlanSession, secretsDir: string, device: PlanDevice, tails: Map<string, string>): string {
   const name = birdSymbol(s.nodeProtocol!, `protocol name of session ${s.id}`);
+  const head = `# ${commentText(`${s.id}: ${s.type}, ${s.a.device} AS${s.a.asn} -> ${s.b.device} AS${s.b.asn}`)}
+protocol bgp ${name} {
+  description ${birdString(s.id, "session id")};
+  local ${s.a.address} as ${s.a.asn};
+  neighbor ${s.b.address} as ${s.b.asn};`;
+  // the rest reads the session's settings only (not the device) unless a channel needs the node's other address
+  const families = sessionFamilies(s);
+  if (families.some((f) => f !== s.family)) return head + sessionTail(s, families, secretsDir, device);
+  const key = `${families.join(",")} ${s.timers.hold} ${s.timers.keepalive} ${s.timers.connectRetry} ${s.gracefulRestart.enabled ? s.gracefulRestart.restartTime : "-"} ${s.bfd.enabled} ${s.passwordRef ?? ""}`;
+  let tail = tails.get(key);
+  if (tail === undefined) tails.set(key, (tail = sessionTail(s, families, secretsDir, device)));
+  return head + tail;
+}
+
+/** A `protocol bgp` block after its `neighbor` line (newline first). */
+function sessionTail(s: PlanSession, families: Family[], secretsDir: string, device: PlanDevice): string {
   // single hop on the rack network for eBGP and iBGP alike (iBGP would default to multihop,
   // which also makes BFD multihop and no longer match the switch); retry 5 s after an error
   // instead of BIRD's 60 s: FRR 8.4 re-creates the BFD session once BGP is Established
   // (FRRouting/frr#17337), which BIRD sees as a BFD failure
-  let text = `# ${commentText(`${s.id}: ${s.type}, ${s.a.device} AS${s.a.asn} -> ${s.b.device} AS${s.b.asn}`)}
-protocol bgp ${name} {
-  description ${birdString(s.id, "session id")};
-  local ${s.a.address} as ${s.a.asn};
-  neighbor ${s.b.address} as ${s.b.asn};
+  let text = `
   direct;
   hold time ${s.timers.hold};
   keepalive time ${s.timers.keepalive};
@@ -145,7 +157,7 @@ protocol bgp ${name} {
   if (s.gracefulRestart.enabled) text += `\n  graceful restart on;\n  graceful restart time ${s.gracefulRestart.restartTime};`;
   if (s.bfd.enabled) text += "\n  bfd on;";
   if (s.passwordRef) text += `\n  include ${birdString(`${secretsDir}/${checkPasswordRef(s.passwordRef)}.conf`, "secret file")};`;
-  for (const f of sessionFamilies(s)) {
+  for (const f of families) {
     text += `\n  ${f} {${CHANNEL_BODY}`;
     if (f !== s.family) {
       const own = addressOf(device, f);
@@ -155,6 +167,20 @@ protocol bgp ${name} {
     text += "\n  };";
   }
   return text + "\n}";
+}
+
+/**
+ * Session blocks after their `neighbor` line, per plan and secrets directory, by the settings
+ * they read (families, timers, graceful restart, BFD, passwordRef): 4,000 nodes share a few.
+ */
+const tailCaches = new WeakMap<Plan, Map<string, Map<string, string>>>();
+
+function tailsOf(plan: Plan, secretsDir: string): Map<string, string> {
+  let byDir = tailCaches.get(plan);
+  if (byDir === undefined) tailCaches.set(plan, (byDir = new Map()));
+  let tails = byDir.get(secretsDir);
+  if (tails === undefined) byDir.set(secretsDir, (tails = new Map()));
+  return tails;
 }
 
 /** The lines of a BGP channel after `<family> {`, up to its own next hop address (newline first). */
@@ -234,7 +260,8 @@ router id ${routerId32(device.routerId)};
   // an empty line after each block; none at the end of the file
   const bfd = bfdBlock(nodeName, sessions);
   if (bfd !== undefined) lines.push("", bfd);
-  for (const s of sessions) lines.push("", sessionBlock(s, secretsDir, device));
+  const tails = tailsOf(plan, secretsDir);
+  for (const s of sessions) lines.push("", sessionBlock(s, secretsDir, device, tails));
   return lines.join("\n") + "\n";
 }
 
