@@ -34,8 +34,10 @@ export class RouteCollector {
   /** Kernel next hops of VIPs, when some announcer is reached recursively. */
   private readonly vipFib = new Map<string, Hop[]>();
 
-  /** The group `groupOf` gave last for a next-hop list without kernel next hops (consecutive nodes share their list). */
-  private last?: { family: Family; hops: Hop[]; group: PlanExpectedRouteGroup };
+  /** The group `groupOf` gave last for a next-hop list without kernel next hops, with its list and family (consecutive nodes share their list). */
+  private lastGroup?: PlanExpectedRouteGroup;
+  private lastHops?: Hop[];
+  private lastFamily?: Family;
 
   constructor(private readonly family: (prefix: string) => Family) {}
 
@@ -92,19 +94,22 @@ export class RouteCollector {
       }
       return g;
     }
-    const last = this.last;
-    if (last !== undefined && last.hops === hops && last.family === family) return last.group;
+    if (hops === this.lastHops && family === this.lastFamily) return this.lastGroup!;
     let keys = this.keyOfList.get(family);
     if (keys === undefined) this.keyOfList.set(family, (keys = new Map()));
     let key = keys.get(hops);
+    let group: PlanExpectedRouteGroup | undefined;
     if (key === undefined) {
-      const ordered = [...hops].sort((x, y) => (x.device < y.device ? -1 : x.device > y.device ? 1 : 0));
-      key = `${family} ${ordered.map((h) => `${h.device}@${h.address}`).join(" ")}`;
+      // one hop (a leaf's own nodes): nothing to order
+      const ordered = hops.length === 1 ? hops : [...hops].sort((x, y) => (x.device < y.device ? -1 : x.device > y.device ? 1 : 0));
+      key = ordered.length === 1 ? `${family} ${ordered[0].device}@${ordered[0].address}` : `${family} ${ordered.map((h) => `${h.device}@${h.address}`).join(" ")}`;
       keys.set(hops, key);
-      if (!this.byKey.has(key)) this.byKey.set(key, { family, nextHops: ordered.map((h) => h.address), via: ordered.map((h) => h.device), prefixes: [] });
-    }
-    const group = this.byKey.get(key)!;
-    this.last = { family, hops, group };
+      group = this.byKey.get(key);
+      if (group === undefined) this.byKey.set(key, (group = { family, nextHops: ordered.map((h) => h.address), via: ordered.map((h) => h.device), prefixes: [] }));
+    } else group = this.byKey.get(key)!;
+    this.lastHops = hops;
+    this.lastFamily = family;
+    this.lastGroup = group;
     return group;
   }
 }
