@@ -20,8 +20,7 @@ import { batchScript, formatVerifyReport, Inventory, isReadOnly, labInventory, p
 import { deviceConnections } from "../sdk/verify/inventory";
 import { gateExpectations, GateReport, verifyGate } from "../sdk/verify/gate";
 import { rolloutPlan } from "../sdk/apply/rollout";
-import { StepGates } from "../components/step-gates";
-import { GateDevice } from "../components/wave-gates";
+import type { GateDevice } from "../components/wave-gates";
 import { figure, requireLab, testLabName } from "./support/lab-env";
 import { tinySpec } from "./support/lab-specs";
 
@@ -305,6 +304,8 @@ describe("verify: against the lab in ssh mode (planned configs)", function () {
       ]),
     );
     const steps = rolloutPlan(plan, { strategy: "waves" });
+    // loaded here: the other suites load @pulumi/pulumi after setting their mocks
+    const { StepGates } = require("../components/step-gates") as typeof import("../components/step-gates");
     const gates = new StepGates("lab", plan, steps, info, { parallel: 4, timeoutMs: 8000, intervalMs: 1000 }, false);
     for (const s of steps) gates.bind(`lab-${s.device}`, s.device);
     gates.bindFinal("lab-rollout-check");
