@@ -181,7 +181,9 @@ export class DataCenter extends pulumi.ComponentResource {
     if (ro.peerCheck === true && mode !== DeliveryMode.ssh) throw new Error(`DataCenter ${name}: rollout.peerCheck needs mode ssh (the check reads the devices' BGP state over ssh)`);
     const peerTimeout = ro.peerCheckTimeoutSeconds ?? 60;
     if (!Number.isInteger(peerTimeout) || peerTimeout < 1 || peerTimeout > 3600) throw new Error(`DataCenter ${name}: rollout.peerCheckTimeoutSeconds must be a whole number between 1 and 3600, got ${JSON.stringify(ro.peerCheckTimeoutSeconds)}`);
-    const stepGates = mode === DeliveryMode.ssh && ro.peerCheck !== false ? new StepGates(name, plan, rollout, gateInfo, { parallel: gateParallel, timeoutMs: peerTimeout * 1000 }, hooksSupported()) : undefined;
+    const peerParallel = ro.peerCheckParallel ?? 32;
+    if (!Number.isInteger(peerParallel) || peerParallel < 1 || peerParallel > 256) throw new Error(`DataCenter ${name}: rollout.peerCheckParallel must be a whole number between 1 and 256, got ${JSON.stringify(ro.peerCheckParallel)}`);
+    const stepGates = mode === DeliveryMode.ssh && ro.peerCheck !== false ? new StepGates(name, plan, rollout, gateInfo, { parallel: peerParallel, timeoutMs: peerTimeout * 1000 }, hooksSupported()) : undefined;
     if (stepGates) stepGatesOf.set(this, stepGates);
     const needsGateInfo = waveList.length > 0 || stepGates !== undefined;
     const shas = new Map<string, string>();

@@ -169,6 +169,8 @@ export interface RolloutArgs {
   peerCheck?: boolean;
   /** How long a device's peer check is retried before the step waiting for it fails (default 60). */
   peerCheckTimeoutSeconds?: number;
+  /** Peer checks at the same time (default 32; each contacts the device and its switch peers, one ssh session each). */
+  peerCheckParallel?: number;
 }
 
 /**

@@ -82,6 +82,7 @@ describe("components: DataCenter step gates, the peers' view before each step (P
     assert.equal(dcm.stepGatesOfDataCenter(folder), undefined);
     assert.throws(() => build("s0x", { mode: c.DeliveryMode.localFolder, localFolder: "/tmp/dcnet-step-gates-unused", rollout: { peerCheck: true } }), /rollout\.peerCheck needs mode ssh/);
     assert.throws(() => build("s0t", { rollout: { peerCheckTimeoutSeconds: 0 } }), /peerCheckTimeoutSeconds must be a whole number between 1 and 3600, got 0/);
+    assert.throws(() => build("s0p", { rollout: { peerCheckParallel: 1.5 } }), /peerCheckParallel must be a whole number between 1 and 256, got 1\.5/);
   });
 
   it("before a step: each device it waits for that this up applied is checked once, from its peers' view", async () => {
@@ -168,6 +169,26 @@ describe("components: DataCenter step gates, the peers' view before each step (P
     g2.afterStep(res(dc2, prevNode, "s4"));
     await g2.beforeStep(res(dc2, step.device, "s4"));
     assert.equal(calls2.length, 2, "failed once, passed on the retry");
+  });
+
+  it("at most peerCheckParallel checks at a time; every one runs", async () => {
+    const dc = build("s6", { rollout: { peerCheckParallel: 3 } });
+    const g = dcm.stepGatesOfDataCenter(dc)!;
+    let inFlight = 0;
+    let most = 0;
+    const calls: Call[] = [];
+    const pass = runner(calls);
+    g.useRunner(async (plan, exp, conns) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 20));
+      inFlight--;
+      return pass(plan, exp, conns);
+    });
+    const plan = dc.getPlan();
+    for (const d of plan.devices) g.afterStep(res(dc, d.name, "s6"));
+    await g.beforeStep("s6-rollout-check");
+    assert.equal(calls.length, plan.devices.length, "every applied device checked once");
+    assert.equal(most, 3, "never more than 3 at once, and 3 used");
   });
 
   it("the last step checks what no step checked: the devices nobody waits for", async () => {
