@@ -5,6 +5,7 @@
  */
 import { Plan, PlanDevice, PlanSession } from "../plan/types";
 import { CONTROL_CLASS, controlFree } from "./escape";
+import { flat } from "./flat";
 
 /** Characters `inline` escapes. */
 const MARKDOWN_SPECIAL = /[\\|&<>]/;
@@ -53,7 +54,7 @@ function push(out: string[], ...parts: (string | string[])[]): void {
 
 function table(head: string[], rows: string[][]): string[] {
   const out = [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`];
-  for (const r of rows) out.push(`| ${r.join(" | ")} |`);
+  for (const r of rows) out.push(flat(`| ${r.join(" | ")} |`));
   return out;
 }
 

@@ -9,6 +9,7 @@
  */
 import { Plan, PlanDevice, PlanSession, SessionKind } from "../plan/types";
 import { CONTROL_CLASS, controlFree } from "./escape";
+import { flat } from "./flat";
 
 /** Escape text for XML content and attribute values. */
 export function xmlEscape(text: string | number): string {
@@ -92,7 +93,7 @@ function sessionTitle(s: PlanSession): string {
 
 function line(s: PlanSession, d: string): string {
   const dash = s.type === "ibgp" ? ` stroke-dasharray="6 3"` : "";
-  return `<path class="session ${s.kind}" data-session="${xmlEscape(s.id)}" d="${d}" stroke="${KIND_COLOR[s.kind]}"${dash}><title>${xmlEscape(sessionTitle(s))}</title></path>`;
+  return flat(`<path class="session ${s.kind}" data-session="${xmlEscape(s.id)}" d="${d}" stroke="${KIND_COLOR[s.kind]}"${dash}><title>${xmlEscape(sessionTitle(s))}</title></path>`);
 }
 
 function text(x: number, y: number, body: string, attrs = ""): string {
@@ -328,14 +329,16 @@ export function topologySvgLines(plan: Plan): string[] {
       const role = d.role === "l4lb" ? `<tspan class="l4lbtag" dx="6">l4lb</tspan>` : "";
       const cluster = d.cluster ? `<tspan fill="${color}" dx="6">${xmlEscape(d.cluster)}</tspan>` : "";
       shapes.push(
-        `<g class="device node ${xmlEscape(d.role)}" data-device="${xmlEscape(d.name)}"><title>${xmlEscape(`node ${d.name} (${d.role}${d.cluster ? `, cluster ${d.cluster}` : ""}): ${d.routerId}, AS ${d.asn}, PodCIDR ${podOf.get(d.name) ?? "?"}`)}</title>` +
-          `<rect x="${n(b.x)}" y="${n(b.y)}" width="${n(b.w)}" height="${n(b.h)}" rx="4" class="${d.role === "l4lb" ? "box-l4lb" : "box-worker"}"/>` +
-          (color ? `<rect x="${n(b.x)}" y="${n(b.y)}" width="6" height="${n(b.h)}" fill="${color}"/>` : "") +
-          text(b.x + 12, b.y + 16, `<tspan class="nodename">${xmlEscape(d.name)}</tspan>${role}${cluster}`, `class="nodesub"`) +
-          text(b.x + b.w - 8, b.y + 16, xmlEscape(`AS ${d.asn}`), `class="nodesub" text-anchor="end"`) +
-          text(b.x + 12, b.y + 32, xmlEscape(d.routerId), `class="nodesub"`) +
-          text(b.x + b.w - 8, b.y + 32, xmlEscape(`pod ${podOf.get(d.name) ?? "?"}`), `class="nodesub" text-anchor="end"`) +
-          `</g>`,
+        flat(
+          `<g class="device node ${xmlEscape(d.role)}" data-device="${xmlEscape(d.name)}"><title>${xmlEscape(`node ${d.name} (${d.role}${d.cluster ? `, cluster ${d.cluster}` : ""}): ${d.routerId}, AS ${d.asn}, PodCIDR ${podOf.get(d.name) ?? "?"}`)}</title>` +
+            `<rect x="${n(b.x)}" y="${n(b.y)}" width="${n(b.w)}" height="${n(b.h)}" rx="4" class="${d.role === "l4lb" ? "box-l4lb" : "box-worker"}"/>` +
+            (color ? `<rect x="${n(b.x)}" y="${n(b.y)}" width="6" height="${n(b.h)}" fill="${color}"/>` : "") +
+            text(b.x + 12, b.y + 16, `<tspan class="nodename">${xmlEscape(d.name)}</tspan>${role}${cluster}`, `class="nodesub"`) +
+            text(b.x + b.w - 8, b.y + 16, xmlEscape(`AS ${d.asn}`), `class="nodesub" text-anchor="end"`) +
+            text(b.x + 12, b.y + 32, xmlEscape(d.routerId), `class="nodesub"`) +
+            text(b.x + b.w - 8, b.y + 32, xmlEscape(`pod ${podOf.get(d.name) ?? "?"}`), `class="nodesub" text-anchor="end"`) +
+            `</g>`,
+        ),
       );
     }
     shapes.push(`</g>`);
