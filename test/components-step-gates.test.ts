@@ -73,6 +73,15 @@ describe("components: DataCenter step gates, the peers' view before each step (P
     };
   };
 
+  /** The data center's step gates with a passing stand-in runner, its plan and its rollout. */
+  const withRunner = (dc: ComponentsT.DataCenter) => {
+    const g = dcm.stepGatesOfDataCenter(dc)!;
+    const calls: Call[] = [];
+    g.useRunner(runner(calls));
+    const plan = dc.getPlan();
+    return { g, calls, plan, steps: rolloutPlan(plan, { strategy: "waves" }) };
+  };
+
   it("on by default in ssh mode; off in folder mode and with peerCheck: false; peerCheck: true in folder mode is refused", () => {
     const dc = build("s0");
     assert.ok(dcm.stepGatesOfDataCenter(dc), "ssh mode: step gates");
@@ -87,11 +96,7 @@ describe("components: DataCenter step gates, the peers' view before each step (P
 
   it("before a step: each device it waits for that this up applied is checked once, from its peers' view", async () => {
     const dc = build("s1");
-    const g = dcm.stepGatesOfDataCenter(dc)!;
-    const calls: Call[] = [];
-    g.useRunner(runner(calls));
-    const plan = dc.getPlan();
-    const steps = rolloutPlan(plan, { strategy: "waves" });
+    const { g, calls, plan, steps } = withRunner(dc);
     // a node that waits for another node (m = 1) and for its two leaves
     const step = steps.find((s) => s.kind === "node" && s.dependsOn.some((d) => steps.find((x) => x.device === d)!.kind === "node"))!;
     const prevNode = step.dependsOn.find((d) => steps.find((x) => x.device === d)!.kind === "node")!;
@@ -124,11 +129,7 @@ describe("components: DataCenter step gates, the peers' view before each step (P
 
   it("a leaf applied before its nodes: its sessions with the spines only, its spines hold its networks", async () => {
     const dc = build("s2");
-    const g = dcm.stepGatesOfDataCenter(dc)!;
-    const calls: Call[] = [];
-    g.useRunner(runner(calls));
-    const plan = dc.getPlan();
-    const steps = rolloutPlan(plan, { strategy: "waves" });
+    const { g, calls, plan, steps } = withRunner(dc);
     const leaf = plan.devices.find((d) => d.kind === "switch" && d.rack)!.name;
     const dependent = steps.find((s) => s.dependsOn.includes(leaf))!;
     g.afterStep(res(dc, leaf, "s2"));
@@ -193,11 +194,7 @@ describe("components: DataCenter step gates, the peers' view before each step (P
 
   it("the last step checks what no step checked: the devices nobody waits for", async () => {
     const dc = build("s5");
-    const g = dcm.stepGatesOfDataCenter(dc)!;
-    const calls: Call[] = [];
-    g.useRunner(runner(calls));
-    const plan = dc.getPlan();
-    const steps = rolloutPlan(plan, { strategy: "waves" });
+    const { g, calls, steps } = withRunner(dc);
     const waitedFor = new Set(steps.flatMap((s) => s.dependsOn));
     const sinks = steps.filter((s) => !waitedFor.has(s.device)).map((s) => s.device);
     assert.ok(sinks.length >= 2);
