@@ -19,6 +19,7 @@ import { dialectOf, renderSwitchConfig } from "../render/switch";
 import { summaryLines } from "../render/summary";
 import { topologySvgLines } from "../render/topology-svg";
 import { UserError, isUserFsError } from "./errors";
+import { BackgroundWriter } from "./background-writer";
 
 /** Top-level entries of an output folder that dcnet owns (and replaces as a whole). */
 export const OWNED_ENTRIES = ["clusters", "hosts", "plan.json", "summary.md", "switches", "topology.svg"] as const;
@@ -221,6 +222,9 @@ function nestedElements(elements: unknown[], level: number): string {
   return text.slice(cut, text.length - cut);
 }
 
+/** From this many files on, `writeOutputDir` writes the small ones on a worker thread (`BackgroundWriter`). */
+export const BACKGROUND_MIN_FILES = 2000;
+
 /** Bytes of the buffer `writeChunks` encodes into (each chunk is encoded straight into it). */
 const WRITE_BUFFER_BYTES = 1 << 21;
 
@@ -383,20 +387,34 @@ export function writeOutputDir(
       // one mkdir per folder (a recursive mkdir per file costs several system calls each: 100,000 hosts)
       const made = new Set<string>([tmp]);
       let written = 0;
-      const makeDir = (dir: string) => {
-        if (made.has(dir)) return;
-        makeDir(path.dirname(dir));
-        mkdirSync(dir);
-        made.add(dir);
-      };
-      for (const f of files) {
-        const abs = path.join(tmp, ...f.path.split("/"));
-        makeDir(path.dirname(abs));
-        // a file written in pieces (plan.json) or rendered when written is slow: seconds of its own
-        if (f.chunks || f.slow) opts.onStep?.(`writing ${f.path}`);
-        if (f.chunks) writeChunks(abs, f.chunks());
-        else writeFileSync(abs, f.text);
-        opts.onFile?.(++written, files.length);
+      // many files: their folders and files written by a worker thread while the next are rendered
+      const background = files.length >= BACKGROUND_MIN_FILES ? new BackgroundWriter() : undefined;
+      try {
+        const makeDir = (dir: string) => {
+          if (made.has(dir)) return;
+          makeDir(path.dirname(dir));
+          if (background) background.mkdir(dir);
+          else mkdirSync(dir);
+          made.add(dir);
+        };
+        for (const f of files) {
+          const abs = path.join(tmp, ...f.path.split("/"));
+          const folder = path.dirname(abs);
+          makeDir(folder);
+          // a file written in pieces (plan.json) or rendered when written is slow: seconds of its own
+          const slow = f.chunks !== undefined || f.slow === true;
+          if (slow) opts.onStep?.(`writing ${f.path}`);
+          if (background && !slow) background.write(abs, f.text);
+          else {
+            if (background && folder !== tmp) background.drain(); // its folder is made
+            if (f.chunks) writeChunks(abs, f.chunks());
+            else writeFileSync(abs, f.text);
+          }
+          opts.onFile?.(++written, files.length);
+        }
+        background?.drain();
+      } finally {
+        background?.close();
       }
       placed = true; // from here on the target is changed, or put back as it was
       if (!existing) {
