@@ -14,7 +14,6 @@ import { carries, neighborKey } from "../../plan/sessions";
 import { lookupPassword } from "../secrets";
 import { SwitchDialect } from "./dialect";
 import { DEFAULT_CONNECT_RETRY } from "../../resolve/defaults";
-import { lineText, NeighborLines, neighborLines } from "./frr-neighbor";
 
 /** Outbound route-map toward nodes: announce nothing. */
 export const FRR_DENY_ALL_ROUTE_MAP = "DCNET-DENY-ALL";
@@ -76,6 +75,12 @@ function frrIdentifier(name: string): string {
 }
 
 const FRR_WORD = /^[A-Za-z0-9_.-]*$/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Text after `description` or `!`: one line, no control characters. */
+function lineText(text: string): string {
+  return CONTROL.test(text) ? text.replace(/[\u0000-\u001f\u007f]/g, "?") : text;
+}
 
 const PREFIX_LIST_KEYWORD: Record<Family, string> = { ipv4: "ip", ipv6: "ipv6" };
 const FAMILIES: Family[] = ["ipv4", "ipv6"];
@@ -304,37 +309,6 @@ function mostCommon<T>(items: T[], key: (t: T) => string): string | undefined {
 const timersKey = (n: Neighbor) => `${n.session.timers.keepalive} ${n.session.timers.hold}`;
 const grKey = (n: Neighbor) => (n.session.gracefulRestart.enabled ? "on" : "off");
 
-const TO_NODE_POLICY = `route-map ${FRR_DENY_ALL_ROUTE_MAP} out`;
-const TO_FABRIC_POLICY = `prefix-list ${FRR_FABRIC_OUT_LIST} out`;
-
-/** A neighbor's lines in `router bgp` (see `neighborLines`: equal inputs, the same text, built once). */
-function neighborLinesOf(plan: Plan, device: PlanDevice, n: Neighbor, globalTimers: string | undefined, globalGr: string | undefined, inRouteMap: string | undefined): NeighborLines {
-  const s = n.session;
-  return neighborLines(plan, {
-    key: n.key,
-    unnumbered: s.unnumbered === true,
-    remoteAsn: n.remote.asn,
-    remoteDevice: n.remote.device,
-    remoteKind: n.toNode ? "node" : n.remoteDevice.role,
-    ownTimers: timersKey(n) !== globalTimers,
-    keepalive: s.timers.keepalive,
-    hold: s.timers.hold,
-    connectRetry: s.timers.connectRetry !== DEFAULT_CONNECT_RETRY ? s.timers.connectRetry : undefined,
-    gracefulRestart: grKey(n) !== globalGr ? (s.gracefulRestart.enabled ? "graceful-restart" : "graceful-restart-disable") : undefined,
-    bfdProfile: s.bfd.enabled ? frrBfdProfileName(s.bfd.intervalMs, s.bfd.multiplier) : undefined,
-    extendedNextHop: s.extendedNextHop === true,
-    inList: n.inList,
-    outPolicy: n.toNode ? TO_NODE_POLICY : TO_FABRIC_POLICY,
-    inRouteMap,
-    maxPrefix: s.maxPrefix,
-    allowasIn: s.allowasIn,
-    allowOwnOrigin: s.acceptOwnOrigin?.includes(device.name) === true,
-    nextHopSelf: s.nextHopSelf === true,
-    addPathTxAll: s.addPathTxAll === true,
-    routeReflectorClient: s.routeReflectorClient === true && s.b.device === device.name,
-  });
-}
-
 /** Render `frr.conf` for switch `switchName`. */
 export function renderFrrConfig(plan: Plan, switchName: string): string {
   const device = deviceOf(plan, switchName, "switch");
@@ -433,8 +407,22 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
     if ((up.gracefulRestart.enabled ? "on" : "off") !== (globalGr ?? "off")) lines.push(` neighbor ${a} ${up.gracefulRestart.enabled ? "graceful-restart" : "graceful-restart-disable"}`);
     if (up.bfd.enabled) lines.push(` neighbor ${a} bfd`, ` neighbor ${a} bfd profile ${frrBfdProfileName(up.bfd.intervalMs, up.bfd.multiplier)}`);
   }
-  const texts = neighbors.map((n) => neighborLinesOf(plan, device, n, globalTimers, globalGr, racks.inbound.get(n)));
-  for (const t of texts) lines.push(t.settings);
+  for (const n of neighbors) {
+    const a = n.key;
+    const s = n.session;
+    lines.push(
+      " !",
+      s.unnumbered ? ` neighbor ${a} interface remote-as ${n.remote.asn}` : ` neighbor ${a} remote-as ${n.remote.asn}`,
+      ` neighbor ${a} description ${lineText(`${n.remoteDevice.kind === "node" ? "node" : n.remoteDevice.role} ${n.remote.device}`)}`,
+    );
+    if (timersKey(n) !== globalTimers) lines.push(` neighbor ${a} timers ${s.timers.keepalive} ${s.timers.hold}`);
+    // the `datacenter` profile's connect retry is the default; only a different one is written
+    if (s.timers.connectRetry !== DEFAULT_CONNECT_RETRY) lines.push(` neighbor ${a} timers connect ${s.timers.connectRetry}`);
+    if (grKey(n) !== globalGr) lines.push(` neighbor ${a} ${s.gracefulRestart.enabled ? "graceful-restart" : "graceful-restart-disable"}`);
+    if (s.bfd.enabled) lines.push(` neighbor ${a} bfd`, ` neighbor ${a} bfd profile ${frrBfdProfileName(s.bfd.intervalMs, s.bfd.multiplier)}`);
+    // RFC 8950: IPv4 routes with an IPv6 next hop (FRR also enables it on interface neighbors by itself)
+    if (s.extendedNextHop) lines.push(` neighbor ${a} capability extended-nexthop`);
+  }
   for (const f of families) {
     const members = neighbors.filter((n) => carries(n.session, f));
     lines.push(" !", ` address-family ${f} unicast`);
@@ -444,7 +432,19 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
     }
     // the underlay this switch originates: rack networks and loopback, aggregates toward upstreams
     for (const o of originates.filter((x) => x.family === f)) lines.push(o.kind === "aggregate" ? `  aggregate-address ${o.prefix}` : `  network ${o.prefix}`);
-    for (let i = 0; i < neighbors.length; i++) if (carries(neighbors[i].session, f)) lines.push(texts[i].addressFamily);
+    for (const n of members) {
+      const a = n.key;
+      lines.push(`  neighbor ${a} activate`, `  neighbor ${a} prefix-list ${n.inList} in`);
+      lines.push(n.toNode ? `  neighbor ${a} route-map ${FRR_DENY_ALL_ROUTE_MAP} out` : `  neighbor ${a} prefix-list ${FRR_FABRIC_OUT_LIST} out`);
+      const rm = racks.inbound.get(n);
+      if (rm) lines.push(`  neighbor ${a} route-map ${rm} in`);
+      if (n.session.maxPrefix !== undefined) lines.push(`  neighbor ${a} maximum-prefix ${n.session.maxPrefix}`);
+      if (n.session.allowasIn !== undefined) lines.push(`  neighbor ${a} allowas-in ${n.session.allowasIn}`);
+      if (n.session.acceptOwnOrigin?.includes(device.name)) lines.push(`  neighbor ${a} allowas-in origin`);
+      if (n.session.nextHopSelf) lines.push(`  neighbor ${a} next-hop-self`);
+      if (n.session.addPathTxAll) lines.push(`  neighbor ${a} addpath-tx-all-paths`);
+      if (n.session.routeReflectorClient && n.session.b.device === device.name) lines.push(`  neighbor ${a} route-reflector-client`);
+    }
     for (const u of upstreams.filter((x) => x.link.family === f)) {
       const a = u.link.peerAddress;
       lines.push(`  neighbor ${a} activate`, `  neighbor ${a} prefix-list ${u.inList} in`, `  neighbor ${a} prefix-list ${u.outList} out`, `  neighbor ${a} maximum-prefix ${u.upstream.maxPrefix}`);
