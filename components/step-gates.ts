@@ -126,13 +126,15 @@ export class StepGates {
   }
 
   private async limited<T>(f: () => Promise<T>): Promise<T> {
+    // a finished check hands its slot to the next waiting one (no newcomer can take it in between)
     if (this.active >= this.opts.parallel) await new Promise<void>((r) => this.waiting.push(r));
-    this.active++;
+    else this.active++;
     try {
       return await f();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
     }
   }
 
