@@ -43,7 +43,7 @@ import { requirePinnedHostKeys, sshTarget, stripUndefined, SshTarget, withShallo
 import { peerAllocationsGate, PublishedAllocations } from "./allocations";
 import { publishedAllocations } from "../sdk/fleet/allocations";
 import { GateDevice, WaveGate, waveGate, wavesOf } from "./wave-gates";
-import { hooksSupported, outputsHash, StepGates } from "./step-gates";
+import { hooksSupported, linesHash, StepGates } from "./step-gates";
 import { DEFAULT_SCRIPTS_DIR, ScriptsDelivery } from "./script-delivery";
 import { checkRoot } from "../sdk/apply";
 import { BirdPathsArgs, DeviceVerificationResult, DataCenterSpecArgs, DeliveryMode, FrrPathsArgs, HostArgs, RackOrder, RolloutArgs, RolloutStrategy, ScriptDelivery, ScriptsArgs, SshSettingsArgs } from "./types";
@@ -175,14 +175,14 @@ export class DataCenter extends pulumi.ComponentResource {
     const verify = ro.verifyTimeoutSeconds;
     if (ro.verifyAfterWave && mode !== DeliveryMode.ssh) throw new Error(`DataCenter ${name}: rollout.verifyAfterWave needs mode ssh (the gate reads the devices' BGP state over ssh)`);
     const gateParallel = ro.verifyParallel ?? 8;
-    if (!Number.isInteger(gateParallel) || gateParallel < 1 || gateParallel > 256) throw new Error(`DataCenter ${name}: rollout.verifyParallel must be a whole number between 1 and 256, got ${JSON.stringify(ro.verifyParallel)}`);
+    wholeNumber(name, "rollout.verifyParallel", ro.verifyParallel, gateParallel, 256);
     const waveList = ro.verifyAfterWave ? wavesOf(rollout) : [];
     const gateInfo = new Map<string, GateDevice>();
     if (ro.peerCheck === true && mode !== DeliveryMode.ssh) throw new Error(`DataCenter ${name}: rollout.peerCheck needs mode ssh (the check reads the devices' BGP state over ssh)`);
     const peerTimeout = ro.peerCheckTimeoutSeconds ?? 60;
-    if (!Number.isInteger(peerTimeout) || peerTimeout < 1 || peerTimeout > 3600) throw new Error(`DataCenter ${name}: rollout.peerCheckTimeoutSeconds must be a whole number between 1 and 3600, got ${JSON.stringify(ro.peerCheckTimeoutSeconds)}`);
+    wholeNumber(name, "rollout.peerCheckTimeoutSeconds", ro.peerCheckTimeoutSeconds, peerTimeout, 3600);
     const peerParallel = ro.peerCheckParallel ?? 32;
-    if (!Number.isInteger(peerParallel) || peerParallel < 1 || peerParallel > 256) throw new Error(`DataCenter ${name}: rollout.peerCheckParallel must be a whole number between 1 and 256, got ${JSON.stringify(ro.peerCheckParallel)}`);
+    wholeNumber(name, "rollout.peerCheckParallel", ro.peerCheckParallel, peerParallel, 256);
     const stepGates = mode === DeliveryMode.ssh && ro.peerCheck !== false ? new StepGates(name, plan, rollout, gateInfo, { parallel: peerParallel, timeoutMs: peerTimeout * 1000 }, hooksSupported()) : undefined;
     if (stepGates) stepGatesOf.set(this, stepGates);
     const needsGateInfo = waveList.length > 0 || stepGates !== undefined;
@@ -214,7 +214,7 @@ export class DataCenter extends pulumi.ComponentResource {
     let scripts: ScriptsDelivery | undefined;
     if ((sc.delivery ?? ScriptDelivery.bundle) === ScriptDelivery.bundle) {
       const scriptsParallel = sc.parallel ?? 16;
-      if (!Number.isInteger(scriptsParallel) || scriptsParallel < 1 || scriptsParallel > 256) throw new Error(`DataCenter ${name}: scripts.parallel must be a whole number between 1 and 256, got ${JSON.stringify(sc.parallel)}`);
+      wholeNumber(name, "scripts.parallel", sc.parallel, scriptsParallel, 256);
       let dir: string;
       try {
         dir = checkRoot(sc.dir ?? DEFAULT_SCRIPTS_DIR, "scripts.dir");
@@ -246,7 +246,7 @@ export class DataCenter extends pulumi.ComponentResource {
             ...(hooks ? { hooks } : {}),
             dependsOn: [...step.dependsOn.map((d) => created.get(d)!), ...(gate ? [gate.dependency] : []), ...(scripts ? [scripts.command] : []), ...(waveList.length ? gatesBefore(step.wave) : [])],
             // earlier layout: the command below a per-device host component of the same name
-            aliases: [oldUrn(device.kind === "node" ? "dcnet:index:NodeHost" : "dcnet:index:SwitchHost", `${name}-${device.name}`, `${name}-${device.name}-${device.kind === "node" ? "bird" : "frr"}`)],
+            aliases: [oldUrn(device.kind === "node" ? "dcnet:index:NodeHost" : "dcnet:index:SwitchHost", `${name}-${device.name}`, resourceName)],
           };
           let cmd: pulumi.CustomResource & { stdout: pulumi.Output<string> };
           let text: string;
@@ -322,8 +322,8 @@ export class DataCenter extends pulumi.ComponentResource {
       const last = rollout.filter((s) => !waitedFor.has(s.device)).map((s) => created.get(s.device)!);
       // replaced when a device's inputs change: its config, dcnet's scripts, the passwords (hashed as a secret; no output
       // of the devices, whose dependencies would put every device's URN into this resource's state)
-      const planned = outputsHash([...[...shas.entries()].map(([d, h]) => `${d} ${h}`), ...(scripts ? scripts.files.entries().map(([f]) => f) : [])]);
-      const secretsHash = pulumi.secret(passwords.apply((p) => outputsHash(Object.keys(p).sort().map((k) => `${k} ${p[k]}`))));
+      const planned = linesHash([...[...shas.entries()].map(([d, h]) => `${d} ${h}`), ...(scripts ? scripts.files.entries().map(([f]) => f) : [])]);
+      const secretsHash = pulumi.secret(passwords.apply((p) => linesHash(Object.keys(p).sort().map((k) => `${k} ${p[k]}`))));
       stepGates.finalCheck(last, [planned, secretsHash], this);
     }
     const shaOf = (kind: string) => runs.apply((r) => Object.fromEntries(r.filter(([k]) => k === kind).map(([, d, h]) => [d, h])));
@@ -364,6 +364,11 @@ export class DataCenter extends pulumi.ComponentResource {
   getPlan(): Plan {
     return plans.get(this)!;
   }
+}
+
+/** Refuse `value` (the option's effective value; `given` is what the user wrote) unless it is a whole number from 1 to `max`. */
+function wholeNumber(dc: string, option: string, given: unknown, value: number, max: number): void {
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`DataCenter ${dc}: ${option} must be a whole number between 1 and ${max}, got ${JSON.stringify(given)}`);
 }
 
 function mergeDefaults(rack: SshSettingsArgs, dc: SshSettingsArgs | undefined): SshSettingsArgs {
