@@ -13,10 +13,11 @@
  *   fails, the hook throws, the dependent's step fails and Pulumi starts nothing after it.
  * - The devices nobody waits for (each rack's last nodes), and devices whose dependents did not
  *   change, are checked by one last resource, `<dc>-rollout-check`, which waits for every device
- *   and runs again whenever a device command's output changed.
+ *   and is replaced whenever a device's inputs change (hashes of the configs, the script files
+ *   and, as a secret, the passwords).
  *
- * Under Pulumi mocks (no engine to call the hooks) the hooks are not bound; tests call `before`
- * and `after` themselves (`stepGatesOf`).
+ * Under Pulumi mocks (no engine to call the hooks) the hooks are not bound; tests call
+ * `beforeStep` and `afterStep` themselves (`stepGatesOfDataCenter`).
  */
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -46,9 +47,10 @@ export class StepGates {
   /** Runs after a device command was created or updated: the device counts as applied. */
   readonly after?: pulumi.ResourceHook;
   /** Devices applied in this `up`, in order. */
-  readonly applied: string[] = [];
-  private readonly appliedSet = new Set<string>();
+  readonly applied = new Set<string>();
   private readonly checks = new Map<string, Promise<void>>();
+  /** Each contacted device's connection, resolved once per `up` (a leaf is a peer in every check of its rack's nodes). */
+  private readonly connections = new Map<string, Promise<DeviceConnection>>();
   private readonly deviceOf = new Map<string, string>();
   private readonly dependsOn: Map<string, string[]>;
   private readonly sessionsOf = new Map<string, Plan["sessions"]>();
@@ -104,7 +106,7 @@ export class StepGates {
   async beforeStep(resourceName: string): Promise<void> {
     const device = this.deviceOf.get(resourceName);
     if (device === undefined) return;
-    const todo = device === "" ? [...this.applied] : (this.dependsOn.get(device) ?? []).filter((d) => this.appliedSet.has(d));
+    const todo = device === "" ? [...this.applied] : (this.dependsOn.get(device) ?? []).filter((d) => this.applied.has(d));
     const results = await Promise.allSettled(todo.map((d) => this.check(d)));
     const failed = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as Error).message] : []));
     if (failed.length) throw new Error(`${device ? `${device} does not start` : "the rollout is not complete"}: ${failed.join("; ")}`);
@@ -113,9 +115,7 @@ export class StepGates {
   /** After `resourceName`'s step: its device was applied in this `up`. */
   afterStep(resourceName: string): void {
     const device = this.deviceOf.get(resourceName);
-    if (!device || this.appliedSet.has(device)) return;
-    this.appliedSet.add(device);
-    this.applied.push(device);
+    if (device) this.applied.add(device);
   }
 
   /** The peers' view of `device` (once per `up`, shared by every step that waits for it). */
@@ -156,7 +156,9 @@ export class StepGates {
     rolledOut.delete(device);
     const view: Plan = { ...this.plan, sessions: this.sessionsOf.get(device) ?? [] };
     const expectations = gateExpectations(view, { devices: [device], rolledOut: [...rolledOut] });
-    const connections = await Promise.all(expectations.map((e) => this.connection(e.device, e.kind)));
+    const connections = await Promise.all(
+      expectations.map((e) => this.connections.get(e.device) ?? this.connections.set(e.device, this.connection(e.device, e.kind)).get(e.device)!),
+    );
     const run = this.opts.run ?? runGate;
     const deadline = Date.now() + this.opts.timeoutMs;
     let report: GateReport;
@@ -195,7 +197,7 @@ export class StepGates {
 }
 
 /** A short hash of some lines (the last step's triggers). */
-export function outputsHash(parts: string[]): string {
+export function linesHash(parts: string[]): string {
   return createHash("sha256").update(parts.join("\n")).digest("hex").slice(0, 32);
 }
 
