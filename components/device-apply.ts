@@ -22,7 +22,7 @@
  */
 import { createHash } from "crypto";
 import { gzipSync } from "zlib";
-import { assignments, ScriptParams, ScriptParts, scriptPart, shq, shWord } from "../sdk/apply/shell";
+import { assignment, assignments, ScriptParams, ScriptParts, scriptPart, shq, shWord } from "../sdk/apply/shell";
 import { prefixRoot } from "../sdk/apply/paths";
 
 /** One part of a launcher: an apply script of sdk/apply, rendered with `scriptParts`. */
@@ -156,12 +156,7 @@ export function deviceLaunchers(device: string, title: string, createParts: Laun
 
 /** A launcher's own parameters on one line (`A=x B='y z'`: a line of assignments alone sets shell variables, in order). */
 function ownAssignments(vars: ScriptParams): string {
-  return vars
-    .map(([k, v]) => {
-      if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`bad shell variable name ${k}`);
-      return `${k}=${typeof v === "number" ? String(v) : shWord(v)}`;
-    })
-    .join(" ");
+  return vars.map(([k, v]) => assignment(k, v, shWord)).join(" ");
 }
 
 /**

@@ -19,14 +19,15 @@ export function shWord(text: string): string {
   return /^[A-Za-z0-9_./:@%+,=-]+$/.test(text) ? text : shq(text);
 }
 
+/** `NAME=value`: a number as it is, a string through `quote` (default: always single-quoted). */
+export function assignment(name: string, value: string | number, quote: (text: string) => string = shq): string {
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) throw new Error(`bad shell variable name ${name}`);
+  return `${name}=${typeof value === "number" ? String(value) : quote(value)}`;
+}
+
 /** `NAME='value'` assignment lines (values quoted). */
 export function assignments(vars: ScriptParams): string {
-  return vars
-    .map(([k, v]) => {
-      if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`bad shell variable name ${k}`);
-      return `${k}=${typeof v === "number" ? String(v) : shq(v)}`;
-    })
-    .join("\n");
+  return vars.map(([k, v]) => assignment(k, v)).join("\n");
 }
 
 /** Lowercase hex SHA-256 of a UTF-8 string (what `sha256sum` prints for the same bytes). */
