@@ -37,8 +37,8 @@ import { renderBirdConfig, renderBirdSecrets } from "../sdk/render/bird";
 import { renderSwitchConfig, renderSwitchSecrets } from "../sdk/render/switch/index";
 import { deviceHasPasswords, planPasswordRefs } from "../sdk/render/plan-query";
 import { birdPaths, frrPaths, nodeProtocols, rolloutPlan, sha256Hex, switchNeighbors } from "../sdk/apply";
-import { nodeCommand } from "./node-host";
-import { switchCommand } from "./switch-host";
+import { nodeCommand, nodeSecretsPayload } from "./node-host";
+import { switchCommand, switchSecretsPayload } from "./switch-host";
 import { requirePinnedHostKeys, sshTarget, stripUndefined, SshTarget, withShallowStacks } from "./device-command";
 import { peerAllocationsGate, PublishedAllocations } from "./allocations";
 import { publishedAllocations } from "../sdk/fleet/allocations";
@@ -267,12 +267,13 @@ export class DataCenter extends pulumi.ComponentResource {
                 plannedNeighbors: neighbors.planned,
                 requiredNeighbors: neighbors.required,
                 routerId: device.routerId,
-                ...(hasSecrets ? { secretsOverlay: passwords.apply((p) => renderSwitchSecrets(plan, device.name, p)) } : {}),
                 frrPaths: paths,
                 ...common,
               },
               at,
               scripts?.delivery,
+              // one apply on the secret passwords: the payload is secret as it is made
+              hasSecrets ? passwords.apply((p) => switchSecretsPayload(renderSwitchSecrets(plan, device.name, p))) : undefined,
             );
           } else {
             const paths = { ...stripUndefined(args.birdPaths), ...stripUndefined(host?.birdPaths) };
@@ -288,17 +289,13 @@ export class DataCenter extends pulumi.ComponentResource {
                 birdConfig: text,
                 protocols: nodeProtocols(plan, device.name),
                 routerId: device.routerId,
-                ...(fileNames.length
-                  ? {
-                      secretFileNames: fileNames,
-                      secretFiles: passwords.apply((p) => Object.fromEntries(renderBirdSecrets(plan, device.name, p).map((f) => [f.file, f.text]))),
-                    }
-                  : {}),
+                ...(fileNames.length ? { secretFileNames: fileNames } : {}),
                 birdPaths: paths,
                 ...common,
               },
               at,
               scripts?.delivery,
+              fileNames.length ? passwords.apply((p) => nodeSecretsPayload(device.name, fileNames, Object.fromEntries(renderBirdSecrets(plan, device.name, p).map((f) => [f.file, f.text])))) : undefined,
             );
           }
           scripts?.add({ device: device.name, kind: device.kind, ...(mode === DeliveryMode.localFolder ? { root: checkRoot(`${folder}/${device.name}`) } : { target: targets.get(device.name)! }) });

@@ -91,8 +91,8 @@ export interface DeviceCommandSpec {
   delete: string;
   /** Payload on the command's stdin (visible: script line + config). */
   stdin: pulumi.Input<string>;
-  /** Secrets payload, passed as the environment variable DCNET_SECRETS (a Pulumi secret). */
-  secrets?: pulumi.Input<string>;
+  /** Secrets payload, passed as the environment variable DCNET_SECRETS: a secret Output (`pulumi.secret`, or an apply on one), used as given. */
+  secrets?: pulumi.Output<string>;
   /** Parent resource. */
   parent: pulumi.Resource;
   /** Resources to wait for (rollout order). */
@@ -119,7 +119,7 @@ export function deviceCommand(s: DeviceCommandSpec): command.remote.Command | co
     delete: s.delete,
     stdin: s.stdin,
     addPreviousOutputInEnv: false,
-    ...(s.secrets !== undefined ? { environment: { DCNET_SECRETS: pulumi.secret(s.secrets) } } : {}),
+    ...(s.secrets !== undefined ? { environment: { DCNET_SECRETS: s.secrets } } : {}),
   };
   if (s.mode === DeliveryMode.localFolder) return new command.local.Command(s.name, args, opts);
   if (!s.target) throw new Error(`${s.name}: ssh mode needs a target`);

@@ -62,8 +62,19 @@ export interface CommandPlacement {
   hooks?: pulumi.ResourceHookBinding;
 }
 
-/** The single command installing a node's BIRD config and secret files (named `name`). */
-export function nodeCommand(name: string, label: string, args: NodeHostArgs, at: CommandPlacement, delivery?: BundleDelivery) {
+/** A node's secrets payload: its secret files by name, in name order (`encodeSecretsPayload`). */
+export function nodeSecretsPayload(node: string, fileNames: string[], files: { [file: string]: string }): string {
+  const missing = fileNames.filter((f) => !(f in files));
+  if (missing.length) throw new Error(`NodeHost ${node}: no content for secret file(s) ${missing.join(", ")}`);
+  return encodeSecretsPayload([...fileNames].sort().map((f) => ({ name: f, text: files[f] })));
+}
+
+/**
+ * The single command installing a node's BIRD config and secret files (named `name`).
+ * `secretsPayload` (DataCenter): the node's encoded secret files (`nodeSecretsPayload`), already a
+ * secret Output (one apply on the data center's secret passwords), used instead of `secretFiles`.
+ */
+export function nodeCommand(name: string, label: string, args: NodeHostArgs, at: CommandPlacement, delivery?: BundleDelivery, secretsPayload?: pulumi.Output<string>) {
   // every path checked before anything exists: one error listing each problem (no stack trace)
   const { mode, target, t, root } = devicePreamble(name, label, {
     device: args.node,
@@ -80,14 +91,9 @@ export function nodeCommand(name: string, label: string, args: NodeHostArgs, at:
   const fileNames = [...(args.secretFileNames ?? [])].sort();
   let payload: pulumi.Output<string> | undefined;
   if (fileNames.length > 0) {
-    if (args.secretFiles === undefined) throw new Error(`NodeHost ${args.node}: secretFileNames given without secretFiles`);
-    payload = pulumi.secret(
-      pulumi.output(args.secretFiles).apply((files) => {
-        const missing = fileNames.filter((f) => !(f in files));
-        if (missing.length) throw new Error(`NodeHost ${args.node}: no content for secret file(s) ${missing.join(", ")}`);
-        return encodeSecretsPayload(fileNames.map((f) => ({ name: f, text: files[f] as string })));
-      }),
-    );
+    if (secretsPayload !== undefined) payload = secretsPayload;
+    else if (args.secretFiles === undefined) throw new Error(`NodeHost ${args.node}: secretFileNames given without secretFiles`);
+    else payload = pulumi.secret(pulumi.output(args.secretFiles).apply((files) => nodeSecretsPayload(args.node, fileNames, files as { [file: string]: string })));
   }
   const secretsParts = (mk: typeof renderBirdSecretsApplyScript, onStdin: boolean): LauncherPart[] =>
     fileNames.length ? [{ script: mk({ ...t, files: fileNames }, scriptParts), secretsOnStdin: onStdin }] : [];

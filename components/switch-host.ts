@@ -64,8 +64,17 @@ export interface SwitchHostArgs {
 /** Name of the installed main config in the state dir (one-command layout). */
 export const FRR_MAIN_FILE = "frr.main.conf";
 
-/** The single command installing a switch's FRR config and secrets overlay (named `name`). */
-export function switchCommand(name: string, label: string, args: SwitchHostArgs, at: CommandPlacement, delivery?: BundleDelivery) {
+/** A switch's secrets payload: its overlay as the one secret file (`encodeSecretsPayload`). */
+export function switchSecretsPayload(overlay: string): string {
+  return encodeSecretsPayload([{ name: FRR_SECRETS_FILE, text: overlay }]);
+}
+
+/**
+ * The single command installing a switch's FRR config and secrets overlay (named `name`).
+ * `secretsPayload` (DataCenter): the encoded overlay (`switchSecretsPayload`), already a secret
+ * Output (one apply on the data center's secret passwords), used instead of `secretsOverlay`.
+ */
+export function switchCommand(name: string, label: string, args: SwitchHostArgs, at: CommandPlacement, delivery?: BundleDelivery, secretsPayload?: pulumi.Output<string>) {
   // every path checked before anything exists: one error listing each problem (no stack trace)
   const { mode, checked, root, target, t } = devicePreamble(name, label, {
     device: args.switchName,
@@ -84,7 +93,7 @@ export function switchCommand(name: string, label: string, args: SwitchHostArgs,
     ...script,
     params: script.params.map(([k, v]) => (k === "BASE_FILE" && v === FRR_BASE_FILE ? [k, FRR_MAIN_FILE] : [k, v])),
   });
-  const hasSecrets = args.secretsOverlay !== undefined;
+  const hasSecrets = args.secretsOverlay !== undefined || secretsPayload !== undefined;
   const oldBase = prefixRoot(root, `${checked.paths.stateDir}/${FRR_BASE_FILE}`);
   const l = deviceLaunchers(
     args.switchName,
@@ -109,7 +118,7 @@ export function switchCommand(name: string, label: string, args: SwitchHostArgs,
     args.routerId,
     root,
   );
-  const payload = hasSecrets ? pulumi.secret(pulumi.output(args.secretsOverlay!).apply((text) => encodeSecretsPayload([{ name: FRR_SECRETS_FILE, text }]))) : undefined;
+  const payload = secretsPayload ?? (hasSecrets ? pulumi.secret(pulumi.output(args.secretsOverlay!).apply(switchSecretsPayload)) : undefined);
   return deviceCommand({
     name,
     mode,
