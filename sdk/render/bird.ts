@@ -126,20 +126,29 @@ function addressOf(device: PlanDevice, f: Family): string | undefined {
  * that family (`next hop address`: IPv6 routes over an IPv4 session, IPv4 routes over an IPv6 one).
  * Its lines joined by newlines (a file is assembled from such blocks: 4,000 nodes, ~85 lines each).
  */
-function sessionBlock(s: PlanSession, secretsDir: string, device: PlanDevice, tails: Map<string, string>): string {
+function sessionBlock(s: PlanSession, secretsDir: string, device: PlanDevice, tails: Tails): string {
   const name = birdSymbol(s.nodeProtocol!, `protocol name of session ${s.id}`);
   const head = `# ${commentText(`${s.id}: ${s.type}, ${s.a.device} AS${s.a.asn} -> ${s.b.device} AS${s.b.asn}`)}
 protocol bgp ${name} {
   description ${birdString(s.id, "session id")};
   local ${s.a.address} as ${s.a.asn};
   neighbor ${s.b.address} as ${s.b.asn};`;
+  // the same settings objects as the last session (the resolver shares them): its tail, no key
+  const last = tails.last;
+  if (last !== undefined && sameTailSettings(s, last.session)) return head + last.tail;
   // the rest reads the session's settings only (not the device) unless a channel needs the node's other address
   const families = sessionFamilies(s);
   if (families.some((f) => f !== s.family)) return head + sessionTail(s, families, secretsDir, device);
   const key = `${families.join(",")} ${s.timers.hold} ${s.timers.keepalive} ${s.timers.connectRetry} ${s.gracefulRestart.enabled ? s.gracefulRestart.restartTime : "-"} ${s.bfd.enabled} ${s.passwordRef ?? ""}`;
-  let tail = tails.get(key);
-  if (tail === undefined) tails.set(key, (tail = sessionTail(s, families, secretsDir, device)));
+  let tail = tails.byKey.get(key);
+  if (tail === undefined) tails.byKey.set(key, (tail = sessionTail(s, families, secretsDir, device)));
+  tails.last = { session: s, tail };
   return head + tail;
+}
+
+/** True when `s` reads the very settings `t` read for its tail (the same objects, family and passwordRef). */
+function sameTailSettings(s: PlanSession, t: PlanSession): boolean {
+  return s.family === t.family && s.families === t.families && s.timers === t.timers && s.gracefulRestart === t.gracefulRestart && s.bfd === t.bfd && s.passwordRef === t.passwordRef;
 }
 
 /** A `protocol bgp` block after its `neighbor` line (newline first). */
@@ -173,13 +182,20 @@ function sessionTail(s: PlanSession, families: Family[], secretsDir: string, dev
  * Session blocks after their `neighbor` line, per plan and secrets directory, by the settings
  * they read (families, timers, graceful restart, BFD, passwordRef): 4,000 nodes share a few.
  */
-const tailCaches = new WeakMap<Plan, Map<string, Map<string, string>>>();
+const tailCaches = new WeakMap<Plan, Map<string, Tails>>();
 
-function tailsOf(plan: Plan, secretsDir: string): Map<string, string> {
+/** Session tails of one plan and secrets directory: by settings key, and the last one built or found by key. */
+interface Tails {
+  byKey: Map<string, string>;
+  /** A session whose tail depends on its settings only, and that tail. */
+  last?: { session: PlanSession; tail: string };
+}
+
+function tailsOf(plan: Plan, secretsDir: string): Tails {
   let byDir = tailCaches.get(plan);
   if (byDir === undefined) tailCaches.set(plan, (byDir = new Map()));
   let tails = byDir.get(secretsDir);
-  if (tails === undefined) byDir.set(secretsDir, (tails = new Map()));
+  if (tails === undefined) byDir.set(secretsDir, (tails = { byKey: new Map() }));
   return tails;
 }
 
@@ -262,7 +278,9 @@ router id ${routerId32(device.routerId)};
   if (bfd !== undefined) lines.push("", bfd);
   const tails = tailsOf(plan, secretsDir);
   for (const s of sessions) lines.push("", sessionBlock(s, secretsDir, device, tails));
-  return lines.join("\n") + "\n";
+  // the final newline from an empty last line: one flat string, not a pair to flatten when written
+  lines.push("");
+  return lines.join("\n");
 }
 
 /**

@@ -126,6 +126,10 @@ function buildPlan(spec: DataCenterSpec): Plan {
   // rack segments, node devices and node-uplink sessions
   // the node's speaker decides BFD and the failover the uplink sessions promise
   const speakers = nodeSpeakers(spec);
+  // one BFD and failover per speaker (sessions share them: the plan is read-only once built)
+  const uplinkOf = new Map<BgpSpeaker, ReturnType<typeof speakerSession>>();
+  const protocolNames = ["uplink0", "uplink1"];
+  const sharedNodeAsns = spec.topology === "spineLeaf" && nodeScheme(spec) === NodeAsnScheme.shared;
   const nodesOfRack = new Map<RackSpec, NodeCtx[]>(spec.racks.map((r) => [r, []]));
   for (const n of nodes) nodesOfRack.get(n.rack)!.push(n);
   for (const rack of [...spec.racks].sort((a, b) => a.id - b.id)) {
@@ -159,30 +163,34 @@ function buildPlan(spec: DataCenterSpec): Plan {
         staticRoutes: [{ family: fam, prefix: fam === "ipv4" ? "0.0.0.0/0" : "::/0", nextHops: [...peerAddresses] }],
       });
       const speaker = speakers.get(n.spec.name) ?? BgpSpeaker.bird;
-      const uplink = speakerSession(speaker, bfd, timers, gracefulRestart);
+      let uplink = uplinkOf.get(speaker);
+      if (uplink === undefined) uplinkOf.set(speaker, (uplink = speakerSession(speaker, bfd, timers, gracefulRestart)));
       peers.forEach((sw, k) => {
         const swAsn = peerAsns[k];
-        sessions.push({
+        const session: PlanSession = {
           id: `${n.spec.name}--${sw.name}`,
           kind: "node-uplink",
           family: fam,
           type: swAsn === n.asn ? "ibgp" : "ebgp",
           a: { device: n.spec.name, address: n.address, asn: n.asn, interface: "eth0" },
           b: { device: sw.name, address: peerAddresses[k], asn: swAsn, interface: peerIface },
-          nodeProtocol: `uplink${k}`,
+          nodeProtocol: protocolNames[k] ?? `uplink${k}`,
           timers,
-          bfd: uplink.bfd,
+          bfd: uplink!.bfd,
           speaker,
-          failover: uplink.failover,
+          failover: uplink!.failover,
           gracefulRestart,
-          ...(bgp.passwordRef ? { passwordRef: bgp.passwordRef } : {}),
-          maxPrefix: n.announcements.length + bgp.maxPrefixSlack,
-          ...(spec.topology === "spineLeaf" && nodeScheme(spec) === NodeAsnScheme.shared ? { allowasIn: 1 } : {}),
-          // three-tier: the cores reflect node routes to each other, so racks on other cores are reached too
-          ...(spec.topology === "threeTier" && sw.role === SwitchRole.core ? { routeReflectorClient: true } : {}),
-          // unnumbered core mesh: the core tags the node's routes with its rack (see ownRackPreference)
-          ...(spec.topology === "threeTier" && sw.role === SwitchRole.core && unnumbered ? { rackTag: rackTag(swAsn, rack.id) } : {}),
-        });
+        };
+        // the optional fields assigned in this order, as the plan has always listed them (no spread copies: 8,000 sessions)
+        if (bgp.passwordRef) session.passwordRef = bgp.passwordRef;
+        session.maxPrefix = n.announcements.length + bgp.maxPrefixSlack;
+        if (sharedNodeAsns) session.allowasIn = 1;
+        const core = spec.topology === "threeTier" && sw.role === SwitchRole.core;
+        // three-tier: the cores reflect node routes to each other, so racks on other cores are reached too
+        if (core) session.routeReflectorClient = true;
+        // unnumbered core mesh: the core tags the node's routes with its rack (see ownRackPreference)
+        if (core && unnumbered) session.rackTag = rackTag(swAsn, rack.id);
+        sessions.push(session);
       });
     }
     segments.push(segment);

@@ -126,6 +126,11 @@ const compareKeyed = (x: KeyedEntry, y: KeyedEntry) => compareOrderKeys(x.k, y.k
  */
 function orderEntries(entries: Iterable<PlanPrefixFilterEntry>, family: Family): PlanPrefixFilterEntry[] {
   const want = family === "ipv6" ? 1 : 0;
+  // one entry (a worker node's PodCIDR): ordered already, the array itself is the result
+  if (Array.isArray(entries) && entries.length === 1) {
+    const e: PlanPrefixFilterEntry = entries[0];
+    return e.family === family && prefixOrderKey(e.prefix).family === want ? entries : [];
+  }
   // the resolver shares entry objects: the same object is the same entry
   const seenObjects = new Set<PlanPrefixFilterEntry>();
   const keyed: KeyedEntry[] = [];
@@ -410,16 +415,15 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
   for (const n of neighbors) {
     const a = n.key;
     const s = n.session;
+    // a neighbor's first lines as one string: ~8,000 neighbors per plan
     lines.push(
-      " !",
-      s.unnumbered ? ` neighbor ${a} interface remote-as ${n.remote.asn}` : ` neighbor ${a} remote-as ${n.remote.asn}`,
-      ` neighbor ${a} description ${lineText(`${n.remoteDevice.kind === "node" ? "node" : n.remoteDevice.role} ${n.remote.device}`)}`,
+      `${s.unnumbered ? ` !\n neighbor ${a} interface remote-as ` : ` !\n neighbor ${a} remote-as `}${n.remote.asn}\n neighbor ${a} description ${lineText(`${n.remoteDevice.kind === "node" ? "node" : n.remoteDevice.role} ${n.remote.device}`)}`,
     );
     if (timersKey(n) !== globalTimers) lines.push(` neighbor ${a} timers ${s.timers.keepalive} ${s.timers.hold}`);
     // the `datacenter` profile's connect retry is the default; only a different one is written
     if (s.timers.connectRetry !== DEFAULT_CONNECT_RETRY) lines.push(` neighbor ${a} timers connect ${s.timers.connectRetry}`);
     if (grKey(n) !== globalGr) lines.push(` neighbor ${a} ${s.gracefulRestart.enabled ? "graceful-restart" : "graceful-restart-disable"}`);
-    if (s.bfd.enabled) lines.push(` neighbor ${a} bfd`, ` neighbor ${a} bfd profile ${frrBfdProfileName(s.bfd.intervalMs, s.bfd.multiplier)}`);
+    if (s.bfd.enabled) lines.push(` neighbor ${a} bfd\n neighbor ${a} bfd profile ${frrBfdProfileName(s.bfd.intervalMs, s.bfd.multiplier)}`);
     // RFC 8950: IPv4 routes with an IPv6 next hop (FRR also enables it on interface neighbors by itself)
     if (s.extendedNextHop) lines.push(` neighbor ${a} capability extended-nexthop`);
   }
@@ -434,8 +438,11 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
     for (const o of originates.filter((x) => x.family === f)) lines.push(o.kind === "aggregate" ? `  aggregate-address ${o.prefix}` : `  network ${o.prefix}`);
     for (const n of members) {
       const a = n.key;
-      lines.push(`  neighbor ${a} activate`, `  neighbor ${a} prefix-list ${n.inList} in`);
-      lines.push(n.toNode ? `  neighbor ${a} route-map ${FRR_DENY_ALL_ROUTE_MAP} out` : `  neighbor ${a} prefix-list ${FRR_FABRIC_OUT_LIST} out`);
+      lines.push(
+        n.toNode
+          ? `  neighbor ${a} activate\n  neighbor ${a} prefix-list ${n.inList} in\n  neighbor ${a} route-map ${FRR_DENY_ALL_ROUTE_MAP} out`
+          : `  neighbor ${a} activate\n  neighbor ${a} prefix-list ${n.inList} in\n  neighbor ${a} prefix-list ${FRR_FABRIC_OUT_LIST} out`,
+      );
       const rm = racks.inbound.get(n);
       if (rm) lines.push(`  neighbor ${a} route-map ${rm} in`);
       if (n.session.maxPrefix !== undefined) lines.push(`  neighbor ${a} maximum-prefix ${n.session.maxPrefix}`);
@@ -453,8 +460,9 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
     }
     lines.push(" exit-address-family");
   }
-  lines.push("exit", "!");
-  return lines.join("\n") + "\n";
+  // the final newline from an empty last line: one flat string, not a pair to flatten when written
+  lines.push("exit", "!", "");
+  return lines.join("\n");
 }
 
 /**
