@@ -380,15 +380,15 @@ function aggregateV4(ranges: { first: number; last: number }[], out: string[]): 
 function rangeToCidrsV4(first: number, last: number, out: string[]): void {
   let cur = first;
   while (cur <= last) {
-    let len = 32;
-    // grow the block while aligned and inside the range
-    while (len > 0) {
-      const size = 2 ** (33 - len);
-      if (cur % size !== 0 || cur + size - 1 > last) break;
-      len--;
-    }
+    // the largest block aligned at cur (its lowest set bit; 0 is aligned to every size), then
+    // halved until it ends inside the range: integer bit operations, no floating-point modulo
+    const bit = (cur & -cur) >>> 0;
+    let size = bit === 0 ? 2 ** 32 : bit;
+    while (cur + size - 1 > last) size /= 2;
+    // size = 2^k: the prefix length is 32 - k
+    const len = size === 2 ** 32 ? 0 : Math.clz32(size) + 1;
     out.push(v4Cidr(cur, len));
-    cur += 2 ** (32 - len);
+    cur += size;
   }
 }
 
