@@ -213,6 +213,11 @@ const listTexts = new WeakMap<PlanPrefixFilterEntry[], Map<string, string>>();
 
 /** A whole prefix-list: entries at seq 10, 20, …, then an explicit `deny any`; its lines joined by newlines (no final one). */
 function prefixList(family: Family, name: string, entries: PlanPrefixFilterEntry[]): string {
+  // one entry (a worker node's list): two lines, cheaper to write than to look up
+  if (entries.length === 1) {
+    const head = `${PREFIX_LIST_KEYWORD[family]} prefix-list ${name} seq `;
+    return `${head}10 ${permitClause(entries[0], name)}\n${head}20 deny any`;
+  }
   let byName = listTexts.get(entries);
   if (byName === undefined) listTexts.set(entries, (byName = new Map()));
   const key = `${family} ${name}`;
