@@ -144,6 +144,8 @@ function buildPlan(spec: DataCenterSpec): Plan {
     const segName = `rack-${rack.name}`;
     const peerIface = `rack${rack.id}`;
     const segment: PlanSegment = { name: segName, kind: "rack", family: fam, prefix: rack.nodeNetwork, members: [] };
+    // every node of the rack has this default route (one object: the plan is read-only once built)
+    const defaultRoute = { family: fam, prefix: fam === "ipv4" ? "0.0.0.0/0" : "::/0", nextHops: peerAddresses };
     peers.forEach((sw, k) => {
       const addr = rackPeerAddress(rack, k)!;
       ifacesOf(sw).push({ name: peerIface, segment: segName, addresses: [{ family: fam, address: addr, cidr: `${addr}/${len}` }] });
@@ -160,7 +162,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
         asn: n.asn,
         routerId: n.address,
         interfaces: [{ name: "eth0", segment: segName, addresses: [{ family: fam, address: n.address, cidr: `${n.address}/${len}` }] }],
-        staticRoutes: [{ family: fam, prefix: fam === "ipv4" ? "0.0.0.0/0" : "::/0", nextHops: [...peerAddresses] }],
+        staticRoutes: [defaultRoute],
       });
       const speaker = speakers.get(n.spec.name) ?? BgpSpeaker.bird;
       let uplink = uplinkOf.get(speaker);
@@ -305,7 +307,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
     rackNetworks: [...spec.racks].filter((r) => r.nodeNetwork !== undefined).sort((a, b) => a.id - b.id).map((r) => ({ prefix: r.nodeNetwork!, switches: peersOfRack.get(r)!.map((sw) => sw.name) })),
     sessions,
     upstreams,
-    knownRoutes: new Set(nodes.flatMap((n) => n.announcements.map((a) => a.prefix))),
+    knownRoutes: () => nodes.flatMap((n) => n.announcements.map((a) => a.prefix)),
   });
   const ctx = switchContext(spec, nodes, sessions, vipPools, family, underlay, upstreams);
   const switches = sorted.map((sw) => planSwitch(ctx, sw));
@@ -515,11 +517,24 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
       const shared = ctx.underlay.shared.get(sw.name);
       if (shared) {
         // every PodCIDR and the shared underlay (one list per family for all leaves), but the leaf's own
-        const own = new Set(shared.except);
+        // the leaf's PodCIDRs first (node order), then its rack network and loopback: in the
+        // list's order as a rule, sorted by position only when not
+        const own = new Set<string>();
         for (const n of direct) own.add(n.podCIDR);
+        for (const p of shared.except) own.add(p);
         for (const set of leafSets(ctx)) {
           const index = ctx.leafSetIndex.get(set.family)!;
-          const except = [...own].filter((p) => index.has(p)).sort((x, y) => index.get(x)! - index.get(y)!);
+          const except: string[] = [];
+          let ordered = true;
+          let last = -1;
+          for (const p of own) {
+            const at = index.get(p);
+            if (at === undefined) continue;
+            if (at < last) ordered = false;
+            last = at;
+            except.push(p);
+          }
+          if (!ordered) except.sort((x, y) => index.get(x)! - index.get(y)!);
           routes.addSet(set.family, spines, set.name, except);
         }
       }

@@ -73,8 +73,8 @@ export interface UnderlayInput {
   /** Every session (node uplinks and switch-to-switch). */
   sessions: PlanSession[];
   upstreams: PlanUpstream[];
-  /** Prefixes that already are routes somewhere (PodCIDRs, VIP host prefixes): never aggregated. */
-  knownRoutes: Set<string>;
+  /** Prefixes that already are routes somewhere (PodCIDRs, VIP host prefixes): never aggregated. Asked only when an upstream announces something. */
+  knownRoutes: () => Iterable<string>;
 }
 
 const KIND_ORDER: Record<PlanOrigination["kind"], number> = { rackNetwork: 0, loopback: 1, aggregate: 2 };
@@ -104,7 +104,9 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
     const f = family(lb);
     if (families.get(sw)!.has(f)) originates.get(sw)!.push({ family: f, prefix: `${lb}/${hostLength(f)}`, kind: "loopback" });
   }
-  const known = new Set([...input.knownRoutes, ...input.rackNetworks.map((r) => r.prefix), ...[...originates.values()].flat().map((o) => o.prefix)]);
+  // built only when some upstream announces an aggregate (a fabric without upstreams skips a set of every PodCIDR)
+  const announcing = input.upstreams.some((u) => u.links.length > 0 && u.announce.length > 0);
+  const known = announcing ? new Set([...input.knownRoutes(), ...input.rackNetworks.map((r) => r.prefix), ...[...originates.values()].flat().map((o) => o.prefix)]) : new Set<string>();
   for (const u of input.upstreams)
     for (const l of u.links)
       for (const e of u.announce) {
