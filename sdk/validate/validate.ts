@@ -82,14 +82,16 @@ export function validate(spec: unknown): SpecProblem[] {
 /** Every semantic rule of a single-family data center (its shape is right). */
 function semanticRules(dc: DataCenterSpec): SpecProblem[] {
   const problems = new ProblemList();
-  checkNamesAndIds(dc, problems);
+  // every node with its rack and position, once for the rules reading them
+  const nodes = allNodes(dc);
+  checkNamesAndIds(dc, nodes, problems);
   checkNameFormats(dc, problems);
   const poolsOk = checkPools(dc, problems);
-  checkAsns(dc, problems);
+  checkAsns(dc, nodes, problems);
   checkSwitches(dc, problems);
   if (poolsOk) {
     checkRacksAndNodes(dc, problems);
-    checkVips(dc, problems);
+    checkVips(dc, nodes, problems);
     checkUpstreams(dc, problems);
   }
   checkClusters(dc, problems);
@@ -142,25 +144,32 @@ function duplicates<T>(items: T[], key: (t: T) => string | number | undefined, p
   });
 }
 
-interface NodeRef {
-  rack: RackSpec;
-  rackIndex: number;
-  nodeIndex: number;
-  path: string;
+/** A node of the spec: its rack, their positions, and its path (made when asked: most are never reported). */
+class NodeRef {
+  constructor(
+    readonly rack: RackSpec,
+    readonly rackIndex: number,
+    readonly nodeIndex: number,
+  ) {}
+
+  get path(): string {
+    return `racks[${this.rackIndex}].nodes[${this.nodeIndex}]`;
+  }
 }
 
 function allNodes(dc: DataCenterSpec): NodeRef[] {
-  return dc.racks.flatMap((rack, rackIndex) =>
-    rack.nodes.map((_, nodeIndex) => ({ rack, rackIndex, nodeIndex, path: `racks[${rackIndex}].nodes[${nodeIndex}]` })),
-  );
+  const out: NodeRef[] = [];
+  dc.racks.forEach((rack, rackIndex) => {
+    for (let nodeIndex = 0; nodeIndex < rack.nodes.length; nodeIndex++) out.push(new NodeRef(rack, rackIndex, nodeIndex));
+  });
+  return out;
 }
 
-function checkNamesAndIds(dc: DataCenterSpec, problems: ProblemList): void {
-  const names: { name: string; path: string }[] = [
-    ...dc.switches.map((s, i) => ({ name: s.name, path: `switches[${i}].name` })),
-    ...allNodes(dc).map((n) => ({ name: n.rack.nodes[n.nodeIndex].name, path: `${n.path}.name` })),
-  ];
-  duplicates(names, (n) => n.name, (i) => names[i].path, "device name", problems);
+function checkNamesAndIds(dc: DataCenterSpec, nodes: NodeRef[], problems: ProblemList): void {
+  // switches first, then nodes; a path is made only for a duplicate
+  const names = [...dc.switches.map((s) => s.name), ...nodes.map((n) => n.rack.nodes[n.nodeIndex].name)];
+  const switchCount = dc.switches.length;
+  duplicates(names, (n) => n, (i) => (i < switchCount ? `switches[${i}].name` : `${nodes[i - switchCount].path}.name`), "device name", problems);
   duplicates(dc.racks, (r) => r.name, (i) => `racks[${i}].name`, "rack name", problems);
   duplicates(dc.racks, (r) => r.id, (i) => `racks[${i}].id`, "rack id", problems);
   duplicates(dc.switches, (s) => s.id, (i) => `switches[${i}].id`, "switch id", problems);
@@ -265,7 +274,7 @@ function checkPools(dc: DataCenterSpec, problems: ProblemList): boolean {
   return ok;
 }
 
-function checkAsns(dc: DataCenterSpec, problems: ProblemList): void {
+function checkAsns(dc: DataCenterSpec, nodes: NodeRef[], problems: ProblemList): void {
   const allowPublic = dc.asn.allowPublic ?? false;
   const check = (path: string, asn: number | undefined) => {
     if (asn === undefined) return;
@@ -278,7 +287,7 @@ function checkAsns(dc: DataCenterSpec, problems: ProblemList): void {
       if (s.asn !== undefined && s.asn !== dc.asn.fabric)
         problems.add(`switches[${i}].asn`, "asn-scheme", `switch ASN ${s.asn} breaks the threeTier scheme: every device uses asn.fabric ${dc.asn.fabric}`);
     });
-    allNodes(dc).forEach((n) => {
+    nodes.forEach((n) => {
       const node = n.rack.nodes[n.nodeIndex];
       if (node.asn !== undefined && node.asn !== dc.asn.fabric)
         problems.add(`${n.path}.asn`, "asn-scheme", `node ASN ${node.asn} breaks the threeTier scheme: nodes peer iBGP in asn.fabric ${dc.asn.fabric}`);
@@ -314,7 +323,7 @@ function checkAsns(dc: DataCenterSpec, problems: ProblemList): void {
     use(asn, rack.leafAsn !== undefined ? `racks[${i}].leafAsn` : `racks[${i}] (leaf ASN)`, `leaf:${rack.name}`);
   });
   const scheme = nodeScheme(dc);
-  allNodes(dc).forEach((n) => {
+  nodes.forEach((n) => {
     const node = n.rack.nodes[n.nodeIndex];
     const asn = nodeAsn(dc, n.rack, node);
     if (asn !== undefined && dc.asn.nodes && node.asn === undefined && asn > dc.asn.nodes.to)
@@ -518,9 +527,9 @@ function checkRacksAndNodes(dc: DataCenterSpec, problems: ProblemList): void {
 }
 
 /** Routers that receive a VIP from its announcers, with their ECMP limit, per VIP pool. Linear in announcers × peers. */
-function checkVips(dc: DataCenterSpec, problems: ProblemList): void {
+function checkVips(dc: DataCenterSpec, nodeRefs: NodeRef[], problems: ProblemList): void {
   const nodes = new Map<string, NodeRef>();
-  for (const n of allNodes(dc)) if (!nodes.has(n.rack.nodes[n.nodeIndex].name)) nodes.set(n.rack.nodes[n.nodeIndex].name, n);
+  for (const n of nodeRefs) if (!nodes.has(n.rack.nodes[n.nodeIndex].name)) nodes.set(n.rack.nodes[n.nodeIndex].name, n);
   const clusterNames = new Set((dc.clusters ?? []).map((c) => c.name));
   const byName = new Map(dc.switches.map((s) => [s.name, s]));
   const leavesPerRack = new Map<string, number>();
