@@ -105,6 +105,17 @@ function bfdBlock(nodeName: string, sessions: PlanSession[]): string | undefined
   for (const s of bfd)
     if (s.bfd.intervalMs !== intervalMs || s.bfd.multiplier !== multiplier)
       throw new Error(`node ${nodeName}: sessions ${bfd[0].id} and ${s.id} ask for different BFD timers; one BIRD node uses one set`);
+  // every node of a data center has the same timers as a rule: the last block's text
+  if (lastBfdBlock !== undefined && lastBfdBlock.intervalMs === intervalMs && lastBfdBlock.multiplier === multiplier) return lastBfdBlock.text;
+  const text = bfdBlockText(intervalMs, multiplier);
+  lastBfdBlock = { intervalMs, multiplier, text };
+  return text;
+}
+
+/** The last `protocol bfd` block made, with its timers. */
+let lastBfdBlock: { intervalMs: number; multiplier: number; text: string } | undefined;
+
+function bfdBlockText(intervalMs: number, multiplier: number): string {
   return `# BFD for the uplinks (interval applies to both transmit and receive)
 protocol bfd {
   interface "*" {

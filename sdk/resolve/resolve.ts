@@ -312,7 +312,8 @@ function buildPlan(spec: DataCenterSpec): Plan {
   const ctx = switchContext(spec, nodes, sessions, vipPools, family, underlay, upstreams);
   const switches = sorted.map((sw) => planSwitch(ctx, sw));
   // the shared lists some group refers to
-  const used = new Set(switches.flatMap((sw) => sw.expectedRoutes.flatMap((g) => (g.set !== undefined ? [g.set] : []))));
+  const used = new Set<string>();
+  for (const sw of switches) for (const g of sw.expectedRoutes) if (g.set !== undefined) used.add(g.set);
   const prefixSets = (ctx.leafSets ?? []).filter((set) => used.has(set.name));
 
   return {
