@@ -79,7 +79,9 @@ function checkXml(xml: string): { root: string; elements: string[] } {
 }
 
 const unescapeXml = (s: string) =>
-  s.replace(/&(amp|lt|gt|quot|apos);/g, (_, e: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" })[e]!);
+  s.replace(/&(?:(amp|lt|gt|quot|apos)|#(\d+));/g, (_, e: string | undefined, code: string | undefined) =>
+    e ? { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" }[e]! : String.fromCodePoint(Number(code)),
+  );
 
 /** Text content of the SVG (tags removed, entities decoded). */
 const svgText = (svg: string) => unescapeXml(svg.replace(/<[^>]*>/g, " "));
@@ -199,6 +201,21 @@ describe("summary.md and topology.svg", () => {
     assert.doesNotMatch(svg, /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
     assert.equal(xmlEscape("a\u0000<b>"), "a\\u0000&lt;b&gt;");
     assert.equal(xmlEscape(12.5), "12.5");
+  });
+
+  it("characters outside ASCII are numeric character references: the SVG is ASCII and reads as the same text", () => {
+    const plan = JSON.parse(JSON.stringify(plans[0][1])) as Plan;
+    plan.name = "dc-zürich ↔ 😀 \ud800";
+    const svg = renderTopologySvg(plan);
+    checkXml(svg);
+    assert.doesNotMatch(svg, /[^\u0000-\u007f]/, "a character outside ASCII in the SVG");
+    const text = svgText(svg);
+    assert.ok(text.includes("dc-zürich ↔ 😀 \ufffd: "), "the title reads as the name (a lone surrogate as U+FFFD)");
+    const s = plan.sessions.find((x) => x.bfd.enabled)!;
+    assert.ok(text.includes(`${s.id}: ${s.a.device} ${s.a.address} AS ${s.a.asn} ↔ ${s.b.device} ${s.b.address} AS ${s.b.asn} (`), "a session's tooltip");
+    assert.ok(text.includes(`BFD ${s.bfd.intervalMs} ms × ${s.bfd.multiplier})`), "its BFD timers");
+    assert.equal(xmlEscape("a↔b"), "a&#8596;b");
+    assert.equal(xmlEscape("<😀>"), "&lt;&#128512;&gt;");
   });
 
   it("scales: a 12-rack data center renders a well-formed SVG with every device, wider than tall", () => {

@@ -11,13 +11,25 @@ import { Plan, PlanDevice, PlanSession, SessionKind } from "../plan/types";
 import { CONTROL_CLASS, controlFree } from "./escape";
 import { flat } from "./flat";
 
-/** Escape text for XML content and attribute values. */
+/**
+ * Escape text for XML content and attribute values. Characters outside ASCII become numeric
+ * character references (`↔` → `&#8596;`): the same document for any XML reader, and the diagram
+ * stays one-byte text (a single `↔` would make V8 hold all of a 4,000-node diagram, ~5 MB, as
+ * two-byte text, twice the memory and copying).
+ */
 export function xmlEscape(text: string | number): string {
-  // most values (names, numbers, addresses) need nothing: one test instead of two
+  // most values (names, numbers, addresses) need nothing: one test instead of three
   if (typeof text === "number") return String(text);
   if (typeof text === "string" && !XML_UNSAFE.test(text)) return text;
   const s = controlFree(text); // control characters are illegal in XML 1.0, even as character references
-  return XML_SPECIAL.test(s) ? s.replace(XML_SPECIAL_ALL, (c) => XML_ENTITIES[c]) : s;
+  const special = XML_SPECIAL.test(s) ? s.replace(XML_SPECIAL_ALL, (c) => XML_ENTITIES[c]) : s;
+  return NON_ASCII.test(special) ? special.replace(NON_ASCII_ALL, characterReference) : special;
+}
+
+/** `&#N;` for one character (a lone surrogate, which XML cannot hold, as U+FFFD). */
+function characterReference(c: string): string {
+  const code = c.codePointAt(0)!;
+  return `&#${code >= 0xd800 && code <= 0xdfff ? 0xfffd : code};`;
 }
 
 /** The largest of `values` and `floor` (a loop: Math.max(...values) overflows the stack on 100,000 values). */
@@ -28,8 +40,11 @@ function maxOf(floor: number, values: Iterable<number>): number {
 }
 
 const XML_SPECIAL = /[&<>"']/;
-/** What `xmlEscape` changes: XML's special characters and those `controlFree` shows escaped. */
-const XML_UNSAFE = new RegExp(`[&<>"'${CONTROL_CLASS}]`);
+/** What `xmlEscape` changes: XML's special characters, those `controlFree` shows escaped, and anything outside ASCII. */
+const XML_UNSAFE = new RegExp(`[&<>"'${CONTROL_CLASS}\\u0080-\\uffff]`);
+/** A character outside ASCII (a surrogate pair as one: one reference per code point). */
+const NON_ASCII = /[^\u0000-\u007f]/;
+const NON_ASCII_ALL = /[\ud800-\udbff][\udc00-\udfff]|[^\u0000-\u007f]/g;
 const XML_SPECIAL_ALL = /[&<>"']/g;
 const XML_ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
 
@@ -86,14 +101,22 @@ interface RackLayout {
   nodeBoxes: Map<string, Box>;
 }
 
-function sessionTitle(s: PlanSession): string {
-  const bfd = s.bfd.enabled ? `, BFD ${s.bfd.intervalMs} ms × ${s.bfd.multiplier}` : "";
-  return `${s.id}: ${s.a.device} ${s.a.address} AS ${s.a.asn} ↔ ${s.b.device} ${s.b.address} AS ${s.b.asn} (${s.type === "ebgp" ? "eBGP" : "iBGP"}${bfd})`;
+/** `↔` and `×` as XML character references: the diagram's text stays ASCII (see `xmlEscape`). */
+const ARROW = "&#8596;";
+const TIMES = "&#215;";
+
+/** A session's tooltip, XML-escaped (each value escaped on its own: the same text as escaping the whole). */
+function sessionTitleXml(s: PlanSession): string {
+  const bfd = s.bfd.enabled ? `, BFD ${xmlEscape(s.bfd.intervalMs)} ms ${TIMES} ${xmlEscape(s.bfd.multiplier)}` : "";
+  return (
+    `${xmlEscape(s.id)}: ${xmlEscape(s.a.device)} ${xmlEscape(s.a.address)} AS ${xmlEscape(s.a.asn)} ${ARROW} ` +
+    `${xmlEscape(s.b.device)} ${xmlEscape(s.b.address)} AS ${xmlEscape(s.b.asn)} (${s.type === "ebgp" ? "eBGP" : "iBGP"}${bfd})`
+  );
 }
 
 function line(s: PlanSession, d: string): string {
   const dash = s.type === "ibgp" ? ` stroke-dasharray="6 3"` : "";
-  return flat(`<path class="session ${s.kind}" data-session="${xmlEscape(s.id)}" d="${d}" stroke="${KIND_COLOR[s.kind]}"${dash}><title>${xmlEscape(sessionTitle(s))}</title></path>`);
+  return flat(`<path class="session ${s.kind}" data-session="${xmlEscape(s.id)}" d="${d}" stroke="${KIND_COLOR[s.kind]}"${dash}><title>${sessionTitleXml(s)}</title></path>`);
 }
 
 function text(x: number, y: number, body: string, attrs = ""): string {
