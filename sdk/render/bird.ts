@@ -206,7 +206,7 @@ function tailsOf(plan: Plan, secretsDir: string): Tails {
   let byDir = tailCaches.get(plan);
   if (byDir === undefined) tailCaches.set(plan, (byDir = new Map()));
   let tails = byDir.get(secretsDir);
-  if (tails === undefined) byDir.set(secretsDir, (tails = { byKey: new Map() }));
+  if (tails === undefined) byDir.set(secretsDir, (tails = { byKey: new Map(), last: undefined }));
   return tails;
 }
 

@@ -7,7 +7,7 @@
  * Node uplinks are drawn as buses: the session to a rack's first peer runs down the rack's left
  * edge, the one to its second peer down the right edge, so a rack of 40 nodes stays readable.
  */
-import { Plan, PlanDevice, PlanSession, SessionKind } from "../plan/types";
+import { Plan, PlanDevice, PlanSegment, PlanSession, SessionKind } from "../plan/types";
 import { CONTROL_CLASS, controlFree } from "./escape";
 import { flat } from "./flat";
 
@@ -123,6 +123,116 @@ function text(x: number, y: number, body: string, attrs = ""): string {
   return `<text x="${n(x)}" y="${n(y)}"${attrs ? " " + attrs : ""}>${body}</text>`;
 }
 
+/** The layout of one rack segment: its nodes, peers and leaves, and its size (placed later). */
+function rackLayout(seg: PlanSegment, deviceByName: Map<string, PlanDevice>, leavesOf: Map<string | undefined, PlanDevice[]>, podOf: Map<string, string>): RackLayout {
+  const members = seg.members.map((m) => deviceByName.get(m.device)).filter((d): d is PlanDevice => d !== undefined);
+  const rackNodes = members.filter((d) => d.kind === "node");
+  const name = rackNodes[0]?.rack ?? seg.name.replace(/^rack-/, "");
+  const leaves = leavesOf.get(name) ?? [];
+  const peers = members.filter((d) => d.kind === "switch").map((d) => d.name);
+  let chars = Math.max(16, `rack ${name}`.length + seg.prefix.length + 3, `${rackNodes.length} nodes · peers ${peers.join(", ")}`.length - 4);
+  for (const d of rackNodes) {
+    const line1 = `${d.name} ${d.role === "l4lb" ? "l4lb " : ""}${d.cluster ?? ""} AS ${d.asn}`;
+    const line2 = `${d.routerId}  pod ${podOf.get(d.name) ?? ""}`;
+    chars = Math.max(chars, line1.length + 2, line2.length + 2);
+  }
+  for (const l of leaves) chars = Math.max(chars, leaves.length * (Math.max(l.name.length, `lo ${l.routerId}`.length) + 2));
+  const w = Math.max(MIN_RACK_W, Math.ceil(chars * CHAR_W) + 2 * NODE_INSET);
+  const h = RACK_HEADER + rackNodes.length * (NODE_H + NODE_GAP) + 8;
+  return { name, prefix: seg.prefix, x: 0, w, h, nodes: rackNodes, peers, leaves, nodeBoxes: new Map() };
+}
+
+/** What `sessionPath` reads: where every device and rack is drawn, and the tier-1 boxes' incoming lines. */
+interface SessionGeometry {
+  rackOfNode: Map<string, RackLayout>;
+  rackOfLeaf: Map<string, RackLayout>;
+  boxes: Map<string, Box>;
+  /** Tier-1 switch → key of an incoming line → its position along the box's bottom edge. */
+  incoming: Map<string, Map<string, number>>;
+  t1Index: Map<string, number>;
+  rackY: number;
+}
+
+/** The anchor of an incoming line on the bottom edge of a tier-1 box: one per key, spread along it. */
+function bottomAnchorOf(incoming: Map<string, Map<string, number>>, boxes: Map<string, Box>, sw: string, key: string): [number, number] {
+  const b = boxes.get(sw)!;
+  const list = incoming.get(sw);
+  const i = list?.get(key) ?? 0;
+  const count = list?.size ?? 1;
+  return [b.x + 10 + ((i + 0.5) * (b.w - 20)) / count, b.y + b.h];
+}
+
+/** The SVG path (`d`) of a session's line, or undefined when an end is not drawn. */
+function sessionPath(s: PlanSession, g: SessionGeometry): string | undefined {
+  const { boxes, t1Index, rackY } = g;
+  if (s.kind === "node-uplink") {
+    const rack = g.rackOfNode.get(s.a.device);
+    const nb = boxes.get(s.a.device);
+    const sb = boxes.get(s.b.device);
+    if (!rack || !nb || !sb) return undefined;
+    const k = Math.max(0, rack.peers.indexOf(s.b.device));
+    const left = k % 2 === 0;
+    const inset = BUS_INSET + Math.floor(k / 2) * 5;
+    const busX = left ? rack.x + inset : rack.x + rack.w - inset;
+    const edgeX = left ? nb.x : nb.x + nb.w;
+    const midY = nb.y + nb.h / 2;
+    let start: string;
+    if (g.rackOfLeaf.get(s.b.device) === rack) {
+      const ax = Math.min(Math.max(busX, sb.x + 6), sb.x + sb.w - 6);
+      start = ax === busX ? `M${n(busX)} ${n(sb.y + sb.h)}` : `M${n(ax)} ${n(sb.y + sb.h)} L${n(busX)} ${n(rackY)}`;
+    } else {
+      const [ax, ay] = bottomAnchorOf(g.incoming, boxes, s.b.device, `rack:${rack.name}:${s.b.device}`);
+      start = `M${n(ax)} ${n(ay)} L${n(busX)} ${n(rackY)}`;
+    }
+    return `${start} V${n(midY)} H${n(edgeX)}`;
+  }
+  if (s.kind === "leaf-spine") {
+    const lb = boxes.get(s.a.device);
+    if (!lb || !boxes.has(s.b.device)) return undefined;
+    const [ax, ay] = bottomAnchorOf(g.incoming, boxes, s.b.device, s.a.device);
+    return `M${n(lb.x + lb.w / 2)} ${n(lb.y)} L${n(ax)} ${n(ay)}`;
+  }
+  const ab = boxes.get(s.a.device);
+  const bb = boxes.get(s.b.device);
+  if (!ab || !bb) return undefined;
+  const [l, r] = ab.x <= bb.x ? [ab, bb] : [bb, ab];
+  const span = Math.abs((t1Index.get(s.a.device) ?? 0) - (t1Index.get(s.b.device) ?? 0));
+  if (span <= 1) return `M${n(l.x + l.w)} ${n(l.y + l.h / 2)} H${n(r.x)}`;
+  const x1 = l.x + l.w / 2;
+  const x2 = r.x + r.w / 2;
+  const top = l.y - 10 - 14 * span;
+  return `M${n(x1)} ${n(l.y)} C${n(x1)} ${n(top)} ${n(x2)} ${n(top)} ${n(x2)} ${n(r.y)}`;
+}
+
+/** A node's box: name, role, cluster, ASN, address and PodCIDR. */
+function nodeShape(d: PlanDevice, b: Box, clusterColor: Map<string, string>, podOf: Map<string, string>): string {
+  const color = d.cluster ? clusterColor.get(d.cluster) : undefined;
+  const role = d.role === "l4lb" ? `<tspan class="l4lbtag" dx="6">l4lb</tspan>` : "";
+  const cluster = d.cluster ? `<tspan fill="${color}" dx="6">${xmlEscape(d.cluster)}</tspan>` : "";
+  return flat(
+    `<g class="device node ${xmlEscape(d.role)}" data-device="${xmlEscape(d.name)}"><title>${xmlEscape(`node ${d.name} (${d.role}${d.cluster ? `, cluster ${d.cluster}` : ""}): ${d.routerId}, AS ${d.asn}, PodCIDR ${podOf.get(d.name) ?? "?"}`)}</title>` +
+      `<rect x="${n(b.x)}" y="${n(b.y)}" width="${n(b.w)}" height="${n(b.h)}" rx="4" class="${d.role === "l4lb" ? "box-l4lb" : "box-worker"}"/>` +
+      (color ? `<rect x="${n(b.x)}" y="${n(b.y)}" width="6" height="${n(b.h)}" fill="${color}"/>` : "") +
+      text(b.x + 12, b.y + 16, `<tspan class="nodename">${xmlEscape(d.name)}</tspan>${role}${cluster}`, `class="nodesub"`) +
+      text(b.x + b.w - 8, b.y + 16, xmlEscape(`AS ${d.asn}`), `class="nodesub" text-anchor="end"`) +
+      text(b.x + 12, b.y + 32, xmlEscape(d.routerId), `class="nodesub"`) +
+      text(b.x + b.w - 8, b.y + 32, xmlEscape(`pod ${podOf.get(d.name) ?? "?"}`), `class="nodesub" text-anchor="end"`) +
+      `</g>`,
+  );
+}
+
+/** A leaf's box: name, ASN and loopback. */
+function leafShape(l: PlanDevice, r: RackLayout, b: Box): string {
+  return (
+    `<g class="device switch leaf" data-device="${xmlEscape(l.name)}"><title>${xmlEscape(`leaf ${l.name} (rack ${r.name}): AS ${l.asn}, router id ${l.routerId}, maximum-paths ${l.maxPaths ?? ""}`)}</title>` +
+    `<rect x="${n(b.x)}" y="${n(b.y)}" width="${n(b.w)}" height="${n(b.h)}" rx="5" class="box-leaf"/>` +
+    text(b.x + b.w / 2, b.y + 18, xmlEscape(l.name), `class="leafname" text-anchor="middle"`) +
+    text(b.x + b.w / 2, b.y + 34, xmlEscape(`AS ${l.asn}`), `class="leafsub" text-anchor="middle"`) +
+    text(b.x + b.w / 2, b.y + 48, xmlEscape(`lo ${l.routerId}`), `class="leafsub" text-anchor="middle"`) +
+    `</g>`
+  );
+}
+
 /** Render the plan as a standalone SVG document. */
 export function renderTopologySvg(plan: Plan): string {
   return topologySvgLines(plan).join("\n");
@@ -154,23 +264,9 @@ export function topologySvgLines(plan: Plan): string[] {
   }
   for (const seg of plan.segments) {
     if (seg.kind !== "rack") continue;
-    const members = seg.members.map((m) => deviceByName.get(m.device)).filter((d): d is PlanDevice => d !== undefined);
-    const rackNodes = members.filter((d) => d.kind === "node");
-    const name = rackNodes[0]?.rack ?? seg.name.replace(/^rack-/, "");
-    const leaves = leavesOf.get(name) ?? [];
-    const peers = members.filter((d) => d.kind === "switch").map((d) => d.name);
-    let chars = Math.max(16, `rack ${name}`.length + seg.prefix.length + 3, `${rackNodes.length} nodes · peers ${peers.join(", ")}`.length - 4);
-    for (const d of rackNodes) {
-      const line1 = `${d.name} ${d.role === "l4lb" ? "l4lb " : ""}${d.cluster ?? ""} AS ${d.asn}`;
-      const line2 = `${d.routerId}  pod ${podOf.get(d.name) ?? ""}`;
-      chars = Math.max(chars, line1.length + 2, line2.length + 2);
-    }
-    for (const l of leaves) chars = Math.max(chars, leaves.length * (Math.max(l.name.length, `lo ${l.routerId}`.length) + 2));
-    const w = Math.max(MIN_RACK_W, Math.ceil(chars * CHAR_W) + 2 * NODE_INSET);
-    const h = RACK_HEADER + rackNodes.length * (NODE_H + NODE_GAP) + 8;
-    const rack: RackLayout = { name, prefix: seg.prefix, x: 0, w, h, nodes: rackNodes, peers, leaves, nodeBoxes: new Map() };
+    const rack = rackLayout(seg, deviceByName, leavesOf, podOf);
     racks.push(rack);
-    for (const l of leaves) rackOfLeaf.set(l.name, rack);
+    for (const l of rack.leaves) rackOfLeaf.set(l.name, rack);
   }
   // leaves whose rack has no segment still get drawn, in a rack of their own
   for (const l of switches.filter((s) => s.role === "leaf" && !rackOfLeaf.has(s.name))) {
@@ -234,54 +330,10 @@ export function topologySvgLines(plan: Plan): string[] {
     if (s.kind === "leaf-spine") addIncoming(s.b.device, s.a.device);
     else if (s.kind === "node-uplink" && t1Index.has(s.b.device)) addIncoming(s.b.device, `rack:${rackOfNode.get(s.a.device)?.name}:${s.b.device}`);
   }
-  const bottomAnchor = (sw: string, key: string): [number, number] => {
-    const b = boxes.get(sw)!;
-    const list = incoming.get(sw);
-    const i = list?.get(key) ?? 0;
-    const count = list?.size ?? 1;
-    return [b.x + 10 + ((i + 0.5) * (b.w - 20)) / count, b.y + b.h];
-  };
-
+  const geometry: SessionGeometry = { rackOfNode, rackOfLeaf, boxes, incoming, t1Index, rackY };
   for (const s of plan.sessions) {
-    if (s.kind === "node-uplink") {
-      const rack = rackOfNode.get(s.a.device);
-      const nb = boxes.get(s.a.device);
-      const sb = boxes.get(s.b.device);
-      if (!rack || !nb || !sb) continue;
-      const k = Math.max(0, rack.peers.indexOf(s.b.device));
-      const left = k % 2 === 0;
-      const inset = BUS_INSET + Math.floor(k / 2) * 5;
-      const busX = left ? rack.x + inset : rack.x + rack.w - inset;
-      const edgeX = left ? nb.x : nb.x + nb.w;
-      const midY = nb.y + nb.h / 2;
-      let start: string;
-      if (rackOfLeaf.get(s.b.device) === rack) {
-        const ax = Math.min(Math.max(busX, sb.x + 6), sb.x + sb.w - 6);
-        start = ax === busX ? `M${n(busX)} ${n(sb.y + sb.h)}` : `M${n(ax)} ${n(sb.y + sb.h)} L${n(busX)} ${n(rackY)}`;
-      } else {
-        const [ax, ay] = bottomAnchor(s.b.device, `rack:${rack.name}:${s.b.device}`);
-        start = `M${n(ax)} ${n(ay)} L${n(busX)} ${n(rackY)}`;
-      }
-      lines.push(line(s, `${start} V${n(midY)} H${n(edgeX)}`));
-    } else if (s.kind === "leaf-spine") {
-      const lb = boxes.get(s.a.device);
-      if (!lb || !boxes.has(s.b.device)) continue;
-      const [ax, ay] = bottomAnchor(s.b.device, s.a.device);
-      lines.push(line(s, `M${n(lb.x + lb.w / 2)} ${n(lb.y)} L${n(ax)} ${n(ay)}`));
-    } else {
-      const ab = boxes.get(s.a.device);
-      const bb = boxes.get(s.b.device);
-      if (!ab || !bb) continue;
-      const [l, r] = ab.x <= bb.x ? [ab, bb] : [bb, ab];
-      const span = Math.abs((t1Index.get(s.a.device) ?? 0) - (t1Index.get(s.b.device) ?? 0));
-      if (span <= 1) lines.push(line(s, `M${n(l.x + l.w)} ${n(l.y + l.h / 2)} H${n(r.x)}`));
-      else {
-        const x1 = l.x + l.w / 2;
-        const x2 = r.x + r.w / 2;
-        const top = l.y - 10 - 14 * span;
-        lines.push(line(s, `M${n(x1)} ${n(l.y)} C${n(x1)} ${n(top)} ${n(x2)} ${n(top)} ${n(x2)} ${n(r.y)}`));
-      }
-    }
+    const d = sessionPath(s, geometry);
+    if (d !== undefined) lines.push(line(s, d));
   }
 
   // ---- upstreams: a box above its border switches, a dotted line to each ---------------
@@ -328,17 +380,7 @@ export function topologySvgLines(plan: Plan): string[] {
     );
   }
   for (const r of racks) {
-    for (const l of r.leaves) {
-      const b = boxes.get(l.name)!;
-      shapes.push(
-        `<g class="device switch leaf" data-device="${xmlEscape(l.name)}"><title>${xmlEscape(`leaf ${l.name} (rack ${r.name}): AS ${l.asn}, router id ${l.routerId}, maximum-paths ${l.maxPaths ?? ""}`)}</title>` +
-          `<rect x="${n(b.x)}" y="${n(b.y)}" width="${n(b.w)}" height="${n(b.h)}" rx="5" class="box-leaf"/>` +
-          text(b.x + b.w / 2, b.y + 18, xmlEscape(l.name), `class="leafname" text-anchor="middle"`) +
-          text(b.x + b.w / 2, b.y + 34, xmlEscape(`AS ${l.asn}`), `class="leafsub" text-anchor="middle"`) +
-          text(b.x + b.w / 2, b.y + 48, xmlEscape(`lo ${l.routerId}`), `class="leafsub" text-anchor="middle"`) +
-          `</g>`,
-      );
-    }
+    for (const l of r.leaves) shapes.push(leafShape(l, r, boxes.get(l.name)!));
     backgrounds.push(`<rect x="${n(r.x)}" y="${n(rackY)}" width="${n(r.w)}" height="${n(r.h)}" rx="8" class="box-rack" data-rack="${xmlEscape(r.name)}"/>`);
     const header =
       `<g class="rack" data-rack="${xmlEscape(r.name)}">` +
@@ -346,24 +388,7 @@ export function topologySvgLines(plan: Plan): string[] {
       text(r.x + r.w - NODE_INSET, rackY + 19, xmlEscape(r.prefix), `class="racksub" text-anchor="end"`) +
       text(r.x + NODE_INSET, rackY + 35, xmlEscape(`${r.nodes.length} node${r.nodes.length === 1 ? "" : "s"}${r.peers.length ? ` · peers ${r.peers.join(", ")}` : ""}`), `class="racksub"`);
     shapes.push(header);
-    for (const d of r.nodes) {
-      const b = r.nodeBoxes.get(d.name)!;
-      const color = d.cluster ? clusterColor.get(d.cluster) : undefined;
-      const role = d.role === "l4lb" ? `<tspan class="l4lbtag" dx="6">l4lb</tspan>` : "";
-      const cluster = d.cluster ? `<tspan fill="${color}" dx="6">${xmlEscape(d.cluster)}</tspan>` : "";
-      shapes.push(
-        flat(
-          `<g class="device node ${xmlEscape(d.role)}" data-device="${xmlEscape(d.name)}"><title>${xmlEscape(`node ${d.name} (${d.role}${d.cluster ? `, cluster ${d.cluster}` : ""}): ${d.routerId}, AS ${d.asn}, PodCIDR ${podOf.get(d.name) ?? "?"}`)}</title>` +
-            `<rect x="${n(b.x)}" y="${n(b.y)}" width="${n(b.w)}" height="${n(b.h)}" rx="4" class="${d.role === "l4lb" ? "box-l4lb" : "box-worker"}"/>` +
-            (color ? `<rect x="${n(b.x)}" y="${n(b.y)}" width="6" height="${n(b.h)}" fill="${color}"/>` : "") +
-            text(b.x + 12, b.y + 16, `<tspan class="nodename">${xmlEscape(d.name)}</tspan>${role}${cluster}`, `class="nodesub"`) +
-            text(b.x + b.w - 8, b.y + 16, xmlEscape(`AS ${d.asn}`), `class="nodesub" text-anchor="end"`) +
-            text(b.x + 12, b.y + 32, xmlEscape(d.routerId), `class="nodesub"`) +
-            text(b.x + b.w - 8, b.y + 32, xmlEscape(`pod ${podOf.get(d.name) ?? "?"}`), `class="nodesub" text-anchor="end"`) +
-            `</g>`,
-        ),
-      );
-    }
+    for (const d of r.nodes) shapes.push(nodeShape(d, r.nodeBoxes.get(d.name)!, clusterColor, podOf));
     shapes.push(`</g>`);
   }
 

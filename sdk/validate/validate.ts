@@ -157,6 +157,9 @@ class NodeRef {
   }
 }
 
+/** One NodeRef that lives as long as the process (see `ROUTE_COLLECTOR_SHAPE` in resolve/expected-routes.ts): the hidden class of NodeRefs, and the code built for it, outlive each validation. Never used. */
+export const NODE_REF_SHAPE = new NodeRef({ name: "", id: 0, nodes: [] } as unknown as RackSpec, 0, 0);
+
 function allNodes(dc: DataCenterSpec): NodeRef[] {
   const out: NodeRef[] = [];
   dc.racks.forEach((rack, rackIndex) => {

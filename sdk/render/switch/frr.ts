@@ -265,13 +265,13 @@ function neighborsOf(plan: Plan, device: PlanDevice): Neighbor[] {
     const inbound = inboundFilterOf(plan, device.name, remote.device, remote.address);
     if (!inbound) throw new Error(`switch ${device.name}: the plan has no inbound filter for ${remote.device} (${remote.address})`);
     const toNode = remoteDevice.kind === "node";
-    const n: Neighbor = { session, local, remote, remoteDevice, toNode, key: neighborKey(session, local, remote), inList: frrInboundListName(remote.device), inEntries: inbound };
+    let outEntries: PlanPrefixFilterEntry[] | undefined;
     if (!toNode) {
-      const outbound = inboundFilterOf(plan, remote.device, device.name, local.address);
-      if (!outbound) throw new Error(`switch ${remote.device}: the plan has no inbound filter for ${device.name} (${local.address})`);
-      n.outEntries = outbound;
+      outEntries = inboundFilterOf(plan, remote.device, device.name, local.address);
+      if (!outEntries) throw new Error(`switch ${remote.device}: the plan has no inbound filter for ${device.name} (${local.address})`);
     }
-    return n;
+    // every field set in the literal (one hidden class for every neighbor: see ROUTE_COLLECTOR_SHAPE in resolve/expected-routes.ts)
+    return { session, local, remote, remoteDevice, toNode, key: neighborKey(session, local, remote), inList: frrInboundListName(remote.device), inEntries: inbound, outEntries };
   });
   neighbors.sort((x, y) => Number(x.toNode) - Number(y.toNode) || compareStrings(x.remote.device, y.remote.device) || compareStrings(x.remote.address, y.remote.address));
   const names = new Map<string, string>();
