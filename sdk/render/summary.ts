@@ -3,7 +3,7 @@
  * request, hand to the network team). A pure function of the plan: same plan, same bytes.
  * Secrets never appear: sessions show only the name of the secret (`passwordRef`).
  */
-import { Plan, PlanDevice, PlanSession } from "../plan/types";
+import { Plan, PlanDevice, PlanSegment, PlanSession } from "../plan/types";
 import { CONTROL_CLASS, controlFree } from "./escape";
 import { flat } from "./flat";
 
@@ -89,6 +89,46 @@ function grText(s: PlanSession): string {
   return s.gracefulRestart.enabled ? `${s.gracefulRestart.restartTime} s` : "off";
 }
 
+/** A member of a rack segment with its device (and a node's PodCIDR). */
+interface RackMember {
+  m: PlanSegment["members"][number];
+  d: PlanDevice;
+  podCIDR?: string;
+}
+
+/**
+ * The rows of the large tables, module-level functions (not closures made per render): V8 keeps
+ * the optimized code of a closure only while some closure of it lives, so per-render closures
+ * were compiled again at every render.
+ */
+function rackNodeRow({ m, d, podCIDR }: RackMember): string[] {
+  return [code(m.device), cell(d.role), cell(m.address), cell(d.asn), code(podCIDR), cell(d.cluster)];
+}
+
+function sessionRow(s: PlanSession): string[] {
+  return [
+          code(s.id),
+          cell(s.kind),
+          code(s.a.device),
+          cell(s.a.address),
+          cell(s.a.asn),
+          code(s.b.device),
+          cell(s.b.address),
+          cell(s.b.asn),
+          cell(s.type === "ebgp" ? "eBGP" : "iBGP"),
+          cell(bfdText(s)),
+          cell(grText(s)),
+          s.passwordRef ? `secret ${code(s.passwordRef)}` : "—",
+];
+}
+
+/** Items by name, the last of a name winning (as `new Map(items.map((i) => [i.name, i]))`). */
+function byName<T extends { name: string }>(items: readonly T[]): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const item of items) map.set(item.name, item);
+  return map;
+}
+
 /** Render the plan as Markdown. */
 export function renderSummary(plan: Plan): string {
   return summaryLines(plan).join("\n");
@@ -96,8 +136,8 @@ export function renderSummary(plan: Plan): string {
 
 /** The lines of `renderSummary` (a 100,000-node summary is ~45 MB: written line by line). */
 export function summaryLines(plan: Plan): string[] {
-  const deviceByName = new Map(plan.devices.map((d) => [d.name, d]));
-  const planNodeByName = new Map(plan.nodes.map((n) => [n.name, n]));
+  const deviceByName = byName(plan.devices);
+  const planNodeByName = byName(plan.nodes);
   const nodes = plan.devices.filter((d) => d.kind === "node");
   const switches = plan.devices.filter((d) => d.kind === "switch");
   const out: string[] = [];
@@ -135,13 +175,17 @@ export function summaryLines(plan: Plan): string[] {
   if (rackSegments.length === 0) out.push("No racks.", "");
   for (const seg of rackSegments) {
     const rack = rackNameOf(seg, seg.name, deviceByName);
-    const members = seg.members.map((m) => ({ m, d: deviceByName.get(m.device) }));
-    const peers = members.filter((x) => x.d?.kind === "switch");
-    const rackNodes = members.filter((x) => x.d?.kind === "node");
+    const peers: RackMember[] = [];
+    const rackNodes: RackMember[] = [];
+    for (const m of seg.members) {
+      const d = deviceByName.get(m.device);
+      if (d?.kind === "switch") peers.push({ m, d });
+      else if (d?.kind === "node") rackNodes.push({ m, d, podCIDR: planNodeByName.get(m.device)?.podCIDR.prefix });
+    }
     out.push(`### Rack ${inline(rack)}`, "");
     out.push(
       `Node network ${code(seg.prefix)} · BGP peers: ` +
-        (peers.length ? peers.map((p) => `${code(p.m.device)} (${inline(p.m.address ?? "")}, AS ${p.d!.asn})`).join(", ") : "none") +
+        (peers.length ? peers.map((p) => `${code(p.m.device)} (${inline(p.m.address ?? "")}, AS ${p.d.asn})`).join(", ") : "none") +
         ` · ${rackNodes.length} node${rackNodes.length === 1 ? "" : "s"}`,
       "",
     );
@@ -151,14 +195,7 @@ export function summaryLines(plan: Plan): string[] {
         table(
           ["Node", "Role", "Address", "ASN", "PodCIDR", "Cluster"],
           rackNodes,
-          ({ m, d }) => [
-            code(m.device),
-            cell(d!.role),
-            cell(m.address),
-            cell(d!.asn),
-            code(planNodeByName.get(m.device)?.podCIDR.prefix),
-            cell(d!.cluster),
-          ],
+          rackNodeRow,
         ),
         "",
       );
@@ -177,8 +214,10 @@ export function summaryLines(plan: Plan): string[] {
   );
 
   out.push("## BGP sessions", "");
-  const kinds = [...new Set(plan.sessions.map((s) => s.kind))];
-  out.push(kinds.map((k) => `${plan.sessions.filter((s) => s.kind === k).length} ${k}`).join(" · ") || "No sessions.", "");
+  // sessions per kind, kinds in order of first appearance
+  const perKind = new Map<string, number>();
+  for (const s of plan.sessions) perKind.set(s.kind, (perKind.get(s.kind) ?? 0) + 1);
+  out.push([...perKind].map(([k, count]) => `${count} ${k}`).join(" · ") || "No sessions.", "");
   if (plan.sessions.length > 0) {
     push(
       out,
@@ -187,20 +226,7 @@ export function summaryLines(plan: Plan): string[] {
       table(
         ["Session", "Kind", "A device", "A address", "A ASN", "B device", "B address", "B ASN", "Type", "BFD", "GR", "Auth"],
         plan.sessions,
-        (s) => [
-          code(s.id),
-          cell(s.kind),
-          code(s.a.device),
-          cell(s.a.address),
-          cell(s.a.asn),
-          code(s.b.device),
-          cell(s.b.address),
-          cell(s.b.asn),
-          cell(s.type === "ebgp" ? "eBGP" : "iBGP"),
-          cell(bfdText(s)),
-          cell(grText(s)),
-          s.passwordRef ? `secret ${code(s.passwordRef)}` : "—",
-        ],
+        sessionRow,
       ),
       "",
     );

@@ -82,30 +82,10 @@ function buildPlan(spec: DataCenterSpec): Plan {
   }));
 
   const peersOfRack = new Map(spec.racks.map((rack) => [rack, rackPeers(spec, rack).map((n) => switchByName.get(n)!)]));
-  const nodes: NodeCtx[] = spec.racks.flatMap((rack) =>
-    rack.nodes.map((node) => {
-      const podCIDR = node.podCIDR ?? allocatedPodCidr(spec, rack, node)!;
-      const podFamily = family(podCIDR);
-      const announcements: PlanAnnouncement[] = [{ family: podFamily, prefix: podCIDR, kind: "podCIDR" }];
-      if ((node.role ?? NodeRole.worker) === NodeRole.l4lb) {
-        for (const pool of vipPools) {
-          if (!pool.announcers.includes(node.name)) continue;
-          for (const a of pool.addresses) announcements.push({ family: pool.family, prefix: `${a}/${hostLength(pool.family)}`, kind: "vip", pool: pool.name });
-        }
-      }
-      return {
-        spec: node,
-        address: node.address!,
-        rack,
-        podCIDR,
-        podFamily,
-        asn: nodeAsn(spec, rack, node)!,
-        peers: peersOfRack.get(rack)!,
-        cluster: clusterOf.get(node.name),
-        announcements,
-      };
-    }),
-  );
+  // a function of its own, not a closure made per call (see familyOrIpv4), and not inlined into
+  // this long one (called once per resolve(): its code is compiled on stack, again when a pool's
+  // hidden class changes)
+  const nodes: NodeCtx[] = nodeContexts(spec, vipPools, peersOfRack, clusterOf);
 
   const devices: PlanDevice[] = [];
   const segments: PlanSegment[] = [];
@@ -146,11 +126,12 @@ function buildPlan(spec: DataCenterSpec): Plan {
     const segment: PlanSegment = { name: segName, kind: "rack", family: fam, prefix: rack.nodeNetwork, members: [] };
     // every node of the rack has this default route (one object: the plan is read-only once built)
     const defaultRoute = { family: fam, prefix: fam === "ipv4" ? "0.0.0.0/0" : "::/0", nextHops: peerAddresses };
-    peers.forEach((sw, k) => {
+    for (let k = 0; k < peers.length; k++) {
+      const sw = peers[k];
       const addr = rackPeerAddress(rack, k)!;
       ifacesOf(sw).push({ name: peerIface, segment: segName, addresses: [{ family: fam, address: addr, cidr: `${addr}/${len}` }] });
       segment.members.push({ device: sw.name, interface: peerIface, address: addr });
-    });
+    }
     for (const n of rackNodes) {
       segment.members.push({ device: n.spec.name, interface: "eth0", address: n.address });
       devices.push({
@@ -167,6 +148,9 @@ function buildPlan(spec: DataCenterSpec): Plan {
       const speaker = speakers.get(n.spec.name) ?? BgpSpeaker.bird;
       let uplink = uplinkOf.get(speaker);
       if (uplink === undefined) uplinkOf.set(speaker, (uplink = speakerSession(speaker, bfd, timers, gracefulRestart)));
+      // a closure, not a loop of this function: a session gets optional fields after it is made
+      // (new hidden classes, dropped between calls), whose code is then thrown away; in a closure
+      // that is a small one, not this long one
       peers.forEach((sw, k) => {
         const swAsn = peerAsns[k];
         const session: PlanSession = {
@@ -202,8 +186,8 @@ function buildPlan(spec: DataCenterSpec): Plan {
   const fabricPairs: { a: SwitchSpec; b: SwitchSpec; kind: PlanSession["kind"] }[] = [];
   const sorted = [...spec.switches].sort((a, b) => a.id - b.id);
   if (spec.topology === "spineLeaf") {
-    for (const leaf of sorted.filter((s) => s.role === SwitchRole.leaf))
-      for (const spine of sorted.filter((s) => s.role === SwitchRole.spine)) fabricPairs.push({ a: leaf, b: spine, kind: "leaf-spine" });
+    const spines = sorted.filter((s) => s.role === SwitchRole.spine);
+    for (const leaf of sorted.filter((s) => s.role === SwitchRole.leaf)) for (const spine of spines) fabricPairs.push({ a: leaf, b: spine, kind: "leaf-spine" });
   } else {
     const cores = sorted.filter((s) => s.role === SwitchRole.core);
     for (let i = 0; i < cores.length; i++) for (let j = i + 1; j < cores.length; j++) fabricPairs.push({ a: cores[i], b: cores[j], kind: "core-mesh" });
@@ -258,7 +242,8 @@ function buildPlan(spec: DataCenterSpec): Plan {
 
   // the clusters and upstreams (the way out)
   const clusters: PlanCluster[] = (spec.clusters ?? []).map((c) => {
-    const cidrs = nodes.filter((n) => n.cluster === c.name).map((n) => n.podCIDR);
+    const cidrs: string[] = [];
+    for (const n of nodes) if (n.cluster === c.name) cidrs.push(n.podCIDR);
     const supernets = aggregate(cidrs);
     // the supernets cover exactly the PodCIDRs: checking them (after the first PodCIDR, the
     // starting candidate) gives the same covering prefix as checking every PodCIDR, much faster
@@ -267,7 +252,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
       name: c.name,
       id: c.id,
       nodes: [...c.nodes],
-      podCIDRs: cidrs.map((p) => ({ family: family(p), prefix: p })),
+      podCIDRs: prefixEntries(cidrs),
       supernets: supernets.map((p) => ({ family: family(p), prefix: p })),
       ...(cover ? { coveringPrefix: { family: family(cover), prefix: cover } } : {}),
     };
@@ -294,11 +279,8 @@ function buildPlan(spec: DataCenterSpec): Plan {
     });
   }
 
-  const planNodes: PlanNode[] = nodes.map((n) => ({
-    name: n.spec.name,
-    podCIDR: { family: family(n.podCIDR), prefix: n.podCIDR },
-    announcements: n.announcements,
-  }));
+  const planNodes: PlanNode[] = [];
+  for (const n of nodes) planNodes.push({ name: n.spec.name, podCIDR: { family: family(n.podCIDR), prefix: n.podCIDR }, announcements: n.announcements });
 
   const underlay = computeUnderlay({
     spec,
@@ -320,7 +302,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
     version: 1,
     name: spec.name,
     topology: spec.topology,
-    devices: [...devices.filter((d) => d.kind === "switch"), ...devices.filter((d) => d.kind === "node")],
+    devices: switchesThenNodes(devices),
     segments,
     sessions,
     nodes: planNodes,
@@ -336,6 +318,60 @@ function buildPlan(spec: DataCenterSpec): Plan {
     },
     ...(prefixSets.length > 0 ? { prefixSets } : {}),
   };
+}
+
+/** `nodeContext` of every node, racks in spec order, then nodes in rack order. */
+function nodeContexts(spec: DataCenterSpec, vipPools: PlanVipPool[], peersOfRack: Map<RackSpec, SwitchSpec[]>, clusterOf: Map<string, string>): NodeCtx[] {
+  const nodes: NodeCtx[] = [];
+  for (const rack of spec.racks) for (const node of rack.nodes) nodes.push(nodeContext(spec, rack, node, vipPools, peersOfRack, clusterOf));
+  return nodes;
+}
+
+/** A node of the spec with what the plan derives for it: address, PodCIDR, ASN, peers, cluster, announcements. */
+function nodeContext(
+  spec: DataCenterSpec,
+  rack: RackSpec,
+  node: NodeSpec,
+  vipPools: PlanVipPool[],
+  peersOfRack: Map<RackSpec, SwitchSpec[]>,
+  clusterOf: Map<string, string>,
+): NodeCtx {
+  const family = familyOrIpv4;
+  const podCIDR = node.podCIDR ?? allocatedPodCidr(spec, rack, node)!;
+  const podFamily = family(podCIDR);
+  const announcements: PlanAnnouncement[] = [{ family: podFamily, prefix: podCIDR, kind: "podCIDR" }];
+  if ((node.role ?? NodeRole.worker) === NodeRole.l4lb) {
+    for (const pool of vipPools) {
+      if (!pool.announcers.includes(node.name)) continue;
+      for (const a of pool.addresses) announcements.push({ family: pool.family, prefix: `${a}/${hostLength(pool.family)}`, kind: "vip", pool: pool.name });
+    }
+  }
+  return {
+    spec: node,
+    address: node.address!,
+    rack,
+    podCIDR,
+    podFamily,
+    asn: nodeAsn(spec, rack, node)!,
+    peers: peersOfRack.get(rack)!,
+    cluster: clusterOf.get(node.name),
+    announcements,
+  };
+}
+
+/** `{ family, prefix }` of each prefix, in order. */
+function prefixEntries(prefixes: string[]): { family: Family; prefix: string }[] {
+  const out: { family: Family; prefix: string }[] = [];
+  for (const p of prefixes) out.push({ family: familyOrIpv4(p), prefix: p });
+  return out;
+}
+
+/** The switches, then the nodes, each in their order. */
+function switchesThenNodes(devices: PlanDevice[]): PlanDevice[] {
+  const out: PlanDevice[] = [];
+  for (const d of devices) if (d.kind === "switch") out.push(d);
+  for (const d of devices) if (d.kind === "node") out.push(d);
+  return out;
 }
 
 /**
@@ -606,19 +642,21 @@ function distinctVips(ctx: SwitchContext): PlanAnnouncement[] {
 function leafSets(ctx: SwitchContext): PlanPrefixSet[] {
   if (ctx.leafSets) return ctx.leafSets;
   const byFamily = new Map<Family, string[]>();
-  const push = (f: Family, p: string) => {
-    let list = byFamily.get(f);
-    if (!list) byFamily.set(f, (list = []));
-    let index = ctx.leafSetIndex.get(f);
-    if (!index) ctx.leafSetIndex.set(f, (index = new Map()));
-    if (index.has(p)) return;
-    index.set(p, list.length);
-    list.push(p);
-  };
-  for (const n of ctx.nodes) push(n.podFamily, n.podCIDR);
-  for (const r of ctx.underlay.leafRoutes) push(r.family, r.prefix);
+  for (const n of ctx.nodes) pushLeafSetPrefix(ctx, byFamily, n.podFamily, n.podCIDR);
+  for (const r of ctx.underlay.leafRoutes) pushLeafSetPrefix(ctx, byFamily, r.family, r.prefix);
   ctx.leafSets = [...byFamily].map(([family, prefixes]) => ({ name: `leaf-routes-${family}`, family, prefixes }));
   return ctx.leafSets;
+}
+
+/** Append `p` to its family's leaf list once, recording its position in `ctx.leafSetIndex`. */
+function pushLeafSetPrefix(ctx: SwitchContext, byFamily: Map<Family, string[]>, f: Family, p: string): void {
+  let list = byFamily.get(f);
+  if (!list) byFamily.set(f, (list = []));
+  let index = ctx.leafSetIndex.get(f);
+  if (!index) ctx.leafSetIndex.set(f, (index = new Map()));
+  if (index.has(p)) return;
+  index.set(p, list.length);
+  list.push(p);
 }
 
 /** PodCIDRs of every node outside `direct`, by family, in node order; cached per set of direct nodes. */
