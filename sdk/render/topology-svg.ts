@@ -244,8 +244,14 @@ export function renderTopologySvg(plan: Plan): string {
  * line instead of as one string.
  */
 export function topologySvgLines(plan: Plan): string[] {
-  const deviceByName = new Map(plan.devices.map((d) => [d.name, d]));
-  const podOf = new Map(plan.nodes.map((p) => [p.name, p.podCIDR.prefix]));
+  // loops, not closures made per call (V8 keeps a closure's optimized code only while one lives)
+  const deviceByName = new Map<string, PlanDevice>();
+  for (const d of plan.devices) deviceByName.set(d.name, d);
+  const podOf = new Map<string, string>();
+  for (const p of plan.nodes) podOf.set(p.name, p.podCIDR.prefix);
+  // sessions per kind
+  const sessionsOfKind = new Map<SessionKind, number>();
+  for (const s of plan.sessions) sessionsOfKind.set(s.kind, (sessionsOfKind.get(s.kind) ?? 0) + 1);
   const clusterColor = new Map(plan.clusters.map((c, i) => [c.name, CLUSTER_COLORS[i % CLUSTER_COLORS.length]]));
   const switches = plan.devices.filter((d) => d.kind === "switch");
   const nodes = plan.devices.filter((d) => d.kind === "node");
@@ -288,7 +294,8 @@ export function topologySvgLines(plan: Plan): string[] {
   }
 
   // ---- vertical layout ----------------------------------------------------------------
-  const coreSessions = plan.sessions.filter((s) => s.kind === "core-mesh");
+  const coreSessions: PlanSession[] = [];
+  if (sessionsOfKind.has("core-mesh")) for (const s of plan.sessions) if (s.kind === "core-mesh") coreSessions.push(s);
   const t1Index = new Map(tier1.map((s, i) => [s.name, i]));
   const maxSpan = maxOf(0, coreSessions.map((s) => Math.abs((t1Index.get(s.a.device) ?? 0) - (t1Index.get(s.b.device) ?? 0))));
   const arcRoom = maxSpan > 1 ? 24 + 14 * maxSpan : 0;
@@ -307,11 +314,12 @@ export function topologySvgLines(plan: Plan): string[] {
   for (const r of racks) {
     const lw = (r.w - (r.leaves.length - 1) * 8) / Math.max(1, r.leaves.length);
     r.leaves.forEach((l, i) => boxes.set(l.name, { x: r.x + i * (lw + 8), y: leafY, w: lw, h: LEAF_H }));
-    r.nodes.forEach((d, i) => {
+    for (let i = 0; i < r.nodes.length; i++) {
+      const d = r.nodes[i];
       const box = { x: r.x + NODE_INSET, y: rackY + RACK_HEADER + i * (NODE_H + NODE_GAP), w: r.w - 2 * NODE_INSET, h: NODE_H };
       r.nodeBoxes.set(d.name, box);
       boxes.set(d.name, box);
-    });
+    }
   }
 
   // ---- sessions -----------------------------------------------------------------------
@@ -395,14 +403,14 @@ export function topologySvgLines(plan: Plan): string[] {
   // ---- legend -------------------------------------------------------------------------
   const legendY = rackY + racksH + 44;
   const columns: { title: string; rows: { swatch: string; label: string }[] }[] = [];
-  const kinds = (["node-uplink", "leaf-spine", "core-mesh"] as SessionKind[]).filter((k) => plan.sessions.some((s) => s.kind === k));
+  const kinds = (["node-uplink", "leaf-spine", "core-mesh"] as SessionKind[]).filter((k) => sessionsOfKind.has(k));
   const sw = (inner: string) => inner;
   columns.push({
     title: "BGP sessions",
     rows: [
       ...kinds.map((k) => ({
         swatch: sw(`<path d="M0 0 H28" stroke="${KIND_COLOR[k]}" class="legendline"/>`),
-        label: `${KIND_LABEL[k]}: ${plan.sessions.filter((s) => s.kind === k).length}`,
+        label: `${KIND_LABEL[k]}: ${sessionsOfKind.get(k) ?? 0}`,
       })),
       ...(upstreams.length > 0
         ? [{ swatch: sw(`<path d="M0 0 H28" stroke="${UPSTREAM_COLOR}" stroke-dasharray="2 3" class="legendline"/>`), label: `border switch ↔ upstream: ${upstreams.reduce((a, u) => a + u.links.length, 0)}` }]
@@ -493,7 +501,7 @@ export function topologySvgLines(plan: Plan): string[] {
     `.upname{font-size:12px;font-weight:bold;fill:${UPSTREAM_COLOR}}`,
     `.upsub{font-size:10.5px;fill:#742a2a}`,
     // a dense leaf–spine mesh: thinner, lighter lines so the labels stay readable
-    ...(plan.sessions.filter((s) => s.kind === "leaf-spine").length > 32 ? [`.session.leaf-spine{stroke-width:1;stroke-opacity:0.5}`] : []),
+    ...((sessionsOfKind.get("leaf-spine") ?? 0) > 32 ? [`.session.leaf-spine{stroke-width:1;stroke-opacity:0.5}`] : []),
   ].join("");
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,

@@ -181,12 +181,14 @@ function orderedUnion(lists: PlanPrefixFilterEntry[][], family: Family): PlanPre
   const key = distinct.slice(1).map(listId).join(" ");
   let out = byRest.get(key);
   if (out === undefined) {
-    function* all() {
-      for (const l of distinct) yield* l;
-    }
-    byRest.set(key, (out = orderEntries(all(), family)));
+    byRest.set(key, (out = orderEntries(concat(distinct), family)));
   }
   return out;
+}
+
+/** The items of each list in turn (a module-level generator: see `neighborOrder`). */
+function* concat<T>(lists: T[][]): Generator<T> {
+  for (const l of lists) yield* l;
 }
 
 /** `permit …` clauses of valid entries, per entry object (entries are shared and never mutated). */
@@ -256,6 +258,14 @@ function inboundFilterOf(plan: Plan, sw: string, device: string, address: string
   return bySwitch.get(device)?.get(address);
 }
 
+/**
+ * Fabric peers first, then nodes, each by device name, then address. Module-level functions, not
+ * closures made per call: V8 keeps a closure's optimized code only while one of its closures lives.
+ */
+function neighborOrder(x: Neighbor, y: Neighbor): number {
+  return Number(x.toNode) - Number(y.toNode) || compareStrings(x.remote.device, y.remote.device) || compareStrings(x.remote.address, y.remote.address);
+}
+
 /** The switch's neighbors with their policies: fabric peers first, then nodes, each by name. */
 function neighborsOf(plan: Plan, device: PlanDevice): Neighbor[] {
   const neighbors: Neighbor[] = sessionsView(plan, device.name).map((session) => {
@@ -273,7 +283,7 @@ function neighborsOf(plan: Plan, device: PlanDevice): Neighbor[] {
     // every field set in the literal (one hidden class for every neighbor: see ROUTE_COLLECTOR_SHAPE in resolve/expected-routes.ts)
     return { session, local, remote, remoteDevice, toNode, key: neighborKey(session, local, remote), inList: frrInboundListName(remote.device), inEntries: inbound, outEntries };
   });
-  neighbors.sort((x, y) => Number(x.toNode) - Number(y.toNode) || compareStrings(x.remote.device, y.remote.device) || compareStrings(x.remote.address, y.remote.address));
+  neighbors.sort(neighborOrder);
   const names = new Map<string, string>();
   const addresses = new Set<string>();
   for (const n of neighbors) {
@@ -362,7 +372,8 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
 
   // prefix-lists: inbound per neighbor, one outbound list toward the fabric peers
   for (const f of families) {
-    const fabric = neighbors.filter((x) => carries(x.session, f) && !x.toNode);
+    const fabric: Neighbor[] = [];
+    for (const x of neighbors) if (!x.toNode && carries(x.session, f)) fabric.push(x);
     if (fabric.length > 0) {
       lines.push(prefixList(f, FRR_FABRIC_OUT_LIST, orderedUnion(fabric.map((n) => n.outEntries!), f)), "!");
     }
@@ -479,7 +490,9 @@ export function renderFrrConfig(plan: Plan, switchName: string): string {
 function rackPolicy(neighbors: Neighbor[]): { lines: string[]; inbound: Map<Neighbor, string>; tagsInUse: boolean } {
   const inbound = new Map<Neighbor, string>();
   const lines: string[] = [];
-  const own = [...new Set(neighbors.flatMap((n) => (n.toNode && n.session.rackTag ? [n.session.rackTag] : [])))].sort(compareTags);
+  const tags = new Set<string>();
+  for (const n of neighbors) if (n.toNode && n.session.rackTag) tags.add(n.session.rackTag);
+  const own = [...tags].sort(compareTags);
   const mesh = neighbors.filter((n) => !n.toNode && n.session.ownRackPreference !== undefined);
   if (own.length > 0 && mesh.length > 0) {
     for (const tag of own) lines.push(`bgp large-community-list standard ${FRR_OWN_RACKS_LIST} permit ${tag}`);
