@@ -27,7 +27,7 @@ export function overlappingPairs(prefixes: string[]): [number, number][] {
   });
   const pairs: [number, number][] = [];
   for (const list of byFamily.values()) {
-    list.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : a.index - b.index));
+    list.sort(byStart);
     // intervals still open at the current start: each of them contains that start, so overlaps
     const active: Interval[] = [];
     for (const cur of list) {
@@ -96,4 +96,9 @@ export function earlierOverlaps(prefixes: string[]): EarlierOverlap[] {
     if (first < j) out.push({ index: j, first, others: groups[g].length - 1 + relatedSize[g] - 1 });
   });
   return out;
+}
+
+/** Intervals by start, then input position (a module-level function: V8 keeps a closure's optimized code only while one lives). */
+function byStart(a: Interval, b: Interval): number {
+  return a.first < b.first ? -1 : a.first > b.first ? 1 : a.index - b.index;
 }

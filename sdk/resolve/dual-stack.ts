@@ -26,7 +26,11 @@ export function isDualStack(spec: DataCenterSpec): boolean {
   const p = spec.pools;
   if (p.podCidr6 !== undefined || p.loopbacks6 !== undefined || p.fabricLinks6 !== undefined) return true;
   if (spec.switches.some((s) => s.loopback6 !== undefined)) return true;
-  return spec.racks.some((r) => r.nodeNetwork6 !== undefined || r.nodes.some((n) => n.address6 !== undefined || n.podCIDR6 !== undefined));
+  for (const r of spec.racks) {
+    if (r.nodeNetwork6 !== undefined) return true;
+    for (const n of r.nodes) if (n.address6 !== undefined || n.podCIDR6 !== undefined) return true;
+  }
+  return false;
 }
 
 const familyOrV4 = (p: string): Family => familyOf(p) ?? "ipv4";

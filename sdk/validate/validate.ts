@@ -135,13 +135,14 @@ function reportOverlaps<T extends { path: string; prefix: string }>(items: T[], 
 
 function duplicates<T>(items: T[], key: (t: T) => string | number | undefined, path: (i: number) => string, what: string, problems: ProblemList): void {
   const seen = new Map<string | number, number>();
-  items.forEach((item, i) => {
-    const k = key(item);
-    if (k === undefined) return;
+  // loops, not closures made per call: V8 keeps a closure's optimized code only while one lives
+  for (let i = 0; i < items.length; i++) {
+    const k = key(items[i]);
+    if (k === undefined) continue;
     const prev = seen.get(k);
     if (prev !== undefined) problems.add(path(i), "duplicate", `${what} ${quote(k)} is already used by ${path(prev)}`);
     else seen.set(k, i);
-  });
+  }
 }
 
 /** A node of the spec: its rack, their positions, and its path (made when asked: most are never reported). */
@@ -207,7 +208,7 @@ function checkNameFormats(dc: DataCenterSpec, problems: ProblemList): void {
   dc.switches.forEach((s, i) => check(`switches[${i}].name`, s.name));
   dc.racks.forEach((r, i) => {
     check(`racks[${i}].name`, r.name);
-    r.nodes.forEach((n, j) => check(`racks[${i}].nodes[${j}].name`, n.name));
+    for (let j = 0; j < r.nodes.length; j++) check(`racks[${i}].nodes[${j}].name`, r.nodes[j].name);
   });
   (dc.pools.vips ?? []).forEach((v, i) => check(`pools.vips[${i}].name`, v.name));
   const ref = dc.bgp?.passwordRef;
@@ -603,7 +604,7 @@ function checkVips(dc: DataCenterSpec, nodeRefs: NodeRef[], problems: ProblemLis
 export function vipAnnouncersIndex(dc: DataCenterSpec): (poolName: string) => string[] {
   const pools = new Map<string, NonNullable<DataCenterSpec["pools"]["vips"]>[number]>();
   for (const v of dc.pools.vips ?? []) if (!pools.has(v.name)) pools.set(v.name, v);
-  const l4lb = dc.racks.flatMap((r) => r.nodes).filter((n) => (n.role ?? NodeRole.worker) === NodeRole.l4lb).map((n) => n.name);
+  const l4lb = l4lbNodeNames(dc);
   const members = new Map<string, Set<string>>();
   for (const c of dc.clusters ?? []) if (!members.has(c.name)) members.set(c.name, new Set(c.nodes));
   const byCluster = new Map<string, string[]>();
@@ -627,7 +628,7 @@ export function vipAnnouncers(dc: DataCenterSpec, poolName: string): string[] {
   if (!pool) return [];
   if (pool.announcers) return [...pool.announcers];
   const members = pool.cluster ? new Set((dc.clusters ?? []).find((c) => c.name === pool.cluster)?.nodes ?? []) : undefined;
-  return dc.racks.flatMap((r) => r.nodes).filter((n) => (n.role ?? NodeRole.worker) === NodeRole.l4lb && (!members || members.has(n.name))).map((n) => n.name);
+  return l4lbNodeNames(dc, members);
 }
 
 function checkClusters(dc: DataCenterSpec, problems: ProblemList): void {
@@ -646,4 +647,11 @@ function checkClusters(dc: DataCenterSpec, problems: ProblemList): void {
       else member.set(n, `clusters[${i}]`);
     });
   });
+}
+
+/** Names of the spec's l4lb nodes (of `members` only, when given), in rack and node order. */
+function l4lbNodeNames(dc: DataCenterSpec, members?: Set<string>): string[] {
+  const out: string[] = [];
+  for (const r of dc.racks) for (const n of r.nodes) if ((n.role ?? NodeRole.worker) === NodeRole.l4lb && (!members || members.has(n.name))) out.push(n.name);
+  return out;
 }
