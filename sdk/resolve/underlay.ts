@@ -79,6 +79,86 @@ export interface UnderlayInput {
 
 const KIND_ORDER: Record<PlanOrigination["kind"], number> = { rackNetwork: 0, loopback: 1, aggregate: 2 };
 
+/** What `switchRoutes` reads: the fabric-wide results of `computeUnderlay` computed before the routes. */
+interface RoutesState {
+  spec: DataCenterSpec;
+  family: (p: string) => Family;
+  roleOf: Map<string, SwitchRole>;
+  switches: string[];
+  peersOf: Map<string, Map<string, { address: string; families: Family[] }>>;
+  originates: Map<string, PlanOrigination[]>;
+  exitHops: Map<string, Map<string, UnderlayHop[]>>;
+  exitPrefixes: string[];
+  rackOriginators: { prefix: string; switches: string[]; family: Family; originators: string[] }[];
+  originated: Set<string>;
+  loopbackOriginated: Set<string>;
+  loopbackOf: Map<string, string>;
+  spineNames: string[];
+  leafRouteSet: Set<string>;
+  leafFamilies: Set<Family>;
+  /** Filled here: the leaves holding the shared list. */
+  shared: Map<string, SharedUnderlay>;
+}
+
+/** The underlay routes switch `sw` holds (see `computeUnderlay`), each prefix once, in a stable order. */
+function switchRoutes(sw: string, state: RoutesState): UnderlayRoute[] {
+  const { spec, family, roleOf, switches, peersOf, originates, exitHops, exitPrefixes, rackOriginators, originated, loopbackOriginated, loopbackOf, spineNames, leafRouteSet, leafFamilies, shared } = state;
+  const out: UnderlayRoute[] = [];
+  const peers = peersOf.get(sw)!;
+  const hopCache = new Map<string, UnderlayHop>();
+  const hopTo = (peer: string): UnderlayHop => {
+    let h = hopCache.get(peer);
+    if (!h) hopCache.set(peer, (h = { address: peers.get(peer)!.address, device: peer }));
+    return h;
+  };
+  // families every fabric peer of this switch carries: their routes need no per-hop check
+  const carriedByAll = new Map<Family, boolean>();
+  const carried = (f: Family) => {
+    let all = carriedByAll.get(f);
+    if (all === undefined) carriedByAll.set(f, (all = [...peers.values()].every((p) => p.families.includes(f))));
+    return all;
+  };
+  const add = (prefix: string, hops: UnderlayHop[], f = family(prefix)) => {
+    const all = carried(f);
+    // only over sessions of the prefix's family; upstream hops are in the upstream's family
+    // (no named closure here: tsx names each one with Object.defineProperty, ~1 µs per add)
+    const usable = all || hops.every((h) => usableHop(peers, h, f)) ? hops : hops.filter((h) => usableHop(peers, h, f));
+    if (usable.length > 0) out.push({ family: f, prefix, hops: usable });
+  };
+  const role = roleOf.get(sw);
+  const spines = [...peers.keys()].filter((p) => roleOf.get(p) === SwitchRole.spine);
+  const allSpines = spines.map(hopTo);
+  const own = new Set(originates.get(sw)!.map((o) => o.prefix));
+  const mine = exitHops.get(sw);
+
+  if (spec.topology === "spineLeaf" && role === SwitchRole.spine) {
+    for (const r of rackOriginators) if (!own.has(r.prefix) && originated.has(r.prefix)) add(r.prefix, r.originators.filter((x) => peers.has(x)).map(hopTo), r.family);
+    for (const [peer] of peers) if (loopbackOriginated.has(peer)) add(loopbackOf.get(peer)!, [hopTo(peer)]);
+    for (const p of exitPrefixes) add(p, mine?.get(p) ?? [...peers.keys()].filter((x) => exitHops.get(x)?.has(p)).map(hopTo));
+  } else if (spec.topology === "spineLeaf" && role === SwitchRole.leaf && allSpines.length > 0 && [...leafFamilies].every(carried)) {
+    // the shared list but the leaf's own, then each spine's loopback over that spine and the upstream routes
+    const except = [...own].filter((p) => leafRouteSet.has(p));
+    shared.set(sw, { hops: allSpines, except });
+    const held = (p: string) => leafRouteSet.has(p) && !own.has(p);
+    for (const other of spineNames) if (loopbackOriginated.has(other) && !held(loopbackOf.get(other)!)) add(loopbackOf.get(other)!, peers.has(other) ? [hopTo(other)] : []);
+    for (const p of exitPrefixes) if (!held(p)) add(p, mine?.get(p) ?? allSpines);
+  } else if (spec.topology === "spineLeaf" && role === SwitchRole.leaf) {
+    for (const r of rackOriginators) if (!own.has(r.prefix) && originated.has(r.prefix)) add(r.prefix, allSpines, r.family);
+    for (const other of switches) {
+      if (other === sw || !loopbackOriginated.has(other)) continue;
+      add(loopbackOf.get(other)!, roleOf.get(other) === SwitchRole.spine ? (peers.has(other) ? [hopTo(other)] : []) : allSpines);
+    }
+    for (const p of exitPrefixes) add(p, mine?.get(p) ?? allSpines);
+  } else if (spec.topology === "threeTier") {
+    for (const r of rackOriginators) if (!own.has(r.prefix) && originated.has(r.prefix)) add(r.prefix, r.originators.filter((x) => peers.has(x)).map(hopTo), r.family);
+    for (const [peer] of peers) if (loopbackOriginated.has(peer)) add(loopbackOf.get(peer)!, [hopTo(peer)]);
+    for (const p of exitPrefixes) add(p, mine?.get(p) ?? [...peers.keys()].filter((x) => exitHops.get(x)?.has(p)).map(hopTo));
+  }
+  // in a stable order already (racks by id, switches by id, upstreams in spec order); each prefix once
+  const seen = new Set<string>();
+  return out.filter((r) => !seen.has(r.prefix) && !!seen.add(r.prefix));
+}
+
 /** Compute the underlay (origination, expected routes, fabric filter entries). */
 export function computeUnderlay(input: UnderlayInput): Underlay {
   const { spec, family } = input;
@@ -168,65 +248,10 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
   const shared = new Map<string, SharedUnderlay>();
 
   const routes = new Map<string, UnderlayRoute[]>();
-  for (const sw of switches) {
-    const out: UnderlayRoute[] = [];
-    const peers = peersOf.get(sw)!;
-    const hopCache = new Map<string, UnderlayHop>();
-    const hopTo = (peer: string): UnderlayHop => {
-      let h = hopCache.get(peer);
-      if (!h) hopCache.set(peer, (h = { address: peers.get(peer)!.address, device: peer }));
-      return h;
-    };
-    // families every fabric peer of this switch carries: their routes need no per-hop check
-    const carriedByAll = new Map<Family, boolean>();
-    const carried = (f: Family) => {
-      let all = carriedByAll.get(f);
-      if (all === undefined) carriedByAll.set(f, (all = [...peers.values()].every((p) => p.families.includes(f))));
-      return all;
-    };
-    const add = (prefix: string, hops: UnderlayHop[], f = family(prefix)) => {
-      const all = carried(f);
-      // only over sessions of the prefix's family; upstream hops are in the upstream's family
-      // (no named closure here: tsx names each one with Object.defineProperty, ~1 µs per add)
-      const usable = all || hops.every((h) => usableHop(peers, h, f)) ? hops : hops.filter((h) => usableHop(peers, h, f));
-      if (usable.length > 0) out.push({ family: f, prefix, hops: usable });
-    };
-    const role = roleOf.get(sw);
-    const spines = [...peers.keys()].filter((p) => roleOf.get(p) === SwitchRole.spine);
-    const allSpines = spines.map(hopTo);
-    const own = new Set(originates.get(sw)!.map((o) => o.prefix));
-    const mine = exitHops.get(sw);
-
-    if (spec.topology === "spineLeaf" && role === SwitchRole.spine) {
-      for (const r of rackOriginators) if (!own.has(r.prefix) && originated.has(r.prefix)) add(r.prefix, r.originators.filter((x) => peers.has(x)).map(hopTo), r.family);
-      for (const [peer] of peers) if (loopbackOriginated.has(peer)) add(loopbackOf.get(peer)!, [hopTo(peer)]);
-      for (const p of exitPrefixes) add(p, mine?.get(p) ?? [...peers.keys()].filter((x) => exitHops.get(x)?.has(p)).map(hopTo));
-    } else if (spec.topology === "spineLeaf" && role === SwitchRole.leaf && allSpines.length > 0 && [...leafFamilies].every(carried)) {
-      // the shared list but the leaf's own, then each spine's loopback over that spine and the upstream routes
-      const except = [...own].filter((p) => leafRouteSet.has(p));
-      shared.set(sw, { hops: allSpines, except });
-      const held = (p: string) => leafRouteSet.has(p) && !own.has(p);
-      for (const other of spineNames) if (loopbackOriginated.has(other) && !held(loopbackOf.get(other)!)) add(loopbackOf.get(other)!, peers.has(other) ? [hopTo(other)] : []);
-      for (const p of exitPrefixes) if (!held(p)) add(p, mine?.get(p) ?? allSpines);
-    } else if (spec.topology === "spineLeaf" && role === SwitchRole.leaf) {
-      for (const r of rackOriginators) if (!own.has(r.prefix) && originated.has(r.prefix)) add(r.prefix, allSpines, r.family);
-      for (const other of switches) {
-        if (other === sw || !loopbackOriginated.has(other)) continue;
-        add(loopbackOf.get(other)!, roleOf.get(other) === SwitchRole.spine ? (peers.has(other) ? [hopTo(other)] : []) : allSpines);
-      }
-      for (const p of exitPrefixes) add(p, mine?.get(p) ?? allSpines);
-    } else if (spec.topology === "threeTier") {
-      for (const r of rackOriginators) if (!own.has(r.prefix) && originated.has(r.prefix)) add(r.prefix, r.originators.filter((x) => peers.has(x)).map(hopTo), r.family);
-      for (const [peer] of peers) if (loopbackOriginated.has(peer)) add(loopbackOf.get(peer)!, [hopTo(peer)]);
-      for (const p of exitPrefixes) add(p, mine?.get(p) ?? [...peers.keys()].filter((x) => exitHops.get(x)?.has(p)).map(hopTo));
-    }
-    // in a stable order already (racks by id, switches by id, upstreams in spec order); each prefix once
-    const seen = new Set<string>();
-    routes.set(
-      sw,
-      out.filter((r) => !seen.has(r.prefix) && !!seen.add(r.prefix)),
-    );
-  }
+  // one switch at a time in a function of its own: this long function is called once per
+  // resolve() and compiled on stack each time; the per-switch work, called per switch, keeps its code
+  const state: RoutesState = { spec, family, roleOf, switches, peersOf, originates, exitHops, exitPrefixes, rackOriginators, originated, loopbackOriginated, loopbackOf, spineNames, leafRouteSet, leafFamilies, shared };
+  for (const sw of switches) routes.set(sw, switchRoutes(sw, state));
 
   // fabric filters: exactly the underlay routes expected over each peer, as exact ranges: the
   // prefixes of one length are aggregated (`S ge L le L` admits exactly the /L subnets of S, all of
