@@ -153,6 +153,13 @@ interface SessionGeometry {
   rackY: number;
 }
 
+/** Record an incoming line of tier-1 switch `sw` (its position: first come). */
+function addIncoming(incoming: Map<string, Map<string, number>>, sw: string, key: string): void {
+  let list = incoming.get(sw);
+  if (!list) incoming.set(sw, (list = new Map()));
+  if (!list.has(key)) list.set(key, list.size);
+}
+
 /** The anchor of an incoming line on the bottom edge of a tier-1 box: one per key, spread along it. */
 function bottomAnchorOf(incoming: Map<string, Map<string, number>>, boxes: Map<string, Box>, sw: string, key: string): [number, number] {
   const b = boxes.get(sw)!;
@@ -329,14 +336,9 @@ export function topologySvgLines(plan: Plan): string[] {
   // anchors spread along the bottom edge of tier-1 boxes, one per incoming line
   // switch → key → its position (first come), so that a 100,000-node plan stays linear
   const incoming = new Map<string, Map<string, number>>();
-  const addIncoming = (sw: string, key: string) => {
-    let list = incoming.get(sw);
-    if (!list) incoming.set(sw, (list = new Map()));
-    if (!list.has(key)) list.set(key, list.size);
-  };
   for (const s of plan.sessions) {
-    if (s.kind === "leaf-spine") addIncoming(s.b.device, s.a.device);
-    else if (s.kind === "node-uplink" && t1Index.has(s.b.device)) addIncoming(s.b.device, `rack:${rackOfNode.get(s.a.device)?.name}:${s.b.device}`);
+    if (s.kind === "leaf-spine") addIncoming(incoming, s.b.device, s.a.device);
+    else if (s.kind === "node-uplink" && t1Index.has(s.b.device)) addIncoming(incoming, s.b.device, `rack:${rackOfNode.get(s.a.device)?.name}:${s.b.device}`);
   }
   const geometry: SessionGeometry = { rackOfNode, rackOfLeaf, boxes, incoming, t1Index, rackY };
   for (const s of plan.sessions) {

@@ -159,6 +159,93 @@ function switchRoutes(sw: string, state: RoutesState): UnderlayRoute[] {
   return out.filter((r) => !seen.has(r.prefix) && !!seen.add(r.prefix));
 }
 
+/** Entry lists of `fabricInbound`, shared by equal prefix lists (one read-only list per prefix set). */
+interface RangeCache {
+  family: (p: string) => Family;
+  ranges: Map<string, PlanPrefixFilterEntry[]>;
+  /** The prefixes of `Underlay.leafRoutes`. */
+  leafPrefixes: string[];
+  sharedRanges: Map<PlanPrefixFilterEntry[], Map<string, PlanPrefixFilterEntry[]>>;
+}
+
+/**
+ * Each switch's inbound filter entries toward each fabric peer (see `computeUnderlay`). Module-level
+ * functions, not closures of `computeUnderlay`: that function runs once per resolve() and is
+ * compiled on stack, which makes the closures it holds constants of its code, thrown away with them.
+ */
+function fabricInbound(
+  routes: Map<string, UnderlayRoute[]>,
+  peersOf: Map<string, Map<string, { address: string; families: Family[] }>>,
+  shared: Map<string, SharedUnderlay>,
+  leafRoutes: { family: Family; prefix: string }[],
+  family: (p: string) => Family,
+): Map<string, Map<string, PlanPrefixFilterEntry[]>> {
+  const inbound = new Map<string, Map<string, PlanPrefixFilterEntry[]>>();
+  const leafPrefixes: string[] = [];
+  for (const r of leafRoutes) leafPrefixes.push(r.prefix);
+  const cache: RangeCache = { family, ranges: new Map(), leafPrefixes, sharedRanges: new Map() };
+  for (const [sw, list] of routes) {
+    const prefixesOf = new Map<string, string[]>();
+    const peers = peersOf.get(sw)!;
+    const sharing = shared.get(sw);
+    for (const h of sharing?.hops ?? []) if (peers.has(h.device)) prefixesOf.set(h.device, []);
+    for (const r of list) {
+      for (const h of r.hops) {
+        if (!peers.has(h.device)) continue;
+        const list = prefixesOf.get(h.device);
+        if (list) list.push(r.prefix);
+        else prefixesOf.set(h.device, [r.prefix]);
+      }
+    }
+    // peers with the same prefixes share one entry array (cached by the prefix list)
+    const byPeer = new Map<string, PlanPrefixFilterEntry[]>();
+    const viaShared = new Set((sharing?.hops ?? []).map((h) => h.device));
+    for (const [peer, prefixes] of prefixesOf) byPeer.set(peer, viaShared.has(peer) ? sharedExactRanges(cache, prefixes, sharing!.except) : exactRanges(cache, prefixes));
+    inbound.set(sw, byPeer);
+  }
+  return inbound;
+}
+
+/** The exact ranges of a prefix list, cached by the list. */
+function exactRanges(cache: RangeCache, prefixes: string[]): PlanPrefixFilterEntry[] {
+  const key = prefixes.join(" ");
+  let out = cache.ranges.get(key);
+  if (!out) cache.ranges.set(key, (out = exactRangesOf(prefixes, cache.family)));
+  return out;
+}
+
+/**
+ * A shared leaf's filter: the ranges of the shared list plus its own routes over that peer
+ * (cached by those), minus its own prefixes; equal results share one array, as above.
+ */
+function sharedExactRanges(cache: RangeCache, own: string[], except: string[]): PlanPrefixFilterEntry[] {
+  const key = `\u0000shared ${own.join(" ")}`;
+  let base = cache.ranges.get(key);
+  if (!base) cache.ranges.set(key, (base = exactRangesOf([...cache.leafPrefixes, ...own], cache.family)));
+  const remove = except.filter((p) => !own.includes(p));
+  let byExcept = cache.sharedRanges.get(base);
+  if (!byExcept) cache.sharedRanges.set(base, (byExcept = new Map()));
+  const exceptKey = remove.join(" ");
+  let out = byExcept.get(exceptKey);
+  if (!out) byExcept.set(exceptKey, (out = withoutPrefixes(base, remove, cache.family)));
+  return out;
+}
+
+/** `Underlay.leafRoutes` being built: the list, its prefixes and families. */
+interface LeafRouteList {
+  routes: { family: Family; prefix: string }[];
+  prefixes: Set<string>;
+  families: Set<Family>;
+}
+
+/** Append a prefix to the shared leaf list once. */
+function pushLeafRoute(leaf: LeafRouteList, f: Family, prefix: string): void {
+  if (leaf.prefixes.has(prefix)) return;
+  leaf.prefixes.add(prefix);
+  leaf.families.add(f);
+  leaf.routes.push({ family: f, prefix });
+}
+
 /** Compute the underlay (origination, expected routes, fabric filter entries). */
 export function computeUnderlay(input: UnderlayInput): Underlay {
   const { spec, family } = input;
@@ -212,11 +299,17 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
       originated.add(o.prefix);
       originatedPairs.add(`${sw} ${o.prefix}`);
     }
-  const originatedBy = (sw: string, prefix: string) => originatedPairs.has(`${sw} ${prefix}`);
   const loopbackOf = new Map(switches.map((sw) => [sw, loopbackPrefix(input, sw)]));
   // computed once, not per switch: the switches originating their loopback, each rack network's originators
-  const loopbackOriginated = new Set(switches.filter((sw) => originatedBy(sw, loopbackOf.get(sw)!)));
-  const rackOriginators = input.rackNetworks.map((r) => ({ ...r, family: family(r.prefix), originators: r.switches.filter((x) => originatedBy(x, r.prefix)) }));
+  // loops, not closures: this function runs once per resolve() and is compiled on stack (see fabricInbound)
+  const loopbackOriginated = new Set<string>();
+  for (const sw of switches) if (originatedPairs.has(`${sw} ${loopbackOf.get(sw)!}`)) loopbackOriginated.add(sw);
+  const rackOriginators: RoutesState["rackOriginators"] = [];
+  for (const r of input.rackNetworks) {
+    const originators: string[] = [];
+    for (const x of r.switches) if (originatedPairs.has(`${x} ${r.prefix}`)) originators.push(x);
+    rackOriginators.push({ ...r, family: family(r.prefix), originators });
+  }
   // upstream routes: switch → prefix → its own upstream hops
   const exitHops = new Map<string, Map<string, UnderlayHop[]>>();
   for (const u of input.upstreams)
@@ -236,14 +329,9 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
   const leafRouteSet = new Set<string>();
   const leafFamilies = new Set<Family>();
   if (spec.topology === "spineLeaf") {
-    const push = (f: Family, prefix: string) => {
-      if (leafRouteSet.has(prefix)) return;
-      leafRouteSet.add(prefix);
-      leafFamilies.add(f);
-      leafRoutes.push({ family: f, prefix });
-    };
-    for (const r of rackOriginators) if (originated.has(r.prefix)) push(r.family, r.prefix);
-    for (const other of switches) if (roleOf.get(other) !== SwitchRole.spine && loopbackOriginated.has(other)) push(family(loopbackOf.get(other)!), loopbackOf.get(other)!);
+    const leaf: LeafRouteList = { routes: leafRoutes, prefixes: leafRouteSet, families: leafFamilies };
+    for (const r of rackOriginators) if (originated.has(r.prefix)) pushLeafRoute(leaf, r.family, r.prefix);
+    for (const other of switches) if (roleOf.get(other) !== SwitchRole.spine && loopbackOriginated.has(other)) pushLeafRoute(leaf, family(loopbackOf.get(other)!), loopbackOf.get(other)!);
   }
   const shared = new Map<string, SharedUnderlay>();
 
@@ -256,49 +344,7 @@ export function computeUnderlay(input: UnderlayInput): Underlay {
   // fabric filters: exactly the underlay routes expected over each peer, as exact ranges: the
   // prefixes of one length are aggregated (`S ge L le L` admits exactly the /L subnets of S, all of
   // them planned), so a leaf's filter toward a spine stays O(log racks) entries, not O(racks)
-  const inbound = new Map<string, Map<string, PlanPrefixFilterEntry[]>>();
-  const ranges = new Map<string, PlanPrefixFilterEntry[]>(); // one (read-only) entry list per prefix set
-  const exactRanges = (prefixes: string[]): PlanPrefixFilterEntry[] => {
-    const key = prefixes.join(" ");
-    let out = ranges.get(key);
-    if (!out) ranges.set(key, (out = exactRangesOf(prefixes, family)));
-    return out;
-  };
-  // a shared leaf's filter: the ranges of the shared list plus its own routes over that peer
-  // (cached by those), minus its own prefixes; equal results share one array, as above
-  const leafPrefixes = leafRoutes.map((r) => r.prefix);
-  const sharedRanges = new Map<PlanPrefixFilterEntry[], Map<string, PlanPrefixFilterEntry[]>>();
-  const sharedExactRanges = (own: string[], except: string[]): PlanPrefixFilterEntry[] => {
-    const key = `\u0000shared ${own.join(" ")}`;
-    let base = ranges.get(key);
-    if (!base) ranges.set(key, (base = exactRangesOf([...leafPrefixes, ...own], family)));
-    const remove = except.filter((p) => !own.includes(p));
-    let byExcept = sharedRanges.get(base);
-    if (!byExcept) sharedRanges.set(base, (byExcept = new Map()));
-    const exceptKey = remove.join(" ");
-    let out = byExcept.get(exceptKey);
-    if (!out) byExcept.set(exceptKey, (out = withoutPrefixes(base, remove, family)));
-    return out;
-  };
-  for (const [sw, list] of routes) {
-    const prefixesOf = new Map<string, string[]>();
-    const peers = peersOf.get(sw)!;
-    const sharing = shared.get(sw);
-    for (const h of sharing?.hops ?? []) if (peers.has(h.device)) prefixesOf.set(h.device, []);
-    for (const r of list) {
-      for (const h of r.hops) {
-        if (!peers.has(h.device)) continue;
-        const list = prefixesOf.get(h.device);
-        if (list) list.push(r.prefix);
-        else prefixesOf.set(h.device, [r.prefix]);
-      }
-    }
-    // peers with the same prefixes share one entry array (cached by the prefix list)
-    const byPeer = new Map<string, PlanPrefixFilterEntry[]>();
-    const viaShared = new Set((sharing?.hops ?? []).map((h) => h.device));
-    for (const [peer, prefixes] of prefixesOf) byPeer.set(peer, viaShared.has(peer) ? sharedExactRanges(prefixes, sharing!.except) : exactRanges(prefixes));
-    inbound.set(sw, byPeer);
-  }
+  const inbound = fabricInbound(routes, peersOf, shared, leafRoutes, family);
   return { originates, routes, inbound, leafRoutes, shared };
 }
 
