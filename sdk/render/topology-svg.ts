@@ -240,6 +240,90 @@ function leafShape(l: PlanDevice, r: RackLayout, b: Box): string {
   );
 }
 
+/** A spine's or core's box: name, role, ASN, loopback and ECMP limit. */
+function tier1Shape(s: PlanDevice, b: Box): string {
+  return (
+    `<g class="device switch ${xmlEscape(s.role)}" data-device="${xmlEscape(s.name)}"><title>${xmlEscape(`${s.role} ${s.name}: AS ${s.asn}, router id ${s.routerId}, maximum-paths ${s.maxPaths ?? ""}`)}</title>` +
+    `<rect x="${n(b.x)}" y="${n(b.y)}" width="${n(b.w)}" height="${n(b.h)}" rx="6" class="box-t1"/>` +
+    text(b.x + b.w / 2, b.y + 19, xmlEscape(s.name), `class="t1name" text-anchor="middle"`) +
+    text(b.x + b.w / 2, b.y + 36, xmlEscape(`${s.role} · AS ${s.asn}`), `class="t1sub" text-anchor="middle"`) +
+    text(b.x + b.w / 2, b.y + 51, xmlEscape(`lo ${s.routerId} · ECMP ${s.maxPaths ?? ""}`), `class="t1sub" text-anchor="middle"`) +
+    `</g>`
+  );
+}
+
+/** A column of the legend: its title and rows (a swatch, maybe empty, and a label). */
+interface LegendColumn {
+  title: string;
+  rows: { swatch: string; label: string }[];
+}
+
+/** What the legend counts and names. */
+interface LegendData {
+  tier1: PlanDevice[];
+  switches: PlanDevice[];
+  nodes: PlanDevice[];
+  hasLeafTier: boolean;
+  upstreams: NonNullable<Plan["upstreams"]>;
+  clusterColor: Map<string, string>;
+  sessionsOfKind: Map<SessionKind, number>;
+}
+
+/** The legend's columns: sessions, devices, pools, clusters, VIP pools. */
+function legendColumns(plan: Plan, d: LegendData): LegendColumn[] {
+  const { tier1, switches, nodes, hasLeafTier, upstreams, clusterColor, sessionsOfKind } = d;
+  const columns: LegendColumn[] = [];
+  const kinds = (["node-uplink", "leaf-spine", "core-mesh"] as SessionKind[]).filter((k) => sessionsOfKind.has(k));
+  const sw = (inner: string) => inner;
+  columns.push({
+    title: "BGP sessions",
+    rows: [
+      ...kinds.map((k) => ({
+        swatch: sw(`<path d="M0 0 H28" stroke="${KIND_COLOR[k]}" class="legendline"/>`),
+        label: `${KIND_LABEL[k]}: ${sessionsOfKind.get(k) ?? 0}`,
+      })),
+      ...(upstreams.length > 0
+        ? [{ swatch: sw(`<path d="M0 0 H28" stroke="${UPSTREAM_COLOR}" stroke-dasharray="2 3" class="legendline"/>`), label: `border switch ↔ upstream: ${upstreams.reduce((a, u) => a + u.links.length, 0)}` }]
+        : []),
+      { swatch: `<path d="M0 0 H28" stroke="#4a5568" class="legendline"/>`, label: "solid: eBGP" },
+      { swatch: `<path d="M0 0 H28" stroke="#4a5568" stroke-dasharray="6 3" class="legendline"/>`, label: "dashed: iBGP" },
+    ],
+  });
+  const roles = [...new Set(tier1.map((s) => s.role))];
+  columns.push({
+    title: "Devices",
+    rows: [
+      ...roles.map((r) => ({ swatch: `<rect x="0" y="-7" width="28" height="14" rx="3" class="box-t1"/>`, label: `${r} (${tier1.filter((s) => s.role === r).length})` })),
+      ...(hasLeafTier ? [{ swatch: `<rect x="0" y="-7" width="28" height="14" rx="3" class="box-leaf"/>`, label: `leaf (${switches.length - tier1.length})` }] : []),
+      { swatch: `<rect x="0" y="-7" width="28" height="14" rx="3" class="box-worker"/>`, label: `worker node (${nodes.filter((d) => d.role !== "l4lb").length})` },
+      { swatch: `<rect x="0" y="-7" width="28" height="14" rx="3" class="box-l4lb"/>`, label: `l4lb node (${nodes.filter((d) => d.role === "l4lb").length})` },
+    ],
+  });
+  columns.push({
+    title: "Pools",
+    rows: [
+      { swatch: "", label: `PodCIDRs ${plan.pools.podCidr.prefix} (/${plan.pools.podPrefixLength} per node)` },
+      { swatch: "", label: `loopbacks ${plan.pools.loopbacks.prefix}` },
+      { swatch: "", label: plan.pools.fabricLinks ? `fabric links ${plan.pools.fabricLinks.prefix}` : "fabric links unnumbered (IPv6 link-local)" },
+    ],
+  });
+  if (plan.clusters.length > 0)
+    columns.push({
+      title: "Clusters (PodCIDR supernets)",
+      rows: plan.clusters.map((c) => ({
+        swatch: `<rect x="0" y="-7" width="28" height="14" fill="${clusterColor.get(c.name)}"/>`,
+        label: `${c.name} (id ${c.id}, ${c.nodes.length} nodes): ${abbreviate(c.supernets.map((p) => p.prefix), 4)}`,
+      })),
+    });
+  if (plan.vipPools.length > 0)
+    columns.push({
+      title: "VIP pools (announcers)",
+      rows: plan.vipPools.map((v) => ({ swatch: "", label: `${v.name} ${v.cidr} ← ${abbreviate(v.announcers, 6) || "none"}` })),
+    });
+
+  return columns;
+}
+
 /** Render the plan as a standalone SVG document. */
 export function renderTopologySvg(plan: Plan): string {
   return topologySvgLines(plan).join("\n");
@@ -378,17 +462,7 @@ export function topologySvgLines(plan: Plan): string[] {
   // ---- devices ------------------------------------------------------------------------
   const shapes: string[] = [...upstreamShapes];
   const backgrounds: string[] = [];
-  for (const s of tier1) {
-    const b = boxes.get(s.name)!;
-    shapes.push(
-      `<g class="device switch ${xmlEscape(s.role)}" data-device="${xmlEscape(s.name)}"><title>${xmlEscape(`${s.role} ${s.name}: AS ${s.asn}, router id ${s.routerId}, maximum-paths ${s.maxPaths ?? ""}`)}</title>` +
-        `<rect x="${n(b.x)}" y="${n(b.y)}" width="${n(b.w)}" height="${n(b.h)}" rx="6" class="box-t1"/>` +
-        text(b.x + b.w / 2, b.y + 19, xmlEscape(s.name), `class="t1name" text-anchor="middle"`) +
-        text(b.x + b.w / 2, b.y + 36, xmlEscape(`${s.role} · AS ${s.asn}`), `class="t1sub" text-anchor="middle"`) +
-        text(b.x + b.w / 2, b.y + 51, xmlEscape(`lo ${s.routerId} · ECMP ${s.maxPaths ?? ""}`), `class="t1sub" text-anchor="middle"`) +
-        `</g>`,
-    );
-  }
+  for (const s of tier1) shapes.push(tier1Shape(s, boxes.get(s.name)!));
   for (const r of racks) {
     for (const l of r.leaves) shapes.push(leafShape(l, r, boxes.get(l.name)!));
     backgrounds.push(`<rect x="${n(r.x)}" y="${n(rackY)}" width="${n(r.w)}" height="${n(r.h)}" rx="8" class="box-rack" data-rack="${xmlEscape(r.name)}"/>`);
@@ -404,54 +478,7 @@ export function topologySvgLines(plan: Plan): string[] {
 
   // ---- legend -------------------------------------------------------------------------
   const legendY = rackY + racksH + 44;
-  const columns: { title: string; rows: { swatch: string; label: string }[] }[] = [];
-  const kinds = (["node-uplink", "leaf-spine", "core-mesh"] as SessionKind[]).filter((k) => sessionsOfKind.has(k));
-  const sw = (inner: string) => inner;
-  columns.push({
-    title: "BGP sessions",
-    rows: [
-      ...kinds.map((k) => ({
-        swatch: sw(`<path d="M0 0 H28" stroke="${KIND_COLOR[k]}" class="legendline"/>`),
-        label: `${KIND_LABEL[k]}: ${sessionsOfKind.get(k) ?? 0}`,
-      })),
-      ...(upstreams.length > 0
-        ? [{ swatch: sw(`<path d="M0 0 H28" stroke="${UPSTREAM_COLOR}" stroke-dasharray="2 3" class="legendline"/>`), label: `border switch ↔ upstream: ${upstreams.reduce((a, u) => a + u.links.length, 0)}` }]
-        : []),
-      { swatch: `<path d="M0 0 H28" stroke="#4a5568" class="legendline"/>`, label: "solid: eBGP" },
-      { swatch: `<path d="M0 0 H28" stroke="#4a5568" stroke-dasharray="6 3" class="legendline"/>`, label: "dashed: iBGP" },
-    ],
-  });
-  const roles = [...new Set(tier1.map((s) => s.role))];
-  columns.push({
-    title: "Devices",
-    rows: [
-      ...roles.map((r) => ({ swatch: `<rect x="0" y="-7" width="28" height="14" rx="3" class="box-t1"/>`, label: `${r} (${tier1.filter((s) => s.role === r).length})` })),
-      ...(hasLeafTier ? [{ swatch: `<rect x="0" y="-7" width="28" height="14" rx="3" class="box-leaf"/>`, label: `leaf (${switches.length - tier1.length})` }] : []),
-      { swatch: `<rect x="0" y="-7" width="28" height="14" rx="3" class="box-worker"/>`, label: `worker node (${nodes.filter((d) => d.role !== "l4lb").length})` },
-      { swatch: `<rect x="0" y="-7" width="28" height="14" rx="3" class="box-l4lb"/>`, label: `l4lb node (${nodes.filter((d) => d.role === "l4lb").length})` },
-    ],
-  });
-  columns.push({
-    title: "Pools",
-    rows: [
-      { swatch: "", label: `PodCIDRs ${plan.pools.podCidr.prefix} (/${plan.pools.podPrefixLength} per node)` },
-      { swatch: "", label: `loopbacks ${plan.pools.loopbacks.prefix}` },
-      { swatch: "", label: plan.pools.fabricLinks ? `fabric links ${plan.pools.fabricLinks.prefix}` : "fabric links unnumbered (IPv6 link-local)" },
-    ],
-  });
-  if (plan.clusters.length > 0)
-    columns.push({
-      title: "Clusters (PodCIDR supernets)",
-      rows: plan.clusters.map((c) => ({
-        swatch: `<rect x="0" y="-7" width="28" height="14" fill="${clusterColor.get(c.name)}"/>`,
-        label: `${c.name} (id ${c.id}, ${c.nodes.length} nodes): ${abbreviate(c.supernets.map((p) => p.prefix), 4)}`,
-      })),
-    });
-  if (plan.vipPools.length > 0)
-    columns.push({
-      title: "VIP pools (announcers)",
-      rows: plan.vipPools.map((v) => ({ swatch: "", label: `${v.name} ${v.cidr} ← ${abbreviate(v.announcers, 6) || "none"}` })),
-    });
+  const columns = legendColumns(plan, { tier1, switches, nodes, hasLeafTier, upstreams, clusterColor, sessionsOfKind });
 
   const legend: string[] = [];
   let lx = M;
