@@ -15,6 +15,32 @@ function sortHops(hops: Hop[]): Hop[] {
   return [...hops].sort((x, y) => (x.device < y.device ? -1 : x.device > y.device ? 1 : x.address < y.address ? -1 : x.address > y.address ? 1 : 0));
 }
 
+/**
+ * Hops by device name; the key, addresses and devices of an ordered hop list. Module-level
+ * functions, not closures made per call: V8 keeps a closure's optimized code only while one lives.
+ */
+function byDevice(x: Hop, y: Hop): number {
+  return x.device < y.device ? -1 : x.device > y.device ? 1 : 0;
+}
+
+function hopsKey(family: Family, ordered: Hop[]): string {
+  let key = family;
+  for (const h of ordered) key += ` ${h.device}@${h.address}`;
+  return key;
+}
+
+function addressesOf(hops: Hop[]): string[] {
+  const out: string[] = [];
+  for (const h of hops) out.push(h.address);
+  return out;
+}
+
+function devicesOf(hops: Hop[]): string[] {
+  const out: string[] = [];
+  for (const h of hops) out.push(h.device);
+  return out;
+}
+
 /** `a` plus the hops of `b` it does not hold yet (by address). */
 function merge(a: Hop[], b: Hop[]): Hop[] {
   const extra = b.filter((h) => !a.some((c) => c.address === h.address));
@@ -101,11 +127,11 @@ export class RouteCollector {
     let group: PlanExpectedRouteGroup | undefined;
     if (key === undefined) {
       // one hop (a leaf's own nodes): nothing to order
-      const ordered = hops.length === 1 ? hops : [...hops].sort((x, y) => (x.device < y.device ? -1 : x.device > y.device ? 1 : 0));
-      key = ordered.length === 1 ? `${family} ${ordered[0].device}@${ordered[0].address}` : `${family} ${ordered.map((h) => `${h.device}@${h.address}`).join(" ")}`;
+      const ordered = hops.length === 1 ? hops : [...hops].sort(byDevice);
+      key = hopsKey(family, ordered);
       keys.set(hops, key);
       group = this.byKey.get(key);
-      if (group === undefined) this.byKey.set(key, (group = { family, nextHops: ordered.map((h) => h.address), via: ordered.map((h) => h.device), prefixes: [] }));
+      if (group === undefined) this.byKey.set(key, (group = { family, nextHops: addressesOf(ordered), via: devicesOf(ordered), prefixes: [] }));
     } else group = this.byKey.get(key)!;
     this.lastHops = hops;
     this.lastFamily = family;
