@@ -67,7 +67,8 @@ export function earlierOverlaps(prefixes: string[]): EarlierOverlap[] {
   const v6Group = new Map<string, number>();
   const groups: number[][] = []; // member indices, ascending
   const groupOf: number[] = [];
-  prefixes.forEach((p, i) => {
+  for (let i = 0; i < prefixes.length; i++) {
+    const p = prefixes[i];
     const k = prefixOrderKey(p);
     let g = k.v4 !== undefined ? v4Group.get(k.v4) : v6Group.get(`${k.first} ${k.length}`);
     if (g === undefined) {
@@ -78,7 +79,7 @@ export function earlierOverlaps(prefixes: string[]): EarlierOverlap[] {
     }
     groups[g].push(i);
     groupOf.push(g);
-  });
+  }
   // per group: the lowest first member of the groups overlapping it, and their total size
   const relatedFirst = groups.map(() => Infinity);
   const relatedSize = groups.map(() => 0);

@@ -529,7 +529,8 @@ function planSwitch(ctx: SwitchContext, sw: SwitchSpec): PlanSwitch {
     for (const a of n.announcements) routes.add(a, hop);
   }
   if (spec.topology === "spineLeaf") {
-    const fabricEnds = mine.filter((s) => s.kind === "leaf-spine").map((s) => (s.a.device === sw.name ? s.b : s.a));
+    const fabricEnds: PlanSession["a"][] = [];
+    for (const s of mine) if (s.kind === "leaf-spine") fabricEnds.push(s.a.device === sw.name ? s.b : s.a);
     if (sw.role === SwitchRole.spine) {
       // every node prefix over both leaves of the node's rack
       const leavesOfRack = new Map<string, Hop[]>();

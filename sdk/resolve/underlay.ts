@@ -126,7 +126,8 @@ function switchRoutes(sw: string, state: RoutesState): UnderlayRoute[] {
     if (usable.length > 0) out.push({ family: f, prefix, hops: usable });
   };
   const role = roleOf.get(sw);
-  const spines = [...peers.keys()].filter((p) => roleOf.get(p) === SwitchRole.spine);
+  const spines: string[] = [];
+  for (const p of peers.keys()) if (roleOf.get(p) === SwitchRole.spine) spines.push(p);
   const allSpines = spines.map(hopTo);
   const own = new Set(originates.get(sw)!.map((o) => o.prefix));
   const mine = exitHops.get(sw);
@@ -156,7 +157,13 @@ function switchRoutes(sw: string, state: RoutesState): UnderlayRoute[] {
   }
   // in a stable order already (racks by id, switches by id, upstreams in spec order); each prefix once
   const seen = new Set<string>();
-  return out.filter((r) => !seen.has(r.prefix) && !!seen.add(r.prefix));
+  const once: UnderlayRoute[] = [];
+  for (const r of out)
+    if (!seen.has(r.prefix)) {
+      seen.add(r.prefix);
+      once.push(r);
+    }
+  return once;
 }
 
 /** Entry lists of `fabricInbound`, shared by equal prefix lists (one read-only list per prefix set). */

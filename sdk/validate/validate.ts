@@ -163,15 +163,18 @@ export const NODE_REF_SHAPE = new NodeRef({ name: "", id: 0, nodes: [] } as unkn
 
 function allNodes(dc: DataCenterSpec): NodeRef[] {
   const out: NodeRef[] = [];
-  dc.racks.forEach((rack, rackIndex) => {
+  for (let rackIndex = 0; rackIndex < dc.racks.length; rackIndex++) {
+    const rack = dc.racks[rackIndex];
     for (let nodeIndex = 0; nodeIndex < rack.nodes.length; nodeIndex++) out.push(new NodeRef(rack, rackIndex, nodeIndex));
-  });
+  }
   return out;
 }
 
 function checkNamesAndIds(dc: DataCenterSpec, nodes: NodeRef[], problems: ProblemList): void {
   // switches first, then nodes; a path is made only for a duplicate
-  const names = [...dc.switches.map((s) => s.name), ...nodes.map((n) => n.rack.nodes[n.nodeIndex].name)];
+  const names: string[] = [];
+  for (const s of dc.switches) names.push(s.name);
+  for (const n of nodes) names.push(n.rack.nodes[n.nodeIndex].name);
   const switchCount = dc.switches.length;
   duplicates(names, (n) => n, (i) => (i < switchCount ? `switches[${i}].name` : `${nodes[i - switchCount].path}.name`), "device name", problems);
   duplicates(dc.racks, (r) => r.name, (i) => `racks[${i}].name`, "rack name", problems);
@@ -331,14 +334,14 @@ function checkAsns(dc: DataCenterSpec, nodes: NodeRef[], problems: ProblemList):
     use(asn, rack.leafAsn !== undefined ? `racks[${i}].leafAsn` : `racks[${i}] (leaf ASN)`, `leaf:${rack.name}`);
   });
   const scheme = nodeScheme(dc);
-  nodes.forEach((n) => {
+  for (const n of nodes) {
     const node = n.rack.nodes[n.nodeIndex];
     const asn = nodeAsn(dc, n.rack, node);
     if (asn !== undefined && dc.asn.nodes && node.asn === undefined && asn > dc.asn.nodes.to)
       problems.add(`${n.path}.id`, "asn-exhausted", `node ASN range ${dc.asn.nodes.from}–${dc.asn.nodes.to} has no ASN for ${quote(node.name)}`);
     const group = scheme === NodeAsnScheme.perNode ? `node:${node.name}` : scheme === NodeAsnScheme.perRack ? `noderack:${n.rack.name}` : "nodes";
     use(asn, node.asn !== undefined ? `${n.path}.asn` : `${n.path} (node ASN)`, group);
-  });
+  }
   const rackByName = new Map<string, RackSpec>();
   for (const r of dc.racks) if (!rackByName.has(r.name)) rackByName.set(r.name, r);
   dc.switches.forEach((s, i) => {
