@@ -253,7 +253,7 @@ function buildPlan(spec: DataCenterSpec): Plan {
       id: c.id,
       nodes: [...c.nodes],
       podCIDRs: prefixEntries(cidrs),
-      supernets: supernets.map((p) => ({ family: family(p), prefix: p })),
+      supernets: prefixEntries(supernets),
       ...(cover ? { coveringPrefix: { family: family(cover), prefix: cover } } : {}),
     };
   });
@@ -336,9 +336,8 @@ function nodeContext(
   peersOfRack: Map<RackSpec, SwitchSpec[]>,
   clusterOf: Map<string, string>,
 ): NodeCtx {
-  const family = familyOrIpv4;
   const podCIDR = node.podCIDR ?? allocatedPodCidr(spec, rack, node)!;
-  const podFamily = family(podCIDR);
+  const podFamily = familyOrIpv4(podCIDR);
   const announcements: PlanAnnouncement[] = [{ family: podFamily, prefix: podCIDR, kind: "podCIDR" }];
   if ((node.role ?? NodeRole.worker) === NodeRole.l4lb) {
     for (const pool of vipPools) {
