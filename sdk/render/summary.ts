@@ -107,19 +107,19 @@ function rackNodeRow({ m, d, podCIDR }: RackMember): string[] {
 
 function sessionRow(s: PlanSession): string[] {
   return [
-          code(s.id),
-          cell(s.kind),
-          code(s.a.device),
-          cell(s.a.address),
-          cell(s.a.asn),
-          code(s.b.device),
-          cell(s.b.address),
-          cell(s.b.asn),
-          cell(s.type === "ebgp" ? "eBGP" : "iBGP"),
-          cell(bfdText(s)),
-          cell(grText(s)),
-          s.passwordRef ? `secret ${code(s.passwordRef)}` : "—",
-];
+    code(s.id),
+    cell(s.kind),
+    code(s.a.device),
+    cell(s.a.address),
+    cell(s.a.asn),
+    code(s.b.device),
+    cell(s.b.address),
+    cell(s.b.asn),
+    cell(s.type === "ebgp" ? "eBGP" : "iBGP"),
+    cell(bfdText(s)),
+    cell(grText(s)),
+    s.passwordRef ? `secret ${code(s.passwordRef)}` : "—",
+  ];
 }
 
 /** Items by name, the last of a name winning (as `new Map(items.map((i) => [i.name, i]))`). */
